@@ -1,0 +1,61 @@
+//! Printing one run's verdict.
+
+use super::{EXIT_INTERNAL, EXIT_PASS, EXIT_VIOLATION};
+use ckptsim::run::RunReport;
+use ckptsim::trace::render;
+use std::path::Path;
+
+/// How many trace events a failing run shows without `--trace`.
+const TAIL: usize = 12;
+
+pub fn exit_code(report: &RunReport) -> i32 {
+    match report.verdict {
+        "pass" => EXIT_PASS,
+        "fail" => EXIT_VIOLATION,
+        _ => EXIT_INTERNAL,
+    }
+}
+
+pub fn print_run(report: &RunReport, trace: bool, json: bool, chrome: Option<&Path>) -> i32 {
+    if let Some(path) = chrome {
+        if let Err(e) = std::fs::write(path, render::render_chrome(&report.trace)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return super::EXIT_BAD_INPUT;
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string(report).expect("report JSON"));
+        return exit_code(report);
+    }
+    if trace {
+        print!("{}", render::render_lines(&report.trace));
+        println!();
+    }
+    print_verdict(report);
+    if !report.passed() && !trace {
+        println!("\nlast {TAIL} trace events:");
+        let from = report.trace.len().saturating_sub(TAIL);
+        print!("{}", render::render_lines(&report.trace[from..]));
+    }
+    exit_code(report)
+}
+
+pub fn print_verdict(r: &RunReport) {
+    let bug = r.bug.as_deref().map(|b| format!(" [bug: {b}]")).unwrap_or_default();
+    println!("scenario {} seed {}{bug}: {}", r.scenario, r.seed, r.verdict.to_uppercase());
+    for v in &r.violations {
+        println!("  ✗ {}: {}", v.property, v.detail);
+    }
+    println!(
+        "  job {} at {:.3}s sim · {} checkpoints completed · {} recoveries · {} events · trace {}",
+        r.end,
+        r.sim_time_ms as f64 / 1e3,
+        r.checkpoints_completed,
+        r.recoveries,
+        r.events,
+        r.trace_hash
+    );
+    if !r.passed() {
+        println!("  replay: {}", r.replay);
+    }
+}

@@ -1,0 +1,176 @@
+//! The job graph (operators and edges, a petgraph DAG) and its expansion into
+//! the execution graph: subtasks, their input channels and output channels.
+
+use super::msg::TaskId;
+use crate::scenario::{OperatorKind, Partitioning, Scenario};
+use petgraph::algo::toposort;
+use petgraph::graph::DiGraph;
+use std::collections::BTreeMap;
+
+/// An operator as the engine runs it.
+#[derive(Debug, Clone)]
+pub struct OpSpec {
+    /// Position in topological order; `TaskId::op`.
+    pub index: u16,
+    pub id: String,
+    pub kind: OperatorKind,
+    pub parallelism: usize,
+    /// Source: log partitions, total records, distinct keys, fetch size.
+    pub partitions: usize,
+    pub records: u64,
+    pub keys: u64,
+    pub fetch_size: usize,
+}
+
+/// One output edge of a subtask: how records are routed and to whom.
+#[derive(Debug, Clone)]
+pub struct OutputEdge {
+    pub partitioning: Partitioning,
+    /// Downstream subtasks in subtask order, with our input index at each.
+    pub targets: Vec<(TaskId, u16)>,
+}
+
+/// A subtask with its channels.
+#[derive(Debug, Clone)]
+pub struct TaskSpec {
+    pub id: TaskId,
+    /// `op[i]`, as traces and scenarios name it.
+    pub name: String,
+    /// Upstream subtask of each input channel, by input index.
+    pub inputs: Vec<TaskId>,
+    pub outputs: Vec<OutputEdge>,
+}
+
+/// The expanded job: every operator and subtask.
+#[derive(Debug, Clone)]
+pub struct ExecutionGraph {
+    pub ops: Vec<OpSpec>,
+    pub tasks: BTreeMap<TaskId, TaskSpec>,
+    pub max_parallelism: usize,
+    pub batch_size: usize,
+}
+
+impl ExecutionGraph {
+    /// Builds the execution graph of a validated scenario.
+    pub fn build(scenario: &Scenario) -> ExecutionGraph {
+        let job = &scenario.job;
+        let mut dag = DiGraph::<usize, Partitioning>::new();
+        let nodes: Vec<_> = (0..job.operators.len()).map(|i| dag.add_node(i)).collect();
+        let pos = |id: &str| job.operators.iter().position(|o| o.id == id).expect("validated input");
+        for (i, op) in job.operators.iter().enumerate() {
+            for input in &op.input {
+                let default = if op.is_keyed() { Partitioning::Hash } else { Partitioning::Forward };
+                dag.add_edge(nodes[pos(input)], nodes[i], op.partition.unwrap_or(default));
+            }
+        }
+        let order: Vec<usize> = toposort(&dag, None).expect("validated acyclic").into_iter().map(|n| dag[n]).collect();
+        let ops: Vec<OpSpec> = order
+            .iter()
+            .enumerate()
+            .map(|(index, &i)| {
+                let o = &job.operators[i];
+                OpSpec {
+                    index: index as u16,
+                    id: o.id.clone(),
+                    kind: o.kind,
+                    parallelism: scenario.parallelism_of(o),
+                    partitions: o.partitions(),
+                    records: o.records(),
+                    keys: o.keys(),
+                    fetch_size: o.fetch_size(),
+                }
+            })
+            .collect();
+        let topo_of = |i: usize| order.iter().position(|&x| x == i).expect("in order") as u16;
+        let edges: Vec<(u16, u16, Partitioning)> = dag
+            .edge_indices()
+            .map(|e| {
+                let (a, b) = dag.edge_endpoints(e).expect("edge");
+                (topo_of(dag[a]), topo_of(dag[b]), dag[e])
+            })
+            .collect();
+        let tasks = expand(&ops, &edges);
+        ExecutionGraph { ops, tasks, max_parallelism: job.max_parallelism, batch_size: job.batch_size }
+    }
+
+    pub fn op(&self, task: TaskId) -> &OpSpec {
+        &self.ops[task.op as usize]
+    }
+
+    pub fn task(&self, task: TaskId) -> &TaskSpec {
+        &self.tasks[&task]
+    }
+
+    pub fn name(&self, task: TaskId) -> String {
+        format!("{}[{}]", self.ops[task.op as usize].id, task.subtask)
+    }
+
+    /// The task named `op[i]`.
+    pub fn task_by_name(&self, name: &str) -> Option<TaskId> {
+        self.tasks.values().find(|t| t.name == name).map(|t| t.id)
+    }
+
+    /// Slots a deployment needs (slot sharing: one subtask of each operator per slot).
+    pub fn slots_needed(&self) -> usize {
+        self.ops.iter().map(|o| o.parallelism).max().unwrap_or(0)
+    }
+
+    /// The log partitions source subtask `subtask` reads.
+    pub fn partitions_of(&self, op: &OpSpec, subtask: u16) -> Vec<u32> {
+        (0..op.partitions as u32).filter(|p| *p as usize % op.parallelism == subtask as usize).collect()
+    }
+
+    /// Records in log partition `p` of source `op` (the remainder goes to the first ones).
+    pub fn records_in(op: &OpSpec, p: u32) -> u64 {
+        let n = op.partitions as u64;
+        op.records / n + u64::from((p as u64) < op.records % n)
+    }
+}
+
+fn expand(ops: &[OpSpec], edges: &[(u16, u16, Partitioning)]) -> BTreeMap<TaskId, TaskSpec> {
+    let mut tasks = BTreeMap::new();
+    for op in ops {
+        for s in 0..op.parallelism as u16 {
+            let id = TaskId { op: op.index, subtask: s };
+            let name = format!("{}[{}]", op.id, s);
+            tasks.insert(id, TaskSpec { id, name, inputs: vec![], outputs: vec![] });
+        }
+    }
+    for &(from, to, partitioning) in edges {
+        let (pf, pt) = (ops[from as usize].parallelism as u16, ops[to as usize].parallelism as u16);
+        let pointwise = partitioning == Partitioning::Forward && pf == pt;
+        let partitioning = if partitioning == Partitioning::Forward && !pointwise { Partitioning::Rebalance } else { partitioning };
+        for s in 0..pf {
+            let src = TaskId { op: from, subtask: s };
+            let mut targets = vec![];
+            for d in 0..pt {
+                if pointwise && d != s {
+                    continue;
+                }
+                let dst = TaskId { op: to, subtask: d };
+                let spec = tasks.get_mut(&dst).expect("task");
+                spec.inputs.push(src);
+                targets.push((dst, (spec.inputs.len() - 1) as u16));
+            }
+            tasks.get_mut(&src).expect("task").outputs.push(OutputEdge { partitioning, targets });
+        }
+    }
+    tasks
+}
+
+/// Key group of a key (FLINK-SPEC "Recovery": `hash(key) % max_parallelism`).
+pub fn key_group(key: u64, max_parallelism: usize) -> usize {
+    (splitmix(key) % max_parallelism as u64) as usize
+}
+
+/// The subtask owning a key group: `g · p / max_parallelism`.
+pub fn subtask_for_key(key: u64, parallelism: usize, max_parallelism: usize) -> usize {
+    key_group(key, max_parallelism) * parallelism / max_parallelism
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}

@@ -1,0 +1,35 @@
+//! The streaming engine: a small but real Flink-style runtime.
+//!
+//! Sans-IO protocol cores (unit-tested on their own):
+//! - `coordinator` — `CheckpointCoordinator`: trigger, acks, completion, failure counting
+//! - `barrier`     — `BarrierAligner`: aligned barriers of one task
+//! - `twopc`       — `TwoPhaseCommitSink`: transactions of one sink subtask
+//! - `restart`     — `RestartStrategy`: fixed_delay / none
+//!
+//! The job:
+//! - `graph`    — job graph (petgraph) → execution graph of subtasks and channels
+//! - `msg`      — ids, records and every message between nodes
+//! - `state`    — operator state and checksummed snapshots
+//!
+//! Node runtimes (the only code that touches time, network and disk):
+//! - `jobmaster` — the `coordinator` node; `meta` its durable record
+//! - `worker`    — `worker-N` nodes; `task`, `source`, `operator`, `outputs` run subtasks
+//! - `rpc`       — request/reply with timeouts
+//! - `services`  — the `log`, `storage` and `sink` nodes
+
+pub mod barrier;
+pub mod coordinator;
+pub mod graph;
+pub mod jobmaster;
+pub mod meta;
+pub mod msg;
+pub mod operator;
+pub mod outputs;
+pub mod restart;
+pub mod rpc;
+pub mod services;
+pub mod source;
+pub mod state;
+pub mod task;
+pub mod twopc;
+pub mod worker;

@@ -1,0 +1,141 @@
+//! Everything that travels between nodes, and the ids it is addressed by.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// A job attempt (Flink's execution attempt / job epoch). Every deployment
+/// gets a higher one; messages of older attempts are dropped, and the sink
+/// fences commits by it.
+pub type Attempt = u64;
+
+/// A checkpoint id; strictly increasing over the job's life (L2).
+pub type CheckpointId = u64;
+
+/// A subtask: operator index (topological) and subtask index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TaskId {
+    pub op: u16,
+    pub subtask: u16,
+}
+
+/// Where a record came from: its source operator, log partition and offset.
+/// Carried through every operator so oracles can name the exact record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Origin {
+    pub source: u16,
+    pub partition: u32,
+    pub offset: u64,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s{}p{}@{}", self.source, self.partition, self.offset)
+    }
+}
+
+/// A keyed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub key: u64,
+    pub value: i64,
+    pub origin: Origin,
+}
+
+/// A snapshot stored in checkpoint storage: its key and integrity data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateHandle {
+    pub key: String,
+    pub checksum: u32,
+    pub len: u64,
+}
+
+/// A completed checkpoint's metadata (written after all its data, L14).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    pub id: CheckpointId,
+    pub attempt: Attempt,
+    pub states: BTreeMap<TaskId, StateHandle>,
+    /// Every task had seen the end of its input when it snapshotted.
+    pub end_of_data: bool,
+}
+
+/// A transaction at the external sink: which sink subtask opened it, in
+/// which attempt, and its sequence number there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TxnId {
+    /// The sink operator's index.
+    pub sink: u16,
+    pub subtask: u16,
+    pub attempt: Attempt,
+    pub seq: u64,
+}
+
+impl fmt::Display for TxnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "txn-{}.{}-a{}-{}", self.sink, self.subtask, self.attempt, self.seq)
+    }
+}
+
+/// Request ids, unique per requesting node incarnation.
+pub type ReqId = u64;
+
+/// A message between nodes.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    // ---- data plane: task → task ----
+    Data { attempt: Attempt, to: TaskId, input: u16, batch: Vec<Record> },
+    Barrier { attempt: Attempt, to: TaskId, input: u16, checkpoint: CheckpointId },
+    EndOfData { attempt: Attempt, to: TaskId, input: u16 },
+
+    // ---- worker ↔ coordinator ----
+    /// Also registers the worker (and its slots) with a coordinator that does
+    /// not know it yet; `boot` changes when the worker restarted.
+    Heartbeat { boot: u64, slots: usize },
+    HeartbeatReply,
+    Deploy(Arc<Deployment>),
+    Cancel { attempt: Attempt },
+    TaskFailed { attempt: Attempt, task: TaskId, reason: String },
+
+    // ---- checkpointing ----
+    Trigger { attempt: Attempt, to: TaskId, checkpoint: CheckpointId },
+    Ack { attempt: Attempt, task: TaskId, checkpoint: CheckpointId, handle: StateHandle, end_of_data: bool },
+    Decline { attempt: Attempt, task: TaskId, checkpoint: CheckpointId, reason: String },
+    NotifyComplete { attempt: Attempt, to: TaskId, checkpoint: CheckpointId },
+    NotifyAborted { attempt: Attempt, to: TaskId, checkpoint: CheckpointId },
+    /// A sink subtask committed everything up to `checkpoint`.
+    Committed { attempt: Attempt, task: TaskId, checkpoint: CheckpointId },
+
+    // ---- services: requests carry a `req` echoed by the reply ----
+    LogFetch { req: ReqId, source: u16, partition: u32, offset: u64, max: usize },
+    LogRecords { req: ReqId, records: Vec<(u64, i64)> },
+    StoragePut { req: ReqId, key: String, bytes: Arc<Vec<u8>> },
+    StorageGet { req: ReqId, key: String },
+    StorageReply { req: ReqId, result: Result<Option<Arc<Vec<u8>>>, String> },
+    SinkWrite { txn: TxnId, records: Vec<Record> },
+    SinkPreCommit { req: ReqId, txn: TxnId, checkpoint: CheckpointId, records: u64 },
+    SinkCommit { req: ReqId, txn: TxnId, fence: Attempt },
+    SinkRecover { req: ReqId, sink: u16, subtask: u16, fence: Attempt, commit: Vec<TxnId> },
+    SinkReply { req: ReqId, result: Result<(), String> },
+}
+
+/// What a worker must run for one attempt.
+#[derive(Debug)]
+pub struct Deployment {
+    pub attempt: Attempt,
+    /// Every task of the job → the worker it runs on.
+    pub placement: BTreeMap<TaskId, String>,
+    /// The checkpoint to restore from, if any.
+    pub restore: Option<CheckpointMeta>,
+}
+
+impl Msg {
+    /// The reply correlation id, if this is a service reply.
+    pub fn reply_id(&self) -> Option<ReqId> {
+        match self {
+            Msg::LogRecords { req, .. } | Msg::StorageReply { req, .. } | Msg::SinkReply { req, .. } => Some(*req),
+            _ => None,
+        }
+    }
+}

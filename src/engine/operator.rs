@@ -1,0 +1,119 @@
+//! The logic of non-source operators: keyed aggregates (count, sum) and the
+//! two-phase-commit sink, which drives `TwoPhaseCommitSink` against the sink
+//! node.
+
+use super::msg::{CheckpointId, Msg, Record};
+use super::outputs::Outputs;
+use super::state::TaskState;
+use super::task::TaskCtx;
+use super::twopc::{SinkOut, TwoPhaseCommitSink};
+use crate::bugs::Bug;
+use crate::emit;
+use crate::scenario::OperatorKind;
+use std::collections::BTreeMap;
+
+/// A non-source operator with its state.
+pub enum Operator {
+    /// Keyed count or sum: value per key; emits `(key, new value)` per record.
+    Keyed { kind: OperatorKind, values: BTreeMap<u64, i64> },
+    /// Exactly-once sink through two-phase commit.
+    Sink { twopc: TwoPhaseCommitSink },
+}
+
+impl Operator {
+    /// Opens the operator from its restored state (the sink recovers its
+    /// transactions first, T1).
+    pub async fn open(ctx: &TaskCtx, restored: Option<TaskState>) -> Result<Operator, String> {
+        let kind = ctx.env.graph.op(ctx.id).kind;
+        match (kind, restored) {
+            (OperatorKind::Sink, state) => {
+                let state = match state {
+                    Some(TaskState::Sink(s)) => Some(s),
+                    None => None,
+                    Some(other) => return Err(format!("sink restored with {other:?}")),
+                };
+                let commit_on_snapshot = ctx.bug(Bug::CommitOnSnapshot);
+                let (twopc, out) = TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, commit_on_snapshot);
+                send_all(ctx, out).await?;
+                Ok(Operator::Sink { twopc })
+            }
+            (kind, Some(TaskState::Keyed { values })) => Ok(Operator::Keyed { kind, values }),
+            (kind, None) => Ok(Operator::Keyed { kind, values: BTreeMap::new() }),
+            (_, Some(other)) => Err(format!("keyed operator restored with {other:?}")),
+        }
+    }
+
+    /// Processes a batch of records.
+    pub fn process(&mut self, ctx: &TaskCtx, batch: Vec<Record>, outputs: &mut Outputs) {
+        match self {
+            Operator::Keyed { kind, values } => {
+                for r in batch {
+                    let v = values.entry(r.key).or_insert(0);
+                    *v += if *kind == OperatorKind::KeyedCount { 1 } else { r.value };
+                    outputs.emit(Record { key: r.key, value: *v, origin: r.origin });
+                }
+            }
+            Operator::Sink { twopc } => {
+                for out in twopc.on_records(batch) {
+                    if let SinkOut::Write { txn, records } = out {
+                        ctx.env.net.send("sink", Msg::SinkWrite { txn, records });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The synchronous part of the snapshot of `n` (L12); the sink
+    /// pre-commits here, and a failed pre-commit fails the task.
+    pub async fn snapshot(&mut self, ctx: &TaskCtx, n: CheckpointId) -> Result<TaskState, String> {
+        match self {
+            Operator::Keyed { values, .. } => Ok(TaskState::Keyed { values: values.clone() }),
+            Operator::Sink { twopc } => {
+                let (out, state) = twopc.on_snapshot(n);
+                send_all(ctx, out).await?;
+                Ok(TaskState::Sink(state))
+            }
+        }
+    }
+
+    /// `n` completed: the sink commits its pending transactions (T3) and
+    /// tells the coordinator how far its output is committed.
+    pub async fn notify_complete(&mut self, ctx: &TaskCtx, n: CheckpointId) -> Result<(), String> {
+        let Operator::Sink { twopc } = self else { return Ok(()) };
+        for out in twopc.on_notify_complete(n) {
+            if let SinkOut::Commit { checkpoint, .. } = out {
+                send_all(ctx, vec![out]).await?;
+                twopc.on_committed(checkpoint);
+            }
+        }
+        if twopc.committed_through(n) {
+            let msg = Msg::Committed { attempt: ctx.attempt, task: ctx.id, checkpoint: n };
+            ctx.env.net.send("coordinator", msg);
+        }
+        Ok(())
+    }
+}
+
+/// Carries out sink requests in order, waiting for each reply.
+async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>) -> Result<(), String> {
+    let (sink, subtask, fence) = (ctx.id.op, ctx.id.subtask, ctx.attempt);
+    for out in outs {
+        let make: Box<dyn FnOnce(u64) -> Msg> = match out {
+            SinkOut::Write { txn, records } => {
+                ctx.env.net.send("sink", Msg::SinkWrite { txn, records });
+                continue;
+            }
+            SinkOut::Recover { commit } => Box::new(move |req| Msg::SinkRecover { req, sink, subtask, fence, commit }),
+            SinkOut::PreCommit { txn, checkpoint, records } => {
+                emit!(ctx.env.worker, "txn_pre_committed", task = ctx.name, txn = txn, checkpoint = checkpoint, records = records);
+                Box::new(move |req| Msg::SinkPreCommit { req, txn, checkpoint, records })
+            }
+            SinkOut::Commit { txn, .. } => Box::new(move |req| Msg::SinkCommit { req, txn, fence }),
+        };
+        match ctx.env.rpc.call("sink", make).await? {
+            Msg::SinkReply { result, .. } => result?,
+            other => return Err(format!("bad sink reply {other:?}")),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Request/reply over the node network: a request carries an id, the reply
+//! echoes it, and a caller that hears nothing within the timeout gets an
+//! error (the service may be down or cut off).
+
+use super::msg::{Msg, ReqId};
+use crate::scenario::duration::format_duration;
+use crate::sim::net::Net;
+use futures::channel::oneshot;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The calls in flight from one node.
+pub struct Rpc {
+    net: Net<Msg>,
+    timeout: Duration,
+    next: Cell<ReqId>,
+    waiting: RefCell<BTreeMap<ReqId, oneshot::Sender<Msg>>>,
+}
+
+impl Rpc {
+    pub fn new(net: Net<Msg>, timeout: Duration) -> Self {
+        Rpc { net, timeout, next: Cell::new(1), waiting: RefCell::default() }
+    }
+
+    /// Sends the request `make(id)` to `to` and waits for its reply.
+    pub async fn call(&self, to: &str, make: impl FnOnce(ReqId) -> Msg) -> Result<Msg, String> {
+        let req = self.next.get();
+        self.next.set(req + 1);
+        let (tx, rx) = oneshot::channel();
+        self.waiting.borrow_mut().insert(req, tx);
+        self.net.send(to, make(req));
+        match madsim::time::timeout(self.timeout, rx).await {
+            Ok(Ok(reply)) => Ok(reply),
+            _ => {
+                self.waiting.borrow_mut().remove(&req);
+                Err(format!("{to} did not answer within {}", format_duration(self.timeout)))
+            }
+        }
+    }
+
+    /// Hands a reply to its caller; returns it back if it is not a reply.
+    pub fn complete(&self, msg: Msg) -> Option<Msg> {
+        let Some(req) = msg.reply_id() else { return Some(msg) };
+        if let Some(tx) = self.waiting.borrow_mut().remove(&req) {
+            let _ = tx.send(msg);
+        }
+        None
+    }
+}

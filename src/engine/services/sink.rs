@@ -1,0 +1,213 @@
+//! The `sink` node: an external transactional store (think Kafka
+//! transactions). Transactions are written, pre-committed (durable, T4),
+//! committed (idempotent) or aborted, and fenced per sink subtask by job
+//! attempt, so a zombie task of an old attempt can never commit (T7). All of
+//! it lives in a write-ahead log on the node's disk.
+
+use super::wal;
+use crate::emit;
+use crate::engine::msg::{Attempt, CheckpointId, Msg, Record, TxnId};
+use crate::sim::disk::SimDisk;
+use crate::sim::net::{Net, NetEvent};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const WAL: &str = "sink.wal";
+
+/// One entry of the sink's write-ahead log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Entry {
+    Write { txn: TxnId, records: Vec<Record> },
+    PreCommit { txn: TxnId, checkpoint: CheckpointId },
+    Commit { txn: TxnId, at: Duration },
+    Abort { txn: TxnId },
+    Fence { sink: u16, subtask: u16, attempt: Attempt },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Status {
+    Open,
+    PreCommitted(CheckpointId),
+    Committed,
+    Aborted,
+}
+
+#[derive(Debug, Clone)]
+struct Txn {
+    records: Vec<Record>,
+    status: Status,
+    checkpoint: Option<CheckpointId>,
+}
+
+/// A transaction as a reader of committed data sees it.
+#[derive(Debug, Clone)]
+pub struct CommittedTxn {
+    pub txn: TxnId,
+    /// The checkpoint it was pre-committed for.
+    pub checkpoint: Option<CheckpointId>,
+    /// Simulated time of the commit.
+    pub at: Duration,
+    pub records: Vec<Record>,
+}
+
+/// The store's state, rebuilt from the WAL on start.
+#[derive(Debug, Default)]
+struct Store {
+    txns: BTreeMap<TxnId, Txn>,
+    fences: BTreeMap<(u16, u16), Attempt>,
+    committed: Vec<CommittedTxn>,
+}
+
+impl Store {
+    fn apply(&mut self, entry: Entry) {
+        match entry {
+            Entry::Write { txn, records } => {
+                let t = self.txns.entry(txn).or_insert(Txn { records: vec![], status: Status::Open, checkpoint: None });
+                if t.status == Status::Open {
+                    t.records.extend(records);
+                }
+            }
+            Entry::PreCommit { txn, checkpoint } => {
+                let t = self.txns.entry(txn).or_insert(Txn { records: vec![], status: Status::Open, checkpoint: None });
+                t.status = Status::PreCommitted(checkpoint);
+                t.checkpoint = Some(checkpoint);
+            }
+            Entry::Commit { txn, at } => {
+                if let Some(t) = self.txns.get_mut(&txn) {
+                    t.status = Status::Committed;
+                    let records = std::mem::take(&mut t.records);
+                    self.committed.push(CommittedTxn { txn, checkpoint: t.checkpoint, at, records });
+                }
+            }
+            Entry::Abort { txn } => {
+                if let Some(t) = self.txns.get_mut(&txn) {
+                    t.status = Status::Aborted;
+                    t.records.clear();
+                }
+            }
+            Entry::Fence { sink, subtask, attempt } => {
+                self.fences.insert((sink, subtask), attempt);
+            }
+        }
+    }
+
+    fn fenced(&self, txn_or_task: (u16, u16), attempt: Attempt) -> bool {
+        self.fences.get(&txn_or_task).is_some_and(|f| attempt < *f)
+    }
+}
+
+/// The `sink` node's main loop.
+pub async fn run(disk: SimDisk) {
+    let (net, mut inbox) = Net::<Msg>::bind("sink").await;
+    let mut store = Store::default();
+    for entry in wal::replay(&disk.read(WAL).unwrap_or_default()) {
+        store.apply(entry);
+    }
+    let mut node = SinkNode { disk, store, net: net.clone() };
+    while let Some(event) = inbox.next().await {
+        if let NetEvent::Message { from, msg } = event {
+            node.handle(&from, msg).await;
+        }
+    }
+}
+
+struct SinkNode {
+    disk: SimDisk,
+    store: Store,
+    net: Net<Msg>,
+}
+
+impl SinkNode {
+    fn log(&mut self, entry: Entry) {
+        wal::append(&self.disk, WAL, &entry);
+        self.store.apply(entry);
+    }
+
+    async fn handle(&mut self, from: &str, msg: Msg) {
+        let (req, result) = match msg {
+            Msg::SinkWrite { txn, records } => {
+                if !self.store.fenced((txn.sink, txn.subtask), txn.attempt) {
+                    self.log(Entry::Write { txn, records });
+                }
+                return;
+            }
+            Msg::SinkPreCommit { req, txn, checkpoint, records } => (req, self.pre_commit(txn, checkpoint, records)),
+            Msg::SinkCommit { req, txn, fence } => (req, self.commit(txn, fence)),
+            Msg::SinkRecover { req, sink, subtask, fence, commit } => (req, self.recover((sink, subtask), fence, &commit)),
+            _ => return,
+        };
+        self.disk.fsync(WAL).await;
+        self.net.send(from, Msg::SinkReply { req, result });
+    }
+
+    fn pre_commit(&mut self, txn: TxnId, checkpoint: CheckpointId, expected: u64) -> Result<(), String> {
+        if self.store.fenced((txn.sink, txn.subtask), txn.attempt) {
+            return Err(format!("{txn} fenced"));
+        }
+        let have = self.store.txns.get(&txn).map_or(0, |t| t.records.len() as u64);
+        if have != expected {
+            return Err(format!("{txn} holds {have} records, writer sent {expected}"));
+        }
+        self.log(Entry::PreCommit { txn, checkpoint });
+        Ok(())
+    }
+
+    fn commit(&mut self, txn: TxnId, fence: Attempt) -> Result<(), String> {
+        if self.store.fenced((txn.sink, txn.subtask), fence) {
+            return Err(format!("commit of {txn} by attempt {fence} fenced"));
+        }
+        match self.store.txns.get(&txn).map(|t| t.status.clone()) {
+            Some(Status::Committed) => Ok(()), // idempotent
+            Some(Status::PreCommitted(_)) => {
+                let at = crate::sim::now();
+                self.log(Entry::Commit { txn, at });
+                let t = self.store.committed.last().expect("just committed");
+                emit!("sink", "txn_committed", txn = txn, checkpoint = t.checkpoint.unwrap_or(0), records = t.records.len(), digest = format!("{:016x}", digest(&t.records)));
+                Ok(())
+            }
+            other => Err(format!("cannot commit {txn}: {other:?}")),
+        }
+    }
+
+    fn recover(&mut self, task: (u16, u16), fence: Attempt, commit: &[TxnId]) -> Result<(), String> {
+        if self.store.fenced(task, fence) {
+            return Err(format!("recover of sink {}.{} by attempt {fence} fenced", task.0, task.1));
+        }
+        self.log(Entry::Fence { sink: task.0, subtask: task.1, attempt: fence });
+        for txn in commit {
+            self.commit(*txn, fence)?;
+        }
+        let stale: Vec<TxnId> = self
+            .store
+            .txns
+            .iter()
+            .filter(|(t, x)| (t.sink, t.subtask) == task && t.attempt < fence && matches!(x.status, Status::Open | Status::PreCommitted(_)))
+            .map(|(t, _)| *t)
+            .collect();
+        for txn in stale {
+            self.log(Entry::Abort { txn });
+            emit!("sink", "txn_aborted", txn = txn);
+        }
+        Ok(())
+    }
+}
+
+/// Order-sensitive digest of records, so the trace hash sees the output.
+pub fn digest(records: &[Record]) -> u64 {
+    records.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, r| {
+        let x = r.key ^ (r.value as u64).rotate_left(17) ^ r.origin.offset.rotate_left(31) ^ u64::from(r.origin.partition).rotate_left(47);
+        (h ^ x).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Every committed transaction, in commit order, as the durable WAL holds it
+/// at the end of the run (what a `read_committed` consumer would see).
+pub fn committed_output(disk: &SimDisk) -> Vec<CommittedTxn> {
+    let mut store = Store::default();
+    for entry in wal::replay(&disk.read_durable(WAL).unwrap_or_default()) {
+        store.apply(entry);
+    }
+    store.committed
+}

@@ -1,0 +1,97 @@
+//! A source subtask: reads its log partitions in fetch-sized batches, keeps
+//! the next offset per partition as its state, and on a trigger emits barrier
+//! `n` behind every record it already emitted (L4). After its partitions end
+//! it sends end-of-data but stays up to take part in checkpoints, so the
+//! final checkpoint covers everything (Flink's FLIP-147).
+
+use super::graph::ExecutionGraph;
+use super::msg::{Msg, Origin, Record};
+use super::outputs::Outputs;
+use super::state::TaskState;
+use super::task::TaskCtx;
+use crate::bugs::Bug;
+use crate::emit;
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+struct SourceTask {
+    ctx: Rc<TaskCtx>,
+    /// Next offset per partition.
+    offsets: BTreeMap<u32, u64>,
+    /// Records per partition.
+    ends: BTreeMap<u32, u64>,
+    outputs: Outputs,
+    next_partition: usize,
+    finished: bool,
+}
+
+pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), String> {
+    let graph = ctx.env.graph.clone();
+    let op = graph.op(ctx.id);
+    let partitions = graph.partitions_of(op, ctx.id.subtask);
+    let ends = partitions.iter().map(|p| (*p, ExecutionGraph::records_in(op, *p))).collect();
+    let mut offsets: BTreeMap<u32, u64> = partitions.iter().map(|p| (*p, 0)).collect();
+    match ctx.restore_state().await? {
+        Some(TaskState::Source { offsets: restored }) if !ctx.bug(Bug::NoOffsetRestore) => offsets = restored,
+        Some(TaskState::Source { .. }) | None => {}
+        Some(other) => return Err(format!("source restored with {other:?}")),
+    }
+    let outputs = ctx.outputs();
+    let mut task = SourceTask { ctx, offsets, ends, outputs, next_partition: 0, finished: false };
+    loop {
+        // Control messages are handled between fetches, like Flink's mailbox.
+        loop {
+            match inbox.try_recv() {
+                Ok(msg) => task.on_control(msg),
+                Err(e) if e.is_closed() => return Ok(()),
+                Err(_) => break,
+            }
+        }
+        if !task.fetch_next().await? {
+            match inbox.next().await {
+                Some(msg) => task.on_control(msg),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+impl SourceTask {
+    /// Reads and emits one batch; false when every partition is done.
+    async fn fetch_next(&mut self) -> Result<bool, String> {
+        let open: Vec<u32> = self.offsets.iter().filter(|(p, o)| **o < self.ends[p]).map(|(p, _)| *p).collect();
+        if open.is_empty() {
+            if !self.finished {
+                self.finished = true;
+                self.outputs.end_of_data();
+                emit!(self.ctx.env.worker, "source_finished", task = self.ctx.name, attempt = self.ctx.attempt);
+            }
+            return Ok(false);
+        }
+        let partition = open[self.next_partition % open.len()];
+        self.next_partition += 1;
+        let offset = self.offsets[&partition];
+        let op = self.ctx.env.graph.op(self.ctx.id);
+        let (source, max) = (op.index, op.fetch_size);
+        let reply = self.ctx.env.rpc.call("log", |req| Msg::LogFetch { req, source, partition, offset, max }).await?;
+        let Msg::LogRecords { records, .. } = reply else { return Err("bad log reply".into()) };
+        for (i, (key, value)) in records.iter().enumerate() {
+            let origin = Origin { source, partition, offset: offset + i as u64 };
+            self.outputs.emit(Record { key: *key, value: *value, origin });
+        }
+        self.outputs.flush();
+        *self.offsets.get_mut(&partition).expect("own partition") += records.len() as u64;
+        Ok(true)
+    }
+
+    fn on_control(&mut self, msg: Msg) {
+        if let Msg::Trigger { checkpoint, .. } = msg {
+            self.outputs.barrier(checkpoint);
+            let state = TaskState::Source { offsets: self.offsets.clone() };
+            let exhausted = self.offsets.iter().all(|(p, o)| *o >= self.ends[p]);
+            self.ctx.upload_and_ack(checkpoint, state, exhausted && self.finished);
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! A running subtask: what all tasks share (context, restore, snapshot upload
+//! and ack, failure reporting) and the loop of non-source tasks, which feeds
+//! input channels through the `BarrierAligner`.
+
+use super::barrier::{Align, BarrierAligner};
+use super::graph::ExecutionGraph;
+use super::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskId};
+use super::operator::Operator;
+use super::outputs::Outputs;
+use super::rpc::Rpc;
+use super::state::{self, TaskState};
+use crate::bugs::Bug;
+use crate::emit;
+use crate::scenario::OperatorKind;
+use crate::sim::net::Net;
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::StreamExt;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// What every task on a worker shares.
+pub struct WorkerEnv {
+    pub worker: String,
+    pub net: Net<Msg>,
+    pub rpc: Rpc,
+    pub graph: Arc<ExecutionGraph>,
+    pub bug: Option<Bug>,
+}
+
+/// One deployed subtask's identity and inputs.
+pub struct TaskCtx {
+    pub env: Rc<WorkerEnv>,
+    pub id: TaskId,
+    pub name: String,
+    pub attempt: Attempt,
+    pub placement: Arc<BTreeMap<TaskId, String>>,
+    /// The checkpoint restored from, and this task's state handle in it.
+    pub restore: Option<(CheckpointId, Option<StateHandle>)>,
+}
+
+impl TaskCtx {
+    pub fn bug(&self, bug: Bug) -> bool {
+        self.env.bug == Some(bug)
+    }
+
+    pub fn outputs(&self) -> Outputs {
+        Outputs::new(&self.env.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone())
+    }
+
+    /// Fetches and checks this task's restored state, if any.
+    pub async fn restore_state(&self) -> Result<Option<TaskState>, String> {
+        let Some((checkpoint, handle)) = &self.restore else { return Ok(None) };
+        let Some(handle) = handle else {
+            emit!(self.env.worker, "task_restored", task = self.name, attempt = self.attempt, checkpoint = checkpoint, state = "none");
+            return Ok(None);
+        };
+        let key = handle.key.clone();
+        let reply = self.env.rpc.call("storage", |req| Msg::StorageGet { req, key }).await?;
+        let Msg::StorageReply { result, .. } = reply else { return Err("bad storage reply".into()) };
+        let bytes = result?.ok_or_else(|| format!("snapshot {} missing from storage", handle.key))?;
+        let state = state::decode(&bytes, handle)?;
+        emit!(self.env.worker, "task_restored", task = self.name, attempt = self.attempt, checkpoint = checkpoint, state = handle.key);
+        Ok(Some(state))
+    }
+
+    /// Uploads the snapshot of `n` in the background; acks once durable (L7,
+    /// L12), declines if the upload fails.
+    pub fn upload_and_ack(self: &Rc<Self>, n: CheckpointId, state: TaskState, end_of_data: bool) {
+        emit!(self.env.worker, "snapshot_taken", task = self.name, checkpoint = n, attempt = self.attempt);
+        let ctx = self.clone();
+        madsim::task::spawn_local(async move {
+            let (bytes, checksum) = state::encode(&state);
+            let key = format!("chk-{n}/{}-a{}", ctx.name, ctx.attempt);
+            let handle = StateHandle { key: key.clone(), checksum, len: bytes.len() as u64 };
+            let bytes = Arc::new(bytes);
+            let put = ctx.env.rpc.call("storage", |req| Msg::StoragePut { req, key, bytes }).await;
+            let (attempt, task) = (ctx.attempt, ctx.id);
+            match put.and_then(|m| match m {
+                Msg::StorageReply { result, .. } => result.map(|_| ()),
+                _ => Err("bad storage reply".into()),
+            }) {
+                Ok(()) => {
+                    emit!(ctx.env.worker, "checkpoint_acked", task = ctx.name, checkpoint = n, attempt = attempt);
+                    ctx.env.net.send("coordinator", Msg::Ack { attempt, task, checkpoint: n, handle, end_of_data });
+                }
+                Err(reason) => {
+                    emit!(ctx.env.worker, "checkpoint_declined", task = ctx.name, checkpoint = n, reason = reason);
+                    ctx.env.net.send("coordinator", Msg::Decline { attempt, task, checkpoint: n, reason });
+                }
+            }
+        });
+    }
+
+    /// Reports a task failure to the coordinator.
+    pub fn fail(&self, reason: &str) {
+        emit!(self.env.worker, "task_failed", task = self.name, attempt = self.attempt, reason = reason);
+        let msg = Msg::TaskFailed { attempt: self.attempt, task: self.id, reason: reason.to_string() };
+        self.env.net.send("coordinator", msg);
+    }
+}
+
+/// Runs a subtask until it fails or is cancelled (dropped).
+pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<Msg>) {
+    let ctx = Rc::new(ctx);
+    let result = match ctx.env.graph.op(ctx.id).kind {
+        OperatorKind::Source => super::source::run(ctx.clone(), inbox).await,
+        _ => run_operator(ctx.clone(), inbox).await,
+    };
+    if let Err(reason) = result {
+        ctx.fail(&reason);
+    }
+}
+
+/// An input channel: its buffered events and whether alignment blocks it.
+#[derive(Default)]
+struct Input {
+    queue: VecDeque<Msg>,
+    blocked: bool,
+    ended: bool,
+}
+
+/// A non-source task: inputs → aligner → operator → outputs.
+struct OperatorTask {
+    ctx: Rc<TaskCtx>,
+    inputs: Vec<Input>,
+    aligner: BarrierAligner,
+    operator: Operator,
+    outputs: Outputs,
+    end_of_data: bool,
+}
+
+async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), String> {
+    let n_inputs = ctx.env.graph.task(ctx.id).inputs.len();
+    let restored = ctx.restore_state().await?;
+    let operator = Operator::open(&ctx, restored).await?;
+    let aligner = BarrierAligner::new(n_inputs, ctx.bug(Bug::SkipAlignment));
+    let inputs = (0..n_inputs).map(|_| Input::default()).collect();
+    let outputs = ctx.outputs();
+    let mut task = OperatorTask { ctx, inputs, aligner, operator, outputs, end_of_data: false };
+    while let Some(msg) = inbox.next().await {
+        task.on_message(msg).await?;
+    }
+    Ok(())
+}
+
+impl OperatorTask {
+    async fn on_message(&mut self, msg: Msg) -> Result<(), String> {
+        match msg {
+            Msg::Data { input, .. } | Msg::Barrier { input, .. } | Msg::EndOfData { input, .. } => {
+                self.inputs[input as usize].queue.push_back(msg);
+                self.drain().await?;
+            }
+            Msg::NotifyComplete { checkpoint, .. } => self.operator.notify_complete(&self.ctx, checkpoint).await?,
+            Msg::NotifyAborted { checkpoint, .. } => {
+                let actions = self.aligner.on_cancel(checkpoint);
+                self.apply(actions).await?;
+                self.drain().await?;
+            }
+            _ => {}
+        }
+        self.outputs.flush();
+        Ok(())
+    }
+
+    /// Processes buffered events of every unblocked input, in channel order.
+    async fn drain(&mut self) -> Result<(), String> {
+        loop {
+            let mut progressed = false;
+            for i in 0..self.inputs.len() {
+                while !self.inputs[i].blocked {
+                    let Some(msg) = self.inputs[i].queue.pop_front() else { break };
+                    self.process(i as u16, msg).await?;
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn process(&mut self, input: u16, msg: Msg) -> Result<(), String> {
+        match msg {
+            Msg::Data { batch, .. } => self.operator.process(&self.ctx, batch, &mut self.outputs),
+            Msg::Barrier { checkpoint, .. } => {
+                let actions = self.aligner.on_barrier(input, checkpoint);
+                self.apply(actions).await?;
+            }
+            Msg::EndOfData { .. } => {
+                self.inputs[input as usize].ended = true;
+                if self.inputs.iter().all(|i| i.ended) && !self.end_of_data {
+                    self.end_of_data = true;
+                    self.outputs.end_of_data();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn apply(&mut self, actions: Vec<Align>) -> Result<(), String> {
+        for action in actions {
+            match action {
+                Align::Block(i) => self.inputs[i as usize].blocked = true,
+                Align::Snapshot(n) => {
+                    let state = self.operator.snapshot(&self.ctx, n).await?;
+                    self.outputs.barrier(n);
+                    self.ctx.upload_and_ack(n, state, self.end_of_data);
+                    self.inputs.iter_mut().for_each(|i| i.blocked = false);
+                }
+                Align::Abort(_) => self.inputs.iter_mut().for_each(|i| i.blocked = false),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,156 @@
+//! `TwoPhaseCommitSink`: the transaction bookkeeping of one sink subtask,
+//! sans-IO (FLINK-SPEC T1–T4, T7). It decides which transaction records go
+//! to, what to pre-commit at a snapshot and what to commit on
+//! notify-complete; the task sends the resulting `SinkOut`s to the sink node.
+
+use super::msg::{Attempt, CheckpointId, Record, TxnId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the sink subtask checkpoints (T2: {pending}; the current transaction
+/// is aborted on restore, so it need not be kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkState {
+    /// Pre-committed transactions waiting for their checkpoint's completion.
+    pub pending: BTreeMap<CheckpointId, TxnId>,
+}
+
+/// A request for the external sink.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkOut {
+    /// T1: fence older attempts, commit these (idempotent), abort the rest.
+    Recover { commit: Vec<TxnId> },
+    /// Append records to the open transaction.
+    Write { txn: TxnId, records: Vec<Record> },
+    /// T2: flush `txn` durably; it must hold `records` records.
+    PreCommit { txn: TxnId, checkpoint: CheckpointId, records: u64 },
+    /// T3: make `txn` visible.
+    Commit { txn: TxnId, checkpoint: CheckpointId },
+}
+
+/// One sink subtask's transactions.
+#[derive(Debug, Clone)]
+pub struct TwoPhaseCommitSink {
+    sink: u16,
+    subtask: u16,
+    attempt: Attempt,
+    next_seq: u64,
+    current: TxnId,
+    current_records: u64,
+    state: SinkState,
+    /// Planted bug `commit_on_snapshot`.
+    commit_on_snapshot: bool,
+}
+
+impl TwoPhaseCommitSink {
+    /// Opens the sink for `attempt`, recovering `restored` (T1).
+    pub fn open(sink: u16, subtask: u16, attempt: Attempt, restored: Option<SinkState>, commit_on_snapshot: bool) -> (Self, Vec<SinkOut>) {
+        let state = restored.unwrap_or_default();
+        let commit = state.pending.values().copied().collect();
+        let current = TxnId { sink, subtask, attempt, seq: 0 };
+        let sink = TwoPhaseCommitSink { sink, subtask, attempt, next_seq: 1, current, current_records: 0, state, commit_on_snapshot };
+        (sink, vec![SinkOut::Recover { commit }])
+    }
+
+    /// Records for the open transaction.
+    pub fn on_records(&mut self, records: Vec<Record>) -> Vec<SinkOut> {
+        if records.is_empty() {
+            return vec![];
+        }
+        self.current_records += records.len() as u64;
+        vec![SinkOut::Write { txn: self.current, records }]
+    }
+
+    /// T2: snapshot of `n`: pre-commit the open transaction, remember it as
+    /// pending for `n`, open the next. Returns the requests and the state to
+    /// checkpoint.
+    pub fn on_snapshot(&mut self, n: CheckpointId) -> (Vec<SinkOut>, SinkState) {
+        let txn = self.current;
+        let mut out = vec![SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records }];
+        if self.commit_on_snapshot {
+            out.push(SinkOut::Commit { txn, checkpoint: n });
+        } else {
+            self.state.pending.insert(n, txn);
+        }
+        self.current = TxnId { sink: self.sink, subtask: self.subtask, attempt: self.attempt, seq: self.next_seq };
+        self.next_seq += 1;
+        self.current_records = 0;
+        (out, self.state.clone())
+    }
+
+    /// T3: `n` completed: commit every pending transaction with id ≤ n, in order.
+    pub fn on_notify_complete(&mut self, n: CheckpointId) -> Vec<SinkOut> {
+        self.state.pending.range(..=n).map(|(c, txn)| SinkOut::Commit { txn: *txn, checkpoint: *c }).collect()
+    }
+
+    /// The commit of the transaction pending for `n` is confirmed.
+    pub fn on_committed(&mut self, n: CheckpointId) {
+        self.state.pending.remove(&n);
+    }
+
+    /// Nothing pending up to `n` any more.
+    pub fn committed_through(&self, n: CheckpointId) -> bool {
+        self.state.pending.range(..=n).next().is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::msg::Origin;
+
+    fn rec(offset: u64) -> Record {
+        Record { key: 1, value: 1, origin: Origin { source: 0, partition: 0, offset } }
+    }
+
+    #[test]
+    fn a_fresh_sink_recovers_nothing_and_writes_to_its_first_transaction() {
+        let (mut s, out) = TwoPhaseCommitSink::open(0, 0, 1, 3, None, false);
+        assert_eq!(out, vec![SinkOut::Recover { commit: vec![] }]);
+        let txn = TxnId { sink: 0, subtask: 1, attempt: 3, seq: 0 };
+        assert_eq!(s.on_records(vec![rec(0)]), vec![SinkOut::Write { txn, records: vec![rec(0)] }]);
+    }
+
+    #[test]
+    fn snapshot_pre_commits_and_opens_the_next_transaction_t2() {
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, false);
+        s.on_records(vec![rec(0), rec(1)]);
+        let (out, state) = s.on_snapshot(4);
+        let t0 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 };
+        assert_eq!(out, vec![SinkOut::PreCommit { txn: t0, checkpoint: 4, records: 2 }]);
+        assert_eq!(state.pending.get(&4), Some(&t0));
+        let t1 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 1 };
+        assert_eq!(s.on_records(vec![rec(2)]), vec![SinkOut::Write { txn: t1, records: vec![rec(2)] }]);
+    }
+
+    #[test]
+    fn notify_commits_every_pending_transaction_up_to_n_in_order_t3_t7() {
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, false);
+        s.on_snapshot(1);
+        s.on_snapshot(2);
+        s.on_snapshot(3);
+        let out = s.on_notify_complete(2); // notify(2) after snapshot(3): T7
+        let ids: Vec<_> = out.iter().map(|o| match o { SinkOut::Commit { checkpoint, .. } => *checkpoint, _ => 0 }).collect();
+        assert_eq!(ids, vec![1, 2]);
+        s.on_committed(1);
+        assert!(!s.committed_through(2));
+        s.on_committed(2);
+        assert!(s.committed_through(2) && !s.committed_through(3));
+    }
+
+    #[test]
+    fn restore_commits_the_recorded_pending_transactions_t1() {
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, false);
+        let (_, state) = s.on_snapshot(5);
+        let (_, out) = TwoPhaseCommitSink::open(0, 0, 2, Some(state), false);
+        assert_eq!(out, vec![SinkOut::Recover { commit: vec![TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 }] }]);
+    }
+
+    #[test]
+    fn the_planted_bug_commits_at_pre_commit() {
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, true);
+        let (out, state) = s.on_snapshot(1);
+        assert!(matches!(out[1], SinkOut::Commit { checkpoint: 1, .. }));
+        assert!(state.pending.is_empty());
+    }
+}

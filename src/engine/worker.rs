@@ -1,0 +1,122 @@
+//! A `worker-N` node (TaskManager): heartbeats to the coordinator, runs the
+//! subtasks deployed to it, routes their messages, and cancels them all when
+//! it loses the coordinator (a partitioned worker must not keep zombies).
+
+use super::graph::ExecutionGraph;
+use super::msg::{Attempt, Deployment, Msg, TaskId};
+use super::rpc::Rpc;
+use super::task::{self, TaskCtx, WorkerEnv};
+use crate::bugs::Bug;
+use crate::emit;
+use crate::scenario::Cluster;
+use crate::sim::net::{Net, NetEvent};
+use futures::channel::mpsc::{unbounded, UnboundedSender};
+use futures::{select_biased, FutureExt, StreamExt};
+use madsim::task::JoinHandle;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a worker is started with.
+pub struct WorkerConfig {
+    pub name: String,
+    pub cluster: Cluster,
+    pub graph: Arc<ExecutionGraph>,
+    pub bug: Option<Bug>,
+}
+
+struct RunningTask {
+    attempt: Attempt,
+    inbox: UnboundedSender<Msg>,
+    handle: JoinHandle<()>,
+}
+
+struct Worker {
+    env: Rc<WorkerEnv>,
+    cluster: Cluster,
+    boot: u64,
+    tasks: BTreeMap<TaskId, RunningTask>,
+    last_contact: Duration,
+    connected: bool,
+}
+
+/// The worker's main loop; `boot` counts its (re)starts.
+pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
+    let (net, mut inbox) = Net::<Msg>::bind(&config.name).await;
+    let rpc = Rpc::new(net.clone(), config.cluster.rpc_timeout);
+    let env = WorkerEnv { worker: config.name.clone(), net, rpc, graph: config.graph.clone(), bug: config.bug };
+    let mut worker = Worker { env: Rc::new(env), cluster: config.cluster.clone(), boot, tasks: BTreeMap::new(), last_contact: crate::sim::now(), connected: false };
+    emit!(config.name, "worker_started", boot = boot);
+    let mut ticks = madsim::time::interval(config.cluster.heartbeat_interval);
+    loop {
+        select_biased! {
+            event = inbox.next() => match event {
+                Some(NetEvent::Message { msg, .. }) => worker.on_message(msg),
+                Some(NetEvent::Closed { .. }) => {}
+                None => return,
+            },
+            _ = ticks.tick().fuse() => worker.on_tick(),
+        }
+    }
+}
+
+impl Worker {
+    fn on_tick(&mut self) {
+        let slots = self.cluster.slots_per_worker;
+        self.env.net.send("coordinator", Msg::Heartbeat { boot: self.boot, slots });
+        let silent = crate::sim::now().saturating_sub(self.last_contact);
+        if self.connected && silent > self.cluster.heartbeat_timeout {
+            self.connected = false;
+            emit!(self.env.worker, "coordinator_lost", silent_ms = silent.as_millis());
+            self.cancel(Attempt::MAX);
+        }
+    }
+
+    fn on_message(&mut self, msg: Msg) {
+        let Some(msg) = self.env.rpc.complete(msg) else { return };
+        match msg {
+            Msg::HeartbeatReply => {
+                self.last_contact = crate::sim::now();
+                self.connected = true;
+            }
+            Msg::Deploy(d) => self.deploy(d),
+            Msg::Cancel { attempt } => self.cancel(attempt),
+            Msg::Data { attempt, to, .. }
+            | Msg::Barrier { attempt, to, .. }
+            | Msg::EndOfData { attempt, to, .. }
+            | Msg::Trigger { attempt, to, .. }
+            | Msg::NotifyComplete { attempt, to, .. }
+            | Msg::NotifyAborted { attempt, to, .. } => {
+                if let Some(t) = self.tasks.get(&to).filter(|t| t.attempt == attempt) {
+                    let _ = t.inbox.unbounded_send(msg);
+                } // else: for an old attempt or a cancelled task: dropped
+            }
+            _ => {}
+        }
+    }
+
+    /// Stops every task of attempt ≤ `attempt`.
+    fn cancel(&mut self, attempt: Attempt) {
+        let doomed: Vec<TaskId> = self.tasks.iter().filter(|(_, t)| t.attempt <= attempt).map(|(id, _)| *id).collect();
+        for id in doomed {
+            let t = self.tasks.remove(&id).expect("listed");
+            t.handle.abort();
+        }
+    }
+
+    fn deploy(&mut self, d: Arc<Deployment>) {
+        self.cancel(d.attempt - 1);
+        let placement = Arc::new(d.placement.clone());
+        for (&id, worker) in &d.placement {
+            if *worker != self.env.worker || self.tasks.contains_key(&id) {
+                continue;
+            }
+            let restore = d.restore.as_ref().map(|m| (m.id, m.states.get(&id).cloned()));
+            let ctx = TaskCtx { env: self.env.clone(), id, name: self.env.graph.name(id), attempt: d.attempt, placement: placement.clone(), restore };
+            let (tx, rx) = unbounded();
+            let handle = madsim::task::spawn_local(task::run(ctx, rx));
+            self.tasks.insert(id, RunningTask { attempt: d.attempt, inbox: tx, handle });
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! # ckptsim — a deterministic simulation testbed for checkpoint/recovery
+//!
+//! A small but real Flink-style streaming engine runs on a simulated clock,
+//! network and disk (madsim). One `u64` seed decides everything. Scenario
+//! files inject crashes and partitions; oracles check that state and output
+//! after recovery are exactly-once against an independent reference model.
+//!
+//! Read it top-down:
+//!
+//! 1. [`scenario`] — what a `scenarios/*.toml` file says, validated with
+//!    file/line/field errors.
+//! 2. [`sim`] — the world for one seed: rng streams, disks that lose unsynced
+//!    writes, FIFO node messaging, the fault injector.
+//! 3. [`engine`] — the job: sans-IO protocol cores (`CheckpointCoordinator`,
+//!    `BarrierAligner`, `TwoPhaseCommitSink`, `RestartStrategy`) and the node
+//!    runtimes that drive them (coordinator, workers, log, storage, sink).
+//! 4. [`trace`] — events stamped with simulated time, the trace hash, renderings.
+//! 5. [`oracle`] — the reference model and the named properties.
+//! 6. [`run`] — one seeded run end to end → `RunReport`; sweeps; the bench.
+//! 7. [`bugs`] — the bug zoo: planted bugs that prove the oracles have teeth.
+
+#[cfg(not(madsim))]
+compile_error!(
+    "ckptsim must be built with `--cfg madsim` (set in .cargo/config.toml). \
+     An exported RUSTFLAGS replaces that setting: unset RUSTFLAGS and rebuild."
+);
+
+pub mod bugs;
+pub mod engine;
+pub mod oracle;
+pub mod run;
+pub mod scenario;
+pub mod sim;
+pub mod trace;

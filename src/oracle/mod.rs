@@ -1,0 +1,34 @@
+//! Oracles: the reference model and the named properties a run must hold.
+//!
+//! - `reference`  — the job run sequentially, fault-free, over the same log
+//! - `evidence`   — what the run left behind, read back from trace and disks
+//! - `properties` — `exactly_once_output`, `exactly_once_state`,
+//!   `commit_only_completed`, `checkpoint_monotonic`, `liveness`
+//!
+//! Oracles read only what the run recorded (the trace) and what the external
+//! services hold at the end (the sink's and storage's durable disks).
+
+pub mod evidence;
+pub mod properties;
+pub mod reference;
+
+use serde::Serialize;
+
+/// A property that did not hold, with the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub property: String,
+    pub detail: String,
+}
+
+impl Violation {
+    pub fn new(property: &str, detail: impl Into<String>) -> Self {
+        Violation { property: property.to_string(), detail: detail.into() }
+    }
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.property, self.detail)
+    }
+}

@@ -1,0 +1,182 @@
+//! The named properties. Each returns the violations it found, with evidence
+//! a person can act on: the key with expected vs actual value, the missing or
+//! duplicated records, the checkpoint id.
+
+use super::evidence::{events, Evidence};
+use super::reference::Reference;
+use super::Violation;
+use crate::engine::graph::ExecutionGraph;
+use crate::engine::msg::{Origin, TaskId};
+use crate::engine::state::TaskState;
+use crate::scenario::Scenario;
+use crate::sim::world::RunEnd;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many examples a violation lists.
+const EXAMPLES: usize = 5;
+
+/// Every property, in a fixed order.
+pub fn check_all(scenario: &Scenario, graph: &ExecutionGraph, reference: &Reference, ev: &Evidence) -> Vec<Violation> {
+    let mut v = vec![];
+    v.extend(liveness(scenario, ev));
+    v.extend(exactly_once_output(reference, ev));
+    v.extend(exactly_once_state(graph, reference, ev));
+    v.extend(commit_only_completed(ev));
+    v.extend(checkpoint_monotonic(graph, ev));
+    v
+}
+
+fn examples<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    let items: Vec<String> = items.into_iter().map(|x| x.to_string()).collect();
+    let more = items.len().saturating_sub(EXAMPLES);
+    let mut s = items.into_iter().take(EXAMPLES).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        s += &format!(" (+{more} more)");
+    }
+    s
+}
+
+/// `liveness`: after the faults the job finishes within the budget.
+pub fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
+    let r = ev.record;
+    let mut out = vec![];
+    match r.end {
+        RunEnd::Finished => {}
+        RunEnd::Failed => {
+            let why = events(r, "job_failed").last().and_then(|e| e.field("reason")).unwrap_or("?");
+            out.push(Violation::new("liveness", format!("the job failed: {why}")));
+        }
+        RunEnd::TimedOut => out.push(Violation::new(
+            "liveness",
+            format!("the job did not finish by {:.3}s (last fault + finish_within); {} checkpoints completed", r.deadline.as_secs_f64(), ev.completed.len()),
+        )),
+    }
+    let min = scenario.expect.min_completed_checkpoints;
+    if (ev.completed.len() as u64) < min {
+        out.push(Violation::new("liveness", format!("{} checkpoints completed, expected at least {min}", ev.completed.len())));
+    }
+    out
+}
+
+/// `exactly_once_output`: committed output = reference output.
+pub fn exactly_once_output(reference: &Reference, ev: &Evidence) -> Vec<Violation> {
+    let mut out = vec![];
+    for (sink, expected) in &reference.sink_records {
+        let mut seen: BTreeMap<Origin, Vec<String>> = BTreeMap::new();
+        let mut last: BTreeMap<u64, i64> = BTreeMap::new();
+        for txn in ev.committed.iter().filter(|t| t.txn.sink == *sink) {
+            for r in &txn.records {
+                seen.entry(r.origin).or_default().push(txn.txn.to_string());
+                last.insert(r.key, r.value);
+            }
+        }
+        let missing: Vec<String> = expected.iter().filter(|(o, _)| !seen.contains_key(o)).map(|(o, k)| format!("{o} (key {k})")).collect();
+        if !missing.is_empty() && ev.record.end == RunEnd::Finished {
+            out.push(Violation::new("exactly_once_output", format!("{} records never committed: {}", missing.len(), examples(missing))));
+        }
+        let dups: Vec<String> = seen.iter().filter(|(_, t)| t.len() > 1).map(|(o, t)| format!("{o} in {}", t.join(" and "))).collect();
+        if !dups.is_empty() {
+            out.push(Violation::new("exactly_once_output", format!("{} records committed more than once: {}", dups.len(), examples(dups))));
+        }
+        let unknown: Vec<String> = seen.keys().filter(|o| !expected.contains_key(o)).map(|o| o.to_string()).collect();
+        if !unknown.is_empty() {
+            out.push(Violation::new("exactly_once_output", format!("{} committed records the reference never produced: {}", unknown.len(), examples(unknown))));
+        }
+        if let (Some(finals), RunEnd::Finished) = (reference.sink_final.get(sink), &ev.record.end) {
+            let wrong: Vec<String> = finals.iter().filter(|(k, v)| last.get(k) != Some(v)).map(|(k, v)| format!("key {k}: expected {v}, committed {}", last.get(k).map_or("nothing".into(), |x| x.to_string()))).collect();
+            if !wrong.is_empty() {
+                out.push(Violation::new("exactly_once_output", format!("{} keys end with a wrong committed value: {}", wrong.len(), examples(wrong))));
+            }
+        }
+    }
+    out
+}
+
+/// `exactly_once_state`: the state in the final checkpoint = reference state.
+pub fn exactly_once_state(graph: &ExecutionGraph, reference: &Reference, ev: &Evidence) -> Vec<Violation> {
+    let Some(n) = ev.finished_with.filter(|_| ev.record.end == RunEnd::Finished) else { return vec![] };
+    let Some(meta) = ev.metadata(n) else {
+        return vec![Violation::new("exactly_once_state", format!("final checkpoint {n} has no metadata in storage"))];
+    };
+    let mut out = vec![];
+    for (op, expected) in &reference.keyed_state {
+        let mut actual: BTreeMap<u64, i64> = BTreeMap::new();
+        for s in 0..graph.ops[*op as usize].parallelism as u16 {
+            let task = TaskId { op: *op, subtask: s };
+            match ev.state(&meta, task) {
+                Ok(TaskState::Keyed { values }) => actual.extend(values),
+                Ok(other) => out.push(Violation::new("exactly_once_state", format!("{} in checkpoint {n} holds {other:?}", graph.name(task)))),
+                Err(e) => out.push(Violation::new("exactly_once_state", format!("{} in final checkpoint {n}: {e}", graph.name(task)))),
+            }
+        }
+        let keys: BTreeSet<u64> = expected.keys().chain(actual.keys()).copied().collect();
+        let wrong: Vec<String> = keys.into_iter().filter(|k| expected.get(k) != actual.get(k)).map(|k| format!("key {k}: expected {}, actual {}", show(expected.get(&k)), show(actual.get(&k)))).collect();
+        if !wrong.is_empty() {
+            let name = &graph.ops[*op as usize].id;
+            out.push(Violation::new("exactly_once_state", format!("{name}: {} keys differ in final checkpoint {n}: {}", wrong.len(), examples(wrong))));
+        }
+    }
+    out
+}
+
+fn show(v: Option<&i64>) -> String {
+    v.map_or("absent".into(), |v| v.to_string())
+}
+
+/// `commit_only_completed`: the sink committed only transactions of completed
+/// checkpoints, after their completion, each once (I3).
+pub fn commit_only_completed(ev: &Evidence) -> Vec<Violation> {
+    let mut out = vec![];
+    let mut once = BTreeSet::new();
+    for t in &ev.committed {
+        if !once.insert(t.txn) {
+            out.push(Violation::new("commit_only_completed", format!("{} committed twice", t.txn)));
+        }
+        let Some(n) = t.checkpoint else {
+            out.push(Violation::new("commit_only_completed", format!("{} committed without a pre-commit", t.txn)));
+            continue;
+        };
+        match ev.completed.get(&n) {
+            None => out.push(Violation::new("commit_only_completed", format!("{} committed at {:.3}s for checkpoint {n}, which never completed", t.txn, t.at.as_secs_f64()))),
+            Some(done) if t.at < *done => out.push(Violation::new(
+                "commit_only_completed",
+                format!("{} committed at {:.3}s, before checkpoint {n} completed at {:.3}s", t.txn, t.at.as_secs_f64(), done.as_secs_f64()),
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// `checkpoint_monotonic`: ids increase; completion only with every task's
+/// ack; restore only from a completed checkpoint.
+pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violation> {
+    let r = ev.record;
+    let mut out = vec![];
+    let mut last = 0;
+    for e in events(r, "checkpoint_triggered") {
+        let n = e.num("checkpoint").unwrap_or(0);
+        if n <= last {
+            out.push(Violation::new("checkpoint_monotonic", format!("checkpoint {n} triggered at {:.3}s after {last}", e.time.as_secs_f64())));
+        }
+        last = last.max(n);
+    }
+    for e in events(r, "checkpoint_completed") {
+        let (n, attempt) = (e.num("checkpoint").unwrap_or(0), e.field("attempt").unwrap_or(""));
+        let acked: BTreeSet<&str> = events(r, "checkpoint_acked")
+            .filter(|a| a.time <= e.time && a.num("checkpoint") == Some(n) && a.field("attempt") == Some(attempt))
+            .filter_map(|a| a.field("task"))
+            .collect();
+        let missing: Vec<&str> = graph.tasks.values().map(|t| t.name.as_str()).filter(|t| !acked.contains(t)).collect();
+        if !missing.is_empty() {
+            out.push(Violation::new("checkpoint_monotonic", format!("checkpoint {n} completed at {:.3}s without the ack of {}", e.time.as_secs_f64(), examples(missing))));
+        }
+    }
+    for e in events(r, "task_restored") {
+        let n = e.num("checkpoint").unwrap_or(0);
+        if ev.completed.get(&n).is_none_or(|t| *t > e.time) {
+            out.push(Violation::new("checkpoint_monotonic", format!("{} restored from checkpoint {n}, which had not completed", e.field("task").unwrap_or("?"))));
+        }
+    }
+    out
+}

@@ -1,0 +1,124 @@
+//! One seeded run end to end: world → record → oracles → `RunReport`, each
+//! seed on a fresh thread, and the one command that replays it.
+
+use crate::bugs::Bug;
+use crate::engine::graph::ExecutionGraph;
+use crate::engine::services::log::LogData;
+use crate::oracle::evidence::Evidence;
+use crate::oracle::{properties, reference, Violation};
+use crate::scenario::Scenario;
+use crate::sim::world::{self, RunEnd};
+use crate::trace::hash::trace_hash;
+use crate::trace::TraceEvent;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub scenario: Arc<Scenario>,
+    /// The scenario file, for the replay command.
+    pub path: PathBuf,
+    pub seed: u64,
+    /// `--bug`, overriding the scenario's `bug`.
+    pub bug: Option<Bug>,
+}
+
+/// The verdict of one seeded run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub seed: u64,
+    /// `pass`, `fail` (a property was violated) or `error` (internal error).
+    pub verdict: &'static str,
+    pub violations: Vec<Violation>,
+    /// Hex XXH64 of the canonical trace.
+    pub trace_hash: String,
+    pub sim_time_ms: u64,
+    pub events: usize,
+    pub checkpoints_completed: usize,
+    pub recoveries: usize,
+    pub bug: Option<String>,
+    /// How the job ended: finished, failed, timed_out.
+    pub end: &'static str,
+    pub replay: String,
+    #[serde(skip)]
+    pub trace: Vec<TraceEvent>,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.verdict == "pass"
+    }
+}
+
+/// The command that reproduces a run.
+pub fn replay_command(path: &Path, seed: u64, bug: Option<Bug>) -> String {
+    let bug = bug.map(|b| format!(" --bug {b}")).unwrap_or_default();
+    format!("cargo run --release -- run {} --seed {seed}{bug} --trace", path.display())
+}
+
+/// Runs one seed on a fresh thread; an engine panic becomes an `error` verdict.
+pub fn run_seed(spec: &RunSpec) -> RunReport {
+    let bug = spec.bug.or_else(|| spec.scenario.bug.as_deref().and_then(|b| b.parse().ok()));
+    let (scenario, seed) = (spec.scenario.clone(), spec.seed);
+    let outcome = std::thread::Builder::new()
+        .name(format!("seed-{seed}"))
+        .spawn(move || judge(&scenario, seed, bug))
+        .expect("spawn run thread")
+        .join();
+    let replay = replay_command(&spec.path, seed, bug);
+    match outcome {
+        Ok(mut report) => {
+            report.replay = replay;
+            report
+        }
+        Err(panic) => {
+            let msg = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            RunReport {
+                scenario: spec.scenario.name.clone(),
+                seed,
+                verdict: "error",
+                violations: vec![Violation::new("internal_error", format!("the simulation panicked: {msg}"))],
+                trace_hash: String::new(),
+                sim_time_ms: 0,
+                events: 0,
+                checkpoints_completed: 0,
+                recoveries: 0,
+                bug: bug.map(|b| b.to_string()),
+                end: "panicked",
+                replay,
+                trace: vec![],
+            }
+        }
+    }
+}
+
+fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunReport {
+    let record = world::run(scenario.clone(), seed, bug);
+    let graph = ExecutionGraph::build(scenario);
+    let reference = reference::compute(&graph, LogData::new(seed));
+    let evidence = Evidence::gather(&record);
+    let violations = properties::check_all(scenario, &graph, &reference, &evidence);
+    let recoveries = record.events.iter().filter(|e| e.kind == "job_failover").count();
+    RunReport {
+        scenario: scenario.name.clone(),
+        seed,
+        verdict: if violations.is_empty() { "pass" } else { "fail" },
+        violations,
+        trace_hash: format!("{:016x}", trace_hash(&record.events)),
+        sim_time_ms: record.sim_time.as_millis() as u64,
+        events: record.events.len(),
+        checkpoints_completed: evidence.completed.len(),
+        recoveries,
+        bug: bug.map(|b| b.to_string()),
+        end: match record.end {
+            RunEnd::Finished => "finished",
+            RunEnd::Failed => "failed",
+            RunEnd::TimedOut => "timed_out",
+        },
+        replay: String::new(),
+        trace: record.events,
+    }
+}

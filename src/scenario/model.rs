@@ -1,0 +1,406 @@
+//! The typed scenario: what a `scenarios/*.toml` file says, after parsing and
+//! defaults. Every field documents its unit and its default; README.md's format
+//! reference is written from these docs.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use super::duration::{dur, dur_opt};
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, printed in verdicts and replay commands.
+    pub name: String,
+    /// One sentence on what the scenario exercises.
+    #[serde(default)]
+    pub description: String,
+    /// Seeds `cargo test` runs by default (seeds 0..seeds). Default 8.
+    #[serde(default = "default_seeds")]
+    pub seeds: u64,
+    /// A planted bug to switch on (see `ckptsim bugs`). Default none.
+    #[serde(default)]
+    pub bug: Option<String>,
+    #[serde(default)]
+    pub cluster: Cluster,
+    #[serde(default)]
+    pub network: Network,
+    #[serde(default)]
+    pub disk: Disk,
+    pub job: Job,
+    #[serde(default)]
+    pub checkpoint: Checkpoint,
+    #[serde(default)]
+    pub restart: Restart,
+    /// Faults, in any order.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+fn default_seeds() -> u64 {
+    8
+}
+
+/// The simulated cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cluster {
+    /// Number of TaskManager nodes `worker-1..N`. Default 3.
+    pub workers: usize,
+    /// Slots per worker; a slot holds one subtask of every operator (slot
+    /// sharing), so a job needs `parallelism` slots. Default 2.
+    pub slots_per_worker: usize,
+    /// Period of worker → coordinator heartbeats. Default 100ms.
+    #[serde(with = "dur")]
+    pub heartbeat_interval: Duration,
+    /// Silence after which either side declares the other lost. Default 1s.
+    #[serde(with = "dur")]
+    pub heartbeat_timeout: Duration,
+    /// Deadline of a request to the log, storage or sink service before the
+    /// caller gives up and fails. Default 1s.
+    #[serde(with = "dur")]
+    pub rpc_timeout: Duration,
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster {
+            workers: 3,
+            slots_per_worker: 2,
+            heartbeat_interval: Duration::from_millis(100),
+            heartbeat_timeout: Duration::from_secs(1),
+            rpc_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Global network behaviour (madsim applies it to every message).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// Lowest one-way latency of a message. Default 1ms.
+    #[serde(with = "dur")]
+    pub latency_min: Duration,
+    /// Highest one-way latency of a message. Default 5ms.
+    #[serde(with = "dur")]
+    pub latency_max: Duration,
+    /// Probability that a transmission is lost; connections retransmit, so on
+    /// them a loss shows as delay. Default 0.0.
+    pub loss: f64,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            latency_min: Duration::from_millis(1),
+            latency_max: Duration::from_millis(5),
+            loss: 0.0,
+        }
+    }
+}
+
+/// Every node's simulated disk.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Disk {
+    /// Shortest fsync. Default 1ms.
+    #[serde(with = "dur")]
+    pub fsync_latency_min: Duration,
+    /// Longest fsync. Default 5ms.
+    #[serde(with = "dur")]
+    pub fsync_latency_max: Duration,
+    /// Probability that a crash tears the first unsynced append, keeping a
+    /// prefix of it. Default 0.5.
+    pub torn_write_probability: f64,
+}
+
+impl Default for Disk {
+    fn default() -> Self {
+        Disk {
+            fsync_latency_min: Duration::from_millis(1),
+            fsync_latency_max: Duration::from_millis(5),
+            torn_write_probability: 0.5,
+        }
+    }
+}
+
+/// The streaming job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// Default parallelism of every operator. Default 2.
+    #[serde(default = "default_parallelism")]
+    pub parallelism: usize,
+    /// Number of key groups; fixed across restores. Default 128.
+    #[serde(default = "default_max_parallelism")]
+    pub max_parallelism: usize,
+    /// Records per network buffer. Default 64.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Operators; the graph's edges are their `input` lists.
+    pub operators: Vec<Operator>,
+}
+
+fn default_parallelism() -> usize {
+    2
+}
+fn default_max_parallelism() -> usize {
+    128
+}
+fn default_batch_size() -> usize {
+    64
+}
+
+/// One operator of the job graph.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Operator {
+    /// Unique name; tasks are named `id[i]`.
+    pub id: String,
+    pub kind: OperatorKind,
+    /// Upstream operator ids (none for a source).
+    #[serde(default)]
+    pub input: Vec<String>,
+    /// How records reach this operator from its inputs. Default `hash` for
+    /// keyed operators, `forward` otherwise (falls back to `rebalance` when
+    /// parallelisms differ).
+    #[serde(default)]
+    pub partition: Option<Partitioning>,
+    /// Overrides the job's parallelism.
+    #[serde(default)]
+    pub parallelism: Option<usize>,
+    /// Source only: log partitions. Default 4.
+    #[serde(default)]
+    pub partitions: Option<usize>,
+    /// Source only: total records over all partitions. Default 10000.
+    #[serde(default)]
+    pub records: Option<u64>,
+    /// Source only: distinct keys. Default 50.
+    #[serde(default)]
+    pub keys: Option<u64>,
+    /// Source only: records fetched from the log per request. Default 64.
+    #[serde(default)]
+    pub fetch_size: Option<usize>,
+    /// Sink only: delivery. Default `two_phase_commit`.
+    #[serde(default)]
+    pub sink: Option<SinkKind>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorKind {
+    Source,
+    KeyedCount,
+    KeyedSum,
+    Sink,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Partitioning {
+    Hash,
+    Forward,
+    Rebalance,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkKind {
+    TwoPhaseCommit,
+}
+
+/// Checkpointing (Flink's names; FLINK-SPEC.md "Knobs").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Checkpoint {
+    /// Only `aligned` so far. Default `aligned`.
+    pub protocol: Protocol,
+    /// Base period between triggers. Default 100ms.
+    #[serde(with = "dur")]
+    pub interval: Duration,
+    /// A pending checkpoint expires after this. Default 2s.
+    #[serde(with = "dur")]
+    pub timeout: Duration,
+    /// Checkpoints in flight at once; only 1 is supported. Default 1.
+    pub max_concurrent: usize,
+    /// Gap from a completion to the next trigger. Default 0ms.
+    #[serde(with = "dur")]
+    pub min_pause: Duration,
+    /// Consecutive counted failures allowed before the job fails over. Default 0.
+    pub tolerable_failures: u32,
+}
+
+impl Default for Checkpoint {
+    fn default() -> Self {
+        Checkpoint {
+            protocol: Protocol::Aligned,
+            interval: Duration::from_millis(100),
+            timeout: Duration::from_secs(2),
+            max_concurrent: 1,
+            min_pause: Duration::ZERO,
+            tolerable_failures: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    Aligned,
+}
+
+/// Restart strategy (FLINK-SPEC.md "Recovery").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Restart {
+    /// `fixed_delay` or `none`. Default `fixed_delay`.
+    pub strategy: RestartKind,
+    /// fixed_delay: restarts allowed. Default 10.
+    pub attempts: u32,
+    /// fixed_delay: wait before redeploying. Default 200ms.
+    #[serde(with = "dur")]
+    pub delay: Duration,
+}
+
+impl Default for Restart {
+    fn default() -> Self {
+        Restart {
+            strategy: RestartKind::FixedDelay,
+            attempts: 10,
+            delay: Duration::from_millis(200),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RestartKind {
+    FixedDelay,
+    None,
+}
+
+/// One fault, placed at a simulated time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Simulated time from the start of the run.
+    #[serde(with = "dur")]
+    pub at: Duration,
+    pub action: FaultAction,
+    /// crash: the node, a name (`worker-2`, `coordinator`, `log`, `storage`,
+    /// `sink`) or `worker-of(op[i])`, the worker running that task then.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// crash: restart the node this long after the crash. Default: never.
+    #[serde(default, with = "dur_opt")]
+    pub restart_after: Option<Duration>,
+    /// partition: two groups of node names cut from each other.
+    #[serde(default)]
+    pub between: Option<[Vec<String>; 2]>,
+    /// partition / network: heal (restore) this long after. Default: never.
+    #[serde(default, with = "dur_opt")]
+    pub heal_after: Option<Duration>,
+    /// network: new lowest one-way latency.
+    #[serde(default, with = "dur_opt")]
+    pub latency_min: Option<Duration>,
+    /// network: new highest one-way latency.
+    #[serde(default, with = "dur_opt")]
+    pub latency_max: Option<Duration>,
+    /// network: new loss probability.
+    #[serde(default)]
+    pub loss: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Kill a node: its memory and unsynced disk writes are lost.
+    Crash,
+    /// Cut every link between two groups of nodes, both ways.
+    Partition,
+    /// Change the global latency/loss settings.
+    Network,
+}
+
+/// What the run must show.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Expect {
+    /// Only `exactly_once` so far. Default `exactly_once`.
+    pub guarantee: Guarantee,
+    /// Checkpoints that must complete, else `liveness` fails. Default 1.
+    pub min_completed_checkpoints: u64,
+    /// After the last fault (and its heal/restart), the job must finish and
+    /// commit everything within this. Default 60s.
+    #[serde(with = "dur")]
+    pub finish_within: Duration,
+}
+
+impl Default for Expect {
+    fn default() -> Self {
+        Expect {
+            guarantee: Guarantee::ExactlyOnce,
+            min_completed_checkpoints: 1,
+            finish_within: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Guarantee {
+    ExactlyOnce,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol::Aligned
+    }
+}
+impl Default for RestartKind {
+    fn default() -> Self {
+        RestartKind::FixedDelay
+    }
+}
+impl Default for Guarantee {
+    fn default() -> Self {
+        Guarantee::ExactlyOnce
+    }
+}
+
+impl Operator {
+    pub fn partitions(&self) -> usize {
+        self.partitions.unwrap_or(4)
+    }
+    pub fn records(&self) -> u64 {
+        self.records.unwrap_or(10_000)
+    }
+    pub fn keys(&self) -> u64 {
+        self.keys.unwrap_or(50)
+    }
+    pub fn fetch_size(&self) -> usize {
+        self.fetch_size.unwrap_or(64)
+    }
+    pub fn is_keyed(&self) -> bool {
+        matches!(self.kind, OperatorKind::KeyedCount | OperatorKind::KeyedSum)
+    }
+}
+
+impl Scenario {
+    /// The time after which no fault acts any more (last crash restart, last heal).
+    pub fn faults_end(&self) -> Duration {
+        self.faults
+            .iter()
+            .map(|f| f.at + f.restart_after.unwrap_or_default() + f.heal_after.unwrap_or_default())
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// The operator's effective parallelism.
+    pub fn parallelism_of(&self, op: &Operator) -> usize {
+        op.parallelism.unwrap_or(self.job.parallelism)
+    }
+}

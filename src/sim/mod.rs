@@ -1,0 +1,20 @@
+//! The simulated world the engine runs in, on madsim.
+//!
+//! - `rng`    — one seed, an independent ChaCha stream per component
+//! - `disk`   — per-node disk: page cache vs durable bytes, fsync latency, crash loss
+//! - `net`    — reliable FIFO node-to-node messaging over madsim's network
+//! - `faults` — the fault injector that carries out a scenario's faults
+//! - `world`  — builds the cluster for one seed, runs it, hands back the record
+
+pub mod disk;
+pub mod faults;
+pub mod net;
+pub mod rng;
+pub mod world;
+
+use std::time::Duration;
+
+/// Simulated time since the run started.
+pub fn now() -> Duration {
+    madsim::time::TimeHandle::current().elapsed()
+}

@@ -1,0 +1,170 @@
+//! Node-to-node messaging over madsim's simulated network.
+//!
+//! Each node binds one madsim `Endpoint` at its fixed address. Messages to a
+//! peer go through one reliable FIFO connection, like TCP: madsim delays each
+//! message by the global latency, holds it while the link is clogged
+//! (partition) and retries, and drops it when the receiving node dies. A
+//! broken connection loses what was in it and surfaces as `NetEvent::Closed`;
+//! the next message opens a new one. Messages are typed (no serialization):
+//! the network is simulated, the payload need not be bytes.
+
+use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures::StreamExt;
+use madsim::net::{Endpoint, NetSim};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+
+/// The port every node listens on.
+const PORT: u16 = 7000;
+
+/// The simulated IP of a node, by name: fixed, so addresses need no lookup.
+pub fn ip_of(node: &str) -> IpAddr {
+    let [a, b] = match node {
+        "coordinator" => [0, 1],
+        "log" => [0, 2],
+        "storage" => [0, 3],
+        "sink" => [0, 4],
+        other => {
+            let k: u8 = other
+                .strip_prefix("worker-")
+                .and_then(|k| k.parse().ok())
+                .unwrap_or_else(|| panic!("no address for node `{other}`"));
+            [1, k]
+        }
+    };
+    IpAddr::V4(Ipv4Addr::new(10, 0, a, b))
+}
+
+fn addr_of(node: &str) -> SocketAddr {
+    SocketAddr::new(ip_of(node), PORT)
+}
+
+/// What a node's network hands to it.
+#[derive(Debug)]
+pub enum NetEvent<M> {
+    /// A message from `from`, in the order `from` sent it.
+    Message { from: Rc<str>, msg: M },
+    /// The connection with `peer` broke (it died, or we could not reach it);
+    /// messages in it may be lost.
+    Closed { peer: Rc<str> },
+}
+
+/// What travels on a connection: who we are, then messages.
+enum Wire<M> {
+    Hello(String),
+    Msg(M),
+}
+
+struct Shared<M> {
+    me: String,
+    endpoint: Endpoint,
+    events: UnboundedSender<NetEvent<M>>,
+    writers: RefCell<BTreeMap<String, UnboundedSender<M>>>,
+}
+
+/// A node's network handle; clones share the connections.
+pub struct Net<M> {
+    shared: Rc<Shared<M>>,
+}
+
+impl<M> Clone for Net<M> {
+    fn clone(&self) -> Self {
+        Net { shared: self.shared.clone() }
+    }
+}
+
+impl<M: Send + Sync + 'static> Net<M> {
+    /// Binds this node's address and starts accepting connections.
+    pub async fn bind(me: &str) -> (Net<M>, UnboundedReceiver<NetEvent<M>>) {
+        let endpoint = Endpoint::bind(addr_of(me)).await.expect("node address already bound");
+        let (events, inbox) = unbounded();
+        let shared = Rc::new(Shared { me: me.to_string(), endpoint, events, writers: RefCell::default() });
+        madsim::task::spawn_local(accept_loop(shared.endpoint.clone(), shared.events.clone()));
+        (Net { shared }, inbox)
+    }
+
+    pub fn me(&self) -> &str {
+        &self.shared.me
+    }
+
+    /// Queues `msg` for `to`; it leaves in FIFO order with everything else
+    /// sent to `to` from this node.
+    pub fn send(&self, to: &str, msg: M) {
+        let mut writers = self.shared.writers.borrow_mut();
+        let writer = writers.entry(to.to_string()).or_insert_with(|| {
+            let (tx, rx) = unbounded();
+            madsim::task::spawn_local(write_loop(self.shared.clone(), to.to_string(), rx));
+            tx
+        });
+        // The writer only ends with the node, and then nobody sends.
+        let _ = writer.unbounded_send(msg);
+    }
+}
+
+async fn accept_loop<M: Send + Sync + 'static>(endpoint: Endpoint, events: UnboundedSender<NetEvent<M>>) {
+    while let Ok((_tx, rx, _addr)) = endpoint.accept1().await {
+        madsim::task::spawn_local(read_loop(rx, events.clone()));
+    }
+}
+
+async fn read_loop<M: 'static>(mut rx: madsim::net::Receiver, events: UnboundedSender<NetEvent<M>>) {
+    let mut peer: Option<Rc<str>> = None;
+    while let Ok(payload) = rx.recv().await {
+        match *payload.downcast::<Wire<M>>().expect("foreign payload on a ckptsim connection") {
+            Wire::Hello(name) => peer = Some(name.into()),
+            Wire::Msg(msg) => {
+                let from = peer.clone().expect("message before hello");
+                if events.unbounded_send(NetEvent::Message { from, msg }).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    if let Some(peer) = peer {
+        let _ = events.unbounded_send(NetEvent::Closed { peer });
+    }
+}
+
+async fn write_loop<M: Send + Sync + 'static>(shared: Rc<Shared<M>>, to: String, mut queue: UnboundedReceiver<M>) {
+    let mut conn: Option<madsim::net::Sender> = None;
+    while let Some(msg) = queue.next().await {
+        if conn.is_none() {
+            conn = connect(&shared, &to).await;
+        }
+        let Some(tx) = &conn else {
+            continue; // unreachable: the message is lost, as on a refused TCP connect
+        };
+        if tx.send(Box::new(Wire::Msg(msg))).await.is_err() {
+            conn = None;
+            let _ = shared.events.unbounded_send(NetEvent::Closed { peer: to.as_str().into() });
+        }
+    }
+}
+
+async fn connect<M: Send + Sync + 'static>(shared: &Shared<M>, to: &str) -> Option<madsim::net::Sender> {
+    let (tx, _rx) = shared.endpoint.connect1(addr_of(to)).await.ok()?;
+    tx.send(Box::new(Wire::<M>::Hello(shared.me.clone()))).await.ok()?;
+    Some(tx)
+}
+
+/// Cuts (or restores) every link between the two groups, both ways.
+pub fn set_partition(a: &[String], b: &[String], cut: bool) {
+    let net = NetSim::current();
+    let handle = madsim::runtime::Handle::current();
+    for x in a {
+        for y in b {
+            let (Some(nx), Some(ny)) = (handle.get_node(x.as_str()), handle.get_node(y.as_str())) else {
+                continue;
+            };
+            if cut {
+                net.clog_link(nx.id(), ny.id());
+                net.clog_link(ny.id(), nx.id());
+            } else {
+                net.unclog_link(nx.id(), ny.id());
+                net.unclog_link(ny.id(), nx.id());
+            }
+        }
+    }
+}

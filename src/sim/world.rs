@@ -1,0 +1,110 @@
+//! One run: a fresh thread and madsim runtime for the seed, the cluster's
+//! nodes with their disks, the fault injector, and a supervisor that stops
+//! when the job ends or the time budget runs out.
+
+use super::disk::{DiskOptions, SimDisk};
+use super::faults;
+use super::net::ip_of;
+use super::rng::SeedTree;
+use crate::bugs::Bug;
+use crate::engine::graph::ExecutionGraph;
+use crate::engine::services::log::LogData;
+use crate::engine::worker::WorkerConfig;
+use crate::engine::{jobmaster, services, worker};
+use crate::scenario::Scenario;
+use crate::trace::layer::with_recording;
+use crate::trace::{Recorder, TraceEvent};
+use madsim::runtime::{Handle, Runtime};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The coordinator declared the job finished.
+    Finished,
+    /// The coordinator gave up (restart strategy exhausted).
+    Failed,
+    /// The time budget ran out first.
+    TimedOut,
+}
+
+/// Everything a run leaves behind for the oracles.
+pub struct RunRecord {
+    pub events: Vec<TraceEvent>,
+    /// Every node's disk as the run left it.
+    pub disks: BTreeMap<String, SimDisk>,
+    pub end: RunEnd,
+    /// Simulated time when the run stopped.
+    pub sim_time: Duration,
+    /// The simulated time budget: last fault + `finish_within`.
+    pub deadline: Duration,
+}
+
+/// Runs `scenario` under `seed` on the calling thread (use a fresh thread
+/// per seed: madsim's determinism needs it).
+pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunRecord {
+    let seeds = SeedTree::new(seed);
+    let n = &scenario.network;
+    let mut config = madsim::Config::default();
+    config.net.send_latency = n.latency_min..n.latency_max.max(n.latency_min + Duration::from_nanos(1));
+    config.net.packet_loss_rate = n.loss;
+    let runtime = Runtime::with_seed_and_config(seed, config);
+    let recorder = Recorder::default();
+    let disks = make_disks(&scenario, &seeds);
+    let deadline = scenario.faults_end() + scenario.expect.finish_within;
+    let (end, sim_time) = with_recording(&recorder, || {
+        runtime.block_on(supervise(scenario.clone(), seeds, bug, disks.clone(), recorder.clone(), deadline))
+    });
+    drop(runtime);
+    RunRecord { events: recorder.take(), disks, end, sim_time, deadline }
+}
+
+fn node_names(scenario: &Scenario) -> Vec<String> {
+    let mut names: Vec<String> = ["coordinator", "log", "storage", "sink"].map(String::from).into();
+    names.extend((1..=scenario.cluster.workers).map(|k| format!("worker-{k}")));
+    names
+}
+
+fn make_disks(scenario: &Scenario, seeds: &SeedTree) -> BTreeMap<String, SimDisk> {
+    let d = &scenario.disk;
+    let options = DiskOptions { fsync_latency_min: d.fsync_latency_min, fsync_latency_max: d.fsync_latency_max, torn_write_probability: d.torn_write_probability };
+    node_names(scenario).into_iter().map(|n| (n.clone(), SimDisk::new(options.clone(), seeds.stream(&format!("disk:{n}"))))).collect()
+}
+
+async fn supervise(scenario: Arc<Scenario>, seeds: SeedTree, bug: Option<Bug>, disks: BTreeMap<String, SimDisk>, recorder: Recorder, deadline: Duration) -> (RunEnd, Duration) {
+    let graph = Arc::new(ExecutionGraph::build(&scenario));
+    start_nodes(&scenario, &graph, seeds, bug, &disks);
+    faults::spawn_all(&scenario.faults, &scenario.network, &disks, &recorder);
+    loop {
+        madsim::time::sleep(Duration::from_millis(10)).await;
+        let t = super::now();
+        match recorder.job_ended().as_deref() {
+            Some("job_finished") => return (RunEnd::Finished, t),
+            Some(_) => return (RunEnd::Failed, t),
+            None if t >= deadline => return (RunEnd::TimedOut, t),
+            None => {}
+        }
+    }
+}
+
+fn start_nodes(scenario: &Arc<Scenario>, graph: &Arc<ExecutionGraph>, seeds: SeedTree, bug: Option<Bug>, disks: &BTreeMap<String, SimDisk>) {
+    let handle = Handle::current();
+    let node = |name: &str| handle.create_node().name(name).ip(ip_of(name));
+    let (s, g, d) = (scenario.clone(), graph.clone(), disks["coordinator"].clone());
+    node("coordinator").init(move || jobmaster::run(s.clone(), g.clone(), d.clone(), bug)).build();
+    let (g, data) = (graph.clone(), LogData::new(seeds.seed()));
+    node("log").init(move || services::log::run(g.clone(), data)).build();
+    let d = disks["storage"].clone();
+    node("storage").init(move || services::storage::run(d.clone())).build();
+    let d = disks["sink"].clone();
+    node("sink").init(move || services::sink::run(d.clone())).build();
+    for k in 1..=scenario.cluster.workers {
+        let name = format!("worker-{k}");
+        let config = Arc::new(WorkerConfig { name: name.clone(), cluster: scenario.cluster.clone(), graph: graph.clone(), bug });
+        let boots = Arc::new(AtomicU64::new(0));
+        node(&name).init(move || worker::run(config.clone(), boots.fetch_add(1, Ordering::Relaxed) + 1)).build();
+    }
+}

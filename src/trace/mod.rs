@@ -1,0 +1,16 @@
+//! The run's trace: every meaningful event, stamped with simulated time.
+//!
+//! - `event`  — `TraceEvent` and the `emit!` macro the engine uses
+//! - `layer`  — the `tracing` layer that records events into a `Recorder`
+//! - `hash`   — the stable 64-bit trace hash (the determinism fingerprint)
+//! - `render` — one line per event, and Chrome/Perfetto trace JSON
+//!
+//! The engine emits through `tracing`; nothing reads the trace while the run
+//! goes on except the world (to place faults and to see the job finish).
+
+pub mod event;
+pub mod hash;
+pub mod layer;
+pub mod render;
+
+pub use event::{Recorder, TraceEvent};
