@@ -200,7 +200,10 @@ impl JobMaster {
     /// Places one subtask of every operator per slot over live workers.
     fn place(&self) -> Option<BTreeMap<TaskId, String>> {
         let needed = self.graph.slots_needed();
-        let slots: Vec<&String> = self.workers.iter().filter(|(_, w)| w.alive).flat_map(|(n, w)| std::iter::repeat_n(n, w.slots)).collect();
+        // Spread out over workers (Flink's cluster.evenly-spread-out-slots).
+        let alive: Vec<(&String, usize)> = self.workers.iter().filter(|(_, w)| w.alive).map(|(n, w)| (n, w.slots)).collect();
+        let most = alive.iter().map(|(_, s)| *s).max().unwrap_or(0);
+        let slots: Vec<&String> = (0..most).flat_map(|i| alive.iter().filter(move |(_, s)| i < *s).map(|(n, _)| *n)).collect();
         if slots.len() < needed {
             return None;
         }

@@ -130,6 +130,13 @@ async fn read_loop<M: 'static>(mut rx: madsim::net::Receiver, events: UnboundedS
 async fn write_loop<M: Send + Sync + 'static>(shared: Rc<Shared<M>>, to: String, mut queue: UnboundedReceiver<M>) {
     let mut conn: Option<madsim::net::Sender> = None;
     while let Some(msg) = queue.next().await {
+        if conn.as_ref().is_some_and(|tx| tx.is_closed()) {
+            // The peer died: what was in flight on the old connection is
+            // lost; like a client seeing a reset, we reconnect (to its next
+            // incarnation, if any) for this message.
+            conn = None;
+            let _ = shared.events.unbounded_send(NetEvent::Closed { peer: to.as_str().into() });
+        }
         if conn.is_none() {
             conn = connect(&shared, &to).await;
         }

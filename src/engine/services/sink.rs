@@ -102,7 +102,7 @@ impl Store {
 pub async fn run(disk: SimDisk) {
     let (net, mut inbox) = Net::<Msg>::bind("sink").await;
     let mut store = Store::default();
-    for entry in wal::replay(&disk.read(WAL).unwrap_or_default()) {
+    for entry in wal::recover(&disk, WAL).await {
         store.apply(entry);
     }
     let mut node = SinkNode { disk, store, net: net.clone() };

@@ -17,6 +17,11 @@ pub fn append<T: Serialize>(disk: &SimDisk, path: &str, entry: &T) {
 
 /// Every intact entry of `bytes`, in order, up to the first damaged one.
 pub fn replay<T: DeserializeOwned>(bytes: &[u8]) -> Vec<T> {
+    replay_with_len(bytes).0
+}
+
+/// The intact entries and the byte length they span.
+fn replay_with_len<T: DeserializeOwned>(bytes: &[u8]) -> (Vec<T>, usize) {
     let mut out = vec![];
     let mut at = 0;
     while at + 8 <= bytes.len() {
@@ -30,7 +35,19 @@ pub fn replay<T: DeserializeOwned>(bytes: &[u8]) -> Vec<T> {
         out.push(entry);
         at += 8 + len;
     }
-    out
+    (out, at)
+}
+
+/// Opens the log after a (re)start: replays it and cuts off a torn tail, so
+/// that new entries are not appended behind garbage no replay gets past.
+pub async fn recover<T: DeserializeOwned>(disk: &SimDisk, path: &str) -> Vec<T> {
+    let bytes = disk.read(path).unwrap_or_default();
+    let (entries, intact) = replay_with_len(&bytes);
+    if intact < bytes.len() {
+        disk.write(path, bytes[..intact].to_vec());
+        disk.fsync(path).await;
+    }
+    entries
 }
 
 #[cfg(test)]
