@@ -51,14 +51,15 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunRecord {
     let mut config = madsim::Config::default();
     config.net.send_latency = n.latency_min..n.latency_max.max(n.latency_min + Duration::from_nanos(1));
     config.net.packet_loss_rate = n.loss;
-    let runtime = Runtime::with_seed_and_config(seed, config);
     let recorder = Recorder::default();
     let disks = make_disks(&scenario, &seeds);
     let deadline = scenario.faults_end() + scenario.expect.finish_within;
+    // The runtime is made (and dropped) under the run's subscriber: madsim
+    // creates spans for its nodes, and they must belong to it.
     let (end, sim_time) = with_recording(&recorder, || {
+        let runtime = Runtime::with_seed_and_config(seed, config);
         runtime.block_on(supervise(scenario.clone(), seeds, bug, disks.clone(), recorder.clone(), deadline))
     });
-    drop(runtime);
     RunRecord { events: recorder.take(), disks, end, sim_time, deadline }
 }
 

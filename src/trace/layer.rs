@@ -4,6 +4,7 @@
 use super::{Recorder, TraceEvent};
 use std::fmt::Debug;
 use tracing::field::{Field, Visit};
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
@@ -53,7 +54,8 @@ impl<S: tracing::Subscriber> Layer<S> for TraceLayer {
 /// Runs `f` (which runs the simulation) with a subscriber that records into
 /// `recorder`.
 pub fn with_recording<T>(recorder: &Recorder, f: impl FnOnce() -> T) -> T {
-    let layer = TraceLayer { recorder: recorder.clone() };
+    // Only our events: madsim's own spans and logs stay disabled (and cost nothing).
+    let layer = TraceLayer { recorder: recorder.clone() }.with_filter(filter_fn(|m| m.target() == "ckptsim"));
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, f)
 }
