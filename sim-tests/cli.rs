@@ -1,1 +1,122 @@
+//! The CLI contract scripts rely on: JSON fields, exit codes (0 pass,
+//! 1 violation, 2 bad input, 3 internal error), errors that name the file,
+//! line and field, and a replay command that reproduces the run.
 
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ckptsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run ckptsim")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_scenario(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ckptsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}
+
+#[test]
+fn run_json_has_the_documented_fields_and_exit_0() {
+    let o = ckptsim(&["run", "scenarios/no-faults.toml", "--seed", "3", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
+    for key in ["scenario", "seed", "verdict", "violations", "trace_hash", "sim_time_ms", "events", "checkpoints_completed", "recoveries"] {
+        assert!(v.get(key).is_some(), "missing `{key}` in {v}");
+    }
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["seed"], 3);
+}
+
+#[test]
+fn a_planted_bug_exits_1_and_prints_evidence_and_the_replay_command() {
+    let o = ckptsim(&["run", "scenarios/worker-crash.toml", "--seed", "1", "--bug", "commit_on_snapshot"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("commit_only_completed"), "{out}");
+    assert!(out.contains("replay: cargo run --release -- run scenarios/worker-crash.toml --seed 1 --bug commit_on_snapshot"), "{out}");
+}
+
+#[test]
+fn the_replay_command_reproduces_the_trace_hash() {
+    let json = |o: &Output| -> serde_json::Value { serde_json::from_str(stdout(o).trim()).expect("JSON") };
+    let a = json(&ckptsim(&["run", "scenarios/worker-crash.toml", "--seed", "5", "--bug", "skip_alignment", "--json"]));
+    let b = json(&ckptsim(&["run", "scenarios/worker-crash.toml", "--seed", "5", "--bug", "skip_alignment", "--json"]));
+    assert_eq!(a["trace_hash"], b["trace_hash"]);
+    assert_eq!(a["violations"], b["violations"]);
+}
+
+#[test]
+fn a_typo_in_a_scenario_exits_2_naming_file_line_and_field() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
+    let text = text.replace("interval = \"100ms\"", "intervl = \"100ms\"");
+    let line = text.lines().position(|l| l.starts_with("intervl")).unwrap() + 1;
+    let path = temp_scenario("typo.toml", &text);
+    let o = ckptsim(&["run", path.to_str().unwrap(), "--seed", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("typo.toml:{line}:")), "{err}");
+    assert!(err.contains("checkpoint.intervl"), "{err}");
+}
+
+#[test]
+fn an_impossible_config_exits_2_naming_the_field() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
+    let path = temp_scenario("slots.toml", &text.replace("workers = 3", "workers = 1").replace("slots_per_worker = 2", "slots_per_worker = 1"));
+    let o = ckptsim(&["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("slots.toml:"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_flags_and_unknown_bugs_exit_2() {
+    assert_eq!(ckptsim(&["run", "scenarios/no-faults.toml", "--sed", "1"]).status.code(), Some(2));
+    let o = ckptsim(&["run", "scenarios/no-faults.toml", "--bug", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("skip_alignment"), "the error lists the known bugs: {}", stderr(&o));
+    assert_eq!(ckptsim(&["sweep", "scenarios/no-faults.toml", "--seeds", "5..2"]).status.code(), Some(2));
+    assert_eq!(ckptsim(&["run", "scenarios/does-not-exist.toml"]).status.code(), Some(2));
+}
+
+#[test]
+fn bugs_lists_every_planted_bug_one_per_line() {
+    let o = ckptsim(&["bugs"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for bug in ckptsim::bugs::Bug::ALL {
+        assert!(out.lines().any(|l| l.starts_with(bug.name()) && l.len() > bug.name().len() + 4), "{out}");
+    }
+}
+
+#[test]
+fn sweep_json_gives_one_object_per_seed_and_exit_1_on_a_violation() {
+    let o = ckptsim(&["sweep", "scenarios/worker-crash.toml", "--seeds", "0..4", "--bug", "no_offset_restore", "--json", "--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(1));
+    let seeds: std::collections::BTreeSet<u64> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line")["seed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seeds, (0..4).collect());
+}
+
+#[test]
+fn sweep_shards_split_the_seeds() {
+    let seeds_of = |shard: &str| -> Vec<u64> {
+        let o = ckptsim(&["sweep", "scenarios/no-faults.toml", "--seeds", "0..6", "--shard", shard, "--json"]);
+        assert_eq!(o.status.code(), Some(0));
+        let mut s: Vec<u64> = stdout(&o).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seed"].as_u64().unwrap()).collect();
+        s.sort();
+        s
+    };
+    assert_eq!(seeds_of("1/2"), vec![0, 2, 4]);
+    assert_eq!(seeds_of("2/2"), vec![1, 3, 5]);
+}

@@ -1,1 +1,74 @@
+//! Generated scenarios (proptest): random crash, partition and network faults
+//! over the stock job; the correct engine must hold every property in all of
+//! them. The proptest RNG is fixed, so CI runs the same cases every time; a
+//! failure shrinks to a small fault list and prints its replayable TOML.
 
+use ckptsim::run::{run_seed, RunSpec};
+use ckptsim::scenario::{self, Fault, FaultAction, Scenario};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn base() -> Scenario {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/no-faults.toml")).unwrap();
+    scenario::parse(&text, "no-faults.toml").unwrap()
+}
+
+fn node() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("coordinator".to_string()),
+        Just("sink".to_string()),
+        Just("storage".to_string()),
+        Just("log".to_string()),
+        (1..=3usize).prop_map(|k| format!("worker-{k}")),
+        (0..2usize).prop_map(|i| format!("worker-of(count[{i}])")),
+    ]
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    let at = (100u64..1500).prop_map(Duration::from_millis);
+    let after = (50u64..1500).prop_map(Duration::from_millis);
+    let empty = Fault { at: Duration::ZERO, action: FaultAction::Crash, node: None, restart_after: None, between: None, heal_after: None, latency_min: None, latency_max: None, loss: None };
+    let (e1, e2, e3) = (empty.clone(), empty.clone(), empty);
+    prop_oneof![
+        (at.clone(), node(), after.clone()).prop_map(move |(at, node, r)| Fault { at, node: Some(node), restart_after: Some(r), ..e1.clone() }),
+        (at.clone(), node(), node(), after.clone()).prop_filter("two different sides", |(_, a, b, _)| a != b && !a.starts_with("worker-of") && !b.starts_with("worker-of")).prop_map(move |(at, a, b, h)| Fault {
+            at,
+            action: FaultAction::Partition,
+            between: Some([vec![a], vec![b]]),
+            heal_after: Some(h),
+            ..e2.clone()
+        }),
+        (at, 5u64..50, 0.0..0.3f64, after).prop_map(move |(at, ms, loss, h)| Fault {
+            at,
+            action: FaultAction::Network,
+            latency_min: Some(Duration::from_millis(1)),
+            latency_max: Some(Duration::from_millis(ms)),
+            loss: Some(loss),
+            heal_after: Some(h),
+            ..e3.clone()
+        }),
+    ]
+}
+
+#[test]
+fn random_fault_mixes_keep_exactly_once() {
+    let cases = std::env::var("CKPTSIM_GENERATED").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let strategy = (prop::collection::vec(fault(), 1..4), 0u64..1000);
+    let result = runner.run(&strategy, |(faults, seed)| {
+        let mut s = base();
+        s.name = "generated".into();
+        s.faults = faults;
+        scenario::validate::validate(&s).map_err(|(f, m)| TestCaseError::reject(format!("{f}: {m}")))?;
+        let report = run_seed(&RunSpec { scenario: Arc::new(s.clone()), path: "generated.toml".into(), seed, bug: None });
+        prop_assert!(report.passed(), "seed {seed} failed: {:?}\nscenario:\n{}", report.violations, toml::to_string(&s).unwrap());
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

@@ -4,5 +4,10 @@
 mod cli;
 
 fn main() {
+    // Die quietly when stdout closes early (`ckptsim run … | head`).
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     std::process::exit(cli::main());
 }

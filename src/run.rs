@@ -12,7 +12,8 @@ use crate::trace::hash::trace_hash;
 use crate::trace::TraceEvent;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -122,3 +123,30 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunReport {
         trace: record.events,
     }
 }
+
+/// Runs `seeds` on `jobs` threads, each seed on its own fresh thread;
+/// `on_report` sees reports in completion order.
+pub fn run_many(spec: &RunSpec, seeds: Vec<u64>, jobs: usize, on_report: &mut dyn FnMut(RunReport)) {
+    let seeds = Arc::new(seeds);
+    let next = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = mpsc::channel();
+    let workers: Vec<_> = (0..jobs)
+        .map(|_| {
+            let (seeds, next, tx, spec) = (seeds.clone(), next.clone(), tx.clone(), spec.clone());
+            std::thread::spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(&seed) = seeds.get(i) else { return };
+                let report = run_seed(&RunSpec { seed, ..spec.clone() });
+                if tx.send(report).is_err() {
+                    return;
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    for report in rx {
+        on_report(report);
+    }
+    workers.into_iter().for_each(|w| w.join().expect("sweep worker"));
+}
+

@@ -12,7 +12,7 @@ pub fn bench(spec: &RunSpec, runs: u64, requested: Option<usize>) -> i32 {
     let jobs = jobs(requested);
     let started = Instant::now();
     let (mut sim_ms, mut passed, mut events) = (0u64, 0u64, 0u64);
-    super::sweep::run_many(spec, (0..runs).collect(), jobs, &mut |r| {
+    ckptsim::run::run_many(spec, (0..runs).collect(), jobs, &mut |r| {
         sim_ms += r.sim_time_ms;
         events += r.events as u64;
         passed += u64::from(r.passed());

@@ -3,37 +3,8 @@
 
 use super::report::exit_code;
 use super::{jobs, EXIT_PASS};
-use ckptsim::run::{run_seed, RunReport, RunSpec};
+use ckptsim::run::{run_many, RunReport, RunSpec};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::sync::Arc;
-
-/// Runs `seeds` (this shard's share) on `jobs` threads; reports arrive in
-/// completion order and are printed in seed order at the end for text.
-pub fn run_many(spec: &RunSpec, seeds: Vec<u64>, jobs: usize, on_report: &mut dyn FnMut(RunReport)) {
-    let seeds = Arc::new(seeds);
-    let next = Arc::new(AtomicU64::new(0));
-    let (tx, rx) = mpsc::channel();
-    let workers: Vec<_> = (0..jobs)
-        .map(|_| {
-            let (seeds, next, tx, spec) = (seeds.clone(), next.clone(), tx.clone(), spec.clone());
-            std::thread::spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                let Some(&seed) = seeds.get(i) else { return };
-                let report = run_seed(&RunSpec { seed, ..spec.clone() });
-                if tx.send(report).is_err() {
-                    return;
-                }
-            })
-        })
-        .collect();
-    drop(tx);
-    for report in rx {
-        on_report(report);
-    }
-    workers.into_iter().for_each(|w| w.join().expect("sweep worker"));
-}
 
 pub fn sweep(spec: &RunSpec, (a, b): (u64, u64), shard: Option<(u64, u64)>, requested: Option<usize>, json: bool) -> i32 {
     let seeds: Vec<u64> = (a..b).filter(|s| shard.is_none_or(|(k, n)| s % n == k - 1)).collect();

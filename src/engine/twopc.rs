@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn a_fresh_sink_recovers_nothing_and_writes_to_its_first_transaction() {
-        let (mut s, out) = TwoPhaseCommitSink::open(0, 0, 1, 3, None, false);
+        let (mut s, out) = TwoPhaseCommitSink::open(0, 1, 3, None, false);
         assert_eq!(out, vec![SinkOut::Recover { commit: vec![] }]);
         let txn = TxnId { sink: 0, subtask: 1, attempt: 3, seq: 0 };
         assert_eq!(s.on_records(vec![rec(0)]), vec![SinkOut::Write { txn, records: vec![rec(0)] }]);

@@ -23,7 +23,24 @@ pub fn check_all(scenario: &Scenario, graph: &ExecutionGraph, reference: &Refere
     v.extend(exactly_once_state(graph, reference, ev));
     v.extend(commit_only_completed(ev));
     v.extend(checkpoint_monotonic(graph, ev));
-    v
+    cap_per_property(v)
+}
+
+/// Keeps the first few violations of each property and counts the rest.
+fn cap_per_property(all: Vec<Violation>) -> Vec<Violation> {
+    let mut kept: Vec<Violation> = vec![];
+    let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
+    for v in all {
+        if kept.iter().filter(|k| k.property == v.property).count() < EXAMPLES {
+            kept.push(v);
+        } else {
+            *dropped.entry(v.property.clone()).or_default() += 1;
+        }
+    }
+    for (property, n) in dropped {
+        kept.push(Violation::new(&property, format!("… and {n} more violations of {property}")));
+    }
+    kept
 }
 
 fn examples<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {

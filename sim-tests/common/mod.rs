@@ -1,0 +1,64 @@
+//! Shared by the sim-test binaries: finding scenario files, choosing seeds
+//! (`CKPTSIM_SEED`, `CKPTSIM_SEEDS`), running them in parallel, and printing
+//! a failure the way a person needs it: violations, trace tail, replay command.
+#![allow(dead_code)]
+
+use ckptsim::run::{run_many, RunReport, RunSpec};
+use ckptsim::scenario;
+use ckptsim::trace::render::render_lines;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Every `scenarios/*.toml` and `scenarios/regressions/*.toml`, sorted.
+pub fn scenario_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![];
+    for dir in ["scenarios", "scenarios/regressions"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                files.push(path.strip_prefix(root).map(Path::to_path_buf).unwrap_or(path));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Loads a scenario, relative to the crate root.
+pub fn spec(path: &Path) -> RunSpec {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let scenario = scenario::load(&full).unwrap_or_else(|e| panic!("{e}"));
+    RunSpec { scenario: Arc::new(scenario), path: path.to_path_buf(), seed: 0, bug: None }
+}
+
+/// `CKPTSIM_SEED=S` runs just S; `CKPTSIM_SEEDS=N` runs 0..N; else 0..default.
+pub fn seeds(default: u64) -> Vec<u64> {
+    if let Some(s) = std::env::var("CKPTSIM_SEED").ok().and_then(|s| s.parse().ok()) {
+        return vec![s];
+    }
+    let n = std::env::var("CKPTSIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default);
+    (0..n).collect()
+}
+
+/// Runs the seeds on every core; reports sorted by seed.
+pub fn run_seeds(spec: &RunSpec, seeds: Vec<u64>) -> Vec<RunReport> {
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut reports = vec![];
+    run_many(spec, seeds, jobs, &mut |r| reports.push(r));
+    reports.sort_by_key(|r| r.seed);
+    reports
+}
+
+/// A failed run, for a test's panic message.
+pub fn describe(r: &RunReport) -> String {
+    let mut s = format!("\n=== {} seed {} FAILED ({}) ===\n", r.scenario, r.seed, r.end);
+    for v in &r.violations {
+        s += &format!("  ✗ {}: {}\n", v.property, v.detail);
+    }
+    let tail = &r.trace[r.trace.len().saturating_sub(10)..];
+    s += &format!("  last {} trace events:\n{}", tail.len(), render_lines(tail));
+    s += &format!("  replay: {}\n", r.replay);
+    s
+}
