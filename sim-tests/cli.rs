@@ -6,7 +6,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn ckptsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("run ckptsim")
+    Command::new(env!("CARGO_BIN_EXE_ckptsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run ckptsim")
 }
 
 fn stdout(o: &Output) -> String {
@@ -30,7 +34,17 @@ fn run_json_has_the_documented_fields_and_exit_0() {
     let o = ckptsim(&["run", "scenarios/no-faults.toml", "--seed", "3", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
-    for key in ["scenario", "seed", "verdict", "violations", "trace_hash", "sim_time_ms", "events", "checkpoints_completed", "recoveries"] {
+    for key in [
+        "scenario",
+        "seed",
+        "verdict",
+        "violations",
+        "trace_hash",
+        "sim_time_ms",
+        "events",
+        "checkpoints_completed",
+        "recoveries",
+    ] {
         assert!(v.get(key).is_some(), "missing `{key}` in {v}");
     }
     assert_eq!(v["verdict"], "pass");
@@ -43,7 +57,12 @@ fn a_planted_bug_exits_1_and_prints_evidence_and_the_replay_command() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("commit_only_completed"), "{out}");
-    assert!(out.contains("replay: cargo run --release -- run scenarios/worker-crash.toml --seed 1 --bug commit_on_snapshot"), "{out}");
+    assert!(
+        out.contains(
+            "replay: cargo run --release -- run scenarios/worker-crash.toml --seed 1 --bug commit_on_snapshot"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -71,7 +90,10 @@ fn a_typo_in_a_scenario_exits_2_naming_file_line_and_field() {
 #[test]
 fn an_impossible_config_exits_2_naming_the_field() {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
-    let path = temp_scenario("slots.toml", &text.replace("workers = 3", "workers = 1").replace("slots_per_worker = 2", "slots_per_worker = 1"));
+    let path = temp_scenario(
+        "slots.toml",
+        &text.replace("workers = 3", "workers = 1").replace("slots_per_worker = 2", "slots_per_worker = 1"),
+    );
     let o = ckptsim(&["run", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("slots.toml:"), "{}", stderr(&o));
@@ -99,7 +121,17 @@ fn bugs_lists_every_planted_bug_one_per_line() {
 
 #[test]
 fn sweep_json_gives_one_object_per_seed_and_exit_1_on_a_violation() {
-    let o = ckptsim(&["sweep", "scenarios/worker-crash.toml", "--seeds", "0..4", "--bug", "no_offset_restore", "--json", "--jobs", "2"]);
+    let o = ckptsim(&[
+        "sweep",
+        "scenarios/worker-crash.toml",
+        "--seeds",
+        "0..4",
+        "--bug",
+        "no_offset_restore",
+        "--json",
+        "--jobs",
+        "2",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let seeds: std::collections::BTreeSet<u64> = stdout(&o)
         .lines()
@@ -113,7 +145,10 @@ fn sweep_shards_split_the_seeds() {
     let seeds_of = |shard: &str| -> Vec<u64> {
         let o = ckptsim(&["sweep", "scenarios/no-faults.toml", "--seeds", "0..6", "--shard", shard, "--json"]);
         assert_eq!(o.status.code(), Some(0));
-        let mut s: Vec<u64> = stdout(&o).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seed"].as_u64().unwrap()).collect();
+        let mut s: Vec<u64> = stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seed"].as_u64().unwrap())
+            .collect();
         s.sort();
         s
     };

@@ -29,17 +29,36 @@ fn node() -> impl Strategy<Value = String> {
 fn fault() -> impl Strategy<Value = Fault> {
     let at = (100u64..1500).prop_map(Duration::from_millis);
     let after = (50u64..1500).prop_map(Duration::from_millis);
-    let empty = Fault { at: Duration::ZERO, action: FaultAction::Crash, node: None, restart_after: None, between: None, heal_after: None, latency_min: None, latency_max: None, loss: None };
+    let empty = Fault {
+        at: Duration::ZERO,
+        action: FaultAction::Crash,
+        node: None,
+        restart_after: None,
+        between: None,
+        heal_after: None,
+        latency_min: None,
+        latency_max: None,
+        loss: None,
+    };
     let (e1, e2, e3) = (empty.clone(), empty.clone(), empty);
     prop_oneof![
-        (at.clone(), node(), after.clone()).prop_map(move |(at, node, r)| Fault { at, node: Some(node), restart_after: Some(r), ..e1.clone() }),
-        (at.clone(), node(), node(), after.clone()).prop_filter("two different sides", |(_, a, b, _)| a != b && !a.starts_with("worker-of") && !b.starts_with("worker-of")).prop_map(move |(at, a, b, h)| Fault {
+        (at.clone(), node(), after.clone()).prop_map(move |(at, node, r)| Fault {
             at,
-            action: FaultAction::Partition,
-            between: Some([vec![a], vec![b]]),
-            heal_after: Some(h),
-            ..e2.clone()
+            node: Some(node),
+            restart_after: Some(r),
+            ..e1.clone()
         }),
+        (at.clone(), node(), node(), after.clone())
+            .prop_filter("two different sides", |(_, a, b, _)| a != b
+                && !a.starts_with("worker-of")
+                && !b.starts_with("worker-of"))
+            .prop_map(move |(at, a, b, h)| Fault {
+                at,
+                action: FaultAction::Partition,
+                between: Some([vec![a], vec![b]]),
+                heal_after: Some(h),
+                ..e2.clone()
+            }),
         (at, 5u64..50, 0.0..0.3f64, after).prop_map(move |(at, ms, loss, h)| Fault {
             at,
             action: FaultAction::Network,
@@ -64,8 +83,14 @@ fn random_fault_mixes_keep_exactly_once() {
         s.name = "generated".into();
         s.faults = faults;
         scenario::validate::validate(&s).map_err(|(f, m)| TestCaseError::reject(format!("{f}: {m}")))?;
-        let report = run_seed(&RunSpec { scenario: Arc::new(s.clone()), path: "generated.toml".into(), seed, bug: None });
-        prop_assert!(report.passed(), "seed {seed} failed: {:?}\nscenario:\n{}", report.violations, toml::to_string(&s).unwrap());
+        let report =
+            run_seed(&RunSpec { scenario: Arc::new(s.clone()), path: "generated.toml".into(), seed, bug: None });
+        prop_assert!(
+            report.passed(),
+            "seed {seed} failed: {:?}\nscenario:\n{}",
+            report.violations,
+            toml::to_string(&s).unwrap()
+        );
         Ok(())
     });
     if let Err(e) = result {

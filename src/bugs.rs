@@ -32,12 +32,8 @@ pub enum Bug {
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 4] = [
-        Bug::SkipAlignment,
-        Bug::CommitOnSnapshot,
-        Bug::NoOffsetRestore,
-        Bug::CompleteWithoutAllAcks,
-    ];
+    pub const ALL: [Bug; 4] =
+        [Bug::SkipAlignment, Bug::CommitOnSnapshot, Bug::NoOffsetRestore, Bug::CompleteWithoutAllAcks];
 
     pub fn name(self) -> &'static str {
         match self {

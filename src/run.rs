@@ -76,7 +76,11 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
             report
         }
         Err(panic) => {
-            let msg = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
             RunReport {
                 scenario: spec.scenario.name.clone(),
                 seed,
@@ -149,4 +153,3 @@ pub fn run_many(spec: &RunSpec, seeds: Vec<u64>, jobs: usize, on_report: &mut dy
     }
     workers.into_iter().for_each(|w| w.join().expect("sweep worker"));
 }
-

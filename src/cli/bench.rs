@@ -20,7 +20,12 @@ pub fn bench(spec: &RunSpec, runs: u64, requested: Option<usize>) -> i32 {
     let wall = started.elapsed().as_secs_f64();
     println!("bench {} · {runs} seeded runs on {jobs} threads", spec.scenario.name);
     println!("  {:.1} runs/s ({:.0} runs/min), {passed}/{runs} passed", runs as f64 / wall, runs as f64 * 60.0 / wall);
-    println!("  {:.0} simulated s per wall s ({:.2}s simulated per run, {} trace events per run)", sim_ms as f64 / 1e3 / wall, sim_ms as f64 / 1e3 / runs as f64, events / runs.max(1));
+    println!(
+        "  {:.0} simulated s per wall s ({:.2}s simulated per run, {} trace events per run)",
+        sim_ms as f64 / 1e3 / wall,
+        sim_ms as f64 / 1e3 / runs as f64,
+        events / runs.max(1)
+    );
     match peak_rss_mib() {
         Some(mib) => println!("  peak memory {mib:.1} MiB (max RSS)"),
         None => println!("  peak memory unknown (no /proc/self/status)"),

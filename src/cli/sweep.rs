@@ -6,11 +6,19 @@ use super::{jobs, EXIT_PASS};
 use ckptsim::run::{run_many, RunReport, RunSpec};
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub fn sweep(spec: &RunSpec, (a, b): (u64, u64), shard: Option<(u64, u64)>, requested: Option<usize>, json: bool) -> i32 {
+pub fn sweep(
+    spec: &RunSpec,
+    (a, b): (u64, u64),
+    shard: Option<(u64, u64)>,
+    requested: Option<usize>,
+    json: bool,
+) -> i32 {
     let seeds: Vec<u64> = (a..b).filter(|s| shard.is_none_or(|(k, n)| s % n == k - 1)).collect();
     let total = seeds.len() as u64;
     let bar = if json { ProgressBar::hidden() } else { ProgressBar::new(total) };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} seeds · {msg} · {elapsed} (eta {eta})").expect("template"));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds · {msg} · {elapsed} (eta {eta})").expect("template"),
+    );
     let mut failed: Vec<RunReport> = vec![];
     let mut worst = EXIT_PASS;
     let started = std::time::Instant::now();
@@ -32,7 +40,13 @@ pub fn sweep(spec: &RunSpec, (a, b): (u64, u64), shard: Option<(u64, u64)>, requ
             super::report::print_verdict(r);
         }
         let secs = started.elapsed().as_secs_f64();
-        println!("sweep {}: {} seeds, {} passed, {} failed in {secs:.1}s", spec.scenario.name, total, total - failed.len() as u64, failed.len());
+        println!(
+            "sweep {}: {} seeds, {} passed, {} failed in {secs:.1}s",
+            spec.scenario.name,
+            total,
+            total - failed.len() as u64,
+            failed.len()
+        );
     }
     worst
 }

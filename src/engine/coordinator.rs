@@ -124,12 +124,20 @@ impl CheckpointCoordinator {
     }
 
     /// A task acked `id` with its durable snapshot (L13).
-    pub fn on_ack(&mut self, attempt: Attempt, task: TaskId, id: CheckpointId, handle: StateHandle, end_of_data: bool) -> Vec<CoordinatorOut> {
+    pub fn on_ack(
+        &mut self,
+        attempt: Attempt,
+        task: TaskId,
+        id: CheckpointId,
+        handle: StateHandle,
+        end_of_data: bool,
+    ) -> Vec<CoordinatorOut> {
         let Some((running, tasks)) = &self.running else { return vec![] };
         if attempt != *running || !tasks.contains(&task) {
             return vec![]; // unknown attempt or task: discarded
         }
-        let needed = if self.config.complete_without_all_acks { tasks.len().saturating_sub(1).max(1) } else { tasks.len() };
+        let needed =
+            if self.config.complete_without_all_acks { tasks.len().saturating_sub(1).max(1) } else { tasks.len() };
         let Some(p) = self.pending.get_mut(&id) else { return vec![] }; // expired or unknown
         if p.finalizing {
             return vec![];

@@ -139,7 +139,8 @@ fn expand(ops: &[OpSpec], edges: &[(u16, u16, Partitioning)]) -> BTreeMap<TaskId
     for &(from, to, partitioning) in edges {
         let (pf, pt) = (ops[from as usize].parallelism as u16, ops[to as usize].parallelism as u16);
         let pointwise = partitioning == Partitioning::Forward && pf == pt;
-        let partitioning = if partitioning == Partitioning::Forward && !pointwise { Partitioning::Rebalance } else { partitioning };
+        let partitioning =
+            if partitioning == Partitioning::Forward && !pointwise { Partitioning::Rebalance } else { partitioning };
         for s in 0..pf {
             let src = TaskId { op: from, subtask: s };
             let mut targets = vec![];

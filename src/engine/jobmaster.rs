@@ -30,7 +30,9 @@ const TICK: Duration = Duration::from_millis(10);
 #[derive(Debug, Clone, PartialEq)]
 enum JobStatus {
     /// Waiting for enough slots (or a restart delay) to deploy.
-    Scheduling { not_before: Duration },
+    Scheduling {
+        not_before: Duration,
+    },
     Running,
     Finished,
     Failed,
@@ -84,11 +86,34 @@ pub async fn run(scenario: Arc<Scenario>, graph: Arc<ExecutionGraph>, disk: SimD
     };
     let checkpoints = CheckpointCoordinator::new(config, durable.next_checkpoint, durable.latest.clone());
     let (internal, mut internal_rx) = unbounded();
-    let status = if durable.finished.is_some() { JobStatus::Finished } else { JobStatus::Scheduling { not_before: Duration::ZERO } };
-    emit!("coordinator", "coordinator_started", attempt = durable.attempt, latest = durable.latest.as_ref().map_or(0, |m| m.id));
+    let status = if durable.finished.is_some() {
+        JobStatus::Finished
+    } else {
+        JobStatus::Scheduling { not_before: Duration::ZERO }
+    };
+    emit!(
+        "coordinator",
+        "coordinator_started",
+        attempt = durable.attempt,
+        latest = durable.latest.as_ref().map_or(0, |m| m.id)
+    );
     let rpc = Rc::new(Rpc::new(net.clone(), scenario.cluster.rpc_timeout));
     let restart = RestartStrategy::new(scenario.restart.clone());
-    let mut jm = JobMaster { net, rpc, meta, graph, scenario, checkpoints, restart, workers: BTreeMap::new(), status, placement: BTreeMap::new(), final_checkpoint: None, committed: BTreeMap::new(), internal };
+    let mut jm = JobMaster {
+        net,
+        rpc,
+        meta,
+        graph,
+        scenario,
+        checkpoints,
+        restart,
+        workers: BTreeMap::new(),
+        status,
+        placement: BTreeMap::new(),
+        final_checkpoint: None,
+        committed: BTreeMap::new(),
+        internal,
+    };
     let mut ticks = madsim::time::interval(TICK);
     loop {
         select_biased! {
@@ -161,7 +186,12 @@ impl JobMaster {
     async fn on_tick(&mut self) {
         let t = now();
         let timeout = self.scenario.cluster.heartbeat_timeout;
-        let lost: Vec<String> = self.workers.iter().filter(|(_, w)| w.alive && t - w.last_heartbeat > timeout).map(|(n, _)| n.clone()).collect();
+        let lost: Vec<String> = self
+            .workers
+            .iter()
+            .filter(|(_, w)| w.alive && t - w.last_heartbeat > timeout)
+            .map(|(n, _)| n.clone())
+            .collect();
         for name in lost {
             self.workers.get_mut(&name).expect("listed").alive = false;
             emit!("coordinator", "worker_lost", worker = name);
@@ -187,7 +217,14 @@ impl JobMaster {
             self.net.send(w, Msg::Cancel { attempt });
         }
         let decision = self.restart.on_failure();
-        emit!("coordinator", "job_failover", attempt = attempt, reason = reason, failures = self.restart.failures(), dropped_checkpoints = format!("{dropped:?}"));
+        emit!(
+            "coordinator",
+            "job_failover",
+            attempt = attempt,
+            reason = reason,
+            failures = self.restart.failures(),
+            dropped_checkpoints = format!("{dropped:?}")
+        );
         match decision {
             RestartDecision::RestartAfter(delay) => self.status = JobStatus::Scheduling { not_before: now() + delay },
             RestartDecision::Fail(why) => {
@@ -201,9 +238,11 @@ impl JobMaster {
     fn place(&self) -> Option<BTreeMap<TaskId, String>> {
         let needed = self.graph.slots_needed();
         // Spread out over workers (Flink's cluster.evenly-spread-out-slots).
-        let alive: Vec<(&String, usize)> = self.workers.iter().filter(|(_, w)| w.alive).map(|(n, w)| (n, w.slots)).collect();
+        let alive: Vec<(&String, usize)> =
+            self.workers.iter().filter(|(_, w)| w.alive).map(|(n, w)| (n, w.slots)).collect();
         let most = alive.iter().map(|(_, s)| *s).max().unwrap_or(0);
-        let slots: Vec<&String> = (0..most).flat_map(|i| alive.iter().filter(move |(_, s)| i < *s).map(|(n, _)| *n)).collect();
+        let slots: Vec<&String> =
+            (0..most).flat_map(|i| alive.iter().filter(move |(_, s)| i < *s).map(|(n, _)| *n)).collect();
         if slots.len() < needed {
             return None;
         }
@@ -315,7 +354,14 @@ impl JobMaster {
     fn notify_complete(&self, n: CheckpointId) {
         let attempt = self.attempt();
         let latest = self.checkpoints.latest_completed().expect("just completed");
-        emit!("coordinator", "checkpoint_completed", checkpoint = n, attempt = attempt, acks = latest.states.len(), end_of_data = latest.end_of_data);
+        emit!(
+            "coordinator",
+            "checkpoint_completed",
+            checkpoint = n,
+            attempt = attempt,
+            acks = latest.states.len(),
+            end_of_data = latest.end_of_data
+        );
         for (&to, w) in &self.placement {
             self.net.send(w, Msg::NotifyComplete { attempt, to, checkpoint: n });
         }
@@ -325,8 +371,14 @@ impl JobMaster {
     /// checkpoint that covers all input.
     async fn check_finished(&mut self) {
         let Some(last) = self.final_checkpoint else { return };
-        let sinks: Vec<TaskId> = self.placement.keys().filter(|t| self.graph.op(**t).kind == crate::scenario::OperatorKind::Sink).copied().collect();
-        if self.status != JobStatus::Running || !sinks.iter().all(|t| self.committed.get(t).is_some_and(|c| *c >= last)) {
+        let sinks: Vec<TaskId> = self
+            .placement
+            .keys()
+            .filter(|t| self.graph.op(**t).kind == crate::scenario::OperatorKind::Sink)
+            .copied()
+            .collect();
+        if self.status != JobStatus::Running || !sinks.iter().all(|t| self.committed.get(t).is_some_and(|c| *c >= last))
+        {
             return;
         }
         let mut durable = self.meta.get();

@@ -85,39 +85,129 @@ pub type ReqId = u64;
 #[derive(Debug, Clone)]
 pub enum Msg {
     // ---- data plane: task → task ----
-    Data { attempt: Attempt, to: TaskId, input: u16, batch: Vec<Record> },
-    Barrier { attempt: Attempt, to: TaskId, input: u16, checkpoint: CheckpointId },
-    EndOfData { attempt: Attempt, to: TaskId, input: u16 },
+    Data {
+        attempt: Attempt,
+        to: TaskId,
+        input: u16,
+        batch: Vec<Record>,
+    },
+    Barrier {
+        attempt: Attempt,
+        to: TaskId,
+        input: u16,
+        checkpoint: CheckpointId,
+    },
+    EndOfData {
+        attempt: Attempt,
+        to: TaskId,
+        input: u16,
+    },
 
     // ---- worker ↔ coordinator ----
     /// Also registers the worker (and its slots) with a coordinator that does
     /// not know it yet; `boot` changes when the worker restarted.
-    Heartbeat { boot: u64, slots: usize },
+    Heartbeat {
+        boot: u64,
+        slots: usize,
+    },
     HeartbeatReply,
     Deploy(Arc<Deployment>),
-    Cancel { attempt: Attempt },
-    TaskFailed { attempt: Attempt, task: TaskId, reason: String },
+    Cancel {
+        attempt: Attempt,
+    },
+    TaskFailed {
+        attempt: Attempt,
+        task: TaskId,
+        reason: String,
+    },
 
     // ---- checkpointing ----
-    Trigger { attempt: Attempt, to: TaskId, checkpoint: CheckpointId },
-    Ack { attempt: Attempt, task: TaskId, checkpoint: CheckpointId, handle: StateHandle, end_of_data: bool },
-    Decline { attempt: Attempt, task: TaskId, checkpoint: CheckpointId, reason: String },
-    NotifyComplete { attempt: Attempt, to: TaskId, checkpoint: CheckpointId },
-    NotifyAborted { attempt: Attempt, to: TaskId, checkpoint: CheckpointId },
+    Trigger {
+        attempt: Attempt,
+        to: TaskId,
+        checkpoint: CheckpointId,
+    },
+    Ack {
+        attempt: Attempt,
+        task: TaskId,
+        checkpoint: CheckpointId,
+        handle: StateHandle,
+        end_of_data: bool,
+    },
+    Decline {
+        attempt: Attempt,
+        task: TaskId,
+        checkpoint: CheckpointId,
+        reason: String,
+    },
+    NotifyComplete {
+        attempt: Attempt,
+        to: TaskId,
+        checkpoint: CheckpointId,
+    },
+    NotifyAborted {
+        attempt: Attempt,
+        to: TaskId,
+        checkpoint: CheckpointId,
+    },
     /// A sink subtask committed everything up to `checkpoint`.
-    Committed { attempt: Attempt, task: TaskId, checkpoint: CheckpointId },
+    Committed {
+        attempt: Attempt,
+        task: TaskId,
+        checkpoint: CheckpointId,
+    },
 
     // ---- services: requests carry a `req` echoed by the reply ----
-    LogFetch { req: ReqId, source: u16, partition: u32, offset: u64, max: usize },
-    LogRecords { req: ReqId, records: Vec<(u64, i64)> },
-    StoragePut { req: ReqId, key: String, bytes: Arc<Vec<u8>> },
-    StorageGet { req: ReqId, key: String },
-    StorageReply { req: ReqId, result: Result<Option<Arc<Vec<u8>>>, String> },
-    SinkWrite { txn: TxnId, records: Vec<Record> },
-    SinkPreCommit { req: ReqId, txn: TxnId, checkpoint: CheckpointId, records: u64 },
-    SinkCommit { req: ReqId, txn: TxnId, fence: Attempt },
-    SinkRecover { req: ReqId, sink: u16, subtask: u16, fence: Attempt, commit: Vec<TxnId> },
-    SinkReply { req: ReqId, result: Result<(), String> },
+    LogFetch {
+        req: ReqId,
+        source: u16,
+        partition: u32,
+        offset: u64,
+        max: usize,
+    },
+    LogRecords {
+        req: ReqId,
+        records: Vec<(u64, i64)>,
+    },
+    StoragePut {
+        req: ReqId,
+        key: String,
+        bytes: Arc<Vec<u8>>,
+    },
+    StorageGet {
+        req: ReqId,
+        key: String,
+    },
+    StorageReply {
+        req: ReqId,
+        result: Result<Option<Arc<Vec<u8>>>, String>,
+    },
+    SinkWrite {
+        txn: TxnId,
+        records: Vec<Record>,
+    },
+    SinkPreCommit {
+        req: ReqId,
+        txn: TxnId,
+        checkpoint: CheckpointId,
+        records: u64,
+    },
+    SinkCommit {
+        req: ReqId,
+        txn: TxnId,
+        fence: Attempt,
+    },
+    SinkRecover {
+        req: ReqId,
+        sink: u16,
+        subtask: u16,
+        fence: Attempt,
+        commit: Vec<TxnId>,
+    },
+    SinkReply {
+        req: ReqId,
+        result: Result<(), String>,
+    },
 }
 
 /// What a worker must run for one attempt.

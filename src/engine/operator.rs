@@ -33,7 +33,8 @@ impl Operator {
                     Some(other) => return Err(format!("sink restored with {other:?}")),
                 };
                 let commit_on_snapshot = ctx.bug(Bug::CommitOnSnapshot);
-                let (twopc, out) = TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, commit_on_snapshot);
+                let (twopc, out) =
+                    TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, commit_on_snapshot);
                 send_all(ctx, out).await?;
                 Ok(Operator::Sink { twopc })
             }
@@ -105,7 +106,14 @@ async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>) -> Result<(), String> {
             }
             SinkOut::Recover { commit } => Box::new(move |req| Msg::SinkRecover { req, sink, subtask, fence, commit }),
             SinkOut::PreCommit { txn, checkpoint, records } => {
-                emit!(ctx.env.worker, "txn_pre_committed", task = ctx.name, txn = txn, checkpoint = checkpoint, records = records);
+                emit!(
+                    ctx.env.worker,
+                    "txn_pre_committed",
+                    task = ctx.name,
+                    txn = txn,
+                    checkpoint = checkpoint,
+                    records = records
+                );
                 Box::new(move |req| Msg::SinkPreCommit { req, txn, checkpoint, records })
             }
             SinkOut::Commit { txn, .. } => Box::new(move |req| Msg::SinkCommit { req, txn, fence }),

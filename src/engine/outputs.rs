@@ -23,10 +23,25 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    pub fn new(graph: &ExecutionGraph, task: TaskId, attempt: Attempt, net: Net<Msg>, placement: Arc<BTreeMap<TaskId, String>>) -> Self {
+    pub fn new(
+        graph: &ExecutionGraph,
+        task: TaskId,
+        attempt: Attempt,
+        net: Net<Msg>,
+        placement: Arc<BTreeMap<TaskId, String>>,
+    ) -> Self {
         let edges = graph.task(task).outputs.clone();
         let buffers = edges.iter().map(|e| vec![vec![]; e.targets.len()]).collect();
-        Outputs { attempt, net, placement, edges, buffers, round_robin: 0, batch_size: graph.batch_size, max_parallelism: graph.max_parallelism }
+        Outputs {
+            attempt,
+            net,
+            placement,
+            edges,
+            buffers,
+            round_robin: 0,
+            batch_size: graph.batch_size,
+            max_parallelism: graph.max_parallelism,
+        }
     }
 
     /// Routes one record to one target of every output edge.

@@ -52,7 +52,14 @@ impl TaskCtx {
     pub async fn restore_state(&self) -> Result<Option<TaskState>, String> {
         let Some((checkpoint, handle)) = &self.restore else { return Ok(None) };
         let Some(handle) = handle else {
-            emit!(self.env.worker, "task_restored", task = self.name, attempt = self.attempt, checkpoint = checkpoint, state = "none");
+            emit!(
+                self.env.worker,
+                "task_restored",
+                task = self.name,
+                attempt = self.attempt,
+                checkpoint = checkpoint,
+                state = "none"
+            );
             return Ok(None);
         };
         let key = handle.key.clone();
@@ -60,7 +67,14 @@ impl TaskCtx {
         let Msg::StorageReply { result, .. } = reply else { return Err("bad storage reply".into()) };
         let bytes = result?.ok_or_else(|| format!("snapshot {} missing from storage", handle.key))?;
         let state = state::decode(&bytes, handle)?;
-        emit!(self.env.worker, "task_restored", task = self.name, attempt = self.attempt, checkpoint = checkpoint, state = handle.key);
+        emit!(
+            self.env.worker,
+            "task_restored",
+            task = self.name,
+            attempt = self.attempt,
+            checkpoint = checkpoint,
+            state = handle.key
+        );
         Ok(Some(state))
     }
 

@@ -44,11 +44,26 @@ pub struct TwoPhaseCommitSink {
 
 impl TwoPhaseCommitSink {
     /// Opens the sink for `attempt`, recovering `restored` (T1).
-    pub fn open(sink: u16, subtask: u16, attempt: Attempt, restored: Option<SinkState>, commit_on_snapshot: bool) -> (Self, Vec<SinkOut>) {
+    pub fn open(
+        sink: u16,
+        subtask: u16,
+        attempt: Attempt,
+        restored: Option<SinkState>,
+        commit_on_snapshot: bool,
+    ) -> (Self, Vec<SinkOut>) {
         let state = restored.unwrap_or_default();
         let commit = state.pending.values().copied().collect();
         let current = TxnId { sink, subtask, attempt, seq: 0 };
-        let sink = TwoPhaseCommitSink { sink, subtask, attempt, next_seq: 1, current, current_records: 0, state, commit_on_snapshot };
+        let sink = TwoPhaseCommitSink {
+            sink,
+            subtask,
+            attempt,
+            next_seq: 1,
+            current,
+            current_records: 0,
+            state,
+            commit_on_snapshot,
+        };
         (sink, vec![SinkOut::Recover { commit }])
     }
 
@@ -130,7 +145,13 @@ mod tests {
         s.on_snapshot(2);
         s.on_snapshot(3);
         let out = s.on_notify_complete(2); // notify(2) after snapshot(3): T7
-        let ids: Vec<_> = out.iter().map(|o| match o { SinkOut::Commit { checkpoint, .. } => *checkpoint, _ => 0 }).collect();
+        let ids: Vec<_> = out
+            .iter()
+            .map(|o| match o {
+                SinkOut::Commit { checkpoint, .. } => *checkpoint,
+                _ => 0,
+            })
+            .collect();
         assert_eq!(ids, vec![1, 2]);
         s.on_committed(1);
         assert!(!s.committed_through(2));

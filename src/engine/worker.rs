@@ -46,7 +46,14 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
     let (net, mut inbox) = Net::<Msg>::bind(&config.name).await;
     let rpc = Rpc::new(net.clone(), config.cluster.rpc_timeout);
     let env = WorkerEnv { worker: config.name.clone(), net, rpc, graph: config.graph.clone(), bug: config.bug };
-    let mut worker = Worker { env: Rc::new(env), cluster: config.cluster.clone(), boot, tasks: BTreeMap::new(), last_contact: crate::sim::now(), connected: false };
+    let mut worker = Worker {
+        env: Rc::new(env),
+        cluster: config.cluster.clone(),
+        boot,
+        tasks: BTreeMap::new(),
+        last_contact: crate::sim::now(),
+        connected: false,
+    };
     emit!(config.name, "worker_started", boot = boot);
     let mut ticks = madsim::time::interval(config.cluster.heartbeat_interval);
     loop {
@@ -113,7 +120,14 @@ impl Worker {
                 continue;
             }
             let restore = d.restore.as_ref().map(|m| (m.id, m.states.get(&id).cloned()));
-            let ctx = TaskCtx { env: self.env.clone(), id, name: self.env.graph.name(id), attempt: d.attempt, placement: placement.clone(), restore };
+            let ctx = TaskCtx {
+                env: self.env.clone(),
+                id,
+                name: self.env.graph.name(id),
+                attempt: d.attempt,
+                placement: placement.clone(),
+                restore,
+            };
             let (tx, rx) = unbounded();
             let handle = madsim::task::spawn_local(task::run(ctx, rx));
             self.tasks.insert(id, RunningTask { attempt: d.attempt, inbox: tx, handle });

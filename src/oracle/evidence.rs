@@ -43,7 +43,9 @@ impl<'a> Evidence<'a> {
     /// A task's state in a checkpoint, fetched and checked like a restore would.
     pub fn state(&self, meta: &CheckpointMeta, task: crate::engine::msg::TaskId) -> Result<TaskState, String> {
         let handle = meta.states.get(&task).ok_or_else(|| "no state handle in the metadata".to_string())?;
-        let bytes = self.record.disks["storage"].read_durable(&handle.key).ok_or_else(|| format!("{} missing from storage", handle.key))?;
+        let bytes = self.record.disks["storage"]
+            .read_durable(&handle.key)
+            .ok_or_else(|| format!("{} missing from storage", handle.key))?;
         decode(&bytes, handle)
     }
 }

@@ -65,12 +65,19 @@ pub fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
         }
         RunEnd::TimedOut => out.push(Violation::new(
             "liveness",
-            format!("the job did not finish by {:.3}s (last fault + finish_within); {} checkpoints completed", r.deadline.as_secs_f64(), ev.completed.len()),
+            format!(
+                "the job did not finish by {:.3}s (last fault + finish_within); {} checkpoints completed",
+                r.deadline.as_secs_f64(),
+                ev.completed.len()
+            ),
         )),
     }
     let min = scenario.expect.min_completed_checkpoints;
     if (ev.completed.len() as u64) < min {
-        out.push(Violation::new("liveness", format!("{} checkpoints completed, expected at least {min}", ev.completed.len())));
+        out.push(Violation::new(
+            "liveness",
+            format!("{} checkpoints completed, expected at least {min}", ev.completed.len()),
+        ));
     }
     out
 }
@@ -87,22 +94,45 @@ pub fn exactly_once_output(reference: &Reference, ev: &Evidence) -> Vec<Violatio
                 last.insert(r.key, r.value);
             }
         }
-        let missing: Vec<String> = expected.iter().filter(|(o, _)| !seen.contains_key(o)).map(|(o, k)| format!("{o} (key {k})")).collect();
+        let missing: Vec<String> =
+            expected.iter().filter(|(o, _)| !seen.contains_key(o)).map(|(o, k)| format!("{o} (key {k})")).collect();
         if !missing.is_empty() && ev.record.end == RunEnd::Finished {
-            out.push(Violation::new("exactly_once_output", format!("{} records never committed: {}", missing.len(), examples(missing))));
+            out.push(Violation::new(
+                "exactly_once_output",
+                format!("{} records never committed: {}", missing.len(), examples(missing)),
+            ));
         }
-        let dups: Vec<String> = seen.iter().filter(|(_, t)| t.len() > 1).map(|(o, t)| format!("{o} in {}", t.join(" and "))).collect();
+        let dups: Vec<String> =
+            seen.iter().filter(|(_, t)| t.len() > 1).map(|(o, t)| format!("{o} in {}", t.join(" and "))).collect();
         if !dups.is_empty() {
-            out.push(Violation::new("exactly_once_output", format!("{} records committed more than once: {}", dups.len(), examples(dups))));
+            out.push(Violation::new(
+                "exactly_once_output",
+                format!("{} records committed more than once: {}", dups.len(), examples(dups)),
+            ));
         }
         let unknown: Vec<String> = seen.keys().filter(|o| !expected.contains_key(o)).map(|o| o.to_string()).collect();
         if !unknown.is_empty() {
-            out.push(Violation::new("exactly_once_output", format!("{} committed records the reference never produced: {}", unknown.len(), examples(unknown))));
+            out.push(Violation::new(
+                "exactly_once_output",
+                format!("{} committed records the reference never produced: {}", unknown.len(), examples(unknown)),
+            ));
         }
         if let (Some(finals), RunEnd::Finished) = (reference.sink_final.get(sink), &ev.record.end) {
-            let wrong: Vec<String> = finals.iter().filter(|(k, v)| last.get(k) != Some(v)).map(|(k, v)| format!("key {k}: expected {v}, committed {}", last.get(k).map_or("nothing".into(), |x| x.to_string()))).collect();
+            let wrong: Vec<String> = finals
+                .iter()
+                .filter(|(k, v)| last.get(k) != Some(v))
+                .map(|(k, v)| {
+                    format!(
+                        "key {k}: expected {v}, committed {}",
+                        last.get(k).map_or("nothing".into(), |x| x.to_string())
+                    )
+                })
+                .collect();
             if !wrong.is_empty() {
-                out.push(Violation::new("exactly_once_output", format!("{} keys end with a wrong committed value: {}", wrong.len(), examples(wrong))));
+                out.push(Violation::new(
+                    "exactly_once_output",
+                    format!("{} keys end with a wrong committed value: {}", wrong.len(), examples(wrong)),
+                ));
             }
         }
     }
@@ -122,15 +152,28 @@ pub fn exactly_once_state(graph: &ExecutionGraph, reference: &Reference, ev: &Ev
             let task = TaskId { op: *op, subtask: s };
             match ev.state(&meta, task) {
                 Ok(TaskState::Keyed { values }) => actual.extend(values),
-                Ok(other) => out.push(Violation::new("exactly_once_state", format!("{} in checkpoint {n} holds {other:?}", graph.name(task)))),
-                Err(e) => out.push(Violation::new("exactly_once_state", format!("{} in final checkpoint {n}: {e}", graph.name(task)))),
+                Ok(other) => out.push(Violation::new(
+                    "exactly_once_state",
+                    format!("{} in checkpoint {n} holds {other:?}", graph.name(task)),
+                )),
+                Err(e) => out.push(Violation::new(
+                    "exactly_once_state",
+                    format!("{} in final checkpoint {n}: {e}", graph.name(task)),
+                )),
             }
         }
         let keys: BTreeSet<u64> = expected.keys().chain(actual.keys()).copied().collect();
-        let wrong: Vec<String> = keys.into_iter().filter(|k| expected.get(k) != actual.get(k)).map(|k| format!("key {k}: expected {}, actual {}", show(expected.get(&k)), show(actual.get(&k)))).collect();
+        let wrong: Vec<String> = keys
+            .into_iter()
+            .filter(|k| expected.get(k) != actual.get(k))
+            .map(|k| format!("key {k}: expected {}, actual {}", show(expected.get(&k)), show(actual.get(&k))))
+            .collect();
         if !wrong.is_empty() {
             let name = &graph.ops[*op as usize].id;
-            out.push(Violation::new("exactly_once_state", format!("{name}: {} keys differ in final checkpoint {n}: {}", wrong.len(), examples(wrong))));
+            out.push(Violation::new(
+                "exactly_once_state",
+                format!("{name}: {} keys differ in final checkpoint {n}: {}", wrong.len(), examples(wrong)),
+            ));
         }
     }
     out
@@ -162,7 +205,11 @@ pub fn commit_only_completed(ev: &Evidence) -> Vec<Violation> {
             };
             out.push(Violation::new(
                 "commit_only_completed",
-                format!("{} committed at {:.3}s before any checkpoint ≥ {n} completed ({when})", t.txn, t.at.as_secs_f64()),
+                format!(
+                    "{} committed at {:.3}s before any checkpoint ≥ {n} completed ({when})",
+                    t.txn,
+                    t.at.as_secs_f64()
+                ),
             ));
         }
     }
@@ -178,7 +225,10 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
     for e in events(r, "checkpoint_triggered") {
         let n = e.num("checkpoint").unwrap_or(0);
         if n <= last {
-            out.push(Violation::new("checkpoint_monotonic", format!("checkpoint {n} triggered at {:.3}s after {last}", e.time.as_secs_f64())));
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!("checkpoint {n} triggered at {:.3}s after {last}", e.time.as_secs_f64()),
+            ));
         }
         last = last.max(n);
     }
@@ -190,13 +240,23 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
             .collect();
         let missing: Vec<&str> = graph.tasks.values().map(|t| t.name.as_str()).filter(|t| !acked.contains(t)).collect();
         if !missing.is_empty() {
-            out.push(Violation::new("checkpoint_monotonic", format!("checkpoint {n} completed at {:.3}s without the ack of {}", e.time.as_secs_f64(), examples(missing))));
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!(
+                    "checkpoint {n} completed at {:.3}s without the ack of {}",
+                    e.time.as_secs_f64(),
+                    examples(missing)
+                ),
+            ));
         }
     }
     for e in events(r, "task_restored") {
         let n = e.num("checkpoint").unwrap_or(0);
         if ev.completed.get(&n).is_none_or(|t| *t > e.time) {
-            out.push(Violation::new("checkpoint_monotonic", format!("{} restored from checkpoint {n}, which had not completed", e.field("task").unwrap_or("?"))));
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!("{} restored from checkpoint {n}, which had not completed", e.field("task").unwrap_or("?")),
+            ));
         }
     }
     out

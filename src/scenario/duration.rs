@@ -11,9 +11,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| format!("`{text}` has no unit (write e.g. \"100ms\", \"1.5s\")"))?;
     let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` does not start with a number"))?;
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` does not start with a number"))?;
     let nanos_per_unit = match unit.trim() {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
@@ -33,8 +31,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Formats a duration the way scenario files write them (shortest exact unit).
 pub fn format_duration(d: Duration) -> String {
     let nanos = d.as_nanos();
-    for (unit, per) in [("h", 3_600_000_000_000u128), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
-        if nanos >= per && nanos % per == 0 {
+    for (unit, per) in
+        [("h", 3_600_000_000_000u128), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)]
+    {
+        if nanos >= per && nanos.is_multiple_of(per) {
             return format!("{}{unit}", nanos / per);
         }
     }

@@ -57,15 +57,8 @@ pub fn from_toml_error(err: &toml::de::Error, text: &str, file: &str) -> Scenari
     };
     // A field missing from the document root is not written on any line.
     let at_root = path.as_deref() == Some("") && missing.is_some();
-    let line = span
-        .filter(|_| !at_root)
-        .map(|span| line_at(text, span.start));
-    ScenarioError {
-        file: file.to_string(),
-        line,
-        field,
-        message,
-    }
+    let line = span.filter(|_| !at_root).map(|span| line_at(text, span.start));
+    ScenarioError { file: file.to_string(), line, field, message }
 }
 
 /// The document as one spanned table value; best effort when it is malformed.
@@ -100,13 +93,12 @@ fn parse_path(field: &str) -> Option<Vec<Step<'_>>> {
 /// key for a table entry, the element itself for an array element.
 fn child<'v, 'i>(node: &'v DeValue<'i>, step: Step<'_>) -> Option<(Range<usize>, &'v DeValue<'i>)> {
     match (node, step) {
-        (DeValue::Table(table), Step::Key(name)) => table
-            .iter()
-            .find(|(key, _)| key.get_ref() == name)
-            .map(|(key, value)| (key.span(), value.get_ref())),
-        (DeValue::Array(array), Step::Index(index)) => array
-            .get(index)
-            .map(|element| (element.span(), element.get_ref())),
+        (DeValue::Table(table), Step::Key(name)) => {
+            table.iter().find(|(key, _)| key.get_ref() == name).map(|(key, value)| (key.span(), value.get_ref()))
+        }
+        (DeValue::Array(array), Step::Index(index)) => {
+            array.get(index).map(|element| (element.span(), element.get_ref()))
+        }
         _ => None,
     }
 }
@@ -124,22 +116,14 @@ fn places(node: &Spanned<DeValue<'_>>, path: &str, out: &mut Vec<Place>) {
         DeValue::Table(table) => {
             for (key, value) in table.iter() {
                 let path = join(path, key.get_ref());
-                out.push(Place {
-                    path: path.clone(),
-                    key: Some(key.span()),
-                    value: value.span(),
-                });
+                out.push(Place { path: path.clone(), key: Some(key.span()), value: value.span() });
                 places(value, &path, out);
             }
         }
         DeValue::Array(array) => {
             for (index, element) in array.iter().enumerate() {
                 let path = format!("{path}[{index}]");
-                out.push(Place {
-                    path: path.clone(),
-                    key: None,
-                    value: element.span(),
-                });
+                out.push(Place { path: path.clone(), key: None, value: element.span() });
                 places(element, &path, out);
             }
         }
@@ -158,11 +142,7 @@ fn path_at(text: &str, span: &Range<usize>) -> Option<String> {
     let found = all
         .iter()
         .find(|p| p.key.as_ref() == Some(span))
-        .or_else(|| {
-            all.iter()
-                .filter(|p| &p.value == span)
-                .max_by_key(|p| p.path.len())
-        })
+        .or_else(|| all.iter().filter(|p| &p.value == span).max_by_key(|p| p.path.len()))
         .or_else(|| earlier_same_key(&all, text, span))
         .or_else(|| tightest_around(&all, span));
     match found {
@@ -201,31 +181,19 @@ fn join(parent: &str, name: &str) -> String {
 
 /// The name in serde's "missing field `name`" message.
 fn missing_field(message: &str) -> Option<&str> {
-    message
-        .strip_prefix("missing field `")?
-        .split('`')
-        .next()
-        .filter(|name| !name.is_empty())
+    message.strip_prefix("missing field `")?.split('`').next().filter(|name| !name.is_empty())
 }
 
 /// The message on one line: trimmed lines joined with "; ".
 fn one_line(message: &str) -> String {
-    let lines: Vec<&str> = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     lines.join("; ")
 }
 
 /// The 1-based line holding byte `offset` of `text`.
 fn line_at(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[cfg(test)]
@@ -305,12 +273,7 @@ between = [["coordinator"], ["worker-2"]]
     #[test]
     fn path_parsing_splits_keys_and_indices() {
         let steps = parse_path("faults[0].between[1]");
-        let expected = [
-            Step::Key("faults"),
-            Step::Index(0),
-            Step::Key("between"),
-            Step::Index(1),
-        ];
+        let expected = [Step::Key("faults"), Step::Index(0), Step::Key("between"), Step::Index(1)];
         assert_eq!(steps.as_deref(), Some(&expected[..]));
     }
 

@@ -94,11 +94,7 @@ pub struct Network {
 
 impl Default for Network {
     fn default() -> Self {
-        Network {
-            latency_min: Duration::from_millis(1),
-            latency_max: Duration::from_millis(5),
-            loss: 0.0,
-        }
+        Network { latency_min: Duration::from_millis(1), latency_max: Duration::from_millis(5), loss: 0.0 }
     }
 }
 
@@ -246,9 +242,10 @@ impl Default for Checkpoint {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
+    #[default]
     Aligned,
 }
 
@@ -267,17 +264,14 @@ pub struct Restart {
 
 impl Default for Restart {
     fn default() -> Self {
-        Restart {
-            strategy: RestartKind::FixedDelay,
-            attempts: 10,
-            delay: Duration::from_millis(200),
-        }
+        Restart { strategy: RestartKind::FixedDelay, attempts: 10, delay: Duration::from_millis(200) }
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RestartKind {
+    #[default]
     FixedDelay,
     None,
 }
@@ -349,26 +343,11 @@ impl Default for Expect {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Guarantee {
+    #[default]
     ExactlyOnce,
-}
-
-impl Default for Protocol {
-    fn default() -> Self {
-        Protocol::Aligned
-    }
-}
-impl Default for RestartKind {
-    fn default() -> Self {
-        RestartKind::FixedDelay
-    }
-}
-impl Default for Guarantee {
-    fn default() -> Self {
-        Guarantee::ExactlyOnce
-    }
 }
 
 impl Operator {

@@ -59,42 +59,23 @@ fn top_level(s: &Scenario) -> Check {
         "name",
         "is empty; give the scenario a short name, e.g. name = \"crash-during-alignment\"",
     )?;
-    require(
-        s.seeds >= 1,
-        "seeds",
-        "is 0; at least 1 seed is needed to run anything, e.g. seeds = 8",
-    )?;
+    require(s.seeds >= 1, "seeds", "is 0; at least 1 seed is needed to run anything, e.g. seeds = 8")?;
     match &s.bug {
-        Some(bug) => bug
-            .parse::<crate::bugs::Bug>()
-            .map(|_| ())
-            .map_err(|e| ("bug".to_string(), e)),
+        Some(bug) => bug.parse::<crate::bugs::Bug>().map(|_| ()).map_err(|e| ("bug".to_string(), e)),
         None => Ok(()),
     }
 }
 
 /// A duration that must not be zero.
 fn positive(d: Duration, field: &str, example: &str) -> Check {
-    require(
-        !d.is_zero(),
-        field,
-        format!("is 0s; it must be longer than 0, e.g. \"{example}\""),
-    )
+    require(!d.is_zero(), field, format!("is 0s; it must be longer than 0, e.g. \"{example}\""))
 }
 
 /// A probability that must lie in `[0, 1)` (`closed`: `[0, 1]`).
 fn probability(p: f64, closed: bool, field: &str, why: &str) -> Check {
-    let ok = if closed {
-        (0.0..=1.0).contains(&p)
-    } else {
-        (0.0..1.0).contains(&p)
-    };
+    let ok = if closed { (0.0..=1.0).contains(&p) } else { (0.0..1.0).contains(&p) };
     let range = if closed { "[0, 1]" } else { "[0, 1)" };
-    require(
-        ok,
-        field,
-        format!("is {p}; it must be a probability in {range}{why}"),
-    )
+    require(ok, field, format!("is {p}; it must be a probability in {range}{why}"))
 }
 
 /// `min` must not exceed `max` (`min_name`/`max_name` are the bare keys).
@@ -112,11 +93,7 @@ fn ordered(min: Duration, max: Duration, table: &str, min_name: &str, max_name: 
 
 /// The `[cluster]` table.
 fn cluster(c: &Cluster) -> Check {
-    require(
-        c.workers >= 1,
-        "cluster.workers",
-        "is 0; the cluster needs at least 1 worker, e.g. workers = 3",
-    )?;
+    require(c.workers >= 1, "cluster.workers", "is 0; the cluster needs at least 1 worker, e.g. workers = 3")?;
     require(
         c.slots_per_worker >= 1,
         "cluster.slots_per_worker",
@@ -139,20 +116,9 @@ fn cluster(c: &Cluster) -> Check {
 
 /// The `[network]` table.
 fn network(n: &Network) -> Check {
-    ordered(
-        n.latency_min,
-        n.latency_max,
-        "network",
-        "latency_min",
-        "latency_max",
-    )?;
+    ordered(n.latency_min, n.latency_max, "network", "latency_min", "latency_max")?;
     at_most_max_latency(n.latency_max, "network.latency_max")?;
-    probability(
-        n.loss,
-        false,
-        "network.loss",
-        " (1 would lose every message; cut links with a partition fault)",
-    )
+    probability(n.loss, false, "network.loss", " (1 would lose every message; cut links with a partition fault)")
 }
 
 /// A latency must stay at or below `MAX_LATENCY`.
@@ -170,40 +136,20 @@ fn at_most_max_latency(latency: Duration, field: &str) -> Check {
 
 /// The `[disk]` table.
 fn disk(d: &Disk) -> Check {
-    ordered(
-        d.fsync_latency_min,
-        d.fsync_latency_max,
-        "disk",
-        "fsync_latency_min",
-        "fsync_latency_max",
-    )?;
-    probability(
-        d.torn_write_probability,
-        true,
-        "disk.torn_write_probability",
-        "",
-    )
+    ordered(d.fsync_latency_min, d.fsync_latency_max, "disk", "fsync_latency_min", "fsync_latency_max")?;
+    probability(d.torn_write_probability, true, "disk.torn_write_probability", "")
 }
 
 /// With slot sharing a slot holds one subtask of every operator, so the job
 /// needs as many slots as its largest parallelism.
 fn slots(s: &Scenario) -> Check {
-    let widest = s
-        .job
-        .operators
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, op)| (s.parallelism_of(op), usize::MAX - i));
+    let widest = s.job.operators.iter().enumerate().max_by_key(|(i, op)| (s.parallelism_of(op), usize::MAX - i));
     let Some((i, op)) = widest else {
         return Ok(());
     };
     let (need, c) = (s.parallelism_of(op), &s.cluster);
     let have = c.workers.saturating_mul(c.slots_per_worker);
-    let field = if op.parallelism.is_some() {
-        op_field(i, "parallelism")
-    } else {
-        "job.parallelism".into()
-    };
+    let field = if op.parallelism.is_some() { op_field(i, "parallelism") } else { "job.parallelism".into() };
     require(
         need <= have,
         field,
@@ -224,10 +170,7 @@ fn checkpoint(c: &Checkpoint) -> Check {
     require(
         c.max_concurrent == 1,
         "checkpoint.max_concurrent",
-        format!(
-            "is {}; only 1 is supported so far (write max_concurrent = 1)",
-            c.max_concurrent
-        ),
+        format!("is {}; only 1 is supported so far (write max_concurrent = 1)", c.max_concurrent),
     )
 }
 
@@ -262,25 +205,16 @@ mod snapshot_tests {
 
     #[test]
     fn snapshot_of_a_typo_in_a_key() {
-        snapshot(
-            "typo_in_checkpoint_key",
-            &example_with("interval = \"100ms\"", "intervl = \"100ms\""),
-        );
+        snapshot("typo_in_checkpoint_key", &example_with("interval = \"100ms\"", "intervl = \"100ms\""));
     }
 
     #[test]
     fn snapshot_of_an_unknown_input() {
-        snapshot(
-            "unknown_input",
-            &example_with("input = [\"count\"]", "input = [\"cuont\"]"),
-        );
+        snapshot("unknown_input", &example_with("input = [\"count\"]", "input = [\"cuont\"]"));
     }
 
     #[test]
     fn snapshot_of_a_crash_on_a_missing_worker() {
-        snapshot(
-            "crash_on_missing_worker",
-            &example_with("worker-of(count[1])", "worker-7"),
-        );
+        snapshot("crash_on_missing_worker", &example_with("worker-of(count[1])", "worker-7"));
     }
 }

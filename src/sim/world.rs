@@ -71,11 +71,25 @@ fn node_names(scenario: &Scenario) -> Vec<String> {
 
 fn make_disks(scenario: &Scenario, seeds: &SeedTree) -> BTreeMap<String, SimDisk> {
     let d = &scenario.disk;
-    let options = DiskOptions { fsync_latency_min: d.fsync_latency_min, fsync_latency_max: d.fsync_latency_max, torn_write_probability: d.torn_write_probability };
-    node_names(scenario).into_iter().map(|n| (n.clone(), SimDisk::new(options.clone(), seeds.stream(&format!("disk:{n}"))))).collect()
+    let options = DiskOptions {
+        fsync_latency_min: d.fsync_latency_min,
+        fsync_latency_max: d.fsync_latency_max,
+        torn_write_probability: d.torn_write_probability,
+    };
+    node_names(scenario)
+        .into_iter()
+        .map(|n| (n.clone(), SimDisk::new(options.clone(), seeds.stream(&format!("disk:{n}")))))
+        .collect()
 }
 
-async fn supervise(scenario: Arc<Scenario>, seeds: SeedTree, bug: Option<Bug>, disks: BTreeMap<String, SimDisk>, recorder: Recorder, deadline: Duration) -> (RunEnd, Duration) {
+async fn supervise(
+    scenario: Arc<Scenario>,
+    seeds: SeedTree,
+    bug: Option<Bug>,
+    disks: BTreeMap<String, SimDisk>,
+    recorder: Recorder,
+    deadline: Duration,
+) -> (RunEnd, Duration) {
     let graph = Arc::new(ExecutionGraph::build(&scenario));
     start_nodes(&scenario, &graph, seeds, bug, &disks);
     faults::spawn_all(&scenario.faults, &scenario.network, &disks, &recorder);
@@ -91,7 +105,13 @@ async fn supervise(scenario: Arc<Scenario>, seeds: SeedTree, bug: Option<Bug>, d
     }
 }
 
-fn start_nodes(scenario: &Arc<Scenario>, graph: &Arc<ExecutionGraph>, seeds: SeedTree, bug: Option<Bug>, disks: &BTreeMap<String, SimDisk>) {
+fn start_nodes(
+    scenario: &Arc<Scenario>,
+    graph: &Arc<ExecutionGraph>,
+    seeds: SeedTree,
+    bug: Option<Bug>,
+    disks: &BTreeMap<String, SimDisk>,
+) {
     let handle = Handle::current();
     let node = |name: &str| handle.create_node().name(name).ip(ip_of(name));
     let (s, g, d) = (scenario.clone(), graph.clone(), disks["coordinator"].clone());
@@ -104,7 +124,8 @@ fn start_nodes(scenario: &Arc<Scenario>, graph: &Arc<ExecutionGraph>, seeds: See
     node("sink").init(move || services::sink::run(d.clone())).build();
     for k in 1..=scenario.cluster.workers {
         let name = format!("worker-{k}");
-        let config = Arc::new(WorkerConfig { name: name.clone(), cluster: scenario.cluster.clone(), graph: graph.clone(), bug });
+        let config =
+            Arc::new(WorkerConfig { name: name.clone(), cluster: scenario.cluster.clone(), graph: graph.clone(), bug });
         let boots = Arc::new(AtomicU64::new(0));
         node(&name).init(move || worker::run(config.clone(), boots.fetch_add(1, Ordering::Relaxed) + 1)).build();
     }

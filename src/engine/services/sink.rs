@@ -135,7 +135,9 @@ impl SinkNode {
             }
             Msg::SinkPreCommit { req, txn, checkpoint, records } => (req, self.pre_commit(txn, checkpoint, records)),
             Msg::SinkCommit { req, txn, fence } => (req, self.commit(txn, fence)),
-            Msg::SinkRecover { req, sink, subtask, fence, commit } => (req, self.recover((sink, subtask), fence, &commit)),
+            Msg::SinkRecover { req, sink, subtask, fence, commit } => {
+                (req, self.recover((sink, subtask), fence, &commit))
+            }
             _ => return,
         };
         self.disk.fsync(WAL).await;
@@ -164,7 +166,14 @@ impl SinkNode {
                 let at = crate::sim::now();
                 self.log(Entry::Commit { txn, at });
                 let t = self.store.committed.last().expect("just committed");
-                emit!("sink", "txn_committed", txn = txn, checkpoint = t.checkpoint.unwrap_or(0), records = t.records.len(), digest = format!("{:016x}", digest(&t.records)));
+                emit!(
+                    "sink",
+                    "txn_committed",
+                    txn = txn,
+                    checkpoint = t.checkpoint.unwrap_or(0),
+                    records = t.records.len(),
+                    digest = format!("{:016x}", digest(&t.records))
+                );
                 Ok(())
             }
             other => Err(format!("cannot commit {txn}: {other:?}")),
@@ -183,7 +192,11 @@ impl SinkNode {
             .store
             .txns
             .iter()
-            .filter(|(t, x)| (t.sink, t.subtask) == task && t.attempt < fence && matches!(x.status, Status::Open | Status::PreCommitted(_)))
+            .filter(|(t, x)| {
+                (t.sink, t.subtask) == task
+                    && t.attempt < fence
+                    && matches!(x.status, Status::Open | Status::PreCommitted(_))
+            })
             .map(|(t, _)| *t)
             .collect();
         for txn in stale {
@@ -197,7 +210,10 @@ impl SinkNode {
 /// Order-sensitive digest of records, so the trace hash sees the output.
 pub fn digest(records: &[Record]) -> u64 {
     records.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, r| {
-        let x = r.key ^ (r.value as u64).rotate_left(17) ^ r.origin.offset.rotate_left(31) ^ u64::from(r.origin.partition).rotate_left(47);
+        let x = r.key
+            ^ (r.value as u64).rotate_left(17)
+            ^ r.origin.offset.rotate_left(31)
+            ^ u64::from(r.origin.partition).rotate_left(47);
         (h ^ x).wrapping_mul(0x0100_0000_01b3)
     })
 }

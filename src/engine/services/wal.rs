@@ -59,7 +59,11 @@ mod tests {
 
     #[test]
     fn replay_stops_at_a_torn_entry() {
-        let options = DiskOptions { fsync_latency_min: Duration::ZERO, fsync_latency_max: Duration::ZERO, torn_write_probability: 0.0 };
+        let options = DiskOptions {
+            fsync_latency_min: Duration::ZERO,
+            fsync_latency_max: Duration::ZERO,
+            torn_write_probability: 0.0,
+        };
         let disk = SimDisk::new(options, SeedTree::new(0).stream("d"));
         append(&disk, "w", &1u64);
         append(&disk, "w", &2u64);

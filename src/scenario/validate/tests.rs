@@ -44,11 +44,7 @@ finish_within = "60s"
 
 /// `EXAMPLE` with the (single) occurrence of `from` replaced by `to`.
 pub(super) fn example_with(from: &str, to: &str) -> String {
-    assert_eq!(
-        EXAMPLE.matches(from).count(),
-        1,
-        "`{from}` must occur once in EXAMPLE"
-    );
+    assert_eq!(EXAMPLE.matches(from).count(), 1, "`{from}` must occur once in EXAMPLE");
     EXAMPLE.replacen(from, to, 1)
 }
 
@@ -74,12 +70,7 @@ pub(super) fn assert_valid(text: &str) {
 
 /// The 1-based line of the only line of `text` that contains `needle`.
 pub(super) fn line_with(text: &str, needle: &str) -> usize {
-    let lines: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .collect();
+    let lines: Vec<usize> = text.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1).collect();
     assert_eq!(lines.len(), 1, "`{needle}` must be on exactly one line");
     lines[0]
 }
@@ -90,10 +81,7 @@ pub(super) fn assert_error(text: &str, field: &str, at: &str, says: &str) {
     assert_eq!(err.field, field, "{err}");
     assert_eq!(err.line, Some(line_with(text, at)), "{err}");
     assert!(err.message.contains(says), "message lacks `{says}`: {err}");
-    assert!(
-        !err.message.contains('\n'),
-        "message is not one line: {err}"
-    );
+    assert!(!err.message.contains('\n'), "message is not one line: {err}");
 }
 
 #[test]
@@ -114,56 +102,31 @@ operators = [{ id = "a", kind = "source" }, { id = "b", kind = "sink", input = [
 #[test]
 fn typo_in_a_key_names_the_line_and_the_dotted_key() {
     let text = example_with("interval = \"100ms\"", "intervl = \"100ms\"");
-    assert_error(
-        &text,
-        "checkpoint.intervl",
-        "intervl",
-        "unknown field `intervl`, expected one of `protocol`",
-    );
+    assert_error(&text, "checkpoint.intervl", "intervl", "unknown field `intervl`, expected one of `protocol`");
 }
 
 #[test]
 fn duration_without_unit_names_the_field_and_the_missing_unit() {
     let text = example_with("interval = \"100ms\"", "interval = \"100\"");
-    assert_error(
-        &text,
-        "checkpoint.interval",
-        "interval = \"100\"",
-        "has no unit",
-    );
+    assert_error(&text, "checkpoint.interval", "interval = \"100\"", "has no unit");
 }
 
 #[test]
 fn wrong_value_type_names_its_key() {
     let text = example_with("max_concurrent = 1", "max_concurrent = \"1\"");
-    assert_error(
-        &text,
-        "checkpoint.max_concurrent",
-        "max_concurrent",
-        "invalid type: string \"1\"",
-    );
+    assert_error(&text, "checkpoint.max_concurrent", "max_concurrent", "invalid type: string \"1\"");
 }
 
 #[test]
 fn unknown_operator_kind_names_the_element_key() {
     let text = example_with("kind = \"keyed_count\"", "kind = \"keyed_cnt\"");
-    assert_error(
-        &text,
-        "job.operators[1].kind",
-        "keyed_cnt",
-        "unknown variant `keyed_cnt`",
-    );
+    assert_error(&text, "job.operators[1].kind", "keyed_cnt", "unknown variant `keyed_cnt`");
 }
 
 #[test]
 fn missing_operator_field_names_it_at_the_element() {
     let text = example_with("kind = \"keyed_count\", ", "");
-    assert_error(
-        &text,
-        "job.operators[1].kind",
-        "id = \"count\"",
-        "missing field `kind`",
-    );
+    assert_error(&text, "job.operators[1].kind", "id = \"count\"", "missing field `kind`");
 }
 
 #[test]
@@ -181,23 +144,13 @@ fn empty_name_is_refused() {
 
 #[test]
 fn zero_seeds_are_refused() {
-    assert_error(
-        &example_with("seeds = 32", "seeds = 0"),
-        "seeds",
-        "seeds",
-        "at least 1 seed",
-    );
+    assert_error(&example_with("seeds = 32", "seeds = 0"), "seeds", "seeds", "at least 1 seed");
 }
 
 #[test]
 fn unknown_bug_lists_the_known_ones() {
     let text = example_with("seeds = 32", "seeds = 32\nbug = \"skip_alignmnt\"");
-    assert_error(
-        &text,
-        "bug",
-        "bug =",
-        "unknown bug `skip_alignmnt` (known: skip_alignment,",
-    );
+    assert_error(&text, "bug", "bug =", "unknown bug `skip_alignmnt` (known: skip_alignment,");
 }
 
 #[test]
@@ -215,48 +168,25 @@ fn zero_workers_are_refused() {
 #[test]
 fn zero_slots_are_refused() {
     let text = example_with("slots_per_worker = 2", "slots_per_worker = 0");
-    assert_error(
-        &text,
-        "cluster.slots_per_worker",
-        "slots_per_worker",
-        "at least 1 slot",
-    );
+    assert_error(&text, "cluster.slots_per_worker", "slots_per_worker", "at least 1 slot");
 }
 
 #[test]
 fn zero_heartbeat_interval_is_refused() {
     let text = example_with("workers = 3", "workers = 3\nheartbeat_interval = \"0ms\"");
-    assert_error(
-        &text,
-        "cluster.heartbeat_interval",
-        "heartbeat_interval",
-        "longer than 0",
-    );
+    assert_error(&text, "cluster.heartbeat_interval", "heartbeat_interval", "longer than 0");
 }
 
 #[test]
 fn heartbeat_timeout_must_exceed_the_interval() {
-    let text = example_with(
-        "workers = 3",
-        "workers = 3\nheartbeat_interval = \"1s\"\nheartbeat_timeout = \"1s\"",
-    );
-    assert_error(
-        &text,
-        "cluster.heartbeat_timeout",
-        "heartbeat_timeout",
-        "not longer than heartbeat_interval (1s)",
-    );
+    let text = example_with("workers = 3", "workers = 3\nheartbeat_interval = \"1s\"\nheartbeat_timeout = \"1s\"");
+    assert_error(&text, "cluster.heartbeat_timeout", "heartbeat_timeout", "not longer than heartbeat_interval (1s)");
 }
 
 #[test]
 fn default_heartbeat_timeout_blames_the_table_when_unwritten() {
     let text = example_with("workers = 3", "workers = 3\nheartbeat_interval = \"2s\"");
-    assert_error(
-        &text,
-        "cluster.heartbeat_timeout",
-        "[cluster]",
-        "e.g. \"20s\"",
-    );
+    assert_error(&text, "cluster.heartbeat_timeout", "[cluster]", "e.g. \"20s\"");
 }
 
 #[test]
@@ -268,12 +198,7 @@ fn zero_rpc_timeout_is_refused() {
 #[test]
 fn network_latency_min_above_max_is_refused() {
     let text = example_plus("[network]\nlatency_min = \"10ms\"\nlatency_max = \"5ms\"");
-    assert_error(
-        &text,
-        "network.latency_min",
-        "latency_min",
-        "above latency_max (5ms)",
-    );
+    assert_error(&text, "network.latency_min", "latency_min", "above latency_max (5ms)");
 }
 
 #[test]
@@ -297,32 +222,18 @@ fn negative_network_loss_is_refused() {
 #[test]
 fn fsync_min_above_max_is_refused() {
     let text = example_plus("[disk]\nfsync_latency_min = \"9ms\"");
-    assert_error(
-        &text,
-        "disk.fsync_latency_min",
-        "fsync_latency_min",
-        "above fsync_latency_max (5ms)",
-    );
+    assert_error(&text, "disk.fsync_latency_min", "fsync_latency_min", "above fsync_latency_max (5ms)");
 }
 
 #[test]
 fn torn_write_probability_above_one_is_refused() {
     let text = example_plus("[disk]\ntorn_write_probability = 1.5");
-    assert_error(
-        &text,
-        "disk.torn_write_probability",
-        "torn_write",
-        "in [0, 1]",
-    );
+    assert_error(&text, "disk.torn_write_probability", "torn_write", "in [0, 1]");
 }
 
 #[test]
 fn torn_write_probability_of_one_is_accepted() {
-    assert!(super::super::parse(
-        &example_plus("[disk]\ntorn_write_probability = 1.0"),
-        "x.toml"
-    )
-    .is_ok());
+    assert!(super::super::parse(&example_plus("[disk]\ntorn_write_probability = 1.0"), "x.toml").is_ok());
 }
 
 #[test]
@@ -340,12 +251,7 @@ fn zero_checkpoint_timeout_is_refused() {
 #[test]
 fn concurrent_checkpoints_are_not_supported_yet() {
     let text = example_with("max_concurrent = 1", "max_concurrent = 2");
-    assert_error(
-        &text,
-        "checkpoint.max_concurrent",
-        "max_concurrent",
-        "only 1 is supported so far",
-    );
+    assert_error(&text, "checkpoint.max_concurrent", "max_concurrent", "only 1 is supported so far");
 }
 
 #[test]
@@ -357,10 +263,5 @@ fn restart_delay_above_an_hour_is_refused() {
 #[test]
 fn zero_finish_within_is_refused() {
     let text = example_with("finish_within = \"60s\"", "finish_within = \"0s\"");
-    assert_error(
-        &text,
-        "expect.finish_within",
-        "finish_within",
-        "longer than 0",
-    );
+    assert_error(&text, "expect.finish_within", "finish_within", "longer than 0");
 }

@@ -11,22 +11,14 @@ fn with_fault(body: &str) -> String {
 fn crash_without_node_blames_the_fault_header() {
     let text = with_fault("action = \"crash\"");
     let err = error_of(&text);
-    assert_eq!(
-        (err.field.as_str(), err.line),
-        ("faults[2].node", Some(EXAMPLE.lines().count() + 1))
-    );
+    assert_eq!((err.field.as_str(), err.line), ("faults[2].node", Some(EXAMPLE.lines().count() + 1)));
     assert!(err.message.contains("names the node to kill"), "{err}");
 }
 
 #[test]
 fn crash_with_between_is_refused() {
     let text = with_fault("action = \"crash\"\nnode = \"log\"\nbetween = [[\"log\"], [\"sink\"]]");
-    assert_error(
-        &text,
-        "faults[2].between",
-        "[[\"log\"], [\"sink\"]]",
-        "not used by a crash fault",
-    );
+    assert_error(&text, "faults[2].between", "[[\"log\"], [\"sink\"]]", "not used by a crash fault");
 }
 
 #[test]
@@ -34,12 +26,7 @@ fn crash_with_latency_or_loss_is_refused() {
     let text = with_fault("action = \"crash\"\nnode = \"log\"\nloss = 0.5");
     assert_error(&text, "faults[2].loss", "loss", "not used by a crash fault");
     let text = with_fault("action = \"crash\"\nnode = \"log\"\nlatency_max = \"9ms\"");
-    assert_error(
-        &text,
-        "faults[2].latency_max",
-        "latency_max",
-        "not used by a crash fault",
-    );
+    assert_error(&text, "faults[2].latency_max", "latency_max", "not used by a crash fault");
 }
 
 #[test]
@@ -55,122 +42,67 @@ fn heal_after_on_a_crash_is_refused() {
 
 #[test]
 fn restart_after_on_a_partition_is_refused() {
-    let text = with_fault(
-        "action = \"partition\"\nbetween = [[\"log\"], [\"sink\"]]\nrestart_after = \"1s\"",
-    );
-    assert_error(
-        &text,
-        "faults[2].restart_after",
-        "restart_after = \"1s\"",
-        "not used by a partition fault",
-    );
+    let text = with_fault("action = \"partition\"\nbetween = [[\"log\"], [\"sink\"]]\nrestart_after = \"1s\"");
+    assert_error(&text, "faults[2].restart_after", "restart_after = \"1s\"", "not used by a partition fault");
 }
 
 #[test]
 fn partition_with_node_is_refused() {
-    let text =
-        with_fault("action = \"partition\"\nnode = \"log\"\nbetween = [[\"log\"], [\"sink\"]]");
-    assert_error(
-        &text,
-        "faults[2].node",
-        "node = \"log\"",
-        "not used by a partition fault",
-    );
+    let text = with_fault("action = \"partition\"\nnode = \"log\"\nbetween = [[\"log\"], [\"sink\"]]");
+    assert_error(&text, "faults[2].node", "node = \"log\"", "not used by a partition fault");
 }
 
 #[test]
 fn partition_without_between_is_refused() {
     let text = with_fault("action = \"partition\"");
     let err = error_of(&text);
-    assert_eq!(
-        (err.field.as_str(), err.line),
-        ("faults[2].between", Some(EXAMPLE.lines().count() + 1))
-    );
+    assert_eq!((err.field.as_str(), err.line), ("faults[2].between", Some(EXAMPLE.lines().count() + 1)));
 }
 
 #[test]
 fn partition_with_an_empty_group_is_refused() {
     let text = with_fault("action = \"partition\"\nbetween = [[\"log\"], []]");
-    assert_error(
-        &text,
-        "faults[2].between",
-        "[[\"log\"], []]",
-        "empty group 2",
-    );
+    assert_error(&text, "faults[2].between", "[[\"log\"], []]", "empty group 2");
 }
 
 #[test]
 fn partition_groups_must_be_disjoint() {
-    let text =
-        with_fault("action = \"partition\"\nbetween = [[\"log\", \"worker-1\"], [\"worker-1\"]]");
-    assert_error(
-        &text,
-        "faults[2].between",
-        "[\"worker-1\"]]",
-        "`worker-1` in both groups",
-    );
+    let text = with_fault("action = \"partition\"\nbetween = [[\"log\", \"worker-1\"], [\"worker-1\"]]");
+    assert_error(&text, "faults[2].between", "[\"worker-1\"]]", "`worker-1` in both groups");
 }
 
 #[test]
 fn partition_names_must_be_nodes() {
     let text = example_with("[\"worker-2\"]]", "[\"worker-4\"]]");
-    assert_error(
-        &text,
-        "faults[1].between",
-        "worker-4",
-        "the cluster has 3 workers: worker-1..worker-3",
-    );
+    assert_error(&text, "faults[1].between", "worker-4", "the cluster has 3 workers: worker-1..worker-3");
 }
 
 #[test]
 fn worker_of_in_a_partition_is_refused() {
     let text = example_with("[\"worker-2\"]]", "[\"worker-of(count[0])\"]]");
-    assert_error(
-        &text,
-        "faults[1].between",
-        "between",
-        "only a crash's node may use",
-    );
+    assert_error(&text, "faults[1].between", "between", "only a crash's node may use");
 }
 
 #[test]
 fn network_without_settings_is_refused() {
     let text = with_fault("action = \"network\"");
     let err = error_of(&text);
-    assert_eq!(
-        (err.field.as_str(), err.line),
-        ("faults[2]", Some(EXAMPLE.lines().count() + 1))
-    );
+    assert_eq!((err.field.as_str(), err.line), ("faults[2]", Some(EXAMPLE.lines().count() + 1)));
     assert!(err.message.contains("changes nothing"), "{err}");
 }
 
 #[test]
 fn network_with_node_or_between_is_refused() {
     let text = with_fault("action = \"network\"\nloss = 0.1\nnode = \"log\"");
-    assert_error(
-        &text,
-        "faults[2].node",
-        "node = \"log\"",
-        "not used by a network fault",
-    );
+    assert_error(&text, "faults[2].node", "node = \"log\"", "not used by a network fault");
     let text = with_fault("action = \"network\"\nloss = 0.1\nbetween = [[\"log\"], [\"sink\"]]");
-    assert_error(
-        &text,
-        "faults[2].between",
-        "[[\"log\"], [\"sink\"]]",
-        "not used by a network fault",
-    );
+    assert_error(&text, "faults[2].between", "[[\"log\"], [\"sink\"]]", "not used by a network fault");
 }
 
 #[test]
 fn network_latency_min_above_max_is_refused() {
     let text = with_fault("action = \"network\"\nlatency_min = \"50ms\"\nlatency_max = \"20ms\"");
-    assert_error(
-        &text,
-        "faults[2].latency_min",
-        "latency_min",
-        "above latency_max (20ms)",
-    );
+    assert_error(&text, "faults[2].latency_min", "latency_min", "above latency_max (20ms)");
 }
 
 #[test]
@@ -181,22 +113,13 @@ fn network_fault_loss_of_one_is_refused() {
 
 #[test]
 fn network_fault_with_heal_after_is_accepted() {
-    let text =
-        with_fault("action = \"network\"\nlatency_max = \"50ms\"\nloss = 0.2\nheal_after = \"1s\"");
+    let text = with_fault("action = \"network\"\nlatency_max = \"50ms\"\nloss = 0.2\nheal_after = \"1s\"");
     assert_valid(&text);
 }
 
 #[test]
 fn services_and_workers_are_nodes() {
-    for node in [
-        "coordinator",
-        "log",
-        "storage",
-        "sink",
-        "worker-1",
-        "worker-3",
-        "worker-of(events[1])",
-    ] {
+    for node in ["coordinator", "log", "storage", "sink", "worker-1", "worker-3", "worker-of(events[1])"] {
         let text = with_fault(&format!("action = \"crash\"\nnode = \"{node}\""));
         assert_valid(&text);
     }
@@ -205,30 +128,15 @@ fn services_and_workers_are_nodes() {
 #[test]
 fn worker_beyond_the_cluster_is_refused() {
     let text = example_with("worker-of(count[1])", "worker-4");
-    assert_error(
-        &text,
-        "faults[0].node",
-        "worker-4",
-        "the cluster has 3 workers",
-    );
+    assert_error(&text, "faults[0].node", "worker-4", "the cluster has 3 workers");
 }
 
 #[test]
 fn worker_zero_and_padded_numbers_are_refused() {
     let text = example_with("worker-of(count[1])", "worker-0");
-    assert_error(
-        &text,
-        "faults[0].node",
-        "worker-0",
-        "the cluster has 3 workers",
-    );
+    assert_error(&text, "faults[0].node", "worker-0", "the cluster has 3 workers");
     let text = example_with("worker-of(count[1])", "worker-01");
-    assert_error(
-        &text,
-        "faults[0].node",
-        "worker-01",
-        "is no node; nodes are coordinator, log, storage, sink",
-    );
+    assert_error(&text, "faults[0].node", "worker-01", "is no node; nodes are coordinator, log, storage, sink");
 }
 
 #[test]
@@ -240,34 +148,19 @@ fn unknown_node_lists_the_nodes() {
 #[test]
 fn worker_of_an_unknown_operator_lists_the_ids() {
     let text = example_with("worker-of(count[1])", "worker-of(cnt[1])");
-    assert_error(
-        &text,
-        "faults[0].node",
-        "cnt[1]",
-        "no operator `cnt`; known ids: `events`, `count`, `out`",
-    );
+    assert_error(&text, "faults[0].node", "cnt[1]", "no operator `cnt`; known ids: `events`, `count`, `out`");
 }
 
 #[test]
 fn worker_of_a_subtask_beyond_the_parallelism_is_refused() {
     let text = example_with("worker-of(count[1])", "worker-of(count[2])");
-    assert_error(
-        &text,
-        "faults[0].node",
-        "count[2]",
-        "its tasks are count[0]..count[1]",
-    );
+    assert_error(&text, "faults[0].node", "count[2]", "its tasks are count[0]..count[1]");
 }
 
 #[test]
 fn malformed_worker_of_shows_the_form() {
     let text = example_with("worker-of(count[1])", "worker-of(count)");
-    assert_error(
-        &text,
-        "faults[0].node",
-        "worker-of(count)",
-        "write worker-of(OP[I])",
-    );
+    assert_error(&text, "faults[0].node", "worker-of(count)", "write worker-of(OP[I])");
 }
 
 #[test]
@@ -279,10 +172,5 @@ fn network_fault_latency_above_ten_seconds_is_refused() {
 #[test]
 fn restart_after_on_a_network_fault_is_refused() {
     let text = with_fault("action = \"network\"\nloss = 0.1\nrestart_after = \"1s\"");
-    assert_error(
-        &text,
-        "faults[2].restart_after",
-        "restart_after = \"1s\"",
-        "not used by a network fault",
-    );
+    assert_error(&text, "faults[2].restart_after", "restart_after = \"1s\"", "not used by a network fault");
 }

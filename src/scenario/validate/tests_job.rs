@@ -5,10 +5,7 @@ use super::tests::{assert_error, assert_valid, example_with};
 /// `EXAMPLE` with its operator list replaced by `operators` (one per line).
 fn with_operators(operators: &[&str]) -> String {
     let start = "operators = [\n";
-    let old = super::tests::EXAMPLE
-        .split(start)
-        .nth(1)
-        .and_then(|rest| rest.split("]\n[").next());
+    let old = super::tests::EXAMPLE.split(start).nth(1).and_then(|rest| rest.split("]\n[").next());
     let old = old.map(|o| format!("{start}{o}]\n"));
     let new = format!("{start}{}\n]\n", operators.join(",\n"));
     example_with(old.as_deref().unwrap_or("?"), &new)
@@ -27,37 +24,19 @@ fn the_operator_helper_keeps_the_example_valid() {
 #[test]
 fn zero_job_parallelism_is_refused() {
     let text = example_with("parallelism = 2", "parallelism = 0");
-    assert_error(
-        &text,
-        "job.parallelism",
-        "parallelism = 0",
-        "at least 1 subtask",
-    );
+    assert_error(&text, "job.parallelism", "parallelism = 0", "at least 1 subtask");
 }
 
 #[test]
 fn too_many_key_groups_are_refused() {
-    let text = example_with(
-        "parallelism = 2",
-        "parallelism = 2\nmax_parallelism = 40000",
-    );
-    assert_error(
-        &text,
-        "job.max_parallelism",
-        "max_parallelism",
-        "at most 32768 key groups",
-    );
+    let text = example_with("parallelism = 2", "parallelism = 2\nmax_parallelism = 40000");
+    assert_error(&text, "job.max_parallelism", "max_parallelism", "at most 32768 key groups");
 }
 
 #[test]
 fn max_parallelism_below_an_operators_parallelism_is_refused() {
     let text = example_with("parallelism = 2", "parallelism = 2\nmax_parallelism = 1");
-    assert_error(
-        &text,
-        "job.max_parallelism",
-        "max_parallelism",
-        "below the parallelism 2 of `events`",
-    );
+    assert_error(&text, "job.max_parallelism", "max_parallelism", "below the parallelism 2 of `events`");
 }
 
 #[test]
@@ -69,12 +48,7 @@ fn zero_batch_size_is_refused() {
 #[test]
 fn an_empty_operator_list_is_refused() {
     let text = with_operators(&[]);
-    assert_error(
-        &text.replace("[\n\n]", "[]"),
-        "job.operators",
-        "operators = []",
-        "needs at least a source",
-    );
+    assert_error(&text.replace("[\n\n]", "[]"), "job.operators", "operators = []", "needs at least a source");
 }
 
 #[test]
@@ -91,72 +65,38 @@ fn operator_id_with_brackets_is_refused() {
 
 #[test]
 fn duplicate_operator_id_names_the_first_one() {
-    let text = with_operators(&[
-        EVENTS,
-        COUNT,
-        r#"  { id = "events", kind = "sink", input = ["count"] }"#,
-    ]);
-    assert_error(
-        &text,
-        "job.operators[2].id",
-        "kind = \"sink\"",
-        "already the id of job.operators[0]",
-    );
+    let text = with_operators(&[EVENTS, COUNT, r#"  { id = "events", kind = "sink", input = ["count"] }"#]);
+    assert_error(&text, "job.operators[2].id", "kind = \"sink\"", "already the id of job.operators[0]");
 }
 
 #[test]
 fn zero_operator_parallelism_is_refused() {
     let text = with_operators(&[EVENTS, &COUNT.replace(" }", ", parallelism = 0 }"), OUT]);
-    assert_error(
-        &text,
-        "job.operators[1].parallelism",
-        "keyed_count",
-        "at least 1",
-    );
+    assert_error(&text, "job.operators[1].parallelism", "keyed_count", "at least 1");
 }
 
 #[test]
 fn unknown_input_names_the_line_and_known_ids() {
     let text = example_with("input = [\"count\"]", "input = [\"cuont\"]");
-    assert_error(
-        &text,
-        "job.operators[2].input",
-        "cuont",
-        "known ids: `events`, `count`, `out`",
-    );
+    assert_error(&text, "job.operators[2].input", "cuont", "known ids: `events`, `count`, `out`");
 }
 
 #[test]
 fn an_input_listed_twice_is_refused() {
     let text = example_with("input = [\"count\"]", "input = [\"count\", \"count\"]");
-    assert_error(
-        &text,
-        "job.operators[2].input",
-        "id = \"out\"",
-        "lists `count` twice",
-    );
+    assert_error(&text, "job.operators[2].input", "id = \"out\"", "lists `count` twice");
 }
 
 #[test]
 fn a_source_with_input_is_refused() {
     let text = with_operators(&[&EVENTS.replace(" }", ", input = [\"out\"] }"), COUNT, OUT]);
-    assert_error(
-        &text,
-        "job.operators[0].input",
-        "kind = \"source\"",
-        "takes no input",
-    );
+    assert_error(&text, "job.operators[0].input", "kind = \"source\"", "takes no input");
 }
 
 #[test]
 fn a_non_source_without_input_is_refused() {
     let text = with_operators(&[EVENTS, r#"  { id = "count", kind = "keyed_count" }"#, OUT]);
-    assert_error(
-        &text,
-        "job.operators[1].input",
-        "keyed_count",
-        "needs at least one upstream",
-    );
+    assert_error(&text, "job.operators[1].input", "keyed_count", "needs at least one upstream");
 }
 
 #[test]
@@ -177,18 +117,8 @@ fn a_job_without_sink_is_refused() {
 
 #[test]
 fn reading_from_a_sink_is_refused() {
-    let text = with_operators(&[
-        EVENTS,
-        COUNT,
-        OUT,
-        r#"  { id = "more", kind = "sink", input = ["out"] }"#,
-    ]);
-    assert_error(
-        &text,
-        "job.operators[3].input",
-        "\"more\"",
-        "lists `out`, a sink",
-    );
+    let text = with_operators(&[EVENTS, COUNT, OUT, r#"  { id = "more", kind = "sink", input = ["out"] }"#]);
+    assert_error(&text, "job.operators[3].input", "\"more\"", "lists `out`, a sink");
 }
 
 #[test]
@@ -199,154 +129,78 @@ fn a_cycle_names_an_operator_on_it() {
         r#"  { id = "b", kind = "keyed_sum", input = ["a"] }"#,
         r#"  { id = "out", kind = "sink", input = ["b"] }"#,
     ]);
-    assert_error(
-        &text,
-        "job.operators[1].input",
-        "id = \"a\"",
-        "part of a cycle through `a`, `b`",
-    );
+    assert_error(&text, "job.operators[1].input", "id = \"a\"", "part of a cycle through `a`, `b`");
 }
 
 #[test]
 fn reading_its_own_output_is_refused() {
-    let text = with_operators(&[
-        EVENTS,
-        &COUNT.replace("[\"events\"]", "[\"events\", \"count\"]"),
-        OUT,
-    ]);
-    assert_error(
-        &text,
-        "job.operators[1].input",
-        "keyed_count",
-        "cannot read its own output",
-    );
+    let text = with_operators(&[EVENTS, &COUNT.replace("[\"events\"]", "[\"events\", \"count\"]"), OUT]);
+    assert_error(&text, "job.operators[1].input", "keyed_count", "cannot read its own output");
 }
 
 #[test]
 fn partitions_on_a_non_source_are_refused() {
     let text = with_operators(&[EVENTS, &COUNT.replace(" }", ", partitions = 4 }"), OUT]);
-    assert_error(
-        &text,
-        "job.operators[1].partitions",
-        "keyed_count",
-        "only for sources",
-    );
+    assert_error(&text, "job.operators[1].partitions", "keyed_count", "only for sources");
 }
 
 #[test]
 fn records_on_a_sink_are_refused() {
     let text = with_operators(&[EVENTS, COUNT, &OUT.replace(" }", ", records = 5 }")]);
-    assert_error(
-        &text,
-        "job.operators[2].records",
-        "\"out\"",
-        "only for sources, but `out` is a sink",
-    );
+    assert_error(&text, "job.operators[2].records", "\"out\"", "only for sources, but `out` is a sink");
 }
 
 #[test]
 fn keys_and_fetch_size_on_a_non_source_are_refused() {
     let text = with_operators(&[EVENTS, &COUNT.replace(" }", ", keys = 5 }"), OUT]);
-    assert_error(
-        &text,
-        "job.operators[1].keys",
-        "keyed_count",
-        "only for sources",
-    );
+    assert_error(&text, "job.operators[1].keys", "keyed_count", "only for sources");
     let text = with_operators(&[EVENTS, &COUNT.replace(" }", ", fetch_size = 5 }"), OUT]);
-    assert_error(
-        &text,
-        "job.operators[1].fetch_size",
-        "keyed_count",
-        "only for sources",
-    );
+    assert_error(&text, "job.operators[1].fetch_size", "keyed_count", "only for sources");
 }
 
 #[test]
 fn sink_delivery_on_a_non_sink_is_refused() {
-    let text = with_operators(&[
-        EVENTS,
-        &COUNT.replace(" }", ", sink = \"two_phase_commit\" }"),
-        OUT,
-    ]);
-    assert_error(
-        &text,
-        "job.operators[1].sink",
-        "keyed_count",
-        "only for sinks",
-    );
+    let text = with_operators(&[EVENTS, &COUNT.replace(" }", ", sink = \"two_phase_commit\" }"), OUT]);
+    assert_error(&text, "job.operators[1].sink", "keyed_count", "only for sinks");
 }
 
 #[test]
 fn partitioning_a_source_is_refused() {
-    let text = with_operators(&[
-        &EVENTS.replace(" }", ", partition = \"hash\" }"),
-        COUNT,
-        OUT,
-    ]);
-    assert_error(
-        &text,
-        "job.operators[0].partition",
-        "id = \"events\"",
-        "no input to partition",
-    );
+    let text = with_operators(&[&EVENTS.replace(" }", ", partition = \"hash\" }"), COUNT, OUT]);
+    assert_error(&text, "job.operators[0].partition", "id = \"events\"", "no input to partition");
 }
 
 #[test]
 fn zero_source_counts_are_refused() {
     for name in ["partitions", "records", "keys", "fetch_size"] {
-        let text = with_operators(&[
-            &EVENTS.replace(" }", &format!(", {name} = 0 }}")),
-            COUNT,
-            OUT,
-        ]);
-        assert_error(
-            &text,
-            &format!("job.operators[0].{name}"),
-            "id = \"events\"",
-            "at least 1",
-        );
+        let text = with_operators(&[&EVENTS.replace(" }", &format!(", {name} = 0 }}")), COUNT, OUT]);
+        assert_error(&text, &format!("job.operators[0].{name}"), "id = \"events\"", "at least 1");
     }
 }
 
 #[test]
 fn fewer_partitions_than_source_subtasks_says_some_idle() {
     let text = example_with("partitions = 4,", "partitions = 4, parallelism = 5,");
-    assert_error(
-        &text,
-        "job.operators[0].partitions",
-        "id = \"events\"",
-        "1 of its subtasks would idle",
-    );
+    assert_error(&text, "job.operators[0].partitions", "id = \"events\"", "1 of its subtasks would idle");
 }
 
 #[test]
 fn default_partitions_too_few_blames_the_source() {
     let text = with_operators(&[&EVENTS.replace(" }", ", parallelism = 6 }"), COUNT, OUT]);
-    assert_error(
-        &text,
-        "job.operators[0].partitions",
-        "id = \"events\"",
-        "is 4 (the default)",
-    );
+    assert_error(&text, "job.operators[0].partitions", "id = \"events\"", "is 4 (the default)");
 }
 
 #[test]
 fn forward_needs_equal_parallelism() {
-    let count = r#"  { id = "count", kind = "keyed_count", input = ["events"], partition = "forward", parallelism = 3 }"#;
+    let count =
+        r#"  { id = "count", kind = "keyed_count", input = ["events"], partition = "forward", parallelism = 3 }"#;
     let text = with_operators(&[EVENTS, count, OUT]);
-    assert_error(
-        &text,
-        "job.operators[1].partition",
-        "forward",
-        "parallelism 3 and its input `events` has 2",
-    );
+    assert_error(&text, "job.operators[1].partition", "forward", "parallelism 3 and its input `events` has 2");
 }
 
 #[test]
 fn forward_with_equal_parallelism_is_accepted() {
-    let count =
-        r#"  { id = "count", kind = "keyed_count", input = ["events"], partition = "forward" }"#;
+    let count = r#"  { id = "count", kind = "keyed_count", input = ["events"], partition = "forward" }"#;
     let text = with_operators(&[EVENTS, count, OUT]);
     assert_valid(&text);
 }
@@ -362,10 +216,5 @@ fn too_few_slots_blame_the_job_parallelism() {
 #[test]
 fn too_few_slots_blame_the_widest_operator() {
     let text = with_operators(&[EVENTS, &COUNT.replace(" }", ", parallelism = 7 }"), OUT]);
-    assert_error(
-        &text,
-        "job.operators[1].parallelism",
-        "keyed_count",
-        "3 workers x 2 slots = 6",
-    );
+    assert_error(&text, "job.operators[1].parallelism", "keyed_count", "3 workers x 2 slots = 6");
 }

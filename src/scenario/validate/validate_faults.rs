@@ -43,17 +43,11 @@ fn optional_fields(f: &Fault) -> [(&'static str, bool); 7] {
 /// Fails on the first optional field `f` sets that an `action` fault does
 /// not take (it takes `at`, `action` and `takes`).
 fn only_takes(i: usize, f: &Fault, action: &str, takes: &[&str]) -> Check {
-    let Some((name, _)) = optional_fields(f)
-        .into_iter()
-        .find(|(name, set)| *set && !takes.contains(name))
-    else {
+    let Some((name, _)) = optional_fields(f).into_iter().find(|(name, set)| *set && !takes.contains(name)) else {
         return Ok(());
     };
     let takes: Vec<String> = takes.iter().map(|name| format!("`{name}`")).collect();
-    let message = format!(
-        "is not used by a {action} fault (it takes {}); remove it",
-        takes.join(", ")
-    );
+    let message = format!("is not used by a {action} fault (it takes {}); remove it", takes.join(", "));
     Err((field(i, name), message))
 }
 
@@ -72,38 +66,25 @@ fn crash(s: &Scenario, i: usize, f: &Fault) -> Check {
 fn partition(s: &Scenario, i: usize, f: &Fault) -> Check {
     only_takes(i, f, "partition", &["between", "heal_after"])?;
     let Some([a, b]) = &f.between else {
-        let message = format!(
-            "is missing; a partition fault names the two groups it cuts apart, {EXAMPLE_GROUPS}"
-        );
+        let message = format!("is missing; a partition fault names the two groups it cuts apart, {EXAMPLE_GROUPS}");
         return Err((field(i, "between"), message));
     };
     for (g, group) in [a, b].into_iter().enumerate() {
-        let message = format!(
-            "has an empty group {}; both groups need at least one node, {EXAMPLE_GROUPS}",
-            g + 1
-        );
+        let message = format!("has an empty group {}; both groups need at least one node, {EXAMPLE_GROUPS}", g + 1);
         require(!group.is_empty(), field(i, "between"), message)?;
         for name in group {
             check_node(s, name, false).map_err(|message| (field(i, "between"), message))?;
         }
     }
     match a.iter().find(|name| b.contains(name)) {
-        Some(both) => Err((
-            field(i, "between"),
-            format!("has `{both}` in both groups; the groups must be disjoint"),
-        )),
+        Some(both) => Err((field(i, "between"), format!("has `{both}` in both groups; the groups must be disjoint"))),
         None => Ok(()),
     }
 }
 
 /// `action = "network"`: at least one setting, each in range.
 fn network(i: usize, f: &Fault) -> Check {
-    only_takes(
-        i,
-        f,
-        "network",
-        &["latency_min", "latency_max", "loss", "heal_after"],
-    )?;
+    only_takes(i, f, "network", &["latency_min", "latency_max", "loss", "heal_after"])?;
     require(
         f.latency_min.is_some() || f.latency_max.is_some() || f.loss.is_some(),
         format!("faults[{i}]"),
@@ -116,25 +97,12 @@ fn network(i: usize, f: &Fault) -> Check {
 /// A network fault's latencies are ordered and bounded, its loss below 1.
 fn network_ranges(i: usize, f: &Fault) -> Check {
     if let (Some(min), Some(max)) = (f.latency_min, f.latency_max) {
-        ordered(
-            min,
-            max,
-            &format!("faults[{i}]"),
-            "latency_min",
-            "latency_max",
-        )?;
+        ordered(min, max, &format!("faults[{i}]"), "latency_min", "latency_max")?;
     }
-    for (name, latency) in [
-        ("latency_min", f.latency_min),
-        ("latency_max", f.latency_max),
-    ] {
-        latency.map_or(Ok(()), |latency| {
-            at_most_max_latency(latency, &field(i, name))
-        })?;
+    for (name, latency) in [("latency_min", f.latency_min), ("latency_max", f.latency_max)] {
+        latency.map_or(Ok(()), |latency| at_most_max_latency(latency, &field(i, name)))?;
     }
-    f.loss.map_or(Ok(()), |loss| {
-        probability(loss, false, &field(i, "loss"), "")
-    })
+    f.loss.map_or(Ok(()), |loss| probability(loss, false, &field(i, "loss"), ""))
 }
 
 /// `worker-1..worker-N`, or just `worker-1`.
@@ -153,36 +121,23 @@ fn check_node(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String> {
     }
     match (name.strip_prefix("worker-of("), worker_of) {
         (Some(task), true) => check_worker_of(s, name, task),
-        (Some(_), false) => Err(format!(
-            "names `{name}`, which only a crash's node may use; name a worker ({})",
-            workers(s)
-        )),
+        (Some(_), false) => {
+            Err(format!("names `{name}`, which only a crash's node may use; name a worker ({})", workers(s)))
+        }
         (None, _) => check_worker(s, name, worker_of),
     }
 }
 
 /// `name` is `worker-K` with `1 <= K <= workers`, K written without padding.
 fn check_worker(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String> {
-    let number = name
-        .strip_prefix("worker-")
-        .and_then(|k| k.parse::<usize>().ok().filter(|n| n.to_string() == k));
+    let number = name.strip_prefix("worker-").and_then(|k| k.parse::<usize>().ok().filter(|n| n.to_string() == k));
     match number {
         Some(k) if (1..=s.cluster.workers).contains(&k) => Ok(()),
-        Some(_) => Err(format!(
-            "names `{name}`, but the cluster has {} workers: {}",
-            s.cluster.workers,
-            workers(s)
-        )),
+        Some(_) => Err(format!("names `{name}`, but the cluster has {} workers: {}", s.cluster.workers, workers(s))),
         None => {
-            let extra = if worker_of {
-                ", or worker-of(OP[I]) for the worker running task OP[I]"
-            } else {
-                ""
-            };
+            let extra = if worker_of { ", or worker-of(OP[I]) for the worker running task OP[I]" } else { "" };
             let nodes = format!("{}, {}{extra}", SERVICES.join(", "), workers(s));
-            Err(format!(
-                "names `{name}`, which is no node; nodes are {nodes}"
-            ))
+            Err(format!("names `{name}`, which is no node; nodes are {nodes}"))
         }
     }
 }
@@ -192,25 +147,16 @@ fn check_worker(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String>
 fn check_worker_of(s: &Scenario, name: &str, task: &str) -> Result<(), String> {
     let ops = &s.job.operators;
     let example = ops.last().map_or("count", |op| op.id.as_str());
-    let malformed =
-        || format!("names `{name}`; write worker-of(OP[I]), e.g. worker-of({example}[0])");
-    let (id, index) = task
-        .strip_suffix("])")
-        .and_then(|t| t.split_once('['))
-        .ok_or_else(malformed)?;
+    let malformed = || format!("names `{name}`; write worker-of(OP[I]), e.g. worker-of({example}[0])");
+    let (id, index) = task.strip_suffix("])").and_then(|t| t.split_once('[')).ok_or_else(malformed)?;
     let index: usize = index.parse().map_err(|_| malformed())?;
     let Some(op) = ops.iter().find(|op| op.id == id) else {
-        return Err(format!(
-            "names `{name}`, but there is no operator `{id}`; known ids: {}",
-            known_ids(ops)
-        ));
+        return Err(format!("names `{name}`, but there is no operator `{id}`; known ids: {}", known_ids(ops)));
     };
     let p = s.parallelism_of(op);
     if index >= p {
         let tasks = format!("{id}[0]..{id}[{}]", p.saturating_sub(1));
-        return Err(format!(
-            "names `{name}`, but `{id}` has parallelism {p}, so its tasks are {tasks}"
-        ));
+        return Err(format!("names `{name}`, but `{id}` has parallelism {p}, so its tasks are {tasks}"));
     }
     Ok(())
 }

@@ -56,16 +56,9 @@ fn settings(s: &Scenario) -> Check {
     require(
         job.max_parallelism <= MAX_KEY_GROUPS,
         "job.max_parallelism",
-        format!(
-            "is {}; at most {MAX_KEY_GROUPS} key groups are supported, e.g. 128",
-            job.max_parallelism
-        ),
+        format!("is {}; at most {MAX_KEY_GROUPS} key groups are supported, e.g. 128", job.max_parallelism),
     )?;
-    require(
-        job.batch_size >= 1,
-        "job.batch_size",
-        "is 0; a network buffer holds at least 1 record, e.g. 64",
-    )?;
+    require(job.batch_size >= 1, "job.batch_size", "is 0; a network buffer holds at least 1 record, e.g. 64")?;
     require(
         !job.operators.is_empty(),
         "job.operators",
@@ -77,31 +70,13 @@ fn settings(s: &Scenario) -> Check {
 /// An id is non-empty, made of `[A-Za-z0-9_-]` and unique.
 fn identity(ops: &[Operator], i: usize, op: &Operator) -> Check {
     let field = op_field(i, "id");
-    require(
-        !op.id.is_empty(),
-        &field,
-        "is empty; give the operator a name such as \"count\"",
-    )?;
-    if let Some(c) = op
-        .id
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-    {
-        let message = format!(
-            "`{}` contains `{c}`; ids may only use letters, digits, `_` and `-`",
-            op.id
-        );
+    require(!op.id.is_empty(), &field, "is empty; give the operator a name such as \"count\"")?;
+    if let Some(c) = op.id.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-')) {
+        let message = format!("`{}` contains `{c}`; ids may only use letters, digits, `_` and `-`", op.id);
         return Err((field, message));
     }
     let first = ops.iter().position(|other| other.id == op.id).unwrap_or(i);
-    require(
-        first == i,
-        field,
-        format!(
-            "`{}` is already the id of job.operators[{first}]; ids must be unique",
-            op.id
-        ),
-    )
+    require(first == i, field, format!("`{}` is already the id of job.operators[{first}]; ids must be unique", op.id))
 }
 
 /// One operator's own fields: parallelism, and those only its kind may have.
@@ -134,21 +109,10 @@ fn kind_fields(i: usize, op: &Operator) -> Check {
     if let (Some(name), false) = (source_only_field(op), is_source) {
         return Err((op_field(i, name), only_for("sources", op)));
     }
-    let message = format!(
-        "`{}` is a source, which has no input to partition; remove it",
-        op.id
-    );
-    require(
-        !(is_source && op.partition.is_some()),
-        op_field(i, "partition"),
-        message,
-    )?;
+    let message = format!("`{}` is a source, which has no input to partition; remove it", op.id);
+    require(!(is_source && op.partition.is_some()), op_field(i, "partition"), message)?;
     let is_sink = op.kind == OperatorKind::Sink;
-    require(
-        op.sink.is_none() || is_sink,
-        op_field(i, "sink"),
-        only_for("sinks", op),
-    )
+    require(op.sink.is_none() || is_sink, op_field(i, "sink"), only_for("sinks", op))
 }
 
 /// The first source-only field `op` sets.
@@ -159,19 +123,12 @@ fn source_only_field(op: &Operator) -> Option<&'static str> {
         ("keys", op.keys.is_some()),
         ("fetch_size", op.fetch_size.is_some()),
     ];
-    fields
-        .into_iter()
-        .find(|(_, set)| *set)
-        .map(|(name, _)| name)
+    fields.into_iter().find(|(_, set)| *set).map(|(name, _)| name)
 }
 
 /// "is only for {kinds}, but `op` is a {kind}; remove it".
 fn only_for(kinds: &str, op: &Operator) -> String {
-    format!(
-        "is only for {kinds}, but `{}` is a {}; remove it",
-        op.id,
-        kind_name(op.kind)
-    )
+    format!("is only for {kinds}, but `{}` is a {}; remove it", op.id, kind_name(op.kind))
 }
 
 /// A source's counts are at least 1, and it has a partition per subtask.
@@ -187,11 +144,7 @@ fn source_fields(s: &Scenario, i: usize, op: &Operator) -> Check {
         require(value != Some(0), op_field(i, name), message)?;
     }
     let (p, partitions) = (s.parallelism_of(op), op.partitions());
-    let default = if op.partitions.is_none() {
-        " (the default)"
-    } else {
-        ""
-    };
+    let default = if op.partitions.is_none() { " (the default)" } else { "" };
     require(
         partitions >= p,
         op_field(i, "partitions"),
@@ -225,10 +178,7 @@ fn graph(s: &Scenario) -> Check {
 /// A source has no input; every other operator has at least one.
 fn input_count(ops: &[Operator], i: usize, op: &Operator) -> Check {
     if op.kind == OperatorKind::Source {
-        let message = format!(
-            "`{}` is a source: it reads the log and takes no input; remove `input`",
-            op.id
-        );
+        let message = format!("`{}` is a source: it reads the log and takes no input; remove `input`", op.id);
         return require(op.input.is_empty(), op_field(i, "input"), message);
     }
     require(
@@ -246,15 +196,8 @@ fn input_count(ops: &[Operator], i: usize, op: &Operator) -> Check {
 /// Every input names an existing operator, once.
 fn inputs_exist(ops: &[Operator], i: usize, op: &Operator) -> Check {
     for (k, name) in op.input.iter().enumerate() {
-        let message = format!(
-            "`{name}` is not an operator id; known ids: {}",
-            known_ids(ops)
-        );
-        require(
-            ops.iter().any(|o| &o.id == name),
-            op_field(i, "input"),
-            message,
-        )?;
+        let message = format!("`{name}` is not an operator id; known ids: {}", known_ids(ops));
+        require(ops.iter().any(|o| &o.id == name), op_field(i, "input"), message)?;
         let message = format!("lists `{name}` twice; list each input once");
         require(!op.input[..k].contains(name), op_field(i, "input"), message)?;
     }
@@ -279,10 +222,7 @@ fn ends(ops: &[Operator]) -> Check {
 /// Nothing reads from a sink: a sink's output leaves the job.
 fn reads_no_sink(ops: &[Operator], i: usize, op: &Operator) -> Check {
     for name in &op.input {
-        let Some(sink) = ops
-            .iter()
-            .find(|o| &o.id == name && o.kind == OperatorKind::Sink)
-        else {
+        let Some(sink) = ops.iter().find(|o| &o.id == name && o.kind == OperatorKind::Sink) else {
             continue;
         };
         let upstream: Vec<String> = sink.input.iter().map(|id| format!("`{id}`")).collect();
@@ -299,10 +239,7 @@ fn reads_no_sink(ops: &[Operator], i: usize, op: &Operator) -> Check {
 /// No operator lists itself as input.
 fn no_self_input(ops: &[Operator]) -> Check {
     for (i, op) in ops.iter().enumerate() {
-        let message = format!(
-            "lists `{}` itself; an operator cannot read its own output",
-            op.id
-        );
+        let message = format!("lists `{}` itself; an operator cannot read its own output", op.id);
         require(!op.input.contains(&op.id), op_field(i, "input"), message)?;
     }
     Ok(())
@@ -310,11 +247,7 @@ fn no_self_input(ops: &[Operator]) -> Check {
 
 /// The job graph: node `i` is `ops[i]`, an edge runs from each input to its reader.
 fn job_graph(ops: &[Operator]) -> DiGraph<usize, ()> {
-    let index: HashMap<&str, usize> = ops
-        .iter()
-        .enumerate()
-        .map(|(i, op)| (op.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = ops.iter().enumerate().map(|(i, op)| (op.id.as_str(), i)).collect();
     let mut graph = DiGraph::new();
     for i in 0..ops.len() {
         graph.add_node(i);
@@ -337,11 +270,7 @@ fn acyclic(ops: &[Operator]) -> Check {
     };
     let mut members: Vec<usize> = cycle.iter().map(|n| graph[*n]).collect();
     members.sort_unstable();
-    let names: Vec<String> = members
-        .iter()
-        .filter_map(|&m| ops.get(m))
-        .map(|op| format!("`{}`", op.id))
-        .collect();
+    let names: Vec<String> = members.iter().filter_map(|&m| ops.get(m)).map(|op| format!("`{}`", op.id)).collect();
     let first = members.first().copied().unwrap_or_default();
     let message = format!(
         "makes {} part of a cycle through {}; the job graph must be acyclic, so remove one of these inputs",
