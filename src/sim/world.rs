@@ -93,16 +93,25 @@ async fn supervise(
     let graph = Arc::new(ExecutionGraph::build(&scenario));
     start_nodes(&scenario, &graph, seeds, bug, &disks);
     faults::spawn_all(&scenario.faults, &scenario.network, &disks, &recorder);
-    loop {
+    let outcome = loop {
         madsim::time::sleep(Duration::from_millis(10)).await;
         let t = super::now();
         match recorder.job_ended().as_deref() {
-            Some("job_finished") => return (RunEnd::Finished, t),
-            Some(_) => return (RunEnd::Failed, t),
-            None if t >= deadline => return (RunEnd::TimedOut, t),
+            Some("job_finished") => break (RunEnd::Finished, t),
+            Some(_) => break (RunEnd::Failed, t),
+            None if t >= deadline => break (RunEnd::TimedOut, t),
             None => {}
         }
+    };
+    // Tear the cluster down inside the runtime: killed tasks are dropped when
+    // the executor next runs, which frees their memory (tasks parked on each
+    // other's channels would otherwise outlive the runtime).
+    let handle = Handle::current();
+    for name in node_names(&scenario) {
+        handle.kill(name.as_str());
     }
+    madsim::time::sleep(Duration::from_millis(1)).await;
+    outcome
 }
 
 fn start_nodes(
