@@ -47,15 +47,19 @@ pub fn print_verdict(r: &RunReport) {
         println!("  ✗ {}: {}", v.property, v.detail);
     }
     println!(
-        "  job {} at {:.3}s sim · {} checkpoints completed · {} recoveries · {} events · trace {}",
+        "  job {} at {:.3}s sim · {} · {} · {} events · trace {}",
         r.end,
         r.sim_time_ms as f64 / 1e3,
-        r.checkpoints_completed,
-        r.recoveries,
+        plural(r.checkpoints_completed, "checkpoint completed", "checkpoints completed"),
+        plural(r.recoveries, "recovery", "recoveries"),
         r.events,
         r.trace_hash
     );
     if !r.passed() {
         println!("  replay: {}", r.replay);
     }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
