@@ -4,7 +4,7 @@
 //! failure shrinks to a small fault list and prints its replayable TOML.
 
 use ckptsim::run::{run_seed, RunSpec};
-use ckptsim::scenario::{self, Fault, FaultAction, Scenario};
+use ckptsim::scenario::{self, Fault, FaultAction, Phase, Scenario, When};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::sync::Arc;
@@ -26,11 +26,36 @@ fn node() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A protocol moment of one of the first checkpoints, maybe at one task.
+fn when() -> impl Strategy<Value = When> {
+    let phases = [
+        Phase::Triggered,
+        Phase::BarrierReceived,
+        Phase::Aligning,
+        Phase::SnapshotTaken,
+        Phase::SnapshotDurable,
+        Phase::Acked,
+        Phase::Completed,
+        Phase::Notified,
+        Phase::PreCommitted,
+        Phase::Committed,
+    ];
+    let tasks = ["events[0]", "events[1]", "count[0]", "count[1]", "out[0]", "out[1]"];
+    (prop::sample::select(phases.to_vec()), 1u64..8, prop::option::of(prop::sample::select(tasks.to_vec()))).prop_map(
+        |(phase, checkpoint, task)| When {
+            checkpoint: Some(checkpoint),
+            phase,
+            task: task.filter(|_| phase.at_a_task()).map(str::to_string),
+        },
+    )
+}
+
 fn fault() -> impl Strategy<Value = Fault> {
-    let at = (100u64..1500).prop_map(Duration::from_millis);
+    let at = (100u64..1500).prop_map(|ms| Some(Duration::from_millis(ms)));
     let after = (50u64..1500).prop_map(Duration::from_millis);
     let empty = Fault {
-        at: Duration::ZERO,
+        at: None,
+        when: None,
         action: FaultAction::Crash,
         node: None,
         restart_after: None,
@@ -40,8 +65,14 @@ fn fault() -> impl Strategy<Value = Fault> {
         latency_max: None,
         loss: None,
     };
-    let (e1, e2, e3) = (empty.clone(), empty.clone(), empty);
+    let (e1, e2, e3, e4) = (empty.clone(), empty.clone(), empty.clone(), empty);
     prop_oneof![
+        (when(), node(), after.clone()).prop_map(move |(when, node, r)| Fault {
+            when: Some(when),
+            node: Some(node),
+            restart_after: Some(r),
+            ..e4.clone()
+        }),
         (at.clone(), node(), after.clone()).prop_map(move |(at, node, r)| Fault {
             at,
             node: Some(node),

@@ -98,6 +98,7 @@ impl Operator {
 /// Carries out sink requests in order, waiting for each reply.
 async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>) -> Result<(), String> {
     let (sink, subtask, fence) = (ctx.id.op, ctx.id.subtask, ctx.attempt);
+    let mut pre_commit = None;
     for out in outs {
         let make: Box<dyn FnOnce(u64) -> Msg> = match out {
             SinkOut::Write { txn, records } => {
@@ -106,14 +107,7 @@ async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>) -> Result<(), String> {
             }
             SinkOut::Recover { commit } => Box::new(move |req| Msg::SinkRecover { req, sink, subtask, fence, commit }),
             SinkOut::PreCommit { txn, checkpoint, records } => {
-                emit!(
-                    ctx.env.worker,
-                    "txn_pre_committed",
-                    task = ctx.name,
-                    txn = txn,
-                    checkpoint = checkpoint,
-                    records = records
-                );
+                pre_commit = Some((txn, checkpoint, records));
                 Box::new(move |req| Msg::SinkPreCommit { req, txn, checkpoint, records })
             }
             SinkOut::Commit { txn, .. } => Box::new(move |req| Msg::SinkCommit { req, txn, fence }),
@@ -121,6 +115,16 @@ async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>) -> Result<(), String> {
         match ctx.env.rpc.call("sink", make).await? {
             Msg::SinkReply { result, .. } => result?,
             other => return Err(format!("bad sink reply {other:?}")),
+        }
+        if let Some((txn, checkpoint, records)) = pre_commit.take() {
+            emit!(
+                ctx.env.worker,
+                "txn_pre_committed",
+                task = ctx.name,
+                txn = txn,
+                checkpoint = checkpoint,
+                records = records
+            );
         }
     }
     Ok(())

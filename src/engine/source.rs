@@ -87,7 +87,12 @@ impl SourceTask {
     }
 
     fn on_control(&mut self, msg: Msg) {
+        let worker = &self.ctx.env.worker;
+        if let Msg::NotifyComplete { checkpoint, .. } = msg {
+            emit!(worker, "checkpoint_notified", task = self.ctx.name, checkpoint = checkpoint);
+        }
         if let Msg::Trigger { checkpoint, .. } = msg {
+            emit!(worker, "barrier_received", task = self.ctx.name, checkpoint = checkpoint);
             self.outputs.barrier(checkpoint);
             let state = TaskState::Source { offsets: self.offsets.clone() };
             let exhausted = self.offsets.iter().all(|(p, o)| *o >= self.ends[p]);

@@ -95,6 +95,7 @@ impl TaskCtx {
                 _ => Err("bad storage reply".into()),
             }) {
                 Ok(()) => {
+                    emit!(ctx.env.worker, "snapshot_durable", task = ctx.name, checkpoint = n, key = handle.key);
                     emit!(ctx.env.worker, "checkpoint_acked", task = ctx.name, checkpoint = n, attempt = attempt);
                     ctx.env.net.send("coordinator", Msg::Ack { attempt, task, checkpoint: n, handle, end_of_data });
                 }
@@ -142,6 +143,9 @@ struct OperatorTask {
     operator: Operator,
     outputs: Outputs,
     end_of_data: bool,
+    /// Highest checkpoint whose barrier was seen, and whose alignment was traced.
+    barrier_seen: CheckpointId,
+    aligning_traced: CheckpointId,
 }
 
 async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), String> {
@@ -151,7 +155,16 @@ async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Re
     let aligner = BarrierAligner::new(n_inputs, ctx.bug(Bug::SkipAlignment));
     let inputs = (0..n_inputs).map(|_| Input::default()).collect();
     let outputs = ctx.outputs();
-    let mut task = OperatorTask { ctx, inputs, aligner, operator, outputs, end_of_data: false };
+    let mut task = OperatorTask {
+        ctx,
+        inputs,
+        aligner,
+        operator,
+        outputs,
+        end_of_data: false,
+        barrier_seen: 0,
+        aligning_traced: 0,
+    };
     while let Some(msg) = inbox.next().await {
         task.on_message(msg).await?;
     }
@@ -165,7 +178,10 @@ impl OperatorTask {
                 self.inputs[input as usize].queue.push_back(msg);
                 self.drain().await?;
             }
-            Msg::NotifyComplete { checkpoint, .. } => self.operator.notify_complete(&self.ctx, checkpoint).await?,
+            Msg::NotifyComplete { checkpoint, .. } => {
+                emit!(self.ctx.env.worker, "checkpoint_notified", task = self.ctx.name, checkpoint = checkpoint);
+                self.operator.notify_complete(&self.ctx, checkpoint).await?
+            }
             Msg::NotifyAborted { checkpoint, .. } => {
                 let actions = self.aligner.on_cancel(checkpoint);
                 self.apply(actions).await?;
@@ -198,6 +214,10 @@ impl OperatorTask {
         match msg {
             Msg::Data { batch, .. } => self.operator.process(&self.ctx, batch, &mut self.outputs),
             Msg::Barrier { checkpoint, .. } => {
+                if checkpoint > self.barrier_seen {
+                    self.barrier_seen = checkpoint;
+                    emit!(self.ctx.env.worker, "barrier_received", task = self.ctx.name, checkpoint = checkpoint);
+                }
                 let actions = self.aligner.on_barrier(input, checkpoint);
                 self.apply(actions).await?;
             }
@@ -216,7 +236,14 @@ impl OperatorTask {
     async fn apply(&mut self, actions: Vec<Align>) -> Result<(), String> {
         for action in actions {
             match action {
-                Align::Block(i) => self.inputs[i as usize].blocked = true,
+                Align::Block(i) => {
+                    self.inputs[i as usize].blocked = true;
+                    let n = self.aligner.aligning().unwrap_or(0);
+                    if n > self.aligning_traced {
+                        self.aligning_traced = n;
+                        emit!(self.ctx.env.worker, "barrier_aligning", task = self.ctx.name, checkpoint = n, input = i);
+                    }
+                }
                 Align::Snapshot(n) => {
                     let state = self.operator.snapshot(&self.ctx, n).await?;
                     self.outputs.barrier(n);

@@ -276,13 +276,16 @@ pub enum RestartKind {
     None,
 }
 
-/// One fault, placed at a simulated time.
+/// One fault, placed at a simulated time (`at`) or at a protocol phase (`when`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// Simulated time from the start of the run.
-    #[serde(with = "dur")]
-    pub at: Duration,
+    #[serde(default, with = "dur_opt")]
+    pub at: Option<Duration>,
+    /// The protocol moment to strike at: the first time it happens.
+    #[serde(default)]
+    pub when: Option<When>,
     pub action: FaultAction,
     /// crash: the node, a name (`worker-2`, `coordinator`, `log`, `storage`,
     /// `sink`) or `worker-of(op[i])`, the worker running that task then.
@@ -306,6 +309,71 @@ pub struct Fault {
     /// network: new loss probability.
     #[serde(default)]
     pub loss: Option<f64>,
+}
+
+/// A protocol moment: `when = { checkpoint = 3, phase = "aligning", task = "count[1]" }`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// Only this checkpoint id. Default: any.
+    #[serde(default)]
+    pub checkpoint: Option<u64>,
+    pub phase: Phase,
+    /// Only at this task, `op[i]` (phases that happen at a task). Default: any.
+    #[serde(default)]
+    pub task: Option<String>,
+}
+
+/// Where in a checkpoint's life a fault can strike.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// The coordinator triggered the checkpoint.
+    Triggered,
+    /// A task got its first barrier (a source: the trigger).
+    BarrierReceived,
+    /// A task blocked an input to align.
+    Aligning,
+    /// A task took its snapshot (synchronous part).
+    SnapshotTaken,
+    /// A task's snapshot is durable in storage.
+    SnapshotDurable,
+    /// A task sent its ack.
+    Acked,
+    /// The coordinator completed the checkpoint.
+    Completed,
+    /// A task received notify-complete.
+    Notified,
+    /// A sink task's pre-commit was confirmed.
+    PreCommitted,
+    /// The sink committed a transaction of the checkpoint.
+    Committed,
+    /// A task restored from the checkpoint.
+    Restoring,
+}
+
+impl Phase {
+    /// The trace event that marks the phase.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            Phase::Triggered => "checkpoint_triggered",
+            Phase::BarrierReceived => "barrier_received",
+            Phase::Aligning => "barrier_aligning",
+            Phase::SnapshotTaken => "snapshot_taken",
+            Phase::SnapshotDurable => "snapshot_durable",
+            Phase::Acked => "checkpoint_acked",
+            Phase::Completed => "checkpoint_completed",
+            Phase::Notified => "checkpoint_notified",
+            Phase::PreCommitted => "txn_pre_committed",
+            Phase::Committed => "txn_committed",
+            Phase::Restoring => "task_restored",
+        }
+    }
+
+    /// Whether the phase happens at a task (so `task` can narrow it).
+    pub fn at_a_task(self) -> bool {
+        !matches!(self, Phase::Triggered | Phase::Completed | Phase::Committed)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -369,17 +437,21 @@ impl Operator {
 }
 
 impl Scenario {
-    /// The time after which no fault acts any more (last crash restart, last heal).
+    /// The time after which no time-placed fault acts any more (last crash
+    /// restart, last heal). Phase-placed faults extend it when they fire.
     pub fn faults_end(&self) -> Duration {
-        self.faults
-            .iter()
-            .map(|f| f.at + f.restart_after.unwrap_or_default() + f.heal_after.unwrap_or_default())
-            .max()
-            .unwrap_or_default()
+        self.faults.iter().filter_map(|f| f.at.map(|at| at + f.aftermath())).max().unwrap_or_default()
     }
 
     /// The operator's effective parallelism.
     pub fn parallelism_of(&self, op: &Operator) -> usize {
         op.parallelism.unwrap_or(self.job.parallelism)
+    }
+}
+
+impl Fault {
+    /// How long the fault goes on acting after it strikes (restart or heal delay).
+    pub fn aftermath(&self) -> Duration {
+        self.restart_after.unwrap_or_default() + self.heal_after.unwrap_or_default()
     }
 }

@@ -16,7 +16,10 @@ pub fn spawn_all(faults: &[Fault], network: &Network, disks: &BTreeMap<String, S
     for fault in faults {
         let (fault, network, disks, recorder) = (fault.clone(), network.clone(), disks.clone(), recorder.clone());
         madsim::task::spawn(async move {
-            madsim::time::sleep(fault.at).await;
+            if !strike_time(&fault, &recorder).await {
+                return;
+            }
+            recorder.faults_act_until(super::now() + fault.aftermath());
             match fault.action {
                 FaultAction::Crash => crash(&fault, &disks, &recorder).await,
                 FaultAction::Partition => partition(&fault).await,
@@ -24,6 +27,21 @@ pub fn spawn_all(faults: &[Fault], network: &Network, disks: &BTreeMap<String, S
             }
         });
     }
+}
+
+/// Waits for the fault's time or phase; false if the phase never comes.
+async fn strike_time(fault: &Fault, recorder: &Recorder) -> bool {
+    if let Some(at) = fault.at {
+        madsim::time::sleep(at).await;
+        return true;
+    }
+    let Some(when) = &fault.when else { return false };
+    let Ok(event) = recorder.watch(when.phase.event_kind(), when.checkpoint, when.task.clone()).await else {
+        return false;
+    };
+    let (checkpoint, task) = (event.field("checkpoint").unwrap_or("-"), event.field("task").unwrap_or("-"));
+    emit!("world", "fault_phase_reached", phase = event.kind, checkpoint = checkpoint, task = task, on = event.node);
+    true
 }
 
 /// `worker-of(op[i])` → the worker running that task now.

@@ -53,12 +53,11 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunRecord {
     config.net.packet_loss_rate = n.loss;
     let recorder = Recorder::default();
     let disks = make_disks(&scenario, &seeds);
-    let deadline = scenario.faults_end() + scenario.expect.finish_within;
     // The runtime is made (and dropped) under the run's subscriber: madsim
     // creates spans for its nodes, and they must belong to it.
-    let (end, sim_time) = with_recording(&recorder, || {
+    let (end, sim_time, deadline) = with_recording(&recorder, || {
         let runtime = Runtime::with_seed_and_config(seed, config);
-        runtime.block_on(supervise(scenario.clone(), seeds, bug, disks.clone(), recorder.clone(), deadline))
+        runtime.block_on(supervise(scenario.clone(), seeds, bug, disks.clone(), recorder.clone()))
     });
     RunRecord { events: recorder.take(), disks, end, sim_time, deadline }
 }
@@ -88,18 +87,19 @@ async fn supervise(
     bug: Option<Bug>,
     disks: BTreeMap<String, SimDisk>,
     recorder: Recorder,
-    deadline: Duration,
-) -> (RunEnd, Duration) {
+) -> (RunEnd, Duration, Duration) {
     let graph = Arc::new(ExecutionGraph::build(&scenario));
     start_nodes(&scenario, &graph, seeds, bug, &disks);
     faults::spawn_all(&scenario.faults, &scenario.network, &disks, &recorder);
     let outcome = loop {
         madsim::time::sleep(Duration::from_millis(10)).await;
         let t = super::now();
+        // Liveness budget: from the last fault's end (time- or phase-placed).
+        let deadline = scenario.faults_end().max(recorder.faults_until()) + scenario.expect.finish_within;
         match recorder.job_ended().as_deref() {
-            Some("job_finished") => break (RunEnd::Finished, t),
-            Some(_) => break (RunEnd::Failed, t),
-            None if t >= deadline => break (RunEnd::TimedOut, t),
+            Some("job_finished") => break (RunEnd::Finished, t, deadline),
+            Some(_) => break (RunEnd::Failed, t, deadline),
+            None if t >= deadline => break (RunEnd::TimedOut, t, deadline),
             None => {}
         }
     };

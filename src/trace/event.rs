@@ -1,5 +1,6 @@
 //! Trace events and the recorder that collects them.
 
+use futures::channel::oneshot;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,6 +63,25 @@ pub struct Recorder {
 struct RecorderState {
     events: Vec<TraceEvent>,
     live: LiveView,
+    watches: Vec<Watch>,
+    /// Simulated time until which faults act (restart and heal delays included).
+    faults_until: Duration,
+}
+
+/// A phase-placed fault waiting for its moment.
+struct Watch {
+    kind: &'static str,
+    checkpoint: Option<u64>,
+    task: Option<String>,
+    fire: oneshot::Sender<TraceEvent>,
+}
+
+impl Watch {
+    fn matches(&self, e: &TraceEvent) -> bool {
+        e.kind == self.kind
+            && self.checkpoint.is_none_or(|n| e.num("checkpoint") == Some(n))
+            && self.task.as_ref().is_none_or(|t| e.field("task") == Some(t.as_str()))
+    }
 }
 
 impl Recorder {
@@ -76,7 +96,36 @@ impl Recorder {
             "job_finished" | "job_failed" => s.live.job_ended = Some(event.kind.clone()),
             _ => {}
         }
+        if s.watches.iter().any(|w| w.matches(&event)) {
+            let (hit, keep): (Vec<Watch>, Vec<Watch>) =
+                std::mem::take(&mut s.watches).into_iter().partition(|w| w.matches(&event));
+            s.watches = keep;
+            hit.into_iter().for_each(|w| drop(w.fire.send(event.clone())));
+        }
         s.events.push(event);
+    }
+
+    /// Resolves with the first event of `kind` (for `checkpoint`, at `task`,
+    /// when given) recorded from now on.
+    pub fn watch(
+        &self,
+        kind: &'static str,
+        checkpoint: Option<u64>,
+        task: Option<String>,
+    ) -> oneshot::Receiver<TraceEvent> {
+        let (fire, rx) = oneshot::channel();
+        self.inner.lock().expect("recorder poisoned").watches.push(Watch { kind, checkpoint, task, fire });
+        rx
+    }
+
+    /// A fault acts until `until`; the liveness deadline counts from the last such time.
+    pub fn faults_act_until(&self, until: Duration) {
+        let mut s = self.inner.lock().expect("recorder poisoned");
+        s.faults_until = s.faults_until.max(until);
+    }
+
+    pub fn faults_until(&self) -> Duration {
+        self.inner.lock().expect("recorder poisoned").faults_until
     }
 
     /// The worker that ran `task` in the latest deployment.

@@ -174,3 +174,62 @@ fn restart_after_on_a_network_fault_is_refused() {
     let text = with_fault("action = \"network\"\nloss = 0.1\nrestart_after = \"1s\"");
     assert_error(&text, "faults[2].restart_after", "restart_after = \"1s\"", "not used by a network fault");
 }
+
+/// `EXAMPLE` plus one fault placed by the given lines alone (no `at`).
+fn with_placed_fault(body: &str) -> String {
+    example_plus(&format!("[[faults]]\n{body}"))
+}
+
+#[test]
+fn a_phase_placed_crash_is_valid() {
+    let text = with_placed_fault(
+        "when = { checkpoint = 3, phase = \"aligning\", task = \"count[1]\" }\naction = \"crash\"\nnode = \"worker-of(count[1])\"",
+    );
+    assert_valid(&text);
+}
+
+#[test]
+fn a_fault_with_neither_at_nor_when_is_refused() {
+    let text = with_placed_fault("action = \"crash\"\nnode = \"log\"");
+    let err = error_of(&text);
+    assert_eq!(err.field, "faults[2].at");
+    assert!(err.message.contains("protocol phase"), "{err}");
+}
+
+#[test]
+fn a_fault_with_both_at_and_when_is_refused() {
+    let text = with_fault("when = { phase = \"triggered\" }\naction = \"crash\"\nnode = \"log\"");
+    assert_error(&text, "faults[2].at", "at = \"4s\"", "both set");
+}
+
+#[test]
+fn an_unknown_phase_names_the_phases() {
+    let text = with_placed_fault("when = { phase = \"alligning\" }\naction = \"crash\"\nnode = \"log\"");
+    let err = error_of(&text);
+    assert!(err.field.starts_with("faults[2].when"), "{err}");
+    assert!(err.message.contains("aligning") && err.message.contains("pre-committed"), "{err}");
+}
+
+#[test]
+fn a_when_task_must_be_a_task_of_the_job() {
+    let text =
+        with_placed_fault("when = { phase = \"acked\", task = \"count[7]\" }\naction = \"crash\"\nnode = \"log\"");
+    assert_error(&text, "faults[2].when.task", "task = \"count[7]\"", "parallelism");
+    let text =
+        with_placed_fault("when = { phase = \"acked\", task = \"nope[0]\" }\naction = \"crash\"\nnode = \"log\"");
+    assert_error(&text, "faults[2].when.task", "task = \"nope[0]\"", "no operator `nope`");
+}
+
+#[test]
+fn a_coordinator_phase_takes_no_task() {
+    let text =
+        with_placed_fault("when = { phase = \"completed\", task = \"count[0]\" }\naction = \"crash\"\nnode = \"log\"");
+    assert_error(&text, "faults[2].when.task", "task = \"count[0]\"", "does not happen at a task");
+}
+
+#[test]
+fn checkpoint_zero_is_refused() {
+    let text =
+        with_placed_fault("when = { checkpoint = 0, phase = \"triggered\" }\naction = \"crash\"\nnode = \"log\"");
+    assert_error(&text, "faults[2].when.checkpoint", "checkpoint = 0", "start at 1");
+}

@@ -13,11 +13,47 @@ const SERVICES: [&str; 4] = ["coordinator", "log", "storage", "sink"];
 /// Every fault, in file order.
 pub(super) fn faults(s: &Scenario) -> Check {
     for (i, fault) in s.faults.iter().enumerate() {
+        placement(s, i, fault)?;
         match fault.action {
             FaultAction::Crash => crash(s, i, fault)?,
             FaultAction::Partition => partition(s, i, fault)?,
             FaultAction::Network => network(i, fault)?,
         }
+    }
+    Ok(())
+}
+
+/// Exactly one of `at` and `when`; a `when` names a phase, and a task only
+/// for phases that happen at a task.
+fn placement(s: &Scenario, i: usize, f: &Fault) -> Check {
+    let Some(when) = &f.when else {
+        let message = "is missing; place the fault at a time (at = \"1.5s\") or at a protocol phase \
+                       (when = { checkpoint = 3, phase = \"aligning\", task = \"count[1]\" })";
+        return require(f.at.is_some(), field(i, "at"), message);
+    };
+    require(f.at.is_none(), field(i, "at"), "and `when` are both set; a fault is placed by one of them")?;
+    require(when.checkpoint != Some(0), field(i, "when.checkpoint"), "is 0; checkpoint ids start at 1")?;
+    let Some(task) = &when.task else { return Ok(()) };
+    if !when.phase.at_a_task() {
+        let message = format!("is set, but phase `{}` does not happen at a task; remove it", when.phase.event_kind());
+        return Err((field(i, "when.task"), message));
+    }
+    check_task(s, task).map_err(|m| (field(i, "when.task"), m))
+}
+
+/// `task` is `OP[I]`: OP an operator id, I one of its subtasks.
+fn check_task(s: &Scenario, task: &str) -> Result<(), String> {
+    let ops = &s.job.operators;
+    let example = ops.last().map_or("count", |op| op.id.as_str());
+    let malformed = || format!("is `{task}`; write OP[I], e.g. task = \"{example}[0]\"");
+    let (id, index) = task.strip_suffix(']').and_then(|t| t.split_once('[')).ok_or_else(malformed)?;
+    let index: usize = index.parse().map_err(|_| malformed())?;
+    let Some(op) = ops.iter().find(|op| op.id == id) else {
+        return Err(format!("is `{task}`, but there is no operator `{id}`; known ids: {}", known_ids(ops)));
+    };
+    let p = s.parallelism_of(op);
+    if index >= p {
+        return Err(format!("is `{task}`, but `{id}` has parallelism {p}: its tasks are {id}[0]..{id}[{}]", p - 1));
     }
     Ok(())
 }
