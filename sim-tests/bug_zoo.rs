@@ -56,3 +56,8 @@ fn every_planted_bug_has_a_test_here() {
         assert!(source.contains(&format!("fn {}_is_caught_by", bug.name())), "{bug} has no bug-zoo test");
     }
 }
+
+#[test]
+fn ignore_sequence_gaps_is_caught_by_exactly_once_output() {
+    caught(Bug::IgnoreSequenceGaps, "scenarios/lossy-network-start.toml", "exactly_once_output");
+}

@@ -2,6 +2,7 @@
 //! over the stock job; the correct engine must hold every property in all of
 //! them. The proptest RNG is fixed, so CI runs the same cases every time; a
 //! failure shrinks to a small fault list and prints its replayable TOML.
+//! `CKPTSIM_GENERATED=N` runs N cases, `CKPTSIM_GENERATED_SEED=K` another sequence.
 
 use ckptsim::run::{run_seed, RunSpec};
 use ckptsim::scenario::{self, Fault, FaultAction, Phase, Scenario, When};
@@ -106,7 +107,9 @@ fn fault() -> impl Strategy<Value = Fault> {
 fn random_fault_mixes_keep_exactly_once() {
     let cases = std::env::var("CKPTSIM_GENERATED").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
     let config = Config { cases, failure_persistence: None, ..Config::default() };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    // CKPTSIM_GENERATED_SEED=K explores another fixed sequence of cases.
+    let seed: u8 = std::env::var("CKPTSIM_GENERATED_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
     let mut runner = TestRunner::new_with_rng(config, rng);
     let strategy = (prop::collection::vec(fault(), 1..4), 0u64..1000);
     let result = runner.run(&strategy, |(faults, seed)| {

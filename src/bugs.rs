@@ -28,12 +28,22 @@ pub enum Bug {
     /// so a completed checkpoint can miss a task's state (L13; an off-by-one
     /// in ack counting).
     CompleteWithoutAllAcks,
+    /// Input channels do not check buffer sequence numbers, so a buffer lost
+    /// with a broken connection goes unnoticed and the task computes on
+    /// partial input (Flink fails on a sequence mismatch; a TCP-is-reliable
+    /// assumption forgets that connections break).
+    IgnoreSequenceGaps,
 }
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 4] =
-        [Bug::SkipAlignment, Bug::CommitOnSnapshot, Bug::NoOffsetRestore, Bug::CompleteWithoutAllAcks];
+    pub const ALL: [Bug; 5] = [
+        Bug::SkipAlignment,
+        Bug::CommitOnSnapshot,
+        Bug::NoOffsetRestore,
+        Bug::CompleteWithoutAllAcks,
+        Bug::IgnoreSequenceGaps,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,6 +51,7 @@ impl Bug {
             Bug::CommitOnSnapshot => "commit_on_snapshot",
             Bug::NoOffsetRestore => "no_offset_restore",
             Bug::CompleteWithoutAllAcks => "complete_without_all_acks",
+            Bug::IgnoreSequenceGaps => "ignore_sequence_gaps",
         }
     }
 
@@ -51,6 +62,7 @@ impl Bug {
             Bug::CommitOnSnapshot => "the 2PC sink commits at pre-commit instead of on notify-complete (breaks T3)",
             Bug::NoOffsetRestore => "sources ignore the checkpointed offsets on restore and replay from 0 (breaks L4)",
             Bug::CompleteWithoutAllAcks => "a checkpoint completes when all but one task acked (breaks L13)",
+            Bug::IgnoreSequenceGaps => "input channels ignore buffer sequence gaps after a broken connection (I1)",
         }
     }
 }

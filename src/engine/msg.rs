@@ -84,23 +84,27 @@ pub type ReqId = u64;
 /// A message between nodes.
 #[derive(Debug, Clone)]
 pub enum Msg {
-    // ---- data plane: task → task ----
+    // ---- data plane: task → task; `seq` numbers each channel's messages so
+    // the receiver notices a lost one (Flink's buffer sequence numbers) ----
     Data {
         attempt: Attempt,
         to: TaskId,
         input: u16,
+        seq: u64,
         batch: Vec<Record>,
     },
     Barrier {
         attempt: Attempt,
         to: TaskId,
         input: u16,
+        seq: u64,
         checkpoint: CheckpointId,
     },
     EndOfData {
         attempt: Attempt,
         to: TaskId,
         input: u16,
+        seq: u64,
     },
 
     // ---- worker ↔ coordinator ----
@@ -221,6 +225,29 @@ pub struct Deployment {
 }
 
 impl Msg {
+    /// The task and attempt a task-addressed message is for.
+    pub fn task_address(&self) -> Option<(TaskId, Attempt)> {
+        match self {
+            Msg::Data { attempt, to, .. }
+            | Msg::Barrier { attempt, to, .. }
+            | Msg::EndOfData { attempt, to, .. }
+            | Msg::Trigger { attempt, to, .. }
+            | Msg::NotifyComplete { attempt, to, .. }
+            | Msg::NotifyAborted { attempt, to, .. } => Some((*to, *attempt)),
+            _ => None,
+        }
+    }
+
+    /// A data-plane message's input channel and sequence number.
+    pub fn channel_seq(&self) -> Option<(u16, u64)> {
+        match self {
+            Msg::Data { input, seq, .. } | Msg::Barrier { input, seq, .. } | Msg::EndOfData { input, seq, .. } => {
+                Some((*input, *seq))
+            }
+            _ => None,
+        }
+    }
+
     /// The reply correlation id, if this is a service reply.
     pub fn reply_id(&self) -> Option<ReqId> {
         match self {

@@ -1,6 +1,7 @@
 //! A task's output side: routes records to downstream subtasks by the edge's
 //! partitioning, batches them into buffers, and sends barriers and the
-//! end-of-data marker in line behind them (FIFO per channel).
+//! end-of-data marker in line behind them (FIFO per channel). Every message
+//! on a channel carries the channel's next sequence number.
 
 use super::graph::{subtask_for_key, ExecutionGraph, OutputEdge};
 use super::msg::{Attempt, CheckpointId, Msg, Record, TaskId};
@@ -17,6 +18,8 @@ pub struct Outputs {
     edges: Vec<OutputEdge>,
     /// Per edge, per target: records not yet sent.
     buffers: Vec<Vec<Vec<Record>>>,
+    /// Per edge, per target: the next message's sequence number.
+    seqs: Vec<Vec<u64>>,
     round_robin: usize,
     batch_size: usize,
     max_parallelism: usize,
@@ -32,16 +35,9 @@ impl Outputs {
     ) -> Self {
         let edges = graph.task(task).outputs.clone();
         let buffers = edges.iter().map(|e| vec![vec![]; e.targets.len()]).collect();
-        Outputs {
-            attempt,
-            net,
-            placement,
-            edges,
-            buffers,
-            round_robin: 0,
-            batch_size: graph.batch_size,
-            max_parallelism: graph.max_parallelism,
-        }
+        let seqs = edges.iter().map(|e| vec![0; e.targets.len()]).collect();
+        let (batch_size, max_parallelism) = (graph.batch_size, graph.max_parallelism);
+        Outputs { attempt, net, placement, edges, buffers, seqs, round_robin: 0, batch_size, max_parallelism }
     }
 
     /// Routes one record to one target of every output edge.
@@ -65,12 +61,17 @@ impl Outputs {
 
     fn flush_one(&mut self, e: usize, t: usize) {
         let batch = std::mem::take(&mut self.buffers[e][t]);
-        if batch.is_empty() {
-            return;
+        if !batch.is_empty() {
+            self.send(e, t, |attempt, to, input, seq| Msg::Data { attempt, to, input, seq, batch });
         }
+    }
+
+    /// Sends `make(attempt, to, input, seq)` on channel `t` of edge `e`.
+    fn send(&mut self, e: usize, t: usize, make: impl FnOnce(Attempt, TaskId, u16, u64) -> Msg) {
         let (to, input) = self.edges[e].targets[t];
-        let msg = Msg::Data { attempt: self.attempt, to, input, batch };
-        self.net.send(&self.placement[&to], msg);
+        let seq = self.seqs[e][t];
+        self.seqs[e][t] += 1;
+        self.net.send(&self.placement[&to], make(self.attempt, to, input, seq));
     }
 
     /// Sends every buffered record.
@@ -82,24 +83,23 @@ impl Outputs {
         }
     }
 
-    fn broadcast(&mut self, make: impl Fn(TaskId, u16) -> Msg) {
+    /// Flushes, then sends one message on every output channel.
+    fn broadcast(&mut self, make: impl Fn(Attempt, TaskId, u16, u64) -> Msg) {
         self.flush();
-        for edge in &self.edges {
-            for &(to, input) in &edge.targets {
-                self.net.send(&self.placement[&to], make(to, input));
+        for e in 0..self.edges.len() {
+            for t in 0..self.edges[e].targets.len() {
+                self.send(e, t, &make);
             }
         }
     }
 
     /// Barrier `n` on every output channel, behind every record sent before.
     pub fn barrier(&mut self, checkpoint: CheckpointId) {
-        let attempt = self.attempt;
-        self.broadcast(|to, input| Msg::Barrier { attempt, to, input, checkpoint });
+        self.broadcast(|attempt, to, input, seq| Msg::Barrier { attempt, to, input, seq, checkpoint });
     }
 
     /// No more records will follow on any output.
     pub fn end_of_data(&mut self) {
-        let attempt = self.attempt;
-        self.broadcast(|to, input| Msg::EndOfData { attempt, to, input });
+        self.broadcast(|attempt, to, input, seq| Msg::EndOfData { attempt, to, input, seq });
     }
 }

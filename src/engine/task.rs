@@ -133,6 +133,8 @@ struct Input {
     queue: VecDeque<Msg>,
     blocked: bool,
     ended: bool,
+    /// Sequence number the next message must carry.
+    expected_seq: u64,
 }
 
 /// A non-source task: inputs → aligner → operator → outputs.
@@ -174,7 +176,9 @@ async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Re
 impl OperatorTask {
     async fn on_message(&mut self, msg: Msg) -> Result<(), String> {
         match msg {
-            Msg::Data { input, .. } | Msg::Barrier { input, .. } | Msg::EndOfData { input, .. } => {
+            Msg::Data { .. } | Msg::Barrier { .. } | Msg::EndOfData { .. } => {
+                let (input, seq) = msg.channel_seq().expect("data-plane message");
+                self.check_seq(input, seq)?;
                 self.inputs[input as usize].queue.push_back(msg);
                 self.drain().await?;
             }
@@ -190,6 +194,20 @@ impl OperatorTask {
             _ => {}
         }
         self.outputs.flush();
+        Ok(())
+    }
+
+    /// A gap in a channel's sequence means messages were lost on the way (a
+    /// broken connection): the task fails before it uses anything after the
+    /// gap, as Flink's input channels do on a buffer sequence mismatch.
+    fn check_seq(&mut self, input: u16, seq: u64) -> Result<(), String> {
+        let channel = &mut self.inputs[input as usize];
+        if seq != channel.expected_seq && !self.ctx.bug(Bug::IgnoreSequenceGaps) {
+            let graph = &self.ctx.env.graph;
+            let from = graph.name(graph.task(self.ctx.id).inputs[input as usize]);
+            return Err(format!("lost messages from {from}: got #{seq}, expected #{}", channel.expected_seq));
+        }
+        channel.expected_seq += 1;
         Ok(())
     }
 

@@ -37,6 +37,12 @@ struct Worker {
     cluster: Cluster,
     boot: u64,
     tasks: BTreeMap<TaskId, RunningTask>,
+    /// The newest attempt this worker was told of (deployed or cancelled).
+    known_attempt: Attempt,
+    /// Messages for tasks of a newer attempt whose deployment has not reached
+    /// us yet (it can lag behind upstream data, e.g. across a partition);
+    /// delivered once it does, dropped if that attempt is superseded.
+    early: BTreeMap<Attempt, Vec<Msg>>,
     last_contact: Duration,
     connected: bool,
 }
@@ -51,6 +57,8 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
         cluster: config.cluster.clone(),
         boot,
         tasks: BTreeMap::new(),
+        known_attempt: 0,
+        early: BTreeMap::new(),
         last_contact: crate::sim::now(),
         connected: false,
     };
@@ -88,19 +96,31 @@ impl Worker {
                 self.connected = true;
             }
             Msg::Deploy(d) => self.deploy(d),
-            Msg::Cancel { attempt } => self.cancel(attempt),
-            Msg::Data { attempt, to, .. }
-            | Msg::Barrier { attempt, to, .. }
-            | Msg::EndOfData { attempt, to, .. }
-            | Msg::Trigger { attempt, to, .. }
-            | Msg::NotifyComplete { attempt, to, .. }
-            | Msg::NotifyAborted { attempt, to, .. } => {
-                if let Some(t) = self.tasks.get(&to).filter(|t| t.attempt == attempt) {
-                    let _ = t.inbox.unbounded_send(msg);
-                } // else: for an old attempt or a cancelled task: dropped
+            Msg::Cancel { attempt } => {
+                self.learn_attempt(attempt);
+                self.cancel(attempt);
             }
-            _ => {}
+            other => {
+                if let Some((to, attempt)) = other.task_address() {
+                    self.route(to, attempt, other);
+                }
+            }
         }
+    }
+
+    /// Hands a task its message; holds it if its attempt is not deployed yet.
+    fn route(&mut self, to: TaskId, attempt: Attempt, msg: Msg) {
+        if let Some(t) = self.tasks.get(&to).filter(|t| t.attempt == attempt) {
+            let _ = t.inbox.unbounded_send(msg);
+        } else if attempt > self.known_attempt {
+            self.early.entry(attempt).or_default().push(msg);
+        } // else: for an old attempt or a cancelled task: dropped
+    }
+
+    /// Attempts up to `attempt` are decided: their held messages can go.
+    fn learn_attempt(&mut self, attempt: Attempt) {
+        self.known_attempt = self.known_attempt.max(attempt);
+        self.early = self.early.split_off(&(self.known_attempt + 1));
     }
 
     /// Stops every task of attempt ≤ `attempt`.
@@ -131,6 +151,13 @@ impl Worker {
             let (tx, rx) = unbounded();
             let handle = madsim::task::spawn_local(task::run(ctx, rx));
             self.tasks.insert(id, RunningTask { attempt: d.attempt, inbox: tx, handle });
+        }
+        let held = self.early.remove(&d.attempt).unwrap_or_default();
+        self.learn_attempt(d.attempt);
+        for msg in held {
+            if let Some((to, attempt)) = msg.task_address() {
+                self.route(to, attempt, msg);
+            }
         }
     }
 }

@@ -64,6 +64,11 @@ async fn crash(fault: &Fault, disks: &BTreeMap<String, SimDisk>, recorder: &Reco
     emit!("world", "fault_crash", node = node, files_lost_writes = damaged);
     if let Some(after) = fault.restart_after {
         madsim::time::sleep(after).await;
+        // Another fault may have restarted the node meanwhile: a restart is
+        // then a reboot, so kill first (madsim keeps a live node's sockets
+        // bound across `restart`) and lose what it had not synced.
+        handle.kill(node.as_str());
+        disks.get(&node).map(|d| d.crash());
         handle.restart(node.as_str());
         emit!("world", "fault_restart", node = node);
     }

@@ -150,10 +150,20 @@ async fn write_loop<M: Send + Sync + 'static>(shared: Rc<Shared<M>>, to: String,
     }
 }
 
+/// Connect attempts before giving up, backing off 1, 2, 4, … ms (like SYN
+/// retransmits): a lossy link delays a connection, a dead or cut-off peer
+/// refuses it.
+const CONNECT_TRIES: u32 = 6;
+
 async fn connect<M: Send + Sync + 'static>(shared: &Shared<M>, to: &str) -> Option<madsim::net::Sender> {
-    let (tx, _rx) = shared.endpoint.connect1(addr_of(to)).await.ok()?;
-    tx.send(Box::new(Wire::<M>::Hello(shared.me.clone()))).await.ok()?;
-    Some(tx)
+    for attempt in 0..CONNECT_TRIES {
+        if let Ok((tx, _rx)) = shared.endpoint.connect1(addr_of(to)).await {
+            tx.send(Box::new(Wire::<M>::Hello(shared.me.clone()))).await.ok()?;
+            return Some(tx);
+        }
+        madsim::time::sleep(std::time::Duration::from_millis(1 << attempt)).await;
+    }
+    None
 }
 
 /// Cuts (or restores) every link between the two groups, both ways.
