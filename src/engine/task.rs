@@ -51,31 +51,28 @@ impl TaskCtx {
     /// Fetches and checks this task's restored state, if any.
     pub async fn restore_state(&self) -> Result<Option<TaskState>, String> {
         let Some((checkpoint, handle)) = &self.restore else { return Ok(None) };
-        let Some(handle) = handle else {
-            emit!(
-                self.env.worker,
-                "task_restored",
-                task = self.name,
-                attempt = self.attempt,
-                checkpoint = checkpoint,
-                state = "none"
-            );
-            return Ok(None);
+        let state = match handle {
+            Some(handle) => Some(self.fetch_state(handle).await?),
+            None => None, // the checkpoint has no state for this task
         };
-        let key = handle.key.clone();
-        let reply = self.env.rpc.call("storage", |req| Msg::StorageGet { req, key }).await?;
-        let Msg::StorageReply { result, .. } = reply else { return Err("bad storage reply".into()) };
-        let bytes = result?.ok_or_else(|| format!("snapshot {} missing from storage", handle.key))?;
-        let state = state::decode(&bytes, handle)?;
+        let key = handle.as_ref().map_or("none", |h| h.key.as_str());
         emit!(
             self.env.worker,
             "task_restored",
             task = self.name,
             attempt = self.attempt,
             checkpoint = checkpoint,
-            state = handle.key
+            state = key
         );
-        Ok(Some(state))
+        Ok(state)
+    }
+
+    async fn fetch_state(&self, handle: &StateHandle) -> Result<TaskState, String> {
+        let key = handle.key.clone();
+        let reply = self.env.rpc.call("storage", |req| Msg::StorageGet { req, key }).await?;
+        let Msg::StorageReply { result, .. } = reply else { return Err("bad storage reply".into()) };
+        let bytes = result?.ok_or_else(|| format!("snapshot {} missing from storage", handle.key))?;
+        state::decode(&bytes, handle)
     }
 
     /// Uploads the snapshot of `n` in the background; acks once durable (L7,

@@ -43,17 +43,38 @@ fn placement(s: &Scenario, i: usize, f: &Fault) -> Check {
 
 /// `task` is `OP[I]`: OP an operator id, I one of its subtasks.
 fn check_task(s: &Scenario, task: &str) -> Result<(), String> {
+    let example = s.job.operators.last().map_or("count", |op| op.id.as_str());
+    find_task(s, task).map_err(|problem| match problem {
+        TaskProblem::Malformed => format!("is `{task}`; write OP[I], e.g. task = \"{example}[0]\""),
+        TaskProblem::NoOperator(id, known) => {
+            format!("is `{task}`, but there is no operator `{id}`; known ids: {known}")
+        }
+        TaskProblem::OutOfRange(id, p) => {
+            format!("is `{task}`, but `{id}` has parallelism {p}: its tasks are {id}[0]..{id}[{}]", p - 1)
+        }
+    })
+}
+
+/// Why `OP[I]` names no task of the job.
+enum TaskProblem {
+    Malformed,
+    /// The id, and the ids there are.
+    NoOperator(String, String),
+    /// The id and its parallelism.
+    OutOfRange(String, usize),
+}
+
+/// Checks that `task` (`OP[I]`) is a task of the job.
+fn find_task(s: &Scenario, task: &str) -> Result<(), TaskProblem> {
     let ops = &s.job.operators;
-    let example = ops.last().map_or("count", |op| op.id.as_str());
-    let malformed = || format!("is `{task}`; write OP[I], e.g. task = \"{example}[0]\"");
-    let (id, index) = task.strip_suffix(']').and_then(|t| t.split_once('[')).ok_or_else(malformed)?;
-    let index: usize = index.parse().map_err(|_| malformed())?;
+    let (id, index) = task.strip_suffix(']').and_then(|t| t.split_once('[')).ok_or(TaskProblem::Malformed)?;
+    let index: usize = index.parse().map_err(|_| TaskProblem::Malformed)?;
     let Some(op) = ops.iter().find(|op| op.id == id) else {
-        return Err(format!("is `{task}`, but there is no operator `{id}`; known ids: {}", known_ids(ops)));
+        return Err(TaskProblem::NoOperator(id.to_string(), known_ids(ops)));
     };
     let p = s.parallelism_of(op);
     if index >= p {
-        return Err(format!("is `{task}`, but `{id}` has parallelism {p}: its tasks are {id}[0]..{id}[{}]", p - 1));
+        return Err(TaskProblem::OutOfRange(id.to_string(), p));
     }
     Ok(())
 }
@@ -181,18 +202,16 @@ fn check_worker(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String>
 /// `task` is the `OP[I])` of `worker-of(OP[I])`: OP is an operator, I one of
 /// its subtasks.
 fn check_worker_of(s: &Scenario, name: &str, task: &str) -> Result<(), String> {
-    let ops = &s.job.operators;
-    let example = ops.last().map_or("count", |op| op.id.as_str());
+    let example = s.job.operators.last().map_or("count", |op| op.id.as_str());
     let malformed = || format!("names `{name}`; write worker-of(OP[I]), e.g. worker-of({example}[0])");
-    let (id, index) = task.strip_suffix("])").and_then(|t| t.split_once('[')).ok_or_else(malformed)?;
-    let index: usize = index.parse().map_err(|_| malformed())?;
-    let Some(op) = ops.iter().find(|op| op.id == id) else {
-        return Err(format!("names `{name}`, but there is no operator `{id}`; known ids: {}", known_ids(ops)));
-    };
-    let p = s.parallelism_of(op);
-    if index >= p {
-        let tasks = format!("{id}[0]..{id}[{}]", p.saturating_sub(1));
-        return Err(format!("names `{name}`, but `{id}` has parallelism {p}, so its tasks are {tasks}"));
-    }
-    Ok(())
+    let task = task.strip_suffix(')').ok_or_else(malformed)?;
+    find_task(s, task).map_err(|problem| match problem {
+        TaskProblem::Malformed => malformed(),
+        TaskProblem::NoOperator(id, known) => {
+            format!("names `{name}`, but there is no operator `{id}`; known ids: {known}")
+        }
+        TaskProblem::OutOfRange(id, p) => {
+            format!("names `{name}`, but `{id}` has parallelism {p}, so its tasks are {id}[0]..{id}[{}]", p - 1)
+        }
+    })
 }
