@@ -35,6 +35,11 @@ fn skip_alignment_is_caught_by_exactly_once_state() {
 }
 
 #[test]
+fn skip_alignment_breaks_the_consistent_cut_even_without_faults() {
+    caught(Bug::SkipAlignment, "scenarios/no-faults.toml", "consistent_cut");
+}
+
+#[test]
 fn commit_on_snapshot_is_caught_by_commit_only_completed() {
     caught(Bug::CommitOnSnapshot, "scenarios/worker-crash.toml", "commit_only_completed");
 }

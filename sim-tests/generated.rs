@@ -115,6 +115,8 @@ fn random_fault_mixes_keep_exactly_once() {
     let result = runner.run(&strategy, |(faults, seed)| {
         let mut s = base();
         s.name = "generated".into();
+        // Random faults may leave few checkpoints; finishing needs at least one.
+        s.expect.min_completed_checkpoints = 1;
         s.faults = faults;
         scenario::validate::validate(&s).map_err(|(f, m)| TestCaseError::reject(format!("{f}: {m}")))?;
         let report =

@@ -105,7 +105,7 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunReport {
     let graph = ExecutionGraph::build(scenario);
     let reference = reference::compute(&graph, LogData::new(seed));
     let evidence = Evidence::gather(&record);
-    let violations = properties::check_all(scenario, &graph, &reference, &evidence);
+    let violations = properties::check_all(scenario, &graph, LogData::new(seed), &reference, &evidence);
     let recoveries = record.events.iter().filter(|e| e.kind == "job_failover").count();
     RunReport {
         scenario: scenario.name.clone(),

@@ -4,10 +4,13 @@
 //! - `evidence`   — what the run left behind, read back from trace and disks
 //! - `properties` — `exactly_once_output`, `exactly_once_state`,
 //!   `commit_only_completed`, `checkpoint_monotonic`, `liveness`
+//! - `consistent_cut` — every completed checkpoint is the fold of exactly the
+//!   records before its barrier (I1)
 //!
 //! Oracles read only what the run recorded (the trace) and what the external
 //! services hold at the end (the sink's and storage's durable disks).
 
+pub mod consistent_cut;
 pub mod evidence;
 pub mod properties;
 pub mod reference;

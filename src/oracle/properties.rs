@@ -7,6 +7,7 @@ use super::reference::Reference;
 use super::Violation;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{Origin, TaskId};
+use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
 use crate::scenario::Scenario;
 use crate::sim::world::RunEnd;
@@ -16,13 +17,20 @@ use std::collections::{BTreeMap, BTreeSet};
 const EXAMPLES: usize = 5;
 
 /// Every property, in a fixed order.
-pub fn check_all(scenario: &Scenario, graph: &ExecutionGraph, reference: &Reference, ev: &Evidence) -> Vec<Violation> {
+pub fn check_all(
+    scenario: &Scenario,
+    graph: &ExecutionGraph,
+    log: LogData,
+    reference: &Reference,
+    ev: &Evidence,
+) -> Vec<Violation> {
     let mut v = vec![];
     v.extend(liveness(scenario, ev));
     v.extend(exactly_once_output(reference, ev));
     v.extend(exactly_once_state(graph, reference, ev));
     v.extend(commit_only_completed(ev));
     v.extend(checkpoint_monotonic(graph, ev));
+    v.extend(super::consistent_cut::consistent_cut(graph, log, ev));
     cap_per_property(v)
 }
 
@@ -43,7 +51,7 @@ fn cap_per_property(all: Vec<Violation>) -> Vec<Violation> {
     kept
 }
 
-fn examples<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+pub(super) fn examples<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     let items: Vec<String> = items.into_iter().map(|x| x.to_string()).collect();
     let more = items.len().saturating_sub(EXAMPLES);
     let mut s = items.into_iter().take(EXAMPLES).collect::<Vec<_>>().join(", ");

@@ -1,6 +1,9 @@
 //! The reference model: the same job over the same log, run sequentially in
-//! memory with no faults, no channels and no checkpoints. It shares only the
-//! input (`LogData`) and the job graph with the engine, never its operators.
+//! memory with no faults, no channels and no checkpoints, one record at a
+//! time through the operator DAG. It shares only the input (`LogData`) and
+//! the job graph with the engine, never its operators. It can also stop at
+//! given source offsets: the state a consistent cut at those offsets must
+//! hold (I1).
 
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::Origin;
@@ -8,13 +11,8 @@ use crate::engine::services::log::LogData;
 use crate::scenario::OperatorKind;
 use std::collections::BTreeMap;
 
-/// One output record of the reference run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RefRecord {
-    pub key: u64,
-    pub value: i64,
-    pub origin: Origin,
-}
+/// Per keyed operator: value per key.
+pub type KeyedState = BTreeMap<u16, BTreeMap<u64, i64>>;
 
 /// What a fault-free run must produce.
 #[derive(Debug, Default)]
@@ -24,67 +22,123 @@ pub struct Reference {
     /// Per sink operator fed by one keyed aggregate: the last value per key.
     pub sink_final: BTreeMap<u16, BTreeMap<u64, i64>>,
     /// Per keyed operator: the final value per key.
-    pub keyed_state: BTreeMap<u16, BTreeMap<u64, i64>>,
+    pub keyed_state: KeyedState,
+}
+
+/// A sequential run of the job, fed record by record.
+pub struct ReferenceRun<'g> {
+    graph: &'g ExecutionGraph,
+    /// Downstream operators of each operator.
+    downstream: Vec<Vec<u16>>,
+    state: KeyedState,
+    sink_records: BTreeMap<u16, BTreeMap<Origin, u64>>,
+}
+
+impl<'g> ReferenceRun<'g> {
+    pub fn new(graph: &'g ExecutionGraph) -> Self {
+        let mut downstream = vec![vec![]; graph.ops.len()];
+        for task in graph.tasks.values().filter(|t| t.id.subtask == 0) {
+            for edge in &task.outputs {
+                if let Some((to, _)) = edge.targets.first() {
+                    downstream[task.id.op as usize].push(to.op);
+                }
+            }
+        }
+        let state = graph.ops.iter().filter(|o| is_keyed(o.kind)).map(|o| (o.index, BTreeMap::new())).collect();
+        let sinks =
+            graph.ops.iter().filter(|o| o.kind == OperatorKind::Sink).map(|o| (o.index, BTreeMap::new())).collect();
+        ReferenceRun { graph, downstream, state, sink_records: sinks }
+    }
+
+    /// One record arriving at operator `op`, carried through everything downstream.
+    fn feed(&mut self, op: u16, key: u64, value: i64, origin: Origin) {
+        let value = match self.graph.ops[op as usize].kind {
+            OperatorKind::Source => value,
+            OperatorKind::KeyedCount | OperatorKind::KeyedSum => {
+                let count = self.graph.ops[op as usize].kind == OperatorKind::KeyedCount;
+                let v = self.state.get_mut(&op).expect("keyed").entry(key).or_default();
+                *v += if count { 1 } else { value };
+                *v
+            }
+            OperatorKind::Sink => {
+                self.sink_records.get_mut(&op).expect("sink").insert(origin, key);
+                return;
+            }
+        };
+        for i in 0..self.downstream[op as usize].len() {
+            let next = self.downstream[op as usize][i];
+            self.feed(next, key, value, origin);
+        }
+    }
+
+    /// Feeds records `[from, to)` of one log partition.
+    pub fn feed_partition(&mut self, log: LogData, source: u16, partition: u32, from: u64, to: u64) {
+        let spec = &self.graph.ops[source as usize];
+        let records = log.read(spec, partition, from, to.saturating_sub(from) as usize);
+        for (i, (key, value)) in records.into_iter().enumerate() {
+            self.feed(source, key, value, Origin { source, partition, offset: from + i as u64 });
+        }
+    }
+
+    pub fn keyed_state(&self) -> &KeyedState {
+        &self.state
+    }
+}
+
+fn is_keyed(kind: OperatorKind) -> bool {
+    matches!(kind, OperatorKind::KeyedCount | OperatorKind::KeyedSum)
 }
 
 /// Runs the job sequentially over the whole log.
 pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
-    let mut streams: BTreeMap<u16, Vec<RefRecord>> = BTreeMap::new();
-    let mut reference = Reference::default();
-    for op in &graph.ops {
-        let inputs: Vec<u16> = upstream_ops(graph, op.index);
-        let input: Vec<RefRecord> = inputs.iter().flat_map(|i| streams[i].iter().copied()).collect();
-        let output = match op.kind {
-            OperatorKind::Source => read_source(graph, op.index, log),
-            OperatorKind::KeyedCount | OperatorKind::KeyedSum => {
-                let (out, state) = aggregate(op.kind, &input);
-                reference.keyed_state.insert(op.index, state);
-                out
-            }
-            OperatorKind::Sink => {
-                reference.sink_records.insert(op.index, input.iter().map(|r| (r.origin, r.key)).collect());
-                if let [single] = inputs[..] {
-                    if let Some(state) = reference.keyed_state.get(&single) {
-                        reference.sink_final.insert(op.index, state.clone());
-                    }
-                }
-                vec![]
-            }
-        };
-        streams.insert(op.index, output);
-    }
-    reference
-}
-
-fn upstream_ops(graph: &ExecutionGraph, op: u16) -> Vec<u16> {
-    let task = graph.tasks.values().find(|t| t.id.op == op).expect("operator has tasks");
-    let mut ops: Vec<u16> = task.inputs.iter().map(|t| t.op).collect();
-    ops.sort_unstable();
-    ops.dedup();
-    ops
-}
-
-fn read_source(graph: &ExecutionGraph, op: u16, log: LogData) -> Vec<RefRecord> {
-    let spec = &graph.ops[op as usize];
-    let mut out = vec![];
-    for p in 0..spec.partitions as u32 {
-        let records = log.read(spec, p, 0, usize::MAX);
-        for (offset, (key, value)) in records.into_iter().enumerate() {
-            out.push(RefRecord { key, value, origin: Origin { source: op, partition: p, offset: offset as u64 } });
+    let mut run = ReferenceRun::new(graph);
+    for op in graph.ops.iter().filter(|o| o.kind == OperatorKind::Source) {
+        for p in 0..op.partitions as u32 {
+            run.feed_partition(log, op.index, p, 0, ExecutionGraph::records_in(op, p));
         }
     }
-    out
+    let mut sink_final = BTreeMap::new();
+    for sink in run.sink_records.keys() {
+        let inputs: Vec<u16> =
+            (0..graph.ops.len() as u16).filter(|o| run.downstream[*o as usize].contains(sink)).collect();
+        if let [single] = inputs[..] {
+            if let Some(state) = run.state.get(&single) {
+                sink_final.insert(*sink, state.clone());
+            }
+        }
+    }
+    Reference { sink_records: run.sink_records, sink_final, keyed_state: run.state }
 }
 
-fn aggregate(kind: OperatorKind, input: &[RefRecord]) -> (Vec<RefRecord>, BTreeMap<u64, i64>) {
-    let mut state: BTreeMap<u64, i64> = BTreeMap::new();
-    let out = input
-        .iter()
-        .map(|r| {
-            let v = state.entry(r.key).or_default();
-            *v += if kind == OperatorKind::KeyedCount { 1 } else { r.value };
-            RefRecord { key: r.key, value: *v, origin: r.origin }
-        })
-        .collect();
-    (out, state)
+/// The reference state at a cut given by source offsets, advanced
+/// incrementally from one cut to the next (restarting when a cut goes back).
+pub struct CutReference<'g> {
+    log: LogData,
+    run: ReferenceRun<'g>,
+    /// Records fed so far, per (source, partition).
+    cursors: BTreeMap<(u16, u32), u64>,
+}
+
+impl<'g> CutReference<'g> {
+    pub fn new(graph: &'g ExecutionGraph, log: LogData) -> Self {
+        CutReference { log, run: ReferenceRun::new(graph), cursors: BTreeMap::new() }
+    }
+
+    /// The keyed state after exactly the records below `offsets` of each
+    /// (source, partition); partitions not named are at 0.
+    pub fn at(&mut self, offsets: &BTreeMap<(u16, u32), u64>) -> &KeyedState {
+        let back = self.cursors.iter().any(|(k, c)| offsets.get(k).copied().unwrap_or(0) < *c);
+        if back {
+            self.run = ReferenceRun::new(self.run.graph);
+            self.cursors.clear();
+        }
+        for (&(source, partition), &to) in offsets {
+            let from = self.cursors.get(&(source, partition)).copied().unwrap_or(0);
+            if to > from {
+                self.run.feed_partition(self.log, source, partition, from, to);
+                self.cursors.insert((source, partition), to);
+            }
+        }
+        self.run.keyed_state()
+    }
 }

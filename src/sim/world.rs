@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Slack past the liveness budget before madsim's own time limit trips.
+const HARD_LIMIT_MARGIN: Duration = Duration::from_secs(600);
+
 /// How the run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunEnd {
@@ -56,7 +59,10 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunRecord {
     // The runtime is made (and dropped) under the run's subscriber: madsim
     // creates spans for its nodes, and they must belong to it.
     let (end, sim_time, deadline) = with_recording(&recorder, || {
-        let runtime = Runtime::with_seed_and_config(seed, config);
+        let mut runtime = Runtime::with_seed_and_config(seed, config);
+        // A last resort against a run that outlives every budget (madsim then
+        // panics, which the caller reports as an internal error).
+        runtime.set_time_limit(scenario.faults_end() + scenario.expect.finish_within * 2 + HARD_LIMIT_MARGIN);
         runtime.block_on(supervise(scenario.clone(), seeds, bug, disks.clone(), recorder.clone()))
     });
     RunRecord { events: recorder.take(), disks, end, sim_time, deadline }
