@@ -2,15 +2,18 @@
 //! with validation that names the file, line and field of every mistake.
 //!
 //! - `model`     — the typed `Scenario` and its defaults
+//! - `fault`     — `[[faults]]`: actions, times and protocol phases
 //! - `duration`  — `"100ms"`-style durations
 //! - `validate`  — cross-field rules (graph shape, node names, ranges)
 //! - `locate`    — maps a field path to its line in the file
 
 pub mod duration;
+pub mod fault;
 pub mod locate;
 pub mod model;
 pub mod validate;
 
+pub use fault::*;
 pub use model::*;
 
 use std::path::Path;
