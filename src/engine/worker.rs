@@ -133,6 +133,9 @@ impl Worker {
     }
 
     fn deploy(&mut self, d: Arc<Deployment>) {
+        if d.attempt <= self.known_attempt {
+            return; // a late deployment (held by a partition) of a superseded attempt
+        }
         self.cancel(d.attempt - 1);
         let placement = Arc::new(d.placement.clone());
         for (&id, worker) in &d.placement {
