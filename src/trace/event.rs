@@ -151,3 +151,35 @@ impl Recorder {
         std::mem::take(&mut self.inner.lock().expect("recorder poisoned").events)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
+        let fields = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        TraceEvent { time: Duration::from_millis(1), node: "worker-1".into(), kind: kind.into(), fields }
+    }
+
+    #[test]
+    fn a_watch_fires_on_the_first_matching_event_only() {
+        let r = Recorder::default();
+        let mut rx = r.watch("barrier_aligning", Some(3), Some("count[1]".into()));
+        r.push(ev("barrier_aligning", &[("task", "count[0]"), ("checkpoint", "3")]));
+        r.push(ev("barrier_aligning", &[("task", "count[1]"), ("checkpoint", "2")]));
+        assert_eq!(rx.try_recv(), Ok(None), "no match yet");
+        r.push(ev("barrier_aligning", &[("task", "count[1]"), ("checkpoint", "3")]));
+        assert_eq!(rx.try_recv().unwrap().unwrap().field("task"), Some("count[1]"));
+    }
+
+    #[test]
+    fn the_recorder_tracks_placement_and_the_end_of_the_job() {
+        let r = Recorder::default();
+        r.push(ev("task_deployed", &[("task", "out[0]"), ("worker", "worker-3")]));
+        assert_eq!(r.worker_of("out[0]").as_deref(), Some("worker-3"));
+        assert_eq!(r.job_ended(), None);
+        r.push(ev("job_finished", &[]));
+        assert_eq!(r.job_ended().as_deref(), Some("job_finished"));
+        assert_eq!(r.len(), 2);
+    }
+}
