@@ -105,11 +105,6 @@ impl ExecutionGraph {
         format!("{}[{}]", self.ops[task.op as usize].id, task.subtask)
     }
 
-    /// The task named `op[i]`.
-    pub fn task_by_name(&self, name: &str) -> Option<TaskId> {
-        self.tasks.values().find(|t| t.name == name).map(|t| t.id)
-    }
-
     /// Slots a deployment needs (slot sharing: one subtask of each operator per slot).
     pub fn slots_needed(&self) -> usize {
         self.ops.iter().map(|o| o.parallelism).max().unwrap_or(0)

@@ -57,8 +57,6 @@ struct DiskState {
     files: BTreeMap<String, File>,
     rng: ChaCha8Rng,
     options: DiskOptions,
-    /// Bytes made durable over the disk's life.
-    bytes_synced: u64,
 }
 
 /// A handle to one node's disk; clones share it. The world keeps a handle
@@ -70,7 +68,7 @@ pub struct SimDisk {
 
 impl SimDisk {
     pub fn new(options: DiskOptions, rng: ChaCha8Rng) -> Self {
-        let state = DiskState { files: BTreeMap::new(), rng, options, bytes_synced: 0 };
+        let state = DiskState { files: BTreeMap::new(), rng, options };
         SimDisk { state: Arc::new(Mutex::new(state)) }
     }
 
@@ -98,11 +96,6 @@ impl SimDisk {
         self.with(|s| s.files.get(path).map(|f| f.durable.clone()))
     }
 
-    /// File names starting with `prefix`, in order.
-    pub fn list(&self, prefix: &str) -> Vec<String> {
-        self.with(|s| s.files.keys().filter(|k| k.starts_with(prefix)).cloned().collect())
-    }
-
     /// Waits the fsync latency, then makes every write issued before the call
     /// durable. A crash during the wait makes nothing durable.
     pub async fn fsync(&self, path: &str) {
@@ -118,9 +111,7 @@ impl SimDisk {
         madsim::time::sleep(latency).await;
         self.with(|s| {
             if let Some(file) = s.files.get_mut(path) {
-                let before = file.durable.len();
                 file.sync_first(issued);
-                s.bytes_synced += file.durable.len().saturating_sub(before) as u64;
             }
         });
     }
@@ -147,11 +138,6 @@ impl SimDisk {
             s.files.retain(|_, f| !f.durable.is_empty() || !f.pending.is_empty());
             damaged
         })
-    }
-
-    /// Bytes made durable so far.
-    pub fn bytes_synced(&self) -> u64 {
-        self.with(|s| s.bytes_synced)
     }
 }
 

@@ -85,10 +85,6 @@ impl<M: Send + Sync + 'static> Net<M> {
         (Net { shared }, inbox)
     }
 
-    pub fn me(&self) -> &str {
-        &self.shared.me
-    }
-
     /// Queues `msg` for `to`; it leaves in FIFO order with everything else
     /// sent to `to` from this node.
     pub fn send(&self, to: &str, msg: M) {

@@ -26,8 +26,3 @@ pub async fn run(disk: SimDisk) {
         }
     }
 }
-
-/// A blob as it is durably stored (for oracles, after the run).
-pub fn read_durable(disk: &SimDisk, key: &str) -> Option<Vec<u8>> {
-    disk.read_durable(key)
-}
