@@ -1,5 +1,5 @@
-//! Generated scenarios (proptest): random crash, partition and network faults
-//! over the stock job; the correct engine must hold every property in all of
+//! Generated scenarios (proptest): random crash, pause, partition, isolate,
+//! link and network faults over the stock job; the correct engine must hold every property in all of
 //! them. The proptest RNG is fixed, so CI runs the same cases every time; a
 //! failure shrinks to a small fault list and prints its replayable TOML.
 //! `CKPTSIM_GENERATED=N` runs N cases, `CKPTSIM_GENERATED_SEED=K` another sequence.
@@ -54,51 +54,59 @@ fn when() -> impl Strategy<Value = When> {
 fn fault() -> impl Strategy<Value = Fault> {
     let at = (100u64..1500).prop_map(|ms| Some(Duration::from_millis(ms)));
     let after = (50u64..1500).prop_map(Duration::from_millis);
-    let empty = Fault {
-        at: None,
-        when: None,
-        action: FaultAction::Crash,
-        node: None,
-        restart_after: None,
-        between: None,
-        heal_after: None,
-        latency_min: None,
-        latency_max: None,
-        loss: None,
-    };
-    let (e1, e2, e3, e4) = (empty.clone(), empty.clone(), empty.clone(), empty);
+    let plain = |n: &String| !n.starts_with("worker-of");
     prop_oneof![
-        (when(), node(), after.clone()).prop_map(move |(when, node, r)| Fault {
+        (when(), node(), after.clone()).prop_map(|(when, node, r)| Fault {
             when: Some(when),
             node: Some(node),
             restart_after: Some(r),
-            ..e4.clone()
+            ..Fault::new(FaultAction::Crash)
         }),
-        (at.clone(), node(), after.clone()).prop_map(move |(at, node, r)| Fault {
+        (at.clone(), node(), after.clone()).prop_map(|(at, node, r)| Fault {
             at,
             node: Some(node),
             restart_after: Some(r),
-            ..e1.clone()
+            ..Fault::new(FaultAction::Crash)
         }),
-        (at.clone(), node(), node(), after.clone())
-            .prop_filter("two different sides", |(_, a, b, _)| a != b
-                && !a.starts_with("worker-of")
-                && !b.starts_with("worker-of"))
-            .prop_map(move |(at, a, b, h)| Fault {
-                at,
-                action: FaultAction::Partition,
-                between: Some([vec![a], vec![b]]),
-                heal_after: Some(h),
-                ..e2.clone()
-            }),
-        (at, 5u64..50, 0.0..0.3f64, after).prop_map(move |(at, ms, loss, h)| Fault {
+        (at.clone(), node(), (50u64..3000).prop_map(Duration::from_millis)).prop_map(|(at, node, r)| Fault {
             at,
-            action: FaultAction::Network,
+            node: Some(node),
+            resume_after: Some(r),
+            ..Fault::new(FaultAction::Pause)
+        }),
+        (at.clone(), node(), node(), any::<bool>(), after.clone())
+            .prop_filter("two different sides", move |(_, a, b, _, _)| a != b && plain(a) && plain(b))
+            .prop_map(|(at, a, b, one_way, h)| Fault {
+                at,
+                between: Some([vec![a], vec![b]]),
+                one_way: Some(one_way),
+                heal_after: Some(h),
+                ..Fault::new(FaultAction::Partition)
+            }),
+        (at.clone(), node(), after.clone()).prop_map(|(at, node, h)| Fault {
+            at,
+            node: Some(node),
+            heal_after: Some(h),
+            ..Fault::new(FaultAction::Isolate)
+        }),
+        (at.clone(), node(), node(), 1u64..200, 0.0..0.5f64, after.clone())
+            .prop_filter("two different ends", move |(_, a, b, ..)| a != b && plain(a) && plain(b))
+            .prop_map(|(at, a, b, ms, loss, h)| Fault {
+                at,
+                from: Some(vec![a]),
+                to: Some(vec![b]),
+                latency_max: Some(Duration::from_millis(ms)),
+                loss: Some(loss),
+                heal_after: Some(h),
+                ..Fault::new(FaultAction::Link)
+            }),
+        (at, 5u64..50, 0.0..0.3f64, after).prop_map(|(at, ms, loss, h)| Fault {
+            at,
             latency_min: Some(Duration::from_millis(1)),
             latency_max: Some(Duration::from_millis(ms)),
             loss: Some(loss),
             heal_after: Some(h),
-            ..e3.clone()
+            ..Fault::new(FaultAction::Network)
         }),
     ]
 }

@@ -33,16 +33,60 @@ pub enum Bug {
     /// partial input (Flink fails on a sequence mismatch; a TCP-is-reliable
     /// assumption forgets that connections break).
     IgnoreSequenceGaps,
+    /// A task acks its checkpoint right after the synchronous snapshot and
+    /// uploads the state afterwards, so a checkpoint can complete while (or
+    /// although) its data never became durable (breaks L7/L12).
+    AckBeforeDurable,
+    /// The coordinator moves its durable latest-completed pointer and
+    /// completes the checkpoint (notifying the sinks) as soon as every ack is
+    /// in, while the checkpoint's metadata is still being written to storage;
+    /// a failed metadata write leaves a pointer, and committed output, for a
+    /// checkpoint that does not exist (breaks L14: data before metadata).
+    MetadataBeforeData,
+    /// The sink store does not check fences: a zombie task of an older
+    /// attempt can still write, pre-commit and commit after the new attempt
+    /// fenced it (breaks T7; the reason Kafka has producer epochs).
+    NoFencing,
+    /// Checkpoint storage and the restoring task skip checksum verification,
+    /// so a rotted copy of a snapshot is restored instead of a healthy one.
+    IgnoreChecksum,
+    /// When the latest checkpoint cannot be read, recovery silently restores
+    /// the one before it (retained ≥ 2), re-committing output committed since
+    /// (the FLINK-22502 bug: "running with an incomplete set of checkpoints
+    /// can lead to consistency violation"; breaks L20).
+    FallbackToOlderCheckpoint,
+    /// On restore the sink fails when a transaction recorded in the
+    /// checkpoint was already committed, so restoring twice from the same
+    /// checkpoint loops on failures (FLINK-8086: ProducerFencedException on
+    /// recommitting a recovered Kafka transaction; breaks T1/T4 idempotence).
+    RecoverRejectsCommitted,
+    /// The coordinator resets its failure counter as soon as every ack is in,
+    /// before the completed checkpoint is stored, and does not count a failed
+    /// store (FLINK-32347: "exceptions from the CompletedCheckpointStore are
+    /// not registered by the CheckpointFailureManager"; breaks L14/L18).
+    SuccessBeforeStore,
+    /// When an alignment is abandoned (a newer barrier, or a cancel marker),
+    /// the task throws away the records it had buffered on blocked inputs
+    /// instead of processing them (breaks L6/L7: abort must not lose data).
+    AbortDropsBuffered,
 }
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 5] = [
+    pub const ALL: [Bug; 13] = [
         Bug::SkipAlignment,
         Bug::CommitOnSnapshot,
         Bug::NoOffsetRestore,
         Bug::CompleteWithoutAllAcks,
         Bug::IgnoreSequenceGaps,
+        Bug::AckBeforeDurable,
+        Bug::MetadataBeforeData,
+        Bug::NoFencing,
+        Bug::IgnoreChecksum,
+        Bug::FallbackToOlderCheckpoint,
+        Bug::RecoverRejectsCommitted,
+        Bug::SuccessBeforeStore,
+        Bug::AbortDropsBuffered,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +96,14 @@ impl Bug {
             Bug::NoOffsetRestore => "no_offset_restore",
             Bug::CompleteWithoutAllAcks => "complete_without_all_acks",
             Bug::IgnoreSequenceGaps => "ignore_sequence_gaps",
+            Bug::AckBeforeDurable => "ack_before_durable",
+            Bug::MetadataBeforeData => "metadata_before_data",
+            Bug::NoFencing => "no_fencing",
+            Bug::IgnoreChecksum => "ignore_checksum",
+            Bug::FallbackToOlderCheckpoint => "fallback_to_older_checkpoint",
+            Bug::RecoverRejectsCommitted => "recover_rejects_committed",
+            Bug::SuccessBeforeStore => "success_before_store",
+            Bug::AbortDropsBuffered => "abort_drops_buffered",
         }
     }
 
@@ -63,6 +115,18 @@ impl Bug {
             Bug::NoOffsetRestore => "sources ignore the checkpointed offsets on restore and replay from 0 (breaks L4)",
             Bug::CompleteWithoutAllAcks => "a checkpoint completes when all but one task acked (breaks L13)",
             Bug::IgnoreSequenceGaps => "input channels ignore buffer sequence gaps after a broken connection (I1)",
+            Bug::AckBeforeDurable => "a task acks before its snapshot is durable in storage (breaks L7/L12)",
+            Bug::MetadataBeforeData => "the coordinator completes before the metadata write is durable (breaks L14)",
+            Bug::NoFencing => "the sink accepts writes and commits of a fenced zombie attempt (breaks T7)",
+            Bug::IgnoreChecksum => "storage and restore skip checksums, so a rotted snapshot is restored",
+            Bug::FallbackToOlderCheckpoint => {
+                "an unreadable latest checkpoint is skipped for an older one (FLINK-22502, breaks L20)"
+            }
+            Bug::RecoverRejectsCommitted => "sink recovery fails on an already committed transaction (FLINK-8086)",
+            Bug::SuccessBeforeStore => {
+                "checkpoint success counted before the store; store failures uncounted (FLINK-32347)"
+            }
+            Bug::AbortDropsBuffered => "an abandoned alignment drops the records buffered on blocked inputs (L6/L7)",
         }
     }
 }

@@ -104,7 +104,7 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunReport {
     let record = world::run(scenario.clone(), seed, bug);
     let graph = ExecutionGraph::build(scenario);
     let reference = reference::compute(&graph, LogData::new(seed));
-    let evidence = Evidence::gather(&record);
+    let evidence = Evidence::gather(&record, scenario.storage.replicas);
     let violations = properties::check_all(scenario, &graph, LogData::new(seed), &reference, &evidence);
     let recoveries = record.events.iter().filter(|e| e.kind == "job_failover").count();
     RunReport {
@@ -122,6 +122,7 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunReport {
             RunEnd::Finished => "finished",
             RunEnd::Failed => "failed",
             RunEnd::TimedOut => "timed_out",
+            RunEnd::WallClockCap => "wall_clock_cap",
         },
         replay: String::new(),
         trace: record.events,

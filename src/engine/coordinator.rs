@@ -2,12 +2,19 @@
 //! failure counting, sans-IO (FLINK-SPEC L1–L3, L13, L14, L16–L18). Time is
 //! given as simulated time since the run started; effects come back as
 //! `CoordinatorOut` for the coordinator node to carry out.
+//!
+//! Completion follows L14: every ack in → write the metadata to storage →
+//! store the pointer in the completed-checkpoint store (the coordinator's
+//! disk) → only then complete: record it, subsume older pending ones,
+//! discard checkpoints past `retained`, notify. A checkpoint aborted while
+//! its metadata write is under way never completes, however late the write
+//! lands.
 
 use super::msg::{Attempt, CheckpointId, CheckpointMeta, StateHandle, TaskId};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
-/// Checkpointing knobs (Flink names).
+/// Checkpointing knobs (Flink names) and planted bugs of the coordinator.
 #[derive(Debug, Clone)]
 pub struct CoordinatorConfig {
     pub interval: Duration,
@@ -15,8 +22,14 @@ pub struct CoordinatorConfig {
     pub max_concurrent: usize,
     pub min_pause: Duration,
     pub tolerable_failures: u32,
+    /// Completed checkpoints kept; older ones are discarded.
+    pub retained: usize,
     /// Planted bug `complete_without_all_acks`.
     pub complete_without_all_acks: bool,
+    /// Planted bug `metadata_before_data`.
+    pub metadata_before_data: bool,
+    /// Planted bug `success_before_store`.
+    pub success_before_store: bool,
 }
 
 /// An effect the coordinator node must carry out.
@@ -24,13 +37,18 @@ pub struct CoordinatorConfig {
 pub enum CoordinatorOut {
     /// Persist the id counter, then send `Trigger(n)` to every source task.
     Trigger(CheckpointId),
-    /// Every needed ack is in: write the metadata durably, then call
-    /// `on_metadata_durable` (L14: data before metadata).
+    /// Every needed ack is in: write the metadata to storage, then call
+    /// `on_metadata_written` (or `on_metadata_failed`).
     WriteMetadata(CheckpointMeta),
+    /// The metadata is durable: store the pointer durably (the completed
+    /// checkpoint store), then call `on_stored` (or `on_store_failed`).
+    Store(CheckpointMeta),
     /// `n` completed: tell every task (best effort, L19).
     NotifyComplete(CheckpointId),
-    /// `n` was aborted (L16): tell every task, best effort.
+    /// `n` was aborted (L16): tell every task, best effort (a cancel marker).
     NotifyAborted(CheckpointId, String),
+    /// Delete checkpoint `n`'s data: it fell out of `retained`.
+    Discard(CheckpointId),
     /// Counted failures exceeded `tolerable_failures` (L18): fail over.
     FailJob(String),
 }
@@ -39,6 +57,7 @@ pub enum CoordinatorOut {
 struct Pending {
     triggered_at: Duration,
     acks: BTreeMap<TaskId, (StateHandle, bool)>,
+    /// Every ack is in; the metadata is being written.
     finalizing: bool,
 }
 
@@ -53,14 +72,19 @@ pub struct CheckpointCoordinator {
     pending: BTreeMap<CheckpointId, Pending>,
     next_trigger: Duration,
     last_completion: Option<Duration>,
+    /// The completed checkpoint store: retained ids, oldest first.
+    completed: VecDeque<CheckpointId>,
+    /// The latest completed checkpoint's metadata, once known.
     latest: Option<CheckpointMeta>,
     consecutive_failures: u32,
+    /// Planted bug `metadata_before_data`: completed before the metadata write ended.
+    unconfirmed: BTreeSet<CheckpointId>,
 }
 
 impl CheckpointCoordinator {
     /// `next_id`: first id to use (one past every id used before, L2);
-    /// `latest`: the latest completed checkpoint, if recovered from disk.
-    pub fn new(config: CoordinatorConfig, next_id: CheckpointId, latest: Option<CheckpointMeta>) -> Self {
+    /// `completed`: the completed checkpoint store as recovered from disk.
+    pub fn new(config: CoordinatorConfig, next_id: CheckpointId, completed: Vec<CheckpointId>) -> Self {
         CheckpointCoordinator {
             config,
             running: None,
@@ -68,18 +92,49 @@ impl CheckpointCoordinator {
             pending: BTreeMap::new(),
             next_trigger: Duration::ZERO,
             last_completion: None,
-            latest,
+            completed: completed.into(),
+            latest: None,
             consecutive_failures: 0,
+            unconfirmed: BTreeSet::new(),
         }
     }
 
+    /// The latest completed checkpoint's metadata, if loaded.
     pub fn latest_completed(&self) -> Option<&CheckpointMeta> {
         self.latest.as_ref()
+    }
+
+    /// The completed checkpoint store's ids, oldest first.
+    pub fn completed_ids(&self) -> Vec<CheckpointId> {
+        self.completed.iter().copied().collect()
+    }
+
+    /// The latest completed checkpoint was read back from storage (after a
+    /// coordinator restart), or recovery falls back to `meta`.
+    pub fn set_latest(&mut self, meta: CheckpointMeta) {
+        self.completed.retain(|id| *id <= meta.id);
+        self.latest = Some(meta);
+    }
+
+    /// Drops `id` from the completed store so recovery uses the one before
+    /// it; false if there is none (planted bug `fallback_to_older_checkpoint`).
+    pub fn forget(&mut self, id: CheckpointId) -> bool {
+        if !self.completed.iter().any(|c| *c < id) {
+            return false;
+        }
+        self.completed.retain(|c| *c != id);
+        self.latest = None;
+        true
     }
 
     /// One past the highest id ever triggered.
     pub fn next_id(&self) -> CheckpointId {
         self.next_id
+    }
+
+    /// Checkpoints pending now.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
     }
 
     /// A new attempt runs `tasks`; the first trigger comes one interval later.
@@ -109,7 +164,7 @@ impl CheckpointCoordinator {
             .map(|(id, _)| *id)
             .collect();
         for id in expired {
-            self.abort(id, "expired".into(), &mut out);
+            self.abort(id, "expired".into(), true, &mut out);
         }
         let paused = self.last_completion.is_some_and(|t| now < t + self.config.min_pause);
         if now >= self.next_trigger && self.pending.len() < self.config.max_concurrent && !paused {
@@ -120,6 +175,13 @@ impl CheckpointCoordinator {
             self.next_trigger = now + self.config.interval;
             out.push(CoordinatorOut::Trigger(id));
         }
+        out
+    }
+
+    /// Triggering `id` failed (its id could not be persisted): a counted failure.
+    pub fn on_trigger_failed(&mut self, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
+        let mut out = vec![];
+        self.abort(id, format!("trigger failed: {reason}"), true, &mut out);
         out
     }
 
@@ -138,6 +200,7 @@ impl CheckpointCoordinator {
         }
         let needed =
             if self.config.complete_without_all_acks { tasks.len().saturating_sub(1).max(1) } else { tasks.len() };
+        let all = tasks.len();
         let Some(p) = self.pending.get_mut(&id) else { return vec![] }; // expired or unknown
         if p.finalizing {
             return vec![];
@@ -151,34 +214,72 @@ impl CheckpointCoordinator {
             id,
             attempt,
             states: p.acks.iter().map(|(t, (h, _))| (*t, h.clone())).collect(),
-            end_of_data: p.acks.len() == tasks.len() && p.acks.values().all(|(_, eod)| *eod),
+            end_of_data: p.acks.len() == all && p.acks.values().all(|(_, eod)| *eod),
         };
+        if self.config.success_before_store {
+            self.consecutive_failures = 0;
+        }
+        if self.config.metadata_before_data {
+            self.unconfirmed.insert(id);
+            return vec![CoordinatorOut::Store(meta.clone()), CoordinatorOut::WriteMetadata(meta)];
+        }
         vec![CoordinatorOut::WriteMetadata(meta)]
     }
 
-    /// The metadata of `id` is durable: complete it (L14).
-    pub fn on_metadata_durable(&mut self, meta: CheckpointMeta, now: Duration) -> Vec<CoordinatorOut> {
+    /// The metadata of `meta.id` is durable in storage: store it, unless the
+    /// checkpoint was aborted meanwhile (its data then stays: the write's
+    /// outcome was unknown when it was aborted, L14).
+    pub fn on_metadata_written(&mut self, meta: CheckpointMeta) -> Vec<CoordinatorOut> {
+        if self.unconfirmed.remove(&meta.id) || !self.pending.contains_key(&meta.id) {
+            return vec![];
+        }
+        vec![CoordinatorOut::Store(meta)]
+    }
+
+    /// Writing the metadata of `id` failed: a counted failure (L14, L18).
+    pub fn on_metadata_failed(&mut self, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
+        let mut out = vec![];
+        let reason = format!("metadata write failed: {reason}");
+        if self.unconfirmed.remove(&id) {
+            // Planted bug: announced complete, now it fails after all.
+            out.push(CoordinatorOut::NotifyAborted(id, reason));
+            return out;
+        }
+        let counted = !self.config.success_before_store;
+        self.abort(id, reason, counted, &mut out);
+        out
+    }
+
+    /// The pointer to `meta` is durable in the completed checkpoint store:
+    /// `meta.id` is complete (L14).
+    pub fn on_stored(&mut self, meta: CheckpointMeta, now: Duration) -> Vec<CoordinatorOut> {
         let id = meta.id;
         if self.pending.remove(&id).is_none() {
-            return vec![]; // aborted meanwhile; its data stays (outcome was unknown)
+            return vec![]; // aborted while the pointer was being written
         }
+        self.completed.push_back(id);
         self.latest = Some(meta);
         self.last_completion = Some(now);
         self.consecutive_failures = 0;
         let mut out = vec![];
         let subsumed: Vec<_> = self.pending.range(..id).map(|(k, _)| *k).collect();
         for old in subsumed {
-            self.pending.remove(&old);
-            out.push(CoordinatorOut::NotifyAborted(old, "subsumed".into()));
+            self.abort(old, "subsumed".into(), false, &mut out);
         }
         out.push(CoordinatorOut::NotifyComplete(id));
+        while self.completed.len() > self.config.retained {
+            let dropped = self.completed.pop_front().expect("more than retained");
+            out.push(CoordinatorOut::Discard(dropped));
+        }
         out
     }
 
-    /// Writing the metadata of `id` failed: a counted failure (L14, L18).
-    pub fn on_metadata_failed(&mut self, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
+    /// Storing the pointer to `id` failed: the checkpoint fails (L14), a
+    /// counted failure (FLINK-32347).
+    pub fn on_store_failed(&mut self, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
         let mut out = vec![];
-        self.abort(id, format!("metadata write failed: {reason}"), &mut out);
+        let counted = !self.config.success_before_store;
+        self.abort(id, format!("storing the completed checkpoint failed: {reason}"), counted, &mut out);
         out
     }
 
@@ -186,18 +287,19 @@ impl CheckpointCoordinator {
     pub fn on_decline(&mut self, attempt: Attempt, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
         let mut out = vec![];
         if self.running.as_ref().is_some_and(|(a, _)| *a == attempt) {
-            self.abort(id, format!("declined: {reason}"), &mut out);
+            self.abort(id, format!("declined: {reason}"), true, &mut out);
         }
         out
     }
 
-    fn abort(&mut self, id: CheckpointId, reason: String, out: &mut Vec<CoordinatorOut>) {
+    /// Aborts pending `id`; a `counted` failure may fail the job (L18).
+    fn abort(&mut self, id: CheckpointId, reason: String, counted: bool, out: &mut Vec<CoordinatorOut>) {
         if self.pending.remove(&id).is_none() {
             return;
         }
         out.push(CoordinatorOut::NotifyAborted(id, reason.clone()));
         // L18: only failures newer than the last success count.
-        if self.latest.as_ref().is_some_and(|l| l.id > id) {
+        if !counted || self.latest.as_ref().is_some_and(|l| l.id > id) {
             return;
         }
         self.consecutive_failures += 1;
@@ -223,7 +325,10 @@ mod tests {
             max_concurrent: 1,
             min_pause: Duration::ZERO,
             tolerable_failures: 0,
+            retained: 1,
             complete_without_all_acks: false,
+            metadata_before_data: false,
+            success_before_store: false,
         }
     }
 
@@ -236,7 +341,7 @@ mod tests {
     }
 
     fn running(config: CoordinatorConfig, n: u16) -> CheckpointCoordinator {
-        let mut c = CheckpointCoordinator::new(config, 1, None);
+        let mut c = CheckpointCoordinator::new(config, 1, vec![]);
         c.start(1, tasks(n), Duration::ZERO);
         c
     }
@@ -245,27 +350,53 @@ mod tests {
         (0..n).flat_map(|s| c.on_ack(1, TaskId { op: 0, subtask: s }, id, handle(), false)).collect()
     }
 
+    /// Acks, metadata written, pointer stored: what completing `id` returns.
+    fn complete(c: &mut CheckpointCoordinator, id: CheckpointId, n: u16, now: Duration) -> Vec<CoordinatorOut> {
+        let meta = match &ack_all(c, id, n)[..] {
+            [CoordinatorOut::WriteMetadata(m)] => m.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(c.on_metadata_written(meta.clone()), vec![CoordinatorOut::Store(meta.clone())]);
+        c.on_stored(meta, now)
+    }
+
     #[test]
     fn triggers_every_interval_with_increasing_ids_l1_l2() {
         let mut c = running(config(), 1);
         assert_eq!(c.tick(50 * MS), vec![]);
         assert_eq!(c.tick(100 * MS), vec![CoordinatorOut::Trigger(1)]);
         assert_eq!(c.tick(200 * MS), vec![], "max_concurrent = 1 holds the next trigger");
-        let meta = match &ack_all(&mut c, 1, 1)[..] {
-            [CoordinatorOut::WriteMetadata(m)] => m.clone(),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(c.on_metadata_durable(meta, 210 * MS), vec![CoordinatorOut::NotifyComplete(1)]);
+        assert_eq!(complete(&mut c, 1, 1, 210 * MS), vec![CoordinatorOut::NotifyComplete(1)]);
         assert_eq!(c.tick(210 * MS), vec![CoordinatorOut::Trigger(2)]);
+    }
+
+    #[test]
+    fn max_concurrent_lets_several_checkpoints_pend_l1() {
+        let mut c = running(CoordinatorConfig { max_concurrent: 2, ..config() }, 1);
+        assert_eq!(c.tick(100 * MS), vec![CoordinatorOut::Trigger(1)]);
+        assert_eq!(c.tick(200 * MS), vec![CoordinatorOut::Trigger(2)]);
+        assert_eq!(c.tick(300 * MS), vec![]);
+        assert_eq!(c.pending_count(), 2);
+    }
+
+    #[test]
+    fn a_newer_completion_subsumes_older_pending_checkpoints_l2_l14() {
+        let mut c = running(CoordinatorConfig { max_concurrent: 2, ..config() }, 1);
+        c.tick(100 * MS);
+        c.tick(200 * MS);
+        let out = complete(&mut c, 2, 1, 250 * MS);
+        assert_eq!(
+            out,
+            vec![CoordinatorOut::NotifyAborted(1, "subsumed".into()), CoordinatorOut::NotifyComplete(2)],
+            "subsumed first, then notify (L14), and subsumption is not a counted failure"
+        );
     }
 
     #[test]
     fn min_pause_postpones_the_next_trigger_l1() {
         let mut c = running(CoordinatorConfig { min_pause: 300 * MS, ..config() }, 1);
         c.tick(100 * MS);
-        let out = ack_all(&mut c, 1, 1);
-        let CoordinatorOut::WriteMetadata(meta) = out[0].clone() else { panic!() };
-        c.on_metadata_durable(meta, 120 * MS);
+        complete(&mut c, 1, 1, 120 * MS);
         assert_eq!(c.tick(300 * MS), vec![]);
         assert_eq!(c.tick(420 * MS), vec![CoordinatorOut::Trigger(2)]);
     }
@@ -305,13 +436,57 @@ mod tests {
     }
 
     #[test]
-    fn a_late_metadata_write_after_abort_does_not_complete() {
+    fn a_late_metadata_write_after_abort_does_not_complete_l14() {
         let mut c = running(config(), 1);
         c.tick(100 * MS);
         let CoordinatorOut::WriteMetadata(meta) = ack_all(&mut c, 1, 1)[0].clone() else { panic!() };
-        c.on_decline(1, 1, "x".into());
-        assert_eq!(c.on_metadata_durable(meta, 300 * MS), vec![]);
-        assert!(c.latest_completed().is_none());
+        c.tick(1100 * MS); // expires while the metadata write is held
+        assert_eq!(c.on_metadata_written(meta.clone()), vec![], "no pointer for an aborted checkpoint");
+        assert_eq!(c.on_stored(meta, 1200 * MS), vec![]);
+        assert!(c.latest_completed().is_none() && c.completed_ids().is_empty());
+    }
+
+    #[test]
+    fn a_failed_metadata_or_store_write_aborts_and_counts_l14_l18() {
+        let mut c = running(CoordinatorConfig { tolerable_failures: 1, ..config() }, 1);
+        c.tick(100 * MS);
+        ack_all(&mut c, 1, 1);
+        let out = c.on_metadata_failed(1, "EIO".into());
+        assert_eq!(out, vec![CoordinatorOut::NotifyAborted(1, "metadata write failed: EIO".into())]);
+        c.tick(200 * MS);
+        let CoordinatorOut::WriteMetadata(meta) = ack_all(&mut c, 2, 1)[0].clone() else { panic!() };
+        c.on_metadata_written(meta);
+        let out = c.on_store_failed(2, "EIO".into());
+        assert!(out.iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))), "second counted failure: {out:?}");
+    }
+
+    #[test]
+    fn the_success_before_store_bug_never_counts_a_failed_store() {
+        let mut c = running(CoordinatorConfig { success_before_store: true, ..config() }, 1);
+        c.tick(100 * MS);
+        ack_all(&mut c, 1, 1);
+        assert_eq!(c.on_metadata_failed(1, "EIO".into()).len(), 1, "aborted, but not counted: no FailJob");
+    }
+
+    #[test]
+    fn the_metadata_before_data_bug_completes_before_the_write() {
+        let mut c = running(CoordinatorConfig { metadata_before_data: true, ..config() }, 1);
+        c.tick(100 * MS);
+        let out = ack_all(&mut c, 1, 1);
+        assert!(matches!(&out[..], [CoordinatorOut::Store(_), CoordinatorOut::WriteMetadata(_)]), "{out:?}");
+    }
+
+    #[test]
+    fn retained_keeps_the_newest_and_discards_older_ones_only_after_a_completion() {
+        let mut c = running(CoordinatorConfig { retained: 2, ..config() }, 1);
+        for (n, t) in [(1, 100), (2, 200)] {
+            c.tick(t * MS);
+            assert!(!complete(&mut c, n, 1, t * MS + 5 * MS).iter().any(|o| matches!(o, CoordinatorOut::Discard(_))));
+        }
+        c.tick(300 * MS);
+        let out = complete(&mut c, 3, 1, 305 * MS);
+        assert_eq!(out.last(), Some(&CoordinatorOut::Discard(1)));
+        assert_eq!(c.completed_ids(), vec![2, 3]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! The coordinator's durable record (its "HA store"): job attempt, checkpoint
-//! id counter, latest completed checkpoint, and whether the job finished.
-//! Written whole and fsynced; what a crash leaves is the last synced record.
+//! The coordinator's durable record (its "HA store", like Flink's ZooKeeper
+//! store): the job attempt, the checkpoint id counter, the completed
+//! checkpoint store (ids of the retained checkpoints; their metadata lives
+//! in storage) and whether the job finished. Written whole and fsynced; what
+//! a crash leaves is the last synced record.
 
-use super::msg::{Attempt, CheckpointId, CheckpointMeta};
-use crate::sim::disk::SimDisk;
+use super::msg::{Attempt, CheckpointId};
+use crate::sim::disk::{DiskError, SimDisk};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,7 +19,8 @@ pub struct DurableMeta {
     pub attempt: Attempt,
     /// One past every checkpoint id ever triggered.
     pub next_checkpoint: CheckpointId,
-    pub latest: Option<CheckpointMeta>,
+    /// The completed checkpoint store: retained checkpoints, oldest first.
+    pub completed: Vec<CheckpointId>,
     /// The checkpoint the job finished with.
     pub finished: Option<CheckpointId>,
 }
@@ -35,22 +38,25 @@ impl MetaStore {
     }
 
     /// Reads the record from disk (a fresh one if none).
-    pub fn load(&self) -> DurableMeta {
-        let meta: DurableMeta = self.disk.read(FILE).and_then(|b| bincode::deserialize(&b).ok()).unwrap_or_default();
+    pub fn load(&self) -> Result<DurableMeta, DiskError> {
+        let bytes = self.disk.read(FILE)?;
+        let meta: DurableMeta = bytes.and_then(|b| bincode::deserialize(&b).ok()).unwrap_or_default();
         *self.current.borrow_mut() = meta.clone();
-        meta
+        Ok(meta)
     }
 
     pub fn get(&self) -> DurableMeta {
         self.current.borrow().clone()
     }
 
-    /// Replaces the record and waits until it is durable.
-    pub async fn persist(&self, meta: DurableMeta) {
+    /// Replaces the record and waits until it is durable. On an error the
+    /// in-memory copy keeps the old record (what a restart would read).
+    pub async fn persist(&self, meta: DurableMeta) -> Result<(), DiskError> {
         let bytes = bincode::serialize(&meta).expect("meta serializes");
+        self.disk.write(FILE, bytes)?;
+        self.disk.fsync(FILE).await?;
         *self.current.borrow_mut() = meta;
-        self.disk.write(FILE, bytes);
-        self.disk.fsync(FILE).await;
+        Ok(())
     }
 
     /// The record as it is durably on disk (for oracles, after the run).

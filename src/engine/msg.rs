@@ -1,5 +1,7 @@
 //! Everything that travels between nodes, and the ids it is addressed by.
 
+use crate::scenario::MessageClass;
+use crate::sim::net::Classify;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +43,8 @@ pub struct Record {
     pub key: u64,
     pub value: i64,
     pub origin: Origin,
+    /// The attempt whose source emitted it (so fencing can be judged).
+    pub attempt: Attempt,
 }
 
 /// A snapshot stored in checkpoint storage: its key and integrity data.
@@ -78,6 +82,55 @@ impl fmt::Display for TxnId {
     }
 }
 
+/// Why a task failed: what the coordinator's failover records, so the
+/// oracles can tell a failure a fault explains from one nothing explains.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskError {
+    /// A request to `service` got no answer within the RPC timeout.
+    #[error("{service} did not answer within {timeout}")]
+    Timeout { service: String, timeout: String },
+    /// A service answered with an error.
+    #[error("{service} failed: {detail}")]
+    Service { service: String, detail: String },
+    /// Messages from an upstream task were lost (a sequence gap).
+    #[error("lost messages from {from}: {detail}")]
+    LostMessages { from: String, detail: String },
+    /// The task's state in checkpoint `checkpoint` could not be read.
+    #[error("cannot restore from checkpoint {checkpoint}: {detail}")]
+    Restore { checkpoint: CheckpointId, detail: Box<TaskError> },
+    /// Anything else: a broken engine invariant.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl TaskError {
+    /// A short name for traces: `timeout`, `service`, `lost_messages`, `restore`, `other`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TaskError::Timeout { .. } => "timeout",
+            TaskError::Service { .. } => "service",
+            TaskError::LostMessages { .. } => "lost_messages",
+            TaskError::Restore { .. } => "restore",
+            TaskError::Other(_) => "other",
+        }
+    }
+
+    /// The service a timeout or service error came from (through a restore).
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            TaskError::Timeout { service, .. } | TaskError::Service { service, .. } => Some(service),
+            TaskError::Restore { detail, .. } => detail.service(),
+            _ => None,
+        }
+    }
+}
+
+impl From<String> for TaskError {
+    fn from(detail: String) -> Self {
+        TaskError::Other(detail)
+    }
+}
+
 /// Request ids, unique per requesting node incarnation.
 pub type ReqId = u64;
 
@@ -109,10 +162,12 @@ pub enum Msg {
 
     // ---- worker ↔ coordinator ----
     /// Also registers the worker (and its slots) with a coordinator that does
-    /// not know it yet; `boot` changes when the worker restarted.
+    /// not know it yet; `boot` changes when the worker restarted; `cancelled`
+    /// is the attempt whose tasks it cancelled on losing the coordinator.
     Heartbeat {
         boot: u64,
         slots: usize,
+        cancelled: Option<Attempt>,
     },
     HeartbeatReply,
     Deploy(Arc<Deployment>),
@@ -122,7 +177,7 @@ pub enum Msg {
     TaskFailed {
         attempt: Attempt,
         task: TaskId,
-        reason: String,
+        error: TaskError,
     },
 
     // ---- checkpointing ----
@@ -182,6 +237,10 @@ pub enum Msg {
         req: ReqId,
         key: String,
     },
+    /// Removes every blob under `prefix` (no reply).
+    StorageDelete {
+        prefix: String,
+    },
     StorageReply {
         req: ReqId,
         result: Result<Option<Arc<Vec<u8>>>, String>,
@@ -196,10 +255,12 @@ pub enum Msg {
         checkpoint: CheckpointId,
         records: u64,
     },
+    /// `notified`: the completed checkpoint whose notification asked for it.
     SinkCommit {
         req: ReqId,
         txn: TxnId,
         fence: Attempt,
+        notified: CheckpointId,
     },
     SinkRecover {
         req: ReqId,
@@ -253,6 +314,35 @@ impl Msg {
         match self {
             Msg::LogRecords { req, .. } | Msg::StorageReply { req, .. } | Msg::SinkReply { req, .. } => Some(*req),
             _ => None,
+        }
+    }
+}
+
+impl Classify for Msg {
+    fn class(&self) -> MessageClass {
+        match self {
+            Msg::Data { .. } => MessageClass::Data,
+            Msg::Barrier { .. } => MessageClass::Barrier,
+            Msg::EndOfData { .. } => MessageClass::EndOfData,
+            Msg::Heartbeat { .. } | Msg::HeartbeatReply => MessageClass::Heartbeat,
+            Msg::Deploy(_) => MessageClass::Deploy,
+            Msg::Cancel { .. } => MessageClass::Cancel,
+            Msg::TaskFailed { .. } => MessageClass::TaskFailed,
+            Msg::Trigger { .. } => MessageClass::Trigger,
+            Msg::Ack { .. } => MessageClass::Ack,
+            Msg::Decline { .. } => MessageClass::Decline,
+            Msg::NotifyComplete { .. } => MessageClass::NotifyComplete,
+            Msg::NotifyAborted { .. } => MessageClass::NotifyAborted,
+            Msg::Committed { .. } => MessageClass::Committed,
+            Msg::LogFetch { .. } | Msg::LogRecords { .. } => MessageClass::Log,
+            Msg::StoragePut { .. } | Msg::StorageGet { .. } | Msg::StorageDelete { .. } | Msg::StorageReply { .. } => {
+                MessageClass::Storage
+            }
+            Msg::SinkWrite { .. }
+            | Msg::SinkPreCommit { .. }
+            | Msg::SinkCommit { .. }
+            | Msg::SinkRecover { .. }
+            | Msg::SinkReply { .. } => MessageClass::Sink,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! two-phase-commit sink, which drives `TwoPhaseCommitSink` against the sink
 //! node.
 
-use super::msg::{CheckpointId, Msg, Record};
+use super::msg::{CheckpointId, Msg, Record, TaskError};
 use super::outputs::Outputs;
 use super::state::TaskState;
 use super::task::TaskCtx;
@@ -23,24 +23,24 @@ pub enum Operator {
 impl Operator {
     /// Opens the operator from its restored state (the sink recovers its
     /// transactions first, T1).
-    pub async fn open(ctx: &TaskCtx, restored: Option<TaskState>) -> Result<Operator, String> {
+    pub async fn open(ctx: &TaskCtx, restored: Option<TaskState>) -> Result<Operator, TaskError> {
         let kind = ctx.env.graph.op(ctx.id).kind;
         match (kind, restored) {
             (OperatorKind::Sink, state) => {
                 let state = match state {
                     Some(TaskState::Sink(s)) => Some(s),
                     None => None,
-                    Some(other) => return Err(format!("sink restored with {other:?}")),
+                    Some(other) => return Err(TaskError::Other(format!("sink restored with {other:?}"))),
                 };
                 let commit_on_snapshot = ctx.bug(Bug::CommitOnSnapshot);
                 let (twopc, out) =
                     TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, commit_on_snapshot);
-                send_all(ctx, out).await?;
+                send_all(ctx, out, 0).await?;
                 Ok(Operator::Sink { twopc })
             }
             (kind, Some(TaskState::Keyed { values })) => Ok(Operator::Keyed { kind, values }),
             (kind, None) => Ok(Operator::Keyed { kind, values: BTreeMap::new() }),
-            (_, Some(other)) => Err(format!("keyed operator restored with {other:?}")),
+            (_, Some(other)) => Err(TaskError::Other(format!("keyed operator restored with {other:?}"))),
         }
     }
 
@@ -51,7 +51,7 @@ impl Operator {
                 for r in batch {
                     let v = values.entry(r.key).or_insert(0);
                     *v += if *kind == OperatorKind::KeyedCount { 1 } else { r.value };
-                    outputs.emit(Record { key: r.key, value: *v, origin: r.origin });
+                    outputs.emit(Record { value: *v, ..r });
                 }
             }
             Operator::Sink { twopc } => {
@@ -66,12 +66,12 @@ impl Operator {
 
     /// The synchronous part of the snapshot of `n` (L12); the sink
     /// pre-commits here, and a failed pre-commit fails the task.
-    pub async fn snapshot(&mut self, ctx: &TaskCtx, n: CheckpointId) -> Result<TaskState, String> {
+    pub async fn snapshot(&mut self, ctx: &TaskCtx, n: CheckpointId) -> Result<TaskState, TaskError> {
         match self {
             Operator::Keyed { values, .. } => Ok(TaskState::Keyed { values: values.clone() }),
             Operator::Sink { twopc } => {
                 let (out, state) = twopc.on_snapshot(n);
-                send_all(ctx, out).await?;
+                send_all(ctx, out, 0).await?;
                 Ok(TaskState::Sink(state))
             }
         }
@@ -79,11 +79,11 @@ impl Operator {
 
     /// `n` completed: the sink commits its pending transactions (T3) and
     /// tells the coordinator how far its output is committed.
-    pub async fn notify_complete(&mut self, ctx: &TaskCtx, n: CheckpointId) -> Result<(), String> {
+    pub async fn notify_complete(&mut self, ctx: &TaskCtx, n: CheckpointId) -> Result<(), TaskError> {
         let Operator::Sink { twopc } = self else { return Ok(()) };
         for out in twopc.on_notify_complete(n) {
             if let SinkOut::Commit { checkpoint, .. } = out {
-                send_all(ctx, vec![out]).await?;
+                send_all(ctx, vec![out], n).await?;
                 twopc.on_committed(checkpoint);
             }
         }
@@ -95,8 +95,9 @@ impl Operator {
     }
 }
 
-/// Carries out sink requests in order, waiting for each reply.
-async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>) -> Result<(), String> {
+/// Carries out sink requests in order, waiting for each reply; commits are
+/// for notified checkpoint `notified`.
+async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>, notified: CheckpointId) -> Result<(), TaskError> {
     let (sink, subtask, fence) = (ctx.id.op, ctx.id.subtask, ctx.attempt);
     let mut pre_commit = None;
     for out in outs {
@@ -110,11 +111,13 @@ async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>) -> Result<(), String> {
                 pre_commit = Some((txn, checkpoint, records));
                 Box::new(move |req| Msg::SinkPreCommit { req, txn, checkpoint, records })
             }
-            SinkOut::Commit { txn, .. } => Box::new(move |req| Msg::SinkCommit { req, txn, fence }),
+            SinkOut::Commit { txn, .. } => Box::new(move |req| Msg::SinkCommit { req, txn, fence, notified }),
         };
         match ctx.env.rpc.call("sink", make).await? {
-            Msg::SinkReply { result, .. } => result?,
-            other => return Err(format!("bad sink reply {other:?}")),
+            Msg::SinkReply { result, .. } => {
+                result.map_err(|detail| TaskError::Service { service: "sink".into(), detail })?
+            }
+            other => return Err(TaskError::Other(format!("bad sink reply {other:?}"))),
         }
         if let Some((txn, checkpoint, records)) = pre_commit.take() {
             emit!(

@@ -1,7 +1,20 @@
 //! Restart strategies, sans-IO (FLINK-SPEC "Recovery"): told of each job
-//! failure, they answer restart-after-delay or give up.
+//! failure and when it happened, they answer restart-after-delay or give up.
+//!
+//! - `fixed_delay`: restart while failures ≤ `attempts`, after `delay`.
+//! - `failure_rate`: give up when more than `max_failures` failures fall
+//!   within `failure_interval`; else restart after `delay`.
+//! - `exponential_delay`: never give up; the backoff starts at
+//!   `initial_backoff`, grows by `multiplier` per failure up to
+//!   `max_backoff`, and resets when a failure comes at least
+//!   `reset_backoff_threshold` (plus the current backoff) after the last one;
+//!   each delay is spread by ±`jitter`.
+//! - `none`: give up on the first failure.
 
 use crate::scenario::{Restart, RestartKind};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,11 +30,18 @@ pub enum RestartDecision {
 pub struct RestartStrategy {
     config: Restart,
     failures: u32,
+    /// failure_rate: the times of recent failures.
+    recent: VecDeque<Duration>,
+    /// exponential_delay: the current backoff and the last failure's time.
+    backoff: Option<Duration>,
+    last_failure: Option<Duration>,
+    rng: ChaCha8Rng,
 }
 
 impl RestartStrategy {
-    pub fn new(config: Restart) -> Self {
-        RestartStrategy { config, failures: 0 }
+    /// `rng` spreads exponential backoffs (jitter).
+    pub fn new(config: Restart, rng: ChaCha8Rng) -> Self {
+        RestartStrategy { config, failures: 0, recent: VecDeque::new(), backoff: None, last_failure: None, rng }
     }
 
     /// Failures seen so far.
@@ -29,39 +49,164 @@ impl RestartStrategy {
         self.failures
     }
 
-    /// A job failure happened.
-    pub fn on_failure(&mut self) -> RestartDecision {
+    /// A job failure happened at `now`.
+    pub fn on_failure(&mut self, now: Duration) -> RestartDecision {
         self.failures += 1;
         match self.config.strategy {
             RestartKind::None => RestartDecision::Fail("restart strategy `none`".into()),
-            // fixed_delay: restart while failures ≤ attempts.
-            RestartKind::FixedDelay if self.failures <= self.config.attempts => {
-                RestartDecision::RestartAfter(self.config.delay)
-            }
-            RestartKind::FixedDelay => RestartDecision::Fail(format!(
-                "fixed_delay exhausted: {} failures > {} attempts",
-                self.failures, self.config.attempts
-            )),
+            RestartKind::FixedDelay => self.fixed_delay(),
+            RestartKind::FailureRate => self.failure_rate(now),
+            RestartKind::ExponentialDelay => RestartDecision::RestartAfter(self.exponential_delay(now)),
         }
+    }
+
+    fn fixed_delay(&self) -> RestartDecision {
+        let attempts = self.config.attempts();
+        if self.failures <= attempts {
+            RestartDecision::RestartAfter(self.config.delay())
+        } else {
+            RestartDecision::Fail(format!("fixed_delay exhausted: {} failures > {attempts} attempts", self.failures))
+        }
+    }
+
+    fn failure_rate(&mut self, now: Duration) -> RestartDecision {
+        let interval = self.config.failure_interval();
+        self.recent.push_back(now);
+        while self.recent.front().is_some_and(|t| now.saturating_sub(*t) > interval) {
+            self.recent.pop_front();
+        }
+        let max = self.config.max_failures();
+        if self.recent.len() as u32 > max {
+            RestartDecision::Fail(format!(
+                "failure_rate exceeded: {} failures within {:?} > max_failures {max}",
+                self.recent.len(),
+                interval
+            ))
+        } else {
+            RestartDecision::RestartAfter(self.config.delay())
+        }
+    }
+
+    fn exponential_delay(&mut self, now: Duration) -> Duration {
+        let c = &self.config;
+        let (initial, max) = (c.initial_backoff(), c.max_backoff());
+        let current = match (self.backoff, self.last_failure) {
+            (Some(current), Some(last)) if now.saturating_sub(last) < c.reset_backoff_threshold() + current => {
+                current.mul_f64(c.multiplier()).min(max)
+            }
+            _ => initial,
+        };
+        self.backoff = Some(current);
+        self.last_failure = Some(now);
+        let jitter = current.mul_f64(c.jitter());
+        let delay = if jitter.is_zero() {
+            current
+        } else {
+            let low = current.saturating_sub(jitter);
+            self.rng.gen_range(low..=current + jitter)
+        };
+        delay.min(max)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
+
+    const MS: Duration = Duration::from_millis(1);
+    const S: Duration = Duration::from_secs(1);
+
+    fn strategy(config: Restart) -> RestartStrategy {
+        RestartStrategy::new(config, ChaCha8Rng::seed_from_u64(1))
+    }
 
     #[test]
     fn fixed_delay_restarts_while_failures_are_at_most_attempts() {
-        let config = Restart { strategy: RestartKind::FixedDelay, attempts: 2, delay: Duration::from_millis(50) };
-        let mut s = RestartStrategy::new(config);
-        assert_eq!(s.on_failure(), RestartDecision::RestartAfter(Duration::from_millis(50)));
-        assert_eq!(s.on_failure(), RestartDecision::RestartAfter(Duration::from_millis(50)));
-        assert!(matches!(s.on_failure(), RestartDecision::Fail(_)));
+        let mut s = strategy(Restart { attempts: Some(2), delay: Some(50 * MS), ..Restart::default() });
+        assert_eq!(s.on_failure(S), RestartDecision::RestartAfter(50 * MS));
+        assert_eq!(s.on_failure(2 * S), RestartDecision::RestartAfter(50 * MS));
+        assert!(matches!(s.on_failure(3 * S), RestartDecision::Fail(_)));
     }
 
     #[test]
     fn none_fails_on_the_first_failure() {
         let config = Restart { strategy: RestartKind::None, ..Restart::default() };
-        assert!(matches!(RestartStrategy::new(config).on_failure(), RestartDecision::Fail(_)));
+        assert!(matches!(strategy(config).on_failure(S), RestartDecision::Fail(_)));
+    }
+
+    #[test]
+    fn failure_rate_gives_up_when_max_plus_one_failures_fall_in_the_interval() {
+        // Flink: max-failures-per-interval 2 within 10s; the third inside the window fails the job.
+        let config = Restart {
+            strategy: RestartKind::FailureRate,
+            max_failures: Some(2),
+            failure_interval: Some(10 * S),
+            delay: Some(100 * MS),
+            ..Restart::default()
+        };
+        let mut s = strategy(config);
+        assert_eq!(s.on_failure(S), RestartDecision::RestartAfter(100 * MS));
+        assert_eq!(s.on_failure(5 * S), RestartDecision::RestartAfter(100 * MS));
+        assert_eq!(s.on_failure(12 * S), RestartDecision::RestartAfter(100 * MS), "the failure at 1s left the window");
+        assert!(matches!(s.on_failure(14 * S), RestartDecision::Fail(_)), "5s, 12s and 14s are within 10s");
+    }
+
+    #[test]
+    fn failure_rate_defaults_are_flinks() {
+        let config = Restart { strategy: RestartKind::FailureRate, ..Restart::default() };
+        assert_eq!((config.max_failures(), config.failure_interval(), config.delay()), (1, 60 * S, S));
+        let mut s = strategy(config);
+        assert_eq!(s.on_failure(S), RestartDecision::RestartAfter(S));
+        assert!(matches!(s.on_failure(30 * S), RestartDecision::Fail(_)));
+    }
+
+    fn exponential(jitter: f64) -> Restart {
+        Restart {
+            strategy: RestartKind::ExponentialDelay,
+            initial_backoff: Some(100 * MS),
+            max_backoff: Some(S),
+            multiplier: Some(2.0),
+            reset_backoff_threshold: Some(10 * S),
+            jitter: Some(jitter),
+            ..Restart::default()
+        }
+    }
+
+    fn delay(d: RestartDecision) -> Duration {
+        match d {
+            RestartDecision::RestartAfter(d) => d,
+            RestartDecision::Fail(why) => panic!("gave up: {why}"),
+        }
+    }
+
+    #[test]
+    fn exponential_delay_doubles_up_to_the_max_and_never_gives_up() {
+        let mut s = strategy(exponential(0.0));
+        let delays: Vec<Duration> = (1..=6).map(|k| delay(s.on_failure(k * S))).collect();
+        assert_eq!(delays, vec![100 * MS, 200 * MS, 400 * MS, 800 * MS, S, S]);
+    }
+
+    #[test]
+    fn exponential_delay_resets_after_a_quiet_threshold() {
+        let mut s = strategy(exponential(0.0));
+        delay(s.on_failure(S));
+        assert_eq!(delay(s.on_failure(2 * S)), 200 * MS);
+        // now − last ≥ reset threshold + current backoff: back to the initial backoff.
+        assert_eq!(delay(s.on_failure(2 * S + 10 * S + 200 * MS)), 100 * MS);
+    }
+
+    #[test]
+    fn exponential_jitter_stays_within_its_fraction() {
+        let mut s = strategy(exponential(0.1));
+        let d = delay(s.on_failure(S));
+        assert!((90 * MS..=110 * MS).contains(&d), "{d:?}");
+        let config = Restart { strategy: RestartKind::ExponentialDelay, ..Restart::default() };
+        assert_eq!(
+            (config.initial_backoff(), config.max_backoff(), config.multiplier(), config.jitter()),
+            (S, 300 * S, 2.0, 0.1),
+            "Flink's defaults"
+        );
+        assert_eq!(config.reset_backoff_threshold(), 3600 * S);
     }
 }

@@ -1,13 +1,15 @@
 //! Request/reply over the node network: a request carries an id, the reply
-//! echoes it, and a caller that hears nothing within the timeout gets an
-//! error (the service may be down or cut off).
+//! echoes it, and a caller that hears nothing within the timeout gets a
+//! `TaskError::Timeout` (the service may be down, paused or cut off). The
+//! storage calls every node makes live here too.
 
-use super::msg::{Msg, ReqId};
+use super::msg::{Msg, ReqId, TaskError};
 use crate::scenario::duration::format_duration;
 use crate::sim::net::Net;
 use futures::channel::oneshot;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The calls in flight from one node.
@@ -24,7 +26,7 @@ impl Rpc {
     }
 
     /// Sends the request `make(id)` to `to` and waits for its reply.
-    pub async fn call(&self, to: &str, make: impl FnOnce(ReqId) -> Msg) -> Result<Msg, String> {
+    pub async fn call(&self, to: &str, make: impl FnOnce(ReqId) -> Msg) -> Result<Msg, TaskError> {
         let req = self.next.get();
         self.next.set(req + 1);
         let (tx, rx) = oneshot::channel();
@@ -34,7 +36,7 @@ impl Rpc {
             Ok(Ok(reply)) => Ok(reply),
             _ => {
                 self.waiting.borrow_mut().remove(&req);
-                Err(format!("{to} did not answer within {}", format_duration(self.timeout)))
+                Err(TaskError::Timeout { service: to.to_string(), timeout: format_duration(self.timeout) })
             }
         }
     }
@@ -46,5 +48,24 @@ impl Rpc {
             let _ = tx.send(msg);
         }
         None
+    }
+
+    /// Stores a blob in checkpoint storage; `Ok` once every copy is durable.
+    pub async fn storage_put(&self, key: String, bytes: Arc<Vec<u8>>) -> Result<(), TaskError> {
+        self.storage(|req| Msg::StoragePut { req, key, bytes }).await.map(|_| ())
+    }
+
+    /// Reads a blob from checkpoint storage (`None`: never stored).
+    pub async fn storage_get(&self, key: String) -> Result<Option<Arc<Vec<u8>>>, TaskError> {
+        self.storage(|req| Msg::StorageGet { req, key }).await
+    }
+
+    async fn storage(&self, make: impl FnOnce(ReqId) -> Msg) -> Result<Option<Arc<Vec<u8>>>, TaskError> {
+        match self.call("storage", make).await? {
+            Msg::StorageReply { result, .. } => {
+                result.map_err(|detail| TaskError::Service { service: "storage".into(), detail })
+            }
+            other => Err(TaskError::Other(format!("bad storage reply {other:?}"))),
+        }
     }
 }

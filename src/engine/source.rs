@@ -5,7 +5,7 @@
 //! final checkpoint covers everything (Flink's FLIP-147).
 
 use super::graph::ExecutionGraph;
-use super::msg::{Msg, Origin, Record};
+use super::msg::{Msg, Origin, Record, TaskError};
 use super::outputs::Outputs;
 use super::state::TaskState;
 use super::task::TaskCtx;
@@ -27,7 +27,7 @@ struct SourceTask {
     finished: bool,
 }
 
-pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), String> {
+pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), TaskError> {
     let graph = ctx.env.graph.clone();
     let op = graph.op(ctx.id);
     let partitions = graph.partitions_of(op, ctx.id.subtask);
@@ -36,7 +36,7 @@ pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<
     match ctx.restore_state().await? {
         Some(TaskState::Source { offsets: restored }) if !ctx.bug(Bug::NoOffsetRestore) => offsets = restored,
         Some(TaskState::Source { .. }) | None => {}
-        Some(other) => return Err(format!("source restored with {other:?}")),
+        Some(other) => return Err(TaskError::Other(format!("source restored with {other:?}"))),
     }
     let outputs = ctx.outputs();
     let mut task = SourceTask { ctx, offsets, ends, outputs, next_partition: 0, finished: false };
@@ -60,7 +60,7 @@ pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<
 
 impl SourceTask {
     /// Reads and emits one batch; false when every partition is done.
-    async fn fetch_next(&mut self) -> Result<bool, String> {
+    async fn fetch_next(&mut self) -> Result<bool, TaskError> {
         let open: Vec<u32> = self.offsets.iter().filter(|(p, o)| **o < self.ends[p]).map(|(p, _)| *p).collect();
         if open.is_empty() {
             if !self.finished {
@@ -76,10 +76,10 @@ impl SourceTask {
         let op = self.ctx.env.graph.op(self.ctx.id);
         let (source, max) = (op.index, op.fetch_size);
         let reply = self.ctx.env.rpc.call("log", |req| Msg::LogFetch { req, source, partition, offset, max }).await?;
-        let Msg::LogRecords { records, .. } = reply else { return Err("bad log reply".into()) };
+        let Msg::LogRecords { records, .. } = reply else { return Err(TaskError::Other("bad log reply".into())) };
         for (i, (key, value)) in records.iter().enumerate() {
             let origin = Origin { source, partition, offset: offset + i as u64 };
-            self.outputs.emit(Record { key: *key, value: *value, origin });
+            self.outputs.emit(Record { key: *key, value: *value, origin, attempt: self.ctx.attempt });
         }
         self.outputs.flush();
         *self.offsets.get_mut(&partition).expect("own partition") += records.len() as u64;

@@ -24,10 +24,11 @@ pub fn encode(state: &TaskState) -> (Vec<u8>, u32) {
     (bytes, checksum)
 }
 
-/// Deserializes a blob fetched for `handle`, refusing a checksum mismatch.
-pub fn decode(bytes: &[u8], handle: &StateHandle) -> Result<TaskState, String> {
+/// Deserializes a blob fetched for `handle`, refusing a checksum mismatch
+/// (unless `checked` is off: planted bug `ignore_checksum`).
+pub fn decode(bytes: &[u8], handle: &StateHandle, checked: bool) -> Result<TaskState, String> {
     let actual = crc32fast::hash(bytes);
-    if actual != handle.checksum || bytes.len() as u64 != handle.len {
+    if checked && (actual != handle.checksum || bytes.len() as u64 != handle.len) {
         return Err(format!(
             "snapshot {} corrupt: checksum {actual:08x} len {} (expected {:08x} len {})",
             handle.key,
@@ -48,8 +49,8 @@ mod tests {
         let state = TaskState::Keyed { values: [(1, 5), (2, 7)].into() };
         let (mut bytes, checksum) = encode(&state);
         let handle = StateHandle { key: "chk-1/x".into(), checksum, len: bytes.len() as u64 };
-        assert_eq!(decode(&bytes, &handle), Ok(state));
+        assert_eq!(decode(&bytes, &handle, true), Ok(state));
         bytes[3] ^= 0x10;
-        assert!(decode(&bytes, &handle).unwrap_err().contains("corrupt"));
+        assert!(decode(&bytes, &handle, true).unwrap_err().contains("corrupt"));
     }
 }

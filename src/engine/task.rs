@@ -4,7 +4,7 @@
 
 use super::barrier::{Align, BarrierAligner};
 use super::graph::ExecutionGraph;
-use super::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskId};
+use super::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskError, TaskId};
 use super::operator::Operator;
 use super::outputs::Outputs;
 use super::rpc::Rpc;
@@ -49,10 +49,14 @@ impl TaskCtx {
     }
 
     /// Fetches and checks this task's restored state, if any.
-    pub async fn restore_state(&self) -> Result<Option<TaskState>, String> {
+    pub async fn restore_state(&self) -> Result<Option<TaskState>, TaskError> {
         let Some((checkpoint, handle)) = &self.restore else { return Ok(None) };
         let state = match handle {
-            Some(handle) => Some(self.fetch_state(handle).await?),
+            Some(handle) => Some(
+                self.fetch_state(handle)
+                    .await
+                    .map_err(|detail| TaskError::Restore { checkpoint: *checkpoint, detail: Box::new(detail) })?,
+            ),
             None => None, // the checkpoint has no state for this task
         };
         let key = handle.as_ref().map_or("none", |h| h.key.as_str());
@@ -67,12 +71,14 @@ impl TaskCtx {
         Ok(state)
     }
 
-    async fn fetch_state(&self, handle: &StateHandle) -> Result<TaskState, String> {
-        let key = handle.key.clone();
-        let reply = self.env.rpc.call("storage", |req| Msg::StorageGet { req, key }).await?;
-        let Msg::StorageReply { result, .. } = reply else { return Err("bad storage reply".into()) };
-        let bytes = result?.ok_or_else(|| format!("snapshot {} missing from storage", handle.key))?;
-        state::decode(&bytes, handle)
+    async fn fetch_state(&self, handle: &StateHandle) -> Result<TaskState, TaskError> {
+        let bytes = self.env.rpc.storage_get(handle.key.clone()).await?;
+        let bytes = bytes.ok_or_else(|| TaskError::Service {
+            service: "storage".into(),
+            detail: format!("snapshot {} missing", handle.key),
+        })?;
+        let checked = !self.bug(Bug::IgnoreChecksum);
+        state::decode(&bytes, handle, checked).map_err(TaskError::Other)
     }
 
     /// Uploads the snapshot of `n` in the background; acks once durable (L7,
@@ -84,30 +90,44 @@ impl TaskCtx {
             let (bytes, checksum) = state::encode(&state);
             let key = format!("chk-{n}/{}-a{}", ctx.name, ctx.attempt);
             let handle = StateHandle { key: key.clone(), checksum, len: bytes.len() as u64 };
-            let bytes = Arc::new(bytes);
-            let put = ctx.env.rpc.call("storage", |req| Msg::StoragePut { req, key, bytes }).await;
-            let (attempt, task) = (ctx.attempt, ctx.id);
-            match put.and_then(|m| match m {
-                Msg::StorageReply { result, .. } => result.map(|_| ()),
-                _ => Err("bad storage reply".into()),
-            }) {
+            let early = ctx.bug(Bug::AckBeforeDurable);
+            if early {
+                ctx.ack(n, handle.clone(), end_of_data);
+            }
+            match ctx.env.rpc.storage_put(key, Arc::new(bytes)).await {
                 Ok(()) => {
                     emit!(ctx.env.worker, "snapshot_durable", task = ctx.name, checkpoint = n, key = handle.key);
-                    emit!(ctx.env.worker, "checkpoint_acked", task = ctx.name, checkpoint = n, attempt = attempt);
-                    ctx.env.net.send("coordinator", Msg::Ack { attempt, task, checkpoint: n, handle, end_of_data });
+                    if !early {
+                        ctx.ack(n, handle, end_of_data);
+                    }
                 }
-                Err(reason) => {
+                Err(error) => {
+                    let reason = error.to_string();
                     emit!(ctx.env.worker, "checkpoint_declined", task = ctx.name, checkpoint = n, reason = reason);
+                    let (attempt, task) = (ctx.attempt, ctx.id);
                     ctx.env.net.send("coordinator", Msg::Decline { attempt, task, checkpoint: n, reason });
                 }
             }
         });
     }
 
+    fn ack(&self, n: CheckpointId, handle: StateHandle, end_of_data: bool) {
+        let (attempt, task) = (self.attempt, self.id);
+        emit!(self.env.worker, "checkpoint_acked", task = self.name, checkpoint = n, attempt = attempt);
+        self.env.net.send("coordinator", Msg::Ack { attempt, task, checkpoint: n, handle, end_of_data });
+    }
+
     /// Reports a task failure to the coordinator.
-    pub fn fail(&self, reason: &str) {
-        emit!(self.env.worker, "task_failed", task = self.name, attempt = self.attempt, reason = reason);
-        let msg = Msg::TaskFailed { attempt: self.attempt, task: self.id, reason: reason.to_string() };
+    pub fn fail(&self, error: TaskError) {
+        emit!(
+            self.env.worker,
+            "task_failed",
+            task = self.name,
+            attempt = self.attempt,
+            error = error.kind(),
+            reason = error
+        );
+        let msg = Msg::TaskFailed { attempt: self.attempt, task: self.id, error };
         self.env.net.send("coordinator", msg);
     }
 }
@@ -119,8 +139,8 @@ pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<Msg>) {
         OperatorKind::Source => super::source::run(ctx.clone(), inbox).await,
         _ => run_operator(ctx.clone(), inbox).await,
     };
-    if let Err(reason) = result {
-        ctx.fail(&reason);
+    if let Err(error) = result {
+        ctx.fail(error);
     }
 }
 
@@ -147,7 +167,7 @@ struct OperatorTask {
     aligning_traced: CheckpointId,
 }
 
-async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), String> {
+async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), TaskError> {
     let n_inputs = ctx.env.graph.task(ctx.id).inputs.len();
     let restored = ctx.restore_state().await?;
     let operator = Operator::open(&ctx, restored).await?;
@@ -171,7 +191,7 @@ async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Re
 }
 
 impl OperatorTask {
-    async fn on_message(&mut self, msg: Msg) -> Result<(), String> {
+    async fn on_message(&mut self, msg: Msg) -> Result<(), TaskError> {
         match msg {
             Msg::Data { .. } | Msg::Barrier { .. } | Msg::EndOfData { .. } => {
                 let (input, seq) = msg.channel_seq().expect("data-plane message");
@@ -185,7 +205,7 @@ impl OperatorTask {
             }
             Msg::NotifyAborted { checkpoint, .. } => {
                 let actions = self.aligner.on_cancel(checkpoint);
-                self.apply(actions).await?;
+                self.apply(actions, "cancel marker").await?;
                 self.drain().await?;
             }
             _ => {}
@@ -197,19 +217,20 @@ impl OperatorTask {
     /// A gap in a channel's sequence means messages were lost on the way (a
     /// broken connection): the task fails before it uses anything after the
     /// gap, as Flink's input channels do on a buffer sequence mismatch.
-    fn check_seq(&mut self, input: u16, seq: u64) -> Result<(), String> {
+    fn check_seq(&mut self, input: u16, seq: u64) -> Result<(), TaskError> {
         let channel = &mut self.inputs[input as usize];
         if seq != channel.expected_seq && !self.ctx.bug(Bug::IgnoreSequenceGaps) {
             let graph = &self.ctx.env.graph;
             let from = graph.name(graph.task(self.ctx.id).inputs[input as usize]);
-            return Err(format!("lost messages from {from}: got #{seq}, expected #{}", channel.expected_seq));
+            let detail = format!("got #{seq}, expected #{}", channel.expected_seq);
+            return Err(TaskError::LostMessages { from, detail });
         }
         channel.expected_seq += 1;
         Ok(())
     }
 
     /// Processes buffered events of every unblocked input, in channel order.
-    async fn drain(&mut self) -> Result<(), String> {
+    async fn drain(&mut self) -> Result<(), TaskError> {
         loop {
             let mut progressed = false;
             for i in 0..self.inputs.len() {
@@ -225,7 +246,7 @@ impl OperatorTask {
         }
     }
 
-    async fn process(&mut self, input: u16, msg: Msg) -> Result<(), String> {
+    async fn process(&mut self, input: u16, msg: Msg) -> Result<(), TaskError> {
         match msg {
             Msg::Data { batch, .. } => self.operator.process(&self.ctx, batch, &mut self.outputs),
             Msg::Barrier { checkpoint, .. } => {
@@ -234,7 +255,7 @@ impl OperatorTask {
                     emit!(self.ctx.env.worker, "barrier_received", task = self.ctx.name, checkpoint = checkpoint);
                 }
                 let actions = self.aligner.on_barrier(input, checkpoint);
-                self.apply(actions).await?;
+                self.apply(actions, "newer barrier").await?;
             }
             Msg::EndOfData { .. } => {
                 self.inputs[input as usize].ended = true;
@@ -248,7 +269,7 @@ impl OperatorTask {
         Ok(())
     }
 
-    async fn apply(&mut self, actions: Vec<Align>) -> Result<(), String> {
+    async fn apply(&mut self, actions: Vec<Align>, cause: &str) -> Result<(), TaskError> {
         for action in actions {
             match action {
                 Align::Block(i) => {
@@ -265,9 +286,30 @@ impl OperatorTask {
                     self.ctx.upload_and_ack(n, state, self.end_of_data);
                     self.inputs.iter_mut().for_each(|i| i.blocked = false);
                 }
-                Align::Abort(_) => self.inputs.iter_mut().for_each(|i| i.blocked = false),
+                Align::Abort(n) => self.abort_alignment(n, cause),
             }
         }
         Ok(())
+    }
+
+    /// L6/L7: the alignment of `n` is abandoned; every input unblocks and
+    /// what was buffered on blocked inputs is processed next, in order.
+    fn abort_alignment(&mut self, n: CheckpointId, cause: &str) {
+        let buffered: usize = self.inputs.iter().filter(|i| i.blocked).map(|i| i.queue.len()).sum();
+        emit!(
+            self.ctx.env.worker,
+            "alignment_aborted",
+            task = self.ctx.name,
+            checkpoint = n,
+            cause = cause,
+            buffered = buffered
+        );
+        let drop_buffered = self.ctx.bug(Bug::AbortDropsBuffered);
+        for input in self.inputs.iter_mut() {
+            if input.blocked && drop_buffered {
+                input.queue.retain(|m| !matches!(m, Msg::Data { .. }));
+            }
+            input.blocked = false;
+        }
     }
 }

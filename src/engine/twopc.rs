@@ -115,7 +115,7 @@ mod tests {
     use crate::engine::msg::Origin;
 
     fn rec(offset: u64) -> Record {
-        Record { key: 1, value: 1, origin: Origin { source: 0, partition: 0, offset } }
+        Record { key: 1, value: 1, origin: Origin { source: 0, partition: 0, offset }, attempt: 1 }
     }
 
     #[test]

@@ -45,6 +45,11 @@ struct Worker {
     early: BTreeMap<Attempt, Vec<Msg>>,
     last_contact: Duration,
     connected: bool,
+    /// The attempt whose tasks we cancelled on losing the coordinator, told
+    /// to it in every heartbeat until a new deployment.
+    cancelled: Option<Attempt>,
+    /// Attempts whose stale messages were already reported in the trace.
+    stale_reported: std::collections::BTreeSet<Attempt>,
 }
 
 /// The worker's main loop; `boot` counts its (re)starts.
@@ -61,6 +66,8 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
         early: BTreeMap::new(),
         last_contact: crate::sim::now(),
         connected: false,
+        cancelled: None,
+        stale_reported: Default::default(),
     };
     emit!(config.name, "worker_started", boot = boot);
     let mut ticks = madsim::time::interval(config.cluster.heartbeat_interval);
@@ -79,11 +86,14 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
 impl Worker {
     fn on_tick(&mut self) {
         let slots = self.cluster.slots_per_worker;
-        self.env.net.send("coordinator", Msg::Heartbeat { boot: self.boot, slots });
+        self.env.net.send("coordinator", Msg::Heartbeat { boot: self.boot, slots, cancelled: self.cancelled });
         let silent = crate::sim::now().saturating_sub(self.last_contact);
         if self.connected && silent > self.cluster.heartbeat_timeout {
             self.connected = false;
             emit!(self.env.worker, "coordinator_lost", silent_ms = silent.as_millis());
+            if !self.tasks.is_empty() {
+                self.cancelled = Some(self.known_attempt);
+            }
             self.cancel(Attempt::MAX);
         }
     }
@@ -114,7 +124,11 @@ impl Worker {
             let _ = t.inbox.unbounded_send(msg);
         } else if attempt > self.known_attempt {
             self.early.entry(attempt).or_default().push(msg);
-        } // else: for an old attempt or a cancelled task: dropped
+        } else if attempt < self.known_attempt && self.stale_reported.insert(attempt) {
+            // A message of a superseded attempt: fenced (dropped).
+            let kind = crate::sim::net::class_name(crate::sim::net::Classify::class(&msg));
+            emit!(self.env.worker, "stale_message_fenced", attempt = attempt, msg = kind, current = self.known_attempt);
+        }
     }
 
     /// Attempts up to `attempt` are decided: their held messages can go.
@@ -137,6 +151,7 @@ impl Worker {
             return; // a late deployment (held by a partition) of a superseded attempt
         }
         self.cancel(d.attempt - 1);
+        self.cancelled = None;
         let placement = Arc::new(d.placement.clone());
         for (&id, worker) in &d.placement {
             if *worker != self.env.worker || self.tasks.contains_key(&id) {

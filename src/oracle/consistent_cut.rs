@@ -3,7 +3,7 @@
 //! sources had emitted before the barrier (their checkpointed offsets).
 //! Unlike the end-of-run checks, this catches a bad cut without a crash.
 
-use super::evidence::Evidence;
+use super::evidence::{Evidence, Unreadable};
 use super::properties::examples;
 use super::reference::CutReference;
 use super::Violation;
@@ -21,12 +21,10 @@ pub fn consistent_cut(graph: &ExecutionGraph, log: LogData, ev: &Evidence) -> Ve
     let mut reference = CutReference::new(graph, log);
     let mut out = vec![];
     for &n in ev.completed.keys() {
-        let Some(meta) = ev.metadata(n) else {
-            out.push(Violation::new(PROPERTY, format!("completed checkpoint {n} has no metadata in storage")));
-            continue;
-        };
-        match check_one(graph, &mut reference, ev, &meta) {
-            Ok(()) => {}
+        let result = ev.metadata(n).and_then(|meta| check_one(graph, &mut reference, ev, &meta));
+        match result {
+            // Injected bit rot destroyed it: nothing left to judge.
+            Ok(()) | Err(Unreadable::Rotted(_)) => {}
             Err(detail) => out.push(Violation::new(PROPERTY, format!("checkpoint {n}: {detail}"))),
         }
     }
@@ -38,7 +36,7 @@ fn check_one(
     reference: &mut CutReference,
     ev: &Evidence,
     meta: &CheckpointMeta,
-) -> Result<(), String> {
+) -> Result<(), Unreadable> {
     let offsets = source_offsets(graph, ev, meta)?;
     let expected = reference.at(&offsets);
     for (op, want) in expected {
@@ -54,10 +52,10 @@ fn check_one(
         if !wrong.is_empty() {
             let name = &graph.ops[*op as usize].id;
             let n = wrong.len();
-            return Err(format!(
+            return Err(Unreadable::Broken(format!(
                 "{name} is not the fold of the records before the barrier, {n} keys differ: {}",
                 examples(wrong)
-            ));
+            )));
         }
     }
     Ok(())
@@ -68,13 +66,12 @@ fn source_offsets(
     graph: &ExecutionGraph,
     ev: &Evidence,
     meta: &CheckpointMeta,
-) -> Result<BTreeMap<(u16, u32), u64>, String> {
+) -> Result<BTreeMap<(u16, u32), u64>, Unreadable> {
     let mut offsets = BTreeMap::new();
     for task in graph.tasks.keys().filter(|t| graph.op(**t).kind == OperatorKind::Source) {
-        match ev.state(meta, *task) {
-            Ok(TaskState::Source { offsets: o }) => offsets.extend(o.into_iter().map(|(p, off)| ((task.op, p), off))),
-            Ok(other) => return Err(format!("{} holds {other:?}", graph.name(*task))),
-            Err(e) => return Err(format!("{}: {e}", graph.name(*task))),
+        match ev.state(meta, *task).map_err(|e| e.context(&graph.name(*task)))? {
+            TaskState::Source { offsets: o } => offsets.extend(o.into_iter().map(|(p, off)| ((task.op, p), off))),
+            other => return Err(Unreadable::Broken(format!("{} holds {other:?}", graph.name(*task)))),
         }
     }
     Ok(offsets)
@@ -86,14 +83,13 @@ fn keyed_state(
     ev: &Evidence,
     meta: &CheckpointMeta,
     op: u16,
-) -> Result<BTreeMap<u64, i64>, String> {
+) -> Result<BTreeMap<u64, i64>, Unreadable> {
     let mut merged = BTreeMap::new();
     for s in 0..graph.ops[op as usize].parallelism as u16 {
         let task = TaskId { op, subtask: s };
-        match ev.state(meta, task) {
-            Ok(TaskState::Keyed { values }) => merged.extend(values),
-            Ok(other) => return Err(format!("{} holds {other:?}", graph.name(task))),
-            Err(e) => return Err(format!("{}: {e}", graph.name(task))),
+        match ev.state(meta, task).map_err(|e| e.context(&graph.name(task)))? {
+            TaskState::Keyed { values } => merged.extend(values),
+            other => return Err(Unreadable::Broken(format!("{} holds {other:?}", graph.name(task)))),
         }
     }
     Ok(merged)

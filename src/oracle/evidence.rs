@@ -4,6 +4,7 @@
 
 use crate::engine::meta::MetaStore;
 use crate::engine::msg::{CheckpointId, CheckpointMeta};
+use crate::engine::services::blobs::{self, BlobRead};
 use crate::engine::services::sink::{committed_output, CommittedTxn};
 use crate::engine::state::{decode, TaskState};
 use crate::sim::world::RunRecord;
@@ -19,10 +20,12 @@ pub struct Evidence<'a> {
     pub committed: Vec<CommittedTxn>,
     /// The checkpoint the job finished with, per the coordinator's durable record.
     pub finished_with: Option<CheckpointId>,
+    /// Copies storage keeps of every blob.
+    pub replicas: usize,
 }
 
 impl<'a> Evidence<'a> {
-    pub fn gather(record: &'a RunRecord) -> Self {
+    pub fn gather(record: &'a RunRecord, replicas: usize) -> Self {
         let mut completed = BTreeMap::new();
         for e in events(record, "checkpoint_completed") {
             if let Some(n) = e.num("checkpoint") {
@@ -31,22 +34,71 @@ impl<'a> Evidence<'a> {
         }
         let committed = committed_output(&record.disks["sink"]);
         let finished_with = MetaStore::read_durable(&record.disks["coordinator"]).and_then(|m| m.finished);
-        Evidence { record, completed, committed, finished_with }
+        Evidence { record, completed, committed, finished_with, replicas }
+    }
+
+    /// A blob as durably stored (deleted ones included), through its first healthy copy.
+    pub fn blob(&self, key: &str) -> BlobRead {
+        blobs::read_durable(&self.record.disks["storage"], key, self.replicas)
+    }
+
+    /// Whether an injected fault rotted copies of `key` (so an unreadable
+    /// blob is the fault's doing, not the engine's).
+    pub fn rotted(&self, key: &str) -> bool {
+        events(self.record, "fault_bit_rot").any(|e| e.field("key") == Some(key))
     }
 
     /// The metadata of checkpoint `n` as durably stored.
-    pub fn metadata(&self, n: CheckpointId) -> Option<CheckpointMeta> {
-        let bytes = self.record.disks["storage"].read_durable(&format!("chk-{n}/_metadata"))?;
-        bincode::deserialize(&bytes).ok()
+    pub fn metadata(&self, n: CheckpointId) -> Result<CheckpointMeta, Unreadable> {
+        let key = format!("chk-{n}/_metadata");
+        let bytes = self.readable(&key)?;
+        bincode::deserialize(&bytes).map_err(|e| Unreadable::Broken(format!("{key} undecodable: {e}")))
     }
 
     /// A task's state in a checkpoint, fetched and checked like a restore would.
-    pub fn state(&self, meta: &CheckpointMeta, task: crate::engine::msg::TaskId) -> Result<TaskState, String> {
-        let handle = meta.states.get(&task).ok_or_else(|| "no state handle in the metadata".to_string())?;
-        let bytes = self.record.disks["storage"]
-            .read_durable(&handle.key)
-            .ok_or_else(|| format!("{} missing from storage", handle.key))?;
-        decode(&bytes, handle)
+    pub fn state(&self, meta: &CheckpointMeta, task: crate::engine::msg::TaskId) -> Result<TaskState, Unreadable> {
+        let handle =
+            meta.states.get(&task).ok_or_else(|| Unreadable::Broken("no state handle in the metadata".to_string()))?;
+        let bytes = self.readable(&handle.key)?;
+        decode(&bytes, handle, true).map_err(Unreadable::Broken)
+    }
+
+    fn readable(&self, key: &str) -> Result<Vec<u8>, Unreadable> {
+        let read = self.blob(key);
+        match read.content {
+            Some(bytes) => Ok(bytes),
+            None if self.rotted(key) => Err(Unreadable::Rotted(format!("{key}: {}", read.describe_bad()))),
+            None if read.missing() => Err(Unreadable::Broken(format!("{key} missing from storage"))),
+            None => Err(Unreadable::Broken(format!("{key} has no healthy copy: {}", read.describe_bad()))),
+        }
+    }
+}
+
+/// Why a checkpoint's blob cannot be judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Injected bit rot destroyed every copy: nothing to judge, no violation.
+    Rotted(String),
+    /// Missing or broken with no fault to blame: a violation.
+    Broken(String),
+}
+
+impl Unreadable {
+    /// The same, prefixed with what was being read (`count[1]: …`).
+    pub fn context(self, what: &str) -> Self {
+        match self {
+            Unreadable::Rotted(s) => Unreadable::Rotted(format!("{what}: {s}")),
+            Unreadable::Broken(s) => Unreadable::Broken(format!("{what}: {s}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::Rotted(s) => write!(f, "destroyed by injected bit rot ({s})"),
+            Unreadable::Broken(s) => f.write_str(s),
+        }
     }
 }
 

@@ -2,16 +2,23 @@
 //!
 //! - `reference`  — the job run sequentially, fault-free, over the same log
 //! - `evidence`   — what the run left behind, read back from trace and disks
-//! - `properties` — `exactly_once_output`, `exactly_once_state`,
-//!   `commit_only_completed`, `checkpoint_monotonic`, `liveness`
+//! - `properties` — `liveness`, `exactly_once_output`, `exactly_once_state`,
+//!   `commit_only_completed`
+//! - `lifecycle`  — `checkpoint_monotonic`, `aborted_never_completes`,
+//!   `tolerable_failures`
 //! - `consistent_cut` — every completed checkpoint is the fold of exactly the
 //!   records before its barrier (I1)
+//! - `fencing`    — `attempt_fencing`: nothing of a superseded attempt has an effect
+//! - `failovers`  — `explained_failovers`: every failover has a fault behind it
 //!
 //! Oracles read only what the run recorded (the trace) and what the external
 //! services hold at the end (the sink's and storage's durable disks).
 
 pub mod consistent_cut;
 pub mod evidence;
+pub mod failovers;
+pub mod fencing;
+pub mod lifecycle;
 pub mod properties;
 pub mod reference;
 

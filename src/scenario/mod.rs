@@ -3,18 +3,24 @@
 //!
 //! - `model`     — the typed `Scenario` and its defaults
 //! - `fault`     — `[[faults]]`: actions, times and protocol phases
+//! - `fault_kind` — a validated fault, typed by what it does
+//! - `swarm`     — `[swarm]`: faults drawn per seed
 //! - `duration`  — `"100ms"`-style durations
 //! - `validate`  — cross-field rules (graph shape, node names, ranges)
 //! - `locate`    — maps a field path to its line in the file
 
 pub mod duration;
 pub mod fault;
+pub mod fault_kind;
 pub mod locate;
 pub mod model;
+pub mod swarm;
 pub mod validate;
 
 pub use fault::*;
+pub use fault_kind::*;
 pub use model::*;
+pub use swarm::{Swarm, SwarmKind};
 
 use std::path::Path;
 

@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use super::duration::dur;
+use super::duration::{dur, dur_opt};
 use super::fault::Fault;
+use super::swarm::Swarm;
 
 /// A whole scenario file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -29,6 +30,8 @@ pub struct Scenario {
     pub network: Network,
     #[serde(default)]
     pub disk: Disk,
+    #[serde(default)]
+    pub storage: Storage,
     pub job: Job,
     #[serde(default)]
     pub checkpoint: Checkpoint,
@@ -37,6 +40,9 @@ pub struct Scenario {
     /// Faults, in any order.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Faults drawn per seed (swarm testing). Default: none.
+    #[serde(default)]
+    pub swarm: Option<Swarm>,
     #[serde(default)]
     pub expect: Expect,
 }
@@ -121,6 +127,20 @@ impl Default for Disk {
             fsync_latency_max: Duration::from_millis(5),
             torn_write_probability: 0.5,
         }
+    }
+}
+
+/// The checkpoint storage service.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// Copies kept of every blob; a read falls back to a healthy copy. Default 2.
+    pub replicas: usize,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage { replicas: 2 }
     }
 }
 
@@ -221,13 +241,16 @@ pub struct Checkpoint {
     /// A pending checkpoint expires after this. Default 2s.
     #[serde(with = "dur")]
     pub timeout: Duration,
-    /// Checkpoints in flight at once; only 1 is supported. Default 1.
+    /// Checkpoints in flight at once. Default 1.
     pub max_concurrent: usize,
     /// Gap from a completion to the next trigger. Default 0ms.
     #[serde(with = "dur")]
     pub min_pause: Duration,
     /// Consecutive counted failures allowed before the job fails over. Default 0.
     pub tolerable_failures: u32,
+    /// Completed checkpoints kept in storage; older ones are deleted once a
+    /// newer one completes. Default 1.
+    pub retained: usize,
 }
 
 impl Default for Checkpoint {
@@ -239,6 +262,7 @@ impl Default for Checkpoint {
             max_concurrent: 1,
             min_pause: Duration::ZERO,
             tolerable_failures: 0,
+            retained: 1,
         }
     }
 }
@@ -250,22 +274,68 @@ pub enum Protocol {
     Aligned,
 }
 
-/// Restart strategy (FLINK-SPEC.md "Recovery").
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// Restart strategy (FLINK-SPEC.md "Recovery"): `strategy` and the fields
+/// it takes; an unset field takes its default (see the accessors).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Restart {
-    /// `fixed_delay` or `none`. Default `fixed_delay`.
+    /// `fixed_delay`, `failure_rate`, `exponential_delay` or `none`. Default `fixed_delay`.
     pub strategy: RestartKind,
     /// fixed_delay: restarts allowed. Default 10.
-    pub attempts: u32,
-    /// fixed_delay: wait before redeploying. Default 200ms.
-    #[serde(with = "dur")]
-    pub delay: Duration,
+    pub attempts: Option<u32>,
+    /// fixed_delay, failure_rate: wait before redeploying. Default 200ms
+    /// (fixed_delay), 1s (failure_rate).
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Duration>,
+    /// failure_rate: failures allowed within `failure_interval`. Default 1.
+    pub max_failures: Option<u32>,
+    /// failure_rate: the sliding window failures are counted in. Default 1m.
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub failure_interval: Option<Duration>,
+    /// exponential_delay: the first backoff. Default 1s.
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub initial_backoff: Option<Duration>,
+    /// exponential_delay: the longest backoff. Default 5m.
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<Duration>,
+    /// exponential_delay: backoff growth per failure. Default 2.0.
+    pub multiplier: Option<f64>,
+    /// exponential_delay: a failure this long after the last one (plus the
+    /// current backoff) resets the backoff. Default 1h.
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub reset_backoff_threshold: Option<Duration>,
+    /// exponential_delay: random spread of each backoff, as a fraction. Default 0.1.
+    pub jitter: Option<f64>,
 }
 
-impl Default for Restart {
-    fn default() -> Self {
-        Restart { strategy: RestartKind::FixedDelay, attempts: 10, delay: Duration::from_millis(200) }
+impl Restart {
+    pub fn attempts(&self) -> u32 {
+        self.attempts.unwrap_or(10)
+    }
+    pub fn delay(&self) -> Duration {
+        let default = if self.strategy == RestartKind::FailureRate { 1000 } else { 200 };
+        self.delay.unwrap_or(Duration::from_millis(default))
+    }
+    pub fn max_failures(&self) -> u32 {
+        self.max_failures.unwrap_or(1)
+    }
+    pub fn failure_interval(&self) -> Duration {
+        self.failure_interval.unwrap_or(Duration::from_secs(60))
+    }
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff.unwrap_or(Duration::from_secs(1))
+    }
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff.unwrap_or(Duration::from_secs(300))
+    }
+    pub fn multiplier(&self) -> f64 {
+        self.multiplier.unwrap_or(2.0)
+    }
+    pub fn reset_backoff_threshold(&self) -> Duration {
+        self.reset_backoff_threshold.unwrap_or(Duration::from_secs(3600))
+    }
+    pub fn jitter(&self) -> f64 {
+        self.jitter.unwrap_or(0.1)
     }
 }
 
@@ -274,7 +344,20 @@ impl Default for Restart {
 pub enum RestartKind {
     #[default]
     FixedDelay,
+    FailureRate,
+    ExponentialDelay,
     None,
+}
+
+impl RestartKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RestartKind::FixedDelay => "fixed_delay",
+            RestartKind::FailureRate => "failure_rate",
+            RestartKind::ExponentialDelay => "exponential_delay",
+            RestartKind::None => "none",
+        }
+    }
 }
 
 /// What the run must show.
@@ -289,6 +372,17 @@ pub struct Expect {
     /// commit everything within this. Default 60s.
     #[serde(with = "dur")]
     pub finish_within: Duration,
+    /// How the job must end: `finished`, or `failed` when giving up is the
+    /// right outcome (e.g. every copy of a checkpoint rotted). Default `finished`.
+    pub end: ExpectedEnd,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedEnd {
+    #[default]
+    Finished,
+    Failed,
 }
 
 impl Default for Expect {
@@ -297,6 +391,7 @@ impl Default for Expect {
             guarantee: Guarantee::ExactlyOnce,
             min_completed_checkpoints: 1,
             finish_within: Duration::from_secs(60),
+            end: ExpectedEnd::Finished,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod validate_faults;
 mod validate_job;
+mod validate_restart;
 
 #[cfg(test)]
 mod tests;
@@ -17,7 +18,7 @@ mod tests_job;
 use std::time::Duration;
 
 use super::duration::format_duration;
-use super::{Checkpoint, Cluster, Disk, Expect, Network, Restart, Scenario};
+use super::{Checkpoint, Cluster, Disk, Expect, Network, Scenario, Storage};
 use validate_job::op_field;
 
 /// `Err((field_path, message))` for a broken rule.
@@ -37,9 +38,11 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
     disk(&s.disk)?;
     validate_job::job(s)?;
     slots(s)?;
+    storage(&s.storage)?;
     checkpoint(&s.checkpoint)?;
-    restart(&s.restart)?;
+    validate_restart::restart(&s.restart)?;
     validate_faults::faults(s)?;
+    validate_restart::swarm(s)?;
     expect(&s.expect)
 }
 
@@ -162,28 +165,36 @@ fn slots(s: &Scenario) -> Check {
     )
 }
 
+/// Most copies a blob store keeps.
+const MAX_REPLICAS: usize = 8;
+
+/// The `[storage]` table.
+fn storage(st: &Storage) -> Check {
+    require(
+        (1..=MAX_REPLICAS).contains(&st.replicas),
+        "storage.replicas",
+        format!("is {}; storage keeps 1 to {MAX_REPLICAS} copies of every blob, e.g. replicas = 2", st.replicas),
+    )
+}
+
+/// Most checkpoints in flight, and most kept.
+const MAX_CONCURRENT: usize = 16;
+const MAX_RETAINED: usize = 100;
+
 /// The `[checkpoint]` table. `min_pause` needs no rule: a duration is never
 /// negative.
 fn checkpoint(c: &Checkpoint) -> Check {
     positive(c.interval, "checkpoint.interval", "100ms")?;
     positive(c.timeout, "checkpoint.timeout", "2s")?;
     require(
-        c.max_concurrent == 1,
+        (1..=MAX_CONCURRENT).contains(&c.max_concurrent),
         "checkpoint.max_concurrent",
-        format!("is {}; only 1 is supported so far (write max_concurrent = 1)", c.max_concurrent),
-    )
-}
-
-/// The `[restart]` table. Any number of `attempts` is fine.
-fn restart(r: &Restart) -> Check {
+        format!("is {}; 1 to {MAX_CONCURRENT} checkpoints can be in flight, e.g. max_concurrent = 1", c.max_concurrent),
+    )?;
     require(
-        r.delay <= MAX_RESTART_DELAY,
-        "restart.delay",
-        format!(
-            "is {}; at most {} is allowed, e.g. delay = \"200ms\"",
-            format_duration(r.delay),
-            format_duration(MAX_RESTART_DELAY)
-        ),
+        (1..=MAX_RETAINED).contains(&c.retained),
+        "checkpoint.retained",
+        format!("is {}; keep 1 to {MAX_RETAINED} completed checkpoints, e.g. retained = 1", c.retained),
     )
 }
 

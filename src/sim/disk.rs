@@ -2,12 +2,32 @@
 //! takes simulated time and then makes them durable; a crash throws away what
 //! was not fsynced and may tear the first unsynced append (keep a prefix).
 //! `madsim::fs` loses nothing on crash, which is why this exists.
+//!
+//! Disk faults act for a window: writes, fsyncs and reads fail with given
+//! probabilities, fsyncs take longer, and bit rot flips a bit in a file's
+//! durable bytes. Deleted files leave their last durable bytes behind for the
+//! oracles (like a versioned bucket), never for the engine.
 
+use crate::scenario::DiskFaults;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// An injected I/O error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiskError {
+    /// A write or append failed; nothing of it was written.
+    #[error("write to {0} failed (I/O error)")]
+    Write(String),
+    /// An fsync failed; the writes it covered are still not durable.
+    #[error("fsync of {0} failed (I/O error)")]
+    Fsync(String),
+    /// A read failed.
+    #[error("read of {0} failed (I/O error)")]
+    Read(String),
+}
 
 /// Timing and failure knobs of a disk.
 #[derive(Debug, Clone)]
@@ -55,8 +75,28 @@ impl File {
 
 struct DiskState {
     files: BTreeMap<String, File>,
+    /// Deleted files' last durable bytes (oracles only).
+    deleted: BTreeMap<String, Vec<u8>>,
     rng: ChaCha8Rng,
     options: DiskOptions,
+    faults: DiskFaults,
+}
+
+impl DiskState {
+    /// Whether an operation fails, with probability `p` (no draw when 0).
+    fn fails(&mut self, p: f64) -> bool {
+        p > 0.0 && self.rng.gen_bool(p.min(1.0))
+    }
+
+    fn fsync_latency(&mut self) -> Duration {
+        let (min, max) =
+            self.faults.fsync_latency.unwrap_or((self.options.fsync_latency_min, self.options.fsync_latency_max));
+        if max > min {
+            self.rng.gen_range(min..=max)
+        } else {
+            min
+        }
+    }
 }
 
 /// A handle to one node's disk; clones share it. The world keeps a handle
@@ -68,7 +108,8 @@ pub struct SimDisk {
 
 impl SimDisk {
     pub fn new(options: DiskOptions, rng: ChaCha8Rng) -> Self {
-        let state = DiskState { files: BTreeMap::new(), rng, options };
+        let state =
+            DiskState { files: BTreeMap::new(), deleted: BTreeMap::new(), rng, options, faults: DiskFaults::default() };
         SimDisk { state: Arc::new(Mutex::new(state)) }
     }
 
@@ -77,18 +118,49 @@ impl SimDisk {
     }
 
     /// Replaces the file's content (atomic once fsynced, like write + rename).
-    pub fn write(&self, path: &str, bytes: Vec<u8>) {
-        self.with(|s| s.files.entry(path.into()).or_default().pending.push(PendingWrite::Replace(bytes)));
+    pub fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), DiskError> {
+        self.push(path, PendingWrite::Replace(bytes))
     }
 
     /// Appends to the file.
-    pub fn append(&self, path: &str, bytes: Vec<u8>) {
-        self.with(|s| s.files.entry(path.into()).or_default().pending.push(PendingWrite::Append(bytes)));
+    pub fn append(&self, path: &str, bytes: Vec<u8>) -> Result<(), DiskError> {
+        self.push(path, PendingWrite::Append(bytes))
+    }
+
+    fn push(&self, path: &str, write: PendingWrite) -> Result<(), DiskError> {
+        self.with(|s| {
+            if s.fails(s.faults.write_error) {
+                return Err(DiskError::Write(path.into()));
+            }
+            s.deleted.remove(path);
+            s.files.entry(path.into()).or_default().pending.push(write);
+            Ok(())
+        })
     }
 
     /// What a reader on this node sees now (synced or not).
-    pub fn read(&self, path: &str) -> Option<Vec<u8>> {
-        self.with(|s| s.files.get(path).map(File::current))
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, DiskError> {
+        self.with(|s| {
+            if s.fails(s.faults.read_error) {
+                return Err(DiskError::Read(path.into()));
+            }
+            Ok(s.files.get(path).map(File::current))
+        })
+    }
+
+    /// The live files whose path starts with `prefix`, in order.
+    pub fn list(&self, prefix: &str) -> Vec<String> {
+        self.with(|s| s.files.keys().filter(|p| p.starts_with(prefix)).cloned().collect())
+    }
+
+    /// Removes the file at once and for good (its durable bytes stay visible
+    /// to `read_durable_ever` only).
+    pub fn delete(&self, path: &str) {
+        self.with(|s| {
+            if let Some(file) = s.files.remove(path) {
+                s.deleted.insert(path.into(), file.durable);
+            }
+        });
     }
 
     /// Only what survived: the durable bytes (for oracles after the run).
@@ -96,24 +168,44 @@ impl SimDisk {
         self.with(|s| s.files.get(path).map(|f| f.durable.clone()))
     }
 
+    /// The durable bytes, even of a file deleted since (for oracles: a
+    /// checkpoint the job has discarded can still be judged).
+    pub fn read_durable_ever(&self, path: &str) -> Option<Vec<u8>> {
+        self.with(|s| s.files.get(path).map(|f| f.durable.clone()).or_else(|| s.deleted.get(path).cloned()))
+    }
+
     /// Waits the fsync latency, then makes every write issued before the call
-    /// durable. A crash during the wait makes nothing durable.
-    pub async fn fsync(&self, path: &str) {
-        let (latency, issued) = self.with(|s| {
-            let o = &s.options;
-            let latency = if o.fsync_latency_max > o.fsync_latency_min {
-                s.rng.gen_range(o.fsync_latency_min..=o.fsync_latency_max)
-            } else {
-                o.fsync_latency_min
-            };
-            (latency, s.files.get(path).map_or(0, |f| f.pending.len()))
-        });
+    /// durable. A crash during the wait makes nothing durable; an injected
+    /// error leaves the writes pending.
+    pub async fn fsync(&self, path: &str) -> Result<(), DiskError> {
+        let (latency, issued) = self.with(|s| (s.fsync_latency(), s.files.get(path).map_or(0, |f| f.pending.len())));
         madsim::time::sleep(latency).await;
         self.with(|s| {
+            if s.fails(s.faults.fsync_error) {
+                return Err(DiskError::Fsync(path.into()));
+            }
             if let Some(file) = s.files.get_mut(path) {
                 file.sync_first(issued);
             }
-        });
+            Ok(())
+        })
+    }
+
+    /// Injected faults from now on (`DiskFaults::default()` heals).
+    pub fn set_faults(&self, faults: DiskFaults) {
+        self.with(|s| s.faults = faults);
+    }
+
+    /// Bit rot: flips one random bit of the file's durable bytes. False if
+    /// there is nothing durable to damage.
+    pub fn flip_bit(&self, path: &str) -> bool {
+        self.with(|s| {
+            let DiskState { files, rng, .. } = s;
+            let Some(file) = files.get_mut(path).filter(|f| !f.durable.is_empty()) else { return false };
+            let byte = rng.gen_range(0..file.durable.len());
+            file.durable[byte] ^= 1 << rng.gen_range(0..8);
+            true
+        })
     }
 
     /// Power loss: unsynced writes vanish; the first unsynced append of a file
@@ -158,20 +250,20 @@ mod tests {
     #[test]
     fn unsynced_writes_are_visible_but_lost_on_crash() {
         let d = disk(0.0);
-        d.write("a", b"hello".to_vec());
-        assert_eq!(d.read("a").unwrap(), b"hello");
+        d.write("a", b"hello".to_vec()).unwrap();
+        assert_eq!(d.read("a").unwrap().unwrap(), b"hello");
         assert_eq!(d.read_durable("a"), Some(vec![]));
         d.crash();
-        assert_eq!(d.read("a"), None);
+        assert_eq!(d.read("a"), Ok(None));
     }
 
     #[test]
     fn a_crash_may_tear_the_first_unsynced_append() {
         let d = disk(1.0);
-        d.append("log", b"0123456789".to_vec());
-        d.append("log", b"abcdef".to_vec());
+        d.append("log", b"0123456789".to_vec()).unwrap();
+        d.append("log", b"abcdef".to_vec()).unwrap();
         d.crash();
-        let left = d.read("log").unwrap_or_default();
+        let left = d.read("log").unwrap().unwrap_or_default();
         assert!(left.len() < 10 && b"0123456789".starts_with(&left));
     }
 
@@ -181,13 +273,69 @@ mod tests {
         let d = disk(0.0);
         let d2 = d.clone();
         rt.block_on(async move {
-            d2.append("log", b"abc".to_vec());
+            d2.append("log", b"abc".to_vec()).unwrap();
             let t0 = madsim::time::Instant::now();
-            d2.fsync("log").await;
+            d2.fsync("log").await.unwrap();
             assert!(t0.elapsed() >= Duration::from_millis(1));
         });
-        d.append("log", b"zzz".to_vec());
+        d.append("log", b"zzz".to_vec()).unwrap();
         d.crash();
-        assert_eq!(d.read("log").unwrap(), b"abc");
+        assert_eq!(d.read("log").unwrap().unwrap(), b"abc");
+    }
+
+    #[test]
+    fn injected_errors_fail_operations_until_healed() {
+        let d = disk(0.0);
+        d.set_faults(DiskFaults { write_error: 1.0, read_error: 1.0, ..DiskFaults::default() });
+        assert_eq!(d.write("a", b"x".to_vec()), Err(DiskError::Write("a".into())));
+        assert_eq!(d.read("a"), Err(DiskError::Read("a".into())));
+        d.set_faults(DiskFaults::default());
+        d.write("a", b"x".to_vec()).unwrap();
+        assert_eq!(d.read("a").unwrap().unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_failed_fsync_leaves_the_writes_unsynced() {
+        let rt = madsim::runtime::Runtime::with_seed_and_config(1, Default::default());
+        let d = disk(0.0);
+        let d2 = d.clone();
+        rt.block_on(async move {
+            d2.append("log", b"abc".to_vec()).unwrap();
+            d2.set_faults(DiskFaults { fsync_error: 1.0, ..DiskFaults::default() });
+            assert_eq!(d2.fsync("log").await, Err(DiskError::Fsync("log".into())));
+        });
+        d.crash();
+        assert_eq!(d.read("log"), Ok(None));
+    }
+
+    #[test]
+    fn bit_rot_changes_one_bit_of_the_durable_bytes() {
+        let rt = madsim::runtime::Runtime::with_seed_and_config(1, Default::default());
+        let d = disk(0.0);
+        let d2 = d.clone();
+        rt.block_on(async move {
+            d2.write("blob", vec![0u8; 16]).unwrap();
+            d2.fsync("blob").await.unwrap();
+        });
+        assert!(d.flip_bit("blob"));
+        let bytes = d.read_durable("blob").unwrap();
+        assert_eq!(bytes.iter().map(|b| b.count_ones()).sum::<u32>(), 1);
+        assert!(!d.flip_bit("missing"));
+    }
+
+    #[test]
+    fn a_deleted_file_is_gone_for_readers_but_not_for_oracles() {
+        let rt = madsim::runtime::Runtime::with_seed_and_config(1, Default::default());
+        let d = disk(0.0);
+        let d2 = d.clone();
+        rt.block_on(async move {
+            d2.write("chk-1/x", b"state".to_vec()).unwrap();
+            d2.fsync("chk-1/x").await.unwrap();
+        });
+        assert_eq!(d.list("chk-1/"), vec!["chk-1/x".to_string()]);
+        d.delete("chk-1/x");
+        assert_eq!(d.read("chk-1/x"), Ok(None));
+        assert!(d.list("chk-1/").is_empty());
+        assert_eq!(d.read_durable_ever("chk-1/x").unwrap(), b"state");
     }
 }

@@ -7,14 +7,22 @@
 //! broken connection loses what was in it and surfaces as `NetEvent::Closed`;
 //! the next message opens a new one. Messages are typed (no serialization):
 //! the network is simulated, the payload need not be bytes.
+//!
+//! Before a message leaves, the run's `LinkRules` judge it: it passes, waits
+//! (a link delay; order is kept), is lost (a lossy link) or is held with
+//! everything behind it until the rules change (a partition heals).
 
+use super::link_rules::{LinkRules, Verdict};
+use crate::emit;
+use crate::scenario::MessageClass;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::StreamExt;
-use madsim::net::{Endpoint, NetSim};
+use madsim::net::Endpoint;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
+use std::time::Duration;
 
 /// The port every node listens on.
 const PORT: u16 = 7000;
@@ -41,6 +49,11 @@ fn addr_of(node: &str) -> SocketAddr {
     SocketAddr::new(ip_of(node), PORT)
 }
 
+/// A message that says what kind it is, so network faults can be narrowed.
+pub trait Classify {
+    fn class(&self) -> MessageClass;
+}
+
 /// What a node's network hands to it.
 #[derive(Debug)]
 pub enum NetEvent<M> {
@@ -61,7 +74,8 @@ struct Shared<M> {
     me: String,
     endpoint: Endpoint,
     events: UnboundedSender<NetEvent<M>>,
-    writers: RefCell<BTreeMap<String, UnboundedSender<M>>>,
+    /// Per peer: messages waiting to leave, with the time they were sent.
+    writers: RefCell<BTreeMap<String, UnboundedSender<(M, Duration)>>>,
 }
 
 /// A node's network handle; clones share the connections.
@@ -75,7 +89,7 @@ impl<M> Clone for Net<M> {
     }
 }
 
-impl<M: Send + Sync + 'static> Net<M> {
+impl<M: Classify + Send + Sync + 'static> Net<M> {
     /// Binds this node's address and starts accepting connections.
     pub async fn bind(me: &str) -> (Net<M>, UnboundedReceiver<NetEvent<M>>) {
         let endpoint = Endpoint::bind(addr_of(me)).await.expect("node address already bound");
@@ -95,7 +109,7 @@ impl<M: Send + Sync + 'static> Net<M> {
             tx
         });
         // The writer only ends with the node, and then nobody sends.
-        let _ = writer.unbounded_send(msg);
+        let _ = writer.unbounded_send((msg, super::now()));
     }
 }
 
@@ -123,9 +137,28 @@ async fn read_loop<M: 'static>(mut rx: madsim::net::Receiver, events: UnboundedS
     }
 }
 
-async fn write_loop<M: Send + Sync + 'static>(shared: Rc<Shared<M>>, to: String, mut queue: UnboundedReceiver<M>) {
+async fn write_loop<M: Classify + Send + Sync + 'static>(
+    shared: Rc<Shared<M>>,
+    to: String,
+    mut queue: UnboundedReceiver<(M, Duration)>,
+) {
+    let rules = LinkRules::current();
     let mut conn: Option<madsim::net::Sender> = None;
-    while let Some(msg) = queue.next().await {
+    let mut last_release = Duration::ZERO;
+    while let Some((msg, sent_at)) = queue.next().await {
+        match judge(&rules, &shared.me, &to, msg.class()).await {
+            Verdict::Drop => {
+                emit!(shared.me, "message_dropped", to = to, msg = class_name(msg.class()));
+                continue;
+            }
+            Verdict::Delay(delay) => {
+                // FIFO: a message never leaves before the one ahead of it.
+                last_release = last_release.max(sent_at + delay);
+                let wait = last_release.saturating_sub(super::now());
+                madsim::time::sleep(wait).await;
+            }
+            Verdict::Pass | Verdict::Hold => {}
+        }
         if conn.as_ref().is_some_and(|tx| tx.is_closed()) {
             // The peer died: what was in flight on the old connection is
             // lost; like a client seeing a reset, we reconnect (to its next
@@ -146,12 +179,31 @@ async fn write_loop<M: Send + Sync + 'static>(shared: Rc<Shared<M>>, to: String,
     }
 }
 
+/// The rules' verdict on one message, after any hold is over.
+async fn judge(rules: &LinkRules, from: &str, to: &str, class: MessageClass) -> Verdict {
+    loop {
+        match rules.verdict(from, to, class) {
+            // Nothing runs between the verdict and the registration (one
+            // thread), so no change can slip through unseen.
+            Verdict::Hold => {
+                let _ = rules.changed().await;
+            }
+            verdict => return verdict,
+        }
+    }
+}
+
+/// A message class as traces write it.
+pub fn class_name(class: MessageClass) -> String {
+    serde_json::to_value(class).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
 /// Connect attempts before giving up, backing off 1, 2, 4, … ms (like SYN
 /// retransmits): a lossy link delays a connection, a dead or cut-off peer
 /// refuses it.
 const CONNECT_TRIES: u32 = 6;
 
-async fn connect<M: Send + Sync + 'static>(shared: &Shared<M>, to: &str) -> Option<madsim::net::Sender> {
+async fn connect<M: Classify + Send + Sync + 'static>(shared: &Shared<M>, to: &str) -> Option<madsim::net::Sender> {
     for attempt in 0..CONNECT_TRIES {
         if let Ok((tx, _rx)) = shared.endpoint.connect1(addr_of(to)).await {
             tx.send(Box::new(Wire::<M>::Hello(shared.me.clone()))).await.ok()?;
@@ -160,24 +212,4 @@ async fn connect<M: Send + Sync + 'static>(shared: &Shared<M>, to: &str) -> Opti
         madsim::time::sleep(std::time::Duration::from_millis(1 << attempt)).await;
     }
     None
-}
-
-/// Cuts (or restores) every link between the two groups, both ways.
-pub fn set_partition(a: &[String], b: &[String], cut: bool) {
-    let net = NetSim::current();
-    let handle = madsim::runtime::Handle::current();
-    for x in a {
-        for y in b {
-            let (Some(nx), Some(ny)) = (handle.get_node(x.as_str()), handle.get_node(y.as_str())) else {
-                continue;
-            };
-            if cut {
-                net.clog_link(nx.id(), ny.id());
-                net.clog_link(ny.id(), nx.id());
-            } else {
-                net.unclog_link(nx.id(), ny.id());
-                net.unclog_link(ny.id(), nx.id());
-            }
-        }
-    }
 }

@@ -40,7 +40,7 @@ impl TraceEvent {
 #[macro_export]
 macro_rules! emit {
     ($node:expr, $kind:literal $(, $key:ident = $value:expr)* $(,)?) => {
-        ::tracing::info!(target: "ckptsim", node = %$node, kind = $kind $(, $key = %$value)*)
+        ::tracing::info!(target: "ckptsim", trace_node = %$node, trace_kind = $kind $(, $key = %$value)*)
     };
 }
 
@@ -49,6 +49,10 @@ macro_rules! emit {
 pub struct LiveView {
     /// task → worker, from the latest deployment.
     pub placement: BTreeMap<String, String>,
+    /// The latest deployed attempt.
+    pub attempt: u64,
+    /// The highest checkpoint completed so far.
+    pub latest_completed: Option<u64>,
     /// Set when the coordinator declares the job finished or failed.
     pub job_ended: Option<String>,
 }
@@ -88,10 +92,18 @@ impl Recorder {
     pub fn push(&self, event: TraceEvent) {
         let mut s = self.inner.lock().expect("recorder poisoned");
         match event.kind.as_str() {
+            "job_deployed" => {
+                s.live.attempt = event.num("attempt").unwrap_or(s.live.attempt);
+                s.live.placement.clear();
+            }
             "task_deployed" => {
                 if let (Some(t), Some(w)) = (event.field("task"), event.field("worker")) {
                     s.live.placement.insert(t.to_string(), w.to_string());
                 }
+            }
+            "checkpoint_completed" => {
+                let n = event.num("checkpoint");
+                s.live.latest_completed = s.live.latest_completed.max(n);
             }
             "job_finished" | "job_failed" => s.live.job_ended = Some(event.kind.clone()),
             _ => {}
@@ -131,6 +143,22 @@ impl Recorder {
     /// The worker that ran `task` in the latest deployment.
     pub fn worker_of(&self, task: &str) -> Option<String> {
         self.inner.lock().expect("recorder poisoned").live.placement.get(task).cloned()
+    }
+
+    /// The latest deployed attempt, if `node` runs tasks of it.
+    pub fn attempt_on(&self, node: &str) -> Option<u64> {
+        let s = self.inner.lock().expect("recorder poisoned");
+        s.live.placement.values().any(|w| w == node).then_some(s.live.attempt)
+    }
+
+    /// The latest deployed attempt (0 before the first deployment).
+    pub fn current_attempt(&self) -> u64 {
+        self.inner.lock().expect("recorder poisoned").live.attempt
+    }
+
+    /// The highest checkpoint completed so far.
+    pub fn latest_completed(&self) -> Option<u64> {
+        self.inner.lock().expect("recorder poisoned").live.latest_completed
     }
 
     /// `job_finished` / `job_failed` once the coordinator said so.

@@ -32,8 +32,8 @@ impl Visit for Fields {
 impl Fields {
     fn put(&mut self, field: &Field, value: String) {
         match field.name() {
-            "node" => self.node = value,
-            "kind" => self.kind = value,
+            "trace_node" => self.node = value,
+            "trace_kind" => self.kind = value,
             name => self.rest.push((name.to_string(), value)),
         }
     }

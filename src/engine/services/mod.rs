@@ -1,10 +1,12 @@
 //! The external systems the job talks to, each its own node:
 //!
 //! - `log`     — the replayable source log (records generated from the seed)
-//! - `storage` — checkpoint storage, a blob store on a durable disk
+//! - `storage` — checkpoint storage, a replicated blob store on a durable disk
+//! - `blobs`   — how storage lays out checksummed copies (shared with the oracles)
 //! - `sink`    — the transactional sink store (begin/pre-commit/commit/abort)
 //! - `wal`     — the checksummed append-only log the sink and others persist with
 
+pub mod blobs;
 pub mod log;
 pub mod sink;
 pub mod storage;

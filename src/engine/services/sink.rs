@@ -1,8 +1,10 @@
 //! The `sink` node: an external transactional store (think Kafka
 //! transactions). Transactions are written, pre-committed (durable, T4),
 //! committed (idempotent) or aborted, and fenced per sink subtask by job
-//! attempt, so a zombie task of an old attempt can never commit (T7). All of
-//! it lives in a write-ahead log on the node's disk.
+//! attempt, so a zombie task of an old attempt can never write, pre-commit
+//! or commit (T7). All of it lives in a write-ahead log on the node's disk;
+//! a request is answered only once its entries are fsynced, and a disk error
+//! fails the request.
 
 use super::wal;
 use crate::emit;
@@ -11,19 +13,47 @@ use crate::sim::disk::SimDisk;
 use crate::sim::net::{Net, NetEvent};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 const WAL: &str = "sink.wal";
 
 /// One entry of the sink's write-ahead log.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-enum Entry {
-    Write { txn: TxnId, records: Vec<Record> },
-    PreCommit { txn: TxnId, checkpoint: CheckpointId },
-    Commit { txn: TxnId, at: Duration },
-    Abort { txn: TxnId },
-    Fence { sink: u16, subtask: u16, attempt: Attempt },
+pub enum Entry {
+    /// Records appended to an open transaction (by its own attempt).
+    Write {
+        txn: TxnId,
+        records: Vec<Record>,
+    },
+    PreCommit {
+        txn: TxnId,
+        checkpoint: CheckpointId,
+    },
+    /// `by`: the attempt of the task that asked for the commit.
+    Commit {
+        txn: TxnId,
+        at: Duration,
+        by: Attempt,
+    },
+    Abort {
+        txn: TxnId,
+    },
+    /// Attempts below `attempt` of this sink subtask may do nothing more.
+    Fence {
+        sink: u16,
+        subtask: u16,
+        attempt: Attempt,
+    },
+}
+
+/// How the sink node runs (planted bugs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SinkOptions {
+    /// `no_fencing`: fences are recorded but never checked.
+    pub no_fencing: bool,
+    /// `recover_rejects_committed`: recovering a committed transaction fails.
+    pub recover_rejects_committed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +104,7 @@ impl Store {
                 t.status = Status::PreCommitted(checkpoint);
                 t.checkpoint = Some(checkpoint);
             }
-            Entry::Commit { txn, at } => {
+            Entry::Commit { txn, at, .. } => {
                 if let Some(t) = self.txns.get_mut(&txn) {
                     t.status = Status::Committed;
                     let records = std::mem::take(&mut t.records);
@@ -99,13 +129,13 @@ impl Store {
 }
 
 /// The `sink` node's main loop.
-pub async fn run(disk: SimDisk) {
+pub async fn run(disk: SimDisk, options: SinkOptions) {
     let (net, mut inbox) = Net::<Msg>::bind("sink").await;
     let mut store = Store::default();
-    for entry in wal::recover(&disk, WAL).await {
+    for entry in wal::recover(&disk, WAL, "sink").await {
         store.apply(entry);
     }
-    let mut node = SinkNode { disk, store, net: net.clone() };
+    let mut node = SinkNode { disk, store, net: net.clone(), options, reported: BTreeSet::new() };
     while let Some(event) = inbox.next().await {
         if let NetEvent::Message { from, msg } = event {
             node.handle(&from, msg).await;
@@ -117,60 +147,83 @@ struct SinkNode {
     disk: SimDisk,
     store: Store,
     net: Net<Msg>,
+    options: SinkOptions,
+    /// Transactions whose fenced requests were already reported in the trace.
+    reported: BTreeSet<TxnId>,
 }
 
 impl SinkNode {
-    fn log(&mut self, entry: Entry) {
-        wal::append(&self.disk, WAL, &entry);
+    fn log(&mut self, entry: Entry) -> Result<(), String> {
+        wal::append(&self.disk, WAL, &entry).map_err(|e| e.to_string())?;
         self.store.apply(entry);
+        Ok(())
+    }
+
+    /// Whether `attempt` of this sink subtask is fenced (a zombie).
+    fn fenced(&mut self, txn: TxnId, attempt: Attempt, what: &str) -> bool {
+        if self.options.no_fencing || !self.store.fenced((txn.sink, txn.subtask), attempt) {
+            return false;
+        }
+        if self.reported.insert(txn) {
+            emit!("sink", "stale_message_fenced", txn = txn, attempt = attempt, msg = what);
+        }
+        true
     }
 
     async fn handle(&mut self, from: &str, msg: Msg) {
         let (req, result) = match msg {
             Msg::SinkWrite { txn, records } => {
-                if !self.store.fenced((txn.sink, txn.subtask), txn.attempt) {
-                    self.log(Entry::Write { txn, records });
+                if !self.fenced(txn, txn.attempt, "write") && self.log(Entry::Write { txn, records }).is_err() {
+                    emit!("sink", "sink_write_lost", txn = txn);
                 }
                 return;
             }
             Msg::SinkPreCommit { req, txn, checkpoint, records } => (req, self.pre_commit(txn, checkpoint, records)),
-            Msg::SinkCommit { req, txn, fence } => (req, self.commit(txn, fence)),
+            Msg::SinkCommit { req, txn, fence, notified } => (req, self.commit(txn, fence, &notified.to_string())),
             Msg::SinkRecover { req, sink, subtask, fence, commit } => {
                 (req, self.recover((sink, subtask), fence, &commit))
             }
             _ => return,
         };
-        self.disk.fsync(WAL).await;
+        let synced = self.disk.fsync(WAL).await.map_err(|e| e.to_string());
+        let result = result.and(synced);
         self.net.send(from, Msg::SinkReply { req, result });
     }
 
     fn pre_commit(&mut self, txn: TxnId, checkpoint: CheckpointId, expected: u64) -> Result<(), String> {
-        if self.store.fenced((txn.sink, txn.subtask), txn.attempt) {
+        if self.fenced(txn, txn.attempt, "pre-commit") {
             return Err(format!("{txn} fenced"));
         }
-        let have = self.store.txns.get(&txn).map_or(0, |t| t.records.len() as u64);
+        let (have, status) =
+            self.store.txns.get(&txn).map_or((0, Status::Open), |t| (t.records.len() as u64, t.status.clone()));
+        if status == Status::Aborted {
+            return Err(format!("{txn} was aborted"));
+        }
         if have != expected {
             return Err(format!("{txn} holds {have} records, writer sent {expected}"));
         }
-        self.log(Entry::PreCommit { txn, checkpoint });
-        Ok(())
+        self.log(Entry::PreCommit { txn, checkpoint })
     }
 
-    fn commit(&mut self, txn: TxnId, fence: Attempt) -> Result<(), String> {
-        if self.store.fenced((txn.sink, txn.subtask), fence) {
+    /// Commits `txn` for attempt `fence`; `via` says what asked for it (a
+    /// notified checkpoint id, or `restore`).
+    fn commit(&mut self, txn: TxnId, fence: Attempt, via: &str) -> Result<(), String> {
+        if self.fenced(txn, fence, "commit") {
             return Err(format!("commit of {txn} by attempt {fence} fenced"));
         }
         match self.store.txns.get(&txn).map(|t| t.status.clone()) {
             Some(Status::Committed) => Ok(()), // idempotent
             Some(Status::PreCommitted(_)) => {
                 let at = crate::sim::now();
-                self.log(Entry::Commit { txn, at });
+                self.log(Entry::Commit { txn, at, by: fence })?;
                 let t = self.store.committed.last().expect("just committed");
                 emit!(
                     "sink",
                     "txn_committed",
                     txn = txn,
                     checkpoint = t.checkpoint.unwrap_or(0),
+                    via = via,
+                    by = fence,
                     records = t.records.len(),
                     digest = format!("{:016x}", digest(&t.records))
                 );
@@ -181,12 +234,18 @@ impl SinkNode {
     }
 
     fn recover(&mut self, task: (u16, u16), fence: Attempt, commit: &[TxnId]) -> Result<(), String> {
-        if self.store.fenced(task, fence) {
+        if !self.options.no_fencing && self.store.fenced(task, fence) {
             return Err(format!("recover of sink {}.{} by attempt {fence} fenced", task.0, task.1));
         }
-        self.log(Entry::Fence { sink: task.0, subtask: task.1, attempt: fence });
+        self.log(Entry::Fence { sink: task.0, subtask: task.1, attempt: fence })?;
         for txn in commit {
-            self.commit(*txn, fence)?;
+            if self.store.txns.get(txn).is_some_and(|t| t.status == Status::Committed) {
+                emit!("sink", "txn_recover_already_committed", txn = txn, by = fence);
+                if self.options.recover_rejects_committed {
+                    return Err(format!("{txn} is already committed"));
+                }
+            }
+            self.commit(*txn, fence, "restore")?;
         }
         let stale: Vec<TxnId> = self
             .store
@@ -200,7 +259,7 @@ impl SinkNode {
             .map(|(t, _)| *t)
             .collect();
         for txn in stale {
-            self.log(Entry::Abort { txn });
+            self.log(Entry::Abort { txn })?;
             emit!("sink", "txn_aborted", txn = txn);
         }
         Ok(())
@@ -222,8 +281,13 @@ pub fn digest(records: &[Record]) -> u64 {
 /// at the end of the run (what a `read_committed` consumer would see).
 pub fn committed_output(disk: &SimDisk) -> Vec<CommittedTxn> {
     let mut store = Store::default();
-    for entry in wal::replay(&disk.read_durable(WAL).unwrap_or_default()) {
+    for entry in durable_entries(disk) {
         store.apply(entry);
     }
     store.committed
+}
+
+/// The durable WAL's entries, in order (for oracles).
+pub fn durable_entries(disk: &SimDisk) -> Vec<Entry> {
+    wal::replay(&disk.read_durable(WAL).unwrap_or_default())
 }

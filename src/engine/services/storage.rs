@@ -1,28 +1,82 @@
-//! The `storage` node: checkpoint storage (an S3/HDFS-like blob store). A put
-//! is acknowledged only after its fsync, so an acked blob survives a crash.
+//! The `storage` node: checkpoint storage, a replicated blob store (think S3
+//! or HDFS). A put writes `replicas` checksummed copies and is acknowledged
+//! only once every copy is fsynced, so an acked blob survives a crash; a
+//! failed write or fsync fails the put. A get verifies each copy and falls
+//! back to a healthy one; a blob none of whose copies is healthy is an error,
+//! never silently empty. Deletes (the coordinator discarding checkpoints past
+//! `retained`) remove every copy.
 
+use super::blobs::{self, BadCopy};
+use crate::emit;
 use crate::engine::msg::Msg;
-use crate::sim::disk::SimDisk;
+use crate::sim::disk::{DiskError, SimDisk};
 use crate::sim::net::{Net, NetEvent};
 use futures::StreamExt;
 use std::sync::Arc;
 
+/// How the storage node runs.
+#[derive(Debug, Clone, Copy)]
+pub struct StorageOptions {
+    /// Copies kept of every blob.
+    pub replicas: usize,
+    /// Planted bug `ignore_checksum`: return the first copy unverified.
+    pub ignore_checksum: bool,
+}
+
 /// The `storage` node's main loop.
-pub async fn run(disk: SimDisk) {
+pub async fn run(disk: SimDisk, options: StorageOptions) {
     let (net, mut inbox) = Net::<Msg>::bind("storage").await;
     while let Some(event) = inbox.next().await {
         let NetEvent::Message { from, msg } = event else { continue };
         match msg {
             Msg::StoragePut { req, key, bytes } => {
-                disk.write(&key, bytes.to_vec());
-                disk.fsync(&key).await;
-                net.send(&from, Msg::StorageReply { req, result: Ok(None) });
+                let result = put(&disk, options.replicas, &key, &bytes).await.map(|()| None);
+                net.send(&from, Msg::StorageReply { req, result });
             }
             Msg::StorageGet { req, key } => {
-                let bytes = disk.read(&key).map(Arc::new);
-                net.send(&from, Msg::StorageReply { req, result: Ok(bytes) });
+                let result = get(&disk, options, &key).map(|b| b.map(Arc::new));
+                net.send(&from, Msg::StorageReply { req, result });
+            }
+            Msg::StorageDelete { prefix } => {
+                disk.list(&prefix).iter().for_each(|path| disk.delete(path));
+                emit!("storage", "checkpoint_discarded", prefix = prefix);
             }
             _ => {}
+        }
+    }
+}
+
+/// Writes every copy, then fsyncs them all (in parallel, like a replicated store).
+async fn put(disk: &SimDisk, replicas: usize, key: &str, bytes: &[u8]) -> Result<(), String> {
+    let stored = blobs::encode_copy(bytes);
+    let paths: Vec<String> = (0..replicas).map(|r| blobs::copy_path(key, r)).collect();
+    for path in &paths {
+        disk.write(path, stored.clone()).map_err(|e| e.to_string())?;
+    }
+    let synced: Vec<Result<(), DiskError>> = futures::future::join_all(paths.iter().map(|path| disk.fsync(path))).await;
+    synced.into_iter().collect::<Result<(), DiskError>>().map_err(|e| e.to_string())
+}
+
+/// The blob's content from its first healthy copy; `Ok(None)` if it was never stored.
+fn get(disk: &SimDisk, options: StorageOptions, key: &str) -> Result<Option<Vec<u8>>, String> {
+    if options.ignore_checksum {
+        let first = disk.read(&blobs::copy_path(key, 0)).map_err(|e| e.to_string())?;
+        return Ok(first.map(|stored| blobs::content_unchecked(&stored).to_vec()));
+    }
+    let read = blobs::read_with(key, options.replicas, |path| disk.read(path).map_err(|e| e.to_string()));
+    let corrupt = read.bad.iter().any(|(_, b)| *b == BadCopy::Corrupt);
+    match &read.content {
+        Some(content) => {
+            if !read.bad.is_empty() && !read.missing() {
+                let good = read.bad.len();
+                emit!("storage", "storage_read_fallback", key = key, bad = read.describe_bad(), used = good);
+            }
+            Ok(Some(content.clone()))
+        }
+        None if read.missing() => Ok(None),
+        None => {
+            emit!("storage", "storage_read_failed", key = key, bad = read.describe_bad(), corrupt = corrupt);
+            Err(format!("no healthy copy of {key}: {}", read.describe_bad()))
         }
     }
 }

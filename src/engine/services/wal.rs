@@ -2,17 +2,22 @@
 //! per entry. Replay stops at the first torn or corrupt entry, which is what a
 //! crash in the middle of an append leaves behind.
 
-use crate::sim::disk::SimDisk;
+use crate::emit;
+use crate::sim::disk::{DiskError, SimDisk};
 use serde::{de::DeserializeOwned, Serialize};
+use std::time::Duration;
+
+/// How long a node whose disk fails to read its log waits before retrying.
+const READ_RETRY: Duration = Duration::from_millis(50);
 
 /// Appends one entry (unsynced until `SimDisk::fsync`).
-pub fn append<T: Serialize>(disk: &SimDisk, path: &str, entry: &T) {
+pub fn append<T: Serialize>(disk: &SimDisk, path: &str, entry: &T) -> Result<(), DiskError> {
     let body = bincode::serialize(entry).expect("wal entry serializes");
     let mut bytes = Vec::with_capacity(body.len() + 8);
     bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
     bytes.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
     bytes.extend_from_slice(&body);
-    disk.append(path, bytes);
+    disk.append(path, bytes)
 }
 
 /// Every intact entry of `bytes`, in order, up to the first damaged one.
@@ -40,14 +45,28 @@ fn replay_with_len<T: DeserializeOwned>(bytes: &[u8]) -> (Vec<T>, usize) {
 
 /// Opens the log after a (re)start: replays it and cuts off a torn tail, so
 /// that new entries are not appended behind garbage no replay gets past.
-pub async fn recover<T: DeserializeOwned>(disk: &SimDisk, path: &str) -> Vec<T> {
-    let bytes = disk.read(path).unwrap_or_default();
+/// While the disk fails, it keeps trying (a service that cannot read its
+/// log does not start).
+pub async fn recover<T: DeserializeOwned>(disk: &SimDisk, path: &str, node: &str) -> Vec<T> {
+    loop {
+        match try_recover(disk, path).await {
+            Ok(entries) => return entries,
+            Err(e) => {
+                emit!(node, "wal_recovery_failed", error = e);
+                madsim::time::sleep(READ_RETRY).await;
+            }
+        }
+    }
+}
+
+async fn try_recover<T: DeserializeOwned>(disk: &SimDisk, path: &str) -> Result<Vec<T>, DiskError> {
+    let bytes = disk.read(path)?.unwrap_or_default();
     let (entries, intact) = replay_with_len(&bytes);
     if intact < bytes.len() {
-        disk.write(path, bytes[..intact].to_vec());
-        disk.fsync(path).await;
+        disk.write(path, bytes[..intact].to_vec())?;
+        disk.fsync(path).await?;
     }
-    entries
+    Ok(entries)
 }
 
 #[cfg(test)]
@@ -65,9 +84,9 @@ mod tests {
             torn_write_probability: 0.0,
         };
         let disk = SimDisk::new(options, SeedTree::new(0).stream("d"));
-        append(&disk, "w", &1u64);
-        append(&disk, "w", &2u64);
-        let mut bytes = disk.read("w").unwrap();
+        append(&disk, "w", &1u64).unwrap();
+        append(&disk, "w", &2u64).unwrap();
+        let mut bytes = disk.read("w").unwrap().unwrap();
         assert_eq!(replay::<u64>(&bytes), vec![1, 2]);
         bytes.truncate(bytes.len() - 3);
         assert_eq!(replay::<u64>(&bytes), vec![1]);

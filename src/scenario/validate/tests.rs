@@ -249,9 +249,83 @@ fn zero_checkpoint_timeout_is_refused() {
 }
 
 #[test]
-fn concurrent_checkpoints_are_not_supported_yet() {
-    let text = example_with("max_concurrent = 1", "max_concurrent = 2");
-    assert_error(&text, "checkpoint.max_concurrent", "max_concurrent", "only 1 is supported so far");
+fn concurrent_checkpoints_are_accepted_within_bounds() {
+    assert_valid(&example_with("max_concurrent = 1", "max_concurrent = 3"));
+    let text = example_with("max_concurrent = 1", "max_concurrent = 0");
+    assert_error(&text, "checkpoint.max_concurrent", "max_concurrent", "1 to 16 checkpoints");
+}
+
+#[test]
+fn retained_must_keep_at_least_one_checkpoint() {
+    let text = example_with("max_concurrent = 1", "max_concurrent = 1\nretained = 0");
+    assert_error(&text, "checkpoint.retained", "retained", "keep 1 to 100");
+}
+
+#[test]
+fn storage_replicas_are_bounded() {
+    assert_valid(&example_plus("[storage]\nreplicas = 3"));
+    let text = example_plus("[storage]\nreplicas = 0");
+    assert_error(&text, "storage.replicas", "replicas", "1 to 8 copies");
+}
+
+#[test]
+fn a_restart_field_of_another_strategy_is_refused() {
+    let text = example_with("attempts = 10", "attempts = 10\nmax_failures = 3");
+    assert_error(&text, "restart.max_failures", "max_failures", "not used by strategy `fixed_delay`");
+}
+
+#[test]
+fn failure_rate_and_exponential_delay_take_their_own_fields() {
+    let text = example_with(
+        "strategy = \"fixed_delay\"\nattempts = 10\ndelay = \"200ms\"",
+        "strategy = \"failure_rate\"\nmax_failures = 3\nfailure_interval = \"10s\"\ndelay = \"100ms\"",
+    );
+    assert_valid(&text);
+    let text = example_with(
+        "strategy = \"fixed_delay\"\nattempts = 10\ndelay = \"200ms\"",
+        "strategy = \"exponential_delay\"\ninitial_backoff = \"100ms\"\nmax_backoff = \"2s\"\nmultiplier = 1.5\n\
+         reset_backoff_threshold = \"1m\"\njitter = 0.2",
+    );
+    assert_valid(&text);
+}
+
+#[test]
+fn exponential_delay_ranges_are_checked() {
+    let base = "strategy = \"fixed_delay\"\nattempts = 10\ndelay = \"200ms\"";
+    let text = example_with(base, "strategy = \"exponential_delay\"\nmultiplier = 0.5");
+    assert_error(&text, "restart.multiplier", "multiplier", "at least 1");
+    let text = example_with(base, "strategy = \"exponential_delay\"\njitter = 1.5");
+    assert_error(&text, "restart.jitter", "jitter", "[0, 1]");
+    let text = example_with(base, "strategy = \"exponential_delay\"\ninitial_backoff = \"5s\"\nmax_backoff = \"1s\"");
+    assert_error(&text, "restart.max_backoff", "max_backoff", "below initial_backoff (5s)");
+}
+
+#[test]
+fn strategy_none_takes_no_fields() {
+    let text = example_with("strategy = \"fixed_delay\"", "strategy = \"none\"");
+    assert_error(&text, "restart.attempts", "attempts", "strategy `none` (it takes no fields)");
+}
+
+#[test]
+fn expect_end_failed_is_accepted() {
+    assert_valid(&example_with("finish_within = \"60s\"", "finish_within = \"60s\"\nend = \"failed\""));
+    let text = example_with("finish_within = \"60s\"", "finish_within = \"60s\"\nend = \"crashed\"");
+    assert_error(&text, "expect.end", "crashed", "unknown variant `crashed`");
+}
+
+#[test]
+fn a_swarm_section_is_validated() {
+    assert_valid(&example_plus(
+        "[swarm]\nfaults = [\"crash\", \"one_way\", \"bit_rot\"]\nwindow = \"3s\"\nmax_faults = 5",
+    ));
+    let text = example_plus("[swarm]\nfaults = []");
+    assert_error(&text, "swarm.faults", "faults = []", "is empty");
+    let text = example_plus("[swarm]\nfaults = [\"crash\"]\nmax_faults = 0");
+    assert_error(&text, "swarm.max_faults", "max_faults", "0 to max_faults");
+    let text = example_plus("[swarm]\nfaults = [\"meteor\"]");
+    assert_error(&text, "swarm.faults[0]", "meteor", "unknown variant `meteor`");
+    let text = example_plus("[storage]\nreplicas = 1\n[swarm]\nfaults = [\"bit_rot\"]");
+    assert_error(&text, "swarm.faults", "bit_rot", "destroys the only copy");
 }
 
 #[test]

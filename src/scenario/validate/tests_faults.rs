@@ -12,7 +12,7 @@ fn crash_without_node_blames_the_fault_header() {
     let text = with_fault("action = \"crash\"");
     let err = error_of(&text);
     assert_eq!((err.field.as_str(), err.line), ("faults[2].node", Some(EXAMPLE.lines().count() + 1)));
-    assert!(err.message.contains("names the node to kill"), "{err}");
+    assert!(err.message.contains("a crash fault names its node"), "{err}");
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn partition_names_must_be_nodes() {
 #[test]
 fn worker_of_in_a_partition_is_refused() {
     let text = example_with("[\"worker-2\"]]", "[\"worker-of(count[0])\"]]");
-    assert_error(&text, "faults[1].between", "between", "only a crash's node may use");
+    assert_error(&text, "faults[1].between", "between", "only the node of a crash, pause, isolate or disk fault");
 }
 
 #[test]
@@ -232,4 +232,85 @@ fn checkpoint_zero_is_refused() {
     let text =
         with_placed_fault("when = { checkpoint = 0, phase = \"triggered\" }\naction = \"crash\"\nnode = \"log\"");
     assert_error(&text, "faults[2].when.checkpoint", "checkpoint = 0", "start at 1");
+}
+
+#[test]
+fn a_pause_takes_a_node_and_resume_after() {
+    assert_valid(&with_fault("action = \"pause\"\nnode = \"worker-of(count[0])\"\nresume_after = \"2s\""));
+    assert_valid(&with_fault("action = \"pause\"\nnode = \"coordinator\""));
+    let text = with_fault("action = \"pause\"\nnode = \"sink\"\nrestart_after = \"1s\"");
+    assert_error(
+        &text,
+        "faults[2].restart_after",
+        "restart_after = \"1s\"",
+        "not used by a pause fault (it takes `node`, `resume_after`)",
+    );
+}
+
+#[test]
+fn a_one_way_partition_is_valid() {
+    assert_valid(&with_fault("action = \"partition\"\nbetween = [[\"coordinator\"], [\"storage\"]]\none_way = true"));
+}
+
+#[test]
+fn isolate_takes_a_node_and_may_narrow_the_messages() {
+    assert_valid(&with_fault(
+        "action = \"isolate\"\nnode = \"worker-2\"\nmessages = [\"heartbeat\", \"ack\"]\nheal_after = \"1s\"",
+    ));
+    let text = with_fault("action = \"isolate\"\nnode = \"worker-2\"\nmessages = [\"hartbeat\"]");
+    assert_error(&text, "faults[2].messages[0]", "hartbeat", "unknown variant `hartbeat`");
+    let text = with_fault("action = \"isolate\"\nheal_after = \"1s\"");
+    let err = error_of(&text);
+    assert_eq!(err.field, "faults[2].node", "{err}");
+}
+
+#[test]
+fn a_link_needs_both_ends_and_something_to_change() {
+    assert_valid(&with_fault(
+        "action = \"link\"\nfrom = [\"coordinator\"]\nto = [\"worker-1\"]\nloss = 1.0\nmessages = [\"notify_complete\"]",
+    ));
+    let text = with_fault("action = \"link\"\nto = [\"worker-1\"]\nloss = 0.5");
+    assert_eq!(error_of(&text).field, "faults[2].from");
+    let text = with_fault("action = \"link\"\nfrom = [\"log\"]\nto = [\"worker-1\"]");
+    assert!(error_of(&text).message.contains("changes nothing"));
+    let text = with_fault("action = \"link\"\nfrom = [\"log\"]\nto = [\"log\"]\nloss = 0.1");
+    assert_error(&text, "faults[2].to", "to =", "also in `from`");
+    let text = with_fault("action = \"link\"\nfrom = [\"log\"]\nto = [\"sink\"]\nloss = 1.5");
+    assert_error(&text, "faults[2].loss", "loss", "in [0, 1]");
+}
+
+#[test]
+fn a_disk_fault_takes_probabilities_and_fsync_latencies() {
+    assert_valid(&with_fault(
+        "action = \"disk\"\nnode = \"storage\"\nwrite_error = 0.2\nfsync_error = 1.0\nread_error = 0.1\n\
+         fsync_latency_min = \"100ms\"\nfsync_latency_max = \"2s\"\nheal_after = \"1s\"",
+    ));
+    let text = with_fault("action = \"disk\"\nnode = \"storage\"");
+    assert!(error_of(&text).message.contains("disk fault that changes nothing"));
+    let text = with_fault("action = \"disk\"\nnode = \"storage\"\nread_error = 2");
+    assert_error(&text, "faults[2].read_error", "read_error", "probability in [0, 1]");
+    let text = with_fault("action = \"disk\"\nnode = \"sink\"\nfsync_latency_min = \"2s\"\nfsync_latency_max = \"1s\"");
+    assert_error(&text, "faults[2].fsync_latency_min", "fsync_latency_min", "above fsync_latency_max (1s)");
+}
+
+#[test]
+fn bit_rot_is_on_storage_and_at_most_every_copy() {
+    assert_valid(&with_fault("action = \"bit_rot\"\nnode = \"storage\"\ncopies = 2\nblob = \"metadata\""));
+    let text = with_fault("action = \"bit_rot\"\nnode = \"sink\"");
+    assert_error(&text, "faults[2].node", "node = \"sink\"", "must be \"storage\"");
+    let text = with_fault("action = \"bit_rot\"\nnode = \"storage\"\ncopies = 3");
+    assert_error(&text, "faults[2].copies", "copies", "storage keeps 2 copies");
+    let text = with_fault("action = \"bit_rot\"\nnode = \"storage\"\nheal_after = \"1s\"");
+    assert_error(&text, "faults[2].heal_after", "heal_after = \"1s\"", "not used by a bit_rot fault");
+}
+
+#[test]
+fn the_metadata_writing_phase_happens_at_the_coordinator() {
+    assert_valid(&with_placed_fault(
+        "when = { checkpoint = 3, phase = \"metadata-writing\" }\naction = \"crash\"\nnode = \"coordinator\"",
+    ));
+    let text = with_placed_fault(
+        "when = { phase = \"metadata-writing\", task = \"out[0]\" }\naction = \"crash\"\nnode = \"coordinator\"",
+    );
+    assert_error(&text, "faults[2].when.task", "task = \"out[0]\"", "does not happen at a task");
 }

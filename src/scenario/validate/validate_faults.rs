@@ -14,10 +14,14 @@ const SERVICES: [&str; 4] = ["coordinator", "log", "storage", "sink"];
 pub(super) fn faults(s: &Scenario) -> Check {
     for (i, fault) in s.faults.iter().enumerate() {
         placement(s, i, fault)?;
+        only_takes(i, fault)?;
         match fault.action {
-            FaultAction::Crash => crash(s, i, fault)?,
+            FaultAction::Crash | FaultAction::Pause | FaultAction::Isolate => node(s, i, fault, true)?,
             FaultAction::Partition => partition(s, i, fault)?,
+            FaultAction::Link => link(s, i, fault)?,
             FaultAction::Network => network(i, fault)?,
+            FaultAction::Disk => disk(s, i, fault)?,
+            FaultAction::BitRot => bit_rot(s, i, fault)?,
         }
     }
     Ok(())
@@ -85,43 +89,77 @@ fn field(i: usize, name: &str) -> String {
 }
 
 /// The optional fields, each with whether `f` sets it.
-fn optional_fields(f: &Fault) -> [(&'static str, bool); 7] {
+fn optional_fields(f: &Fault) -> [(&'static str, bool); 19] {
     [
         ("node", f.node.is_some()),
         ("restart_after", f.restart_after.is_some()),
+        ("resume_after", f.resume_after.is_some()),
         ("between", f.between.is_some()),
-        ("heal_after", f.heal_after.is_some()),
+        ("one_way", f.one_way.is_some()),
+        ("from", f.from.is_some()),
+        ("to", f.to.is_some()),
+        ("messages", f.messages.is_some()),
         ("latency_min", f.latency_min.is_some()),
         ("latency_max", f.latency_max.is_some()),
         ("loss", f.loss.is_some()),
+        ("write_error", f.write_error.is_some()),
+        ("fsync_error", f.fsync_error.is_some()),
+        ("read_error", f.read_error.is_some()),
+        ("fsync_latency_min", f.fsync_latency_min.is_some()),
+        ("fsync_latency_max", f.fsync_latency_max.is_some()),
+        ("copies", f.copies.is_some()),
+        ("blob", f.blob.is_some()),
+        ("heal_after", f.heal_after.is_some()),
     ]
 }
 
-/// Fails on the first optional field `f` sets that an `action` fault does
-/// not take (it takes `at`, `action` and `takes`).
-fn only_takes(i: usize, f: &Fault, action: &str, takes: &[&str]) -> Check {
+/// The optional fields each action takes (besides `at`/`when` and `action`).
+fn takes(action: FaultAction) -> &'static [&'static str] {
+    match action {
+        FaultAction::Crash => &["node", "restart_after"],
+        FaultAction::Pause => &["node", "resume_after"],
+        FaultAction::Partition => &["between", "one_way", "messages", "heal_after"],
+        FaultAction::Isolate => &["node", "messages", "heal_after"],
+        FaultAction::Link => &["from", "to", "latency_min", "latency_max", "loss", "messages", "heal_after"],
+        FaultAction::Network => &["latency_min", "latency_max", "loss", "heal_after"],
+        FaultAction::Disk => &[
+            "node",
+            "write_error",
+            "fsync_error",
+            "read_error",
+            "fsync_latency_min",
+            "fsync_latency_max",
+            "heal_after",
+        ],
+        FaultAction::BitRot => &["node", "copies", "blob"],
+    }
+}
+
+/// Fails on the first optional field `f` sets that its action does not take.
+fn only_takes(i: usize, f: &Fault) -> Check {
+    let takes = takes(f.action);
     let Some((name, _)) = optional_fields(f).into_iter().find(|(name, set)| *set && !takes.contains(name)) else {
         return Ok(());
     };
-    let takes: Vec<String> = takes.iter().map(|name| format!("`{name}`")).collect();
-    let message = format!("is not used by a {action} fault (it takes {}); remove it", takes.join(", "));
+    let list: Vec<String> = takes.iter().map(|name| format!("`{name}`")).collect();
+    let message = format!("is not used by a {} fault (it takes {}); remove it", f.action.name(), list.join(", "));
     Err((field(i, name), message))
 }
 
-/// `action = "crash"`: a valid `node`, nothing of partitions or networks.
-fn crash(s: &Scenario, i: usize, f: &Fault) -> Check {
-    only_takes(i, f, "crash", &["node", "restart_after"])?;
+/// A required `node`, naming a node of the cluster (`worker-of` where `worker_of`).
+fn node(s: &Scenario, i: usize, f: &Fault, worker_of: bool) -> Check {
     let Some(node) = &f.node else {
-        let message = "is missing; a crash fault names the node to kill, e.g. node = \"worker-1\" \
-                       or node = \"worker-of(count[0])\"";
-        return Err((field(i, "node"), message.into()));
+        let message = format!(
+            "is missing; a {} fault names its node, e.g. node = \"worker-1\" or node = \"worker-of(count[0])\"",
+            f.action.name()
+        );
+        return Err((field(i, "node"), message));
     };
-    check_node(s, node, true).map_err(|message| (field(i, "node"), message))
+    check_node(s, node, worker_of).map_err(|message| (field(i, "node"), message))
 }
 
 /// `action = "partition"`: two non-empty, disjoint groups of valid nodes.
 fn partition(s: &Scenario, i: usize, f: &Fault) -> Check {
-    only_takes(i, f, "partition", &["between", "heal_after"])?;
     let Some([a, b]) = &f.between else {
         let message = format!("is missing; a partition fault names the two groups it cuts apart, {EXAMPLE_GROUPS}");
         return Err((field(i, "between"), message));
@@ -139,9 +177,42 @@ fn partition(s: &Scenario, i: usize, f: &Fault) -> Check {
     }
 }
 
+/// `action = "link"`: `from` and `to` name disjoint nodes; something changes.
+fn link(s: &Scenario, i: usize, f: &Fault) -> Check {
+    for (name, group) in [("from", &f.from), ("to", &f.to)] {
+        let Some(group) = group.as_ref().filter(|g| !g.is_empty()) else {
+            let message = "is missing or empty; a link fault names the senders and receivers, \
+                           e.g. from = [\"coordinator\"], to = [\"worker-1\"]";
+            return Err((field(i, name), message.into()));
+        };
+        for node in group {
+            check_node(s, node, false).map_err(|message| (field(i, name), message))?;
+        }
+    }
+    let (from, to) = (f.from.as_deref().unwrap_or_default(), f.to.as_deref().unwrap_or_default());
+    if let Some(both) = from.iter().find(|n| to.contains(n)) {
+        return Err((
+            field(i, "to"),
+            format!("has `{both}`, which is also in `from`; a link runs between distinct nodes"),
+        ));
+    }
+    require(
+        f.latency_min.is_some() || f.latency_max.is_some() || f.loss.is_some(),
+        format!("faults[{i}]"),
+        "is a link fault that changes nothing; set at least one of latency_min, latency_max or loss, \
+         e.g. loss = 0.3",
+    )?;
+    if let (Some(min), Some(max)) = (f.latency_min, f.latency_max) {
+        ordered(min, max, &format!("faults[{i}]"), "latency_min", "latency_max")?;
+    }
+    for (name, latency) in [("latency_min", f.latency_min), ("latency_max", f.latency_max)] {
+        latency.map_or(Ok(()), |latency| at_most_max_latency(latency, &field(i, name)))?;
+    }
+    f.loss.map_or(Ok(()), |loss| probability(loss, true, &field(i, "loss"), ""))
+}
+
 /// `action = "network"`: at least one setting, each in range.
 fn network(i: usize, f: &Fault) -> Check {
-    only_takes(i, f, "network", &["latency_min", "latency_max", "loss", "heal_after"])?;
     require(
         f.latency_min.is_some() || f.latency_max.is_some() || f.loss.is_some(),
         format!("faults[{i}]"),
@@ -162,6 +233,45 @@ fn network_ranges(i: usize, f: &Fault) -> Check {
     f.loss.map_or(Ok(()), |loss| probability(loss, false, &field(i, "loss"), ""))
 }
 
+/// `action = "disk"`: a node, at least one setting, probabilities in [0, 1].
+fn disk(s: &Scenario, i: usize, f: &Fault) -> Check {
+    node(s, i, f, true)?;
+    let errors = [("write_error", f.write_error), ("fsync_error", f.fsync_error), ("read_error", f.read_error)];
+    let slow = f.fsync_latency_min.is_some() || f.fsync_latency_max.is_some();
+    require(
+        slow || errors.iter().any(|(_, p)| p.is_some()),
+        format!("faults[{i}]"),
+        "is a disk fault that changes nothing; set at least one of write_error, fsync_error, read_error, \
+         fsync_latency_min or fsync_latency_max, e.g. fsync_error = 0.5",
+    )?;
+    for (name, p) in errors {
+        p.map_or(Ok(()), |p| probability(p, true, &field(i, name), ""))?;
+    }
+    if let (Some(min), Some(max)) = (f.fsync_latency_min, f.fsync_latency_max) {
+        ordered(min, max, &format!("faults[{i}]"), "fsync_latency_min", "fsync_latency_max")?;
+    }
+    for (name, latency) in [("fsync_latency_min", f.fsync_latency_min), ("fsync_latency_max", f.fsync_latency_max)] {
+        latency.map_or(Ok(()), |latency| at_most_max_latency(latency, &field(i, name)))?;
+    }
+    Ok(())
+}
+
+/// `action = "bit_rot"`: on `storage`, 1 to `replicas` copies.
+fn bit_rot(s: &Scenario, i: usize, f: &Fault) -> Check {
+    require(
+        f.node.as_deref() == Some("storage"),
+        field(i, "node"),
+        "must be \"storage\": bit rot damages stored copies of a checkpoint blob; write node = \"storage\"",
+    )?;
+    let replicas = s.storage.replicas;
+    let copies = f.copies.unwrap_or(1);
+    require(
+        (1..=replicas).contains(&copies),
+        field(i, "copies"),
+        format!("is {copies}; storage keeps {replicas} copies (storage.replicas), so 1..={replicas} can rot"),
+    )
+}
+
 /// `worker-1..worker-N`, or just `worker-1`.
 fn workers(s: &Scenario) -> String {
     match s.cluster.workers {
@@ -178,9 +288,11 @@ fn check_node(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String> {
     }
     match (name.strip_prefix("worker-of("), worker_of) {
         (Some(task), true) => check_worker_of(s, name, task),
-        (Some(_), false) => {
-            Err(format!("names `{name}`, which only a crash's node may use; name a worker ({})", workers(s)))
-        }
+        (Some(_), false) => Err(format!(
+            "names `{name}`, which only the node of a crash, pause, isolate or disk fault may use; \
+             name a worker ({})",
+            workers(s)
+        )),
         (None, _) => check_worker(s, name, worker_of),
     }
 }

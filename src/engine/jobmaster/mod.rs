@@ -1,0 +1,360 @@
+//! The `coordinator` node (JobManager): tracks workers by heartbeat, deploys
+//! the job, fails over on any failure through the restart strategy, and runs
+//! the `CheckpointCoordinator`, carrying out its effects (`checkpointing`).
+//! Its durable disk holds the job attempt, the checkpoint id counter and the
+//! completed checkpoint store, so a restarted coordinator resumes from there:
+//! it reads the latest checkpoint's metadata back from storage before it
+//! deploys, and a checkpoint it cannot read fails recovery (retried by the
+//! restart strategy), never silently skipped (L20).
+//!
+//! Every failover names its cause (`FailoverCause`), so the oracles can tell
+//! a failover an injected fault explains from one nothing explains.
+
+mod checkpointing;
+mod failover;
+
+use super::coordinator::{CheckpointCoordinator, CoordinatorConfig};
+use super::graph::ExecutionGraph;
+use super::meta::{DurableMeta, MetaStore};
+use super::msg::{Attempt, CheckpointId, CheckpointMeta, Msg, TaskId};
+use super::restart::RestartStrategy;
+use super::rpc::Rpc;
+use crate::bugs::Bug;
+use crate::emit;
+use crate::scenario::{OperatorKind, Scenario};
+use crate::sim::disk::SimDisk;
+use crate::sim::net::{Net, NetEvent};
+use crate::sim::now;
+use crate::sim::rng::SeedTree;
+use failover::FailoverCause;
+use futures::channel::mpsc::{unbounded, UnboundedSender};
+use futures::{select_biased, FutureExt, StreamExt};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The coordinator's timer resolution.
+const TICK: Duration = Duration::from_millis(10);
+
+/// How long a coordinator whose disk fails to read waits before trying again.
+const DISK_RETRY: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone, PartialEq)]
+enum JobStatus {
+    /// Waiting for enough slots (or a restart delay) to deploy.
+    Scheduling {
+        not_before: Duration,
+    },
+    /// Reading the latest checkpoint's metadata back from storage.
+    Restoring,
+    Running,
+    Finished,
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+struct WorkerInfo {
+    slots: usize,
+    boot: u64,
+    last_heartbeat: Duration,
+    alive: bool,
+}
+
+/// Results of background work, fed back into the main loop.
+enum Internal {
+    MetadataWritten(CheckpointMeta),
+    MetadataFailed(CheckpointId, String),
+    RestoreLoaded(CheckpointMeta),
+    RestoreFailed(CheckpointId, String),
+}
+
+/// Everything the coordinator runs with.
+pub struct CoordinatorEnv {
+    pub scenario: Arc<Scenario>,
+    pub graph: Arc<ExecutionGraph>,
+    pub disk: SimDisk,
+    pub seeds: SeedTree,
+    pub bug: Option<Bug>,
+}
+
+struct JobMaster {
+    net: Net<Msg>,
+    rpc: Rc<Rpc>,
+    meta: MetaStore,
+    graph: Arc<ExecutionGraph>,
+    scenario: Arc<Scenario>,
+    bug: Option<Bug>,
+    checkpoints: CheckpointCoordinator,
+    restart: RestartStrategy,
+    workers: BTreeMap<String, WorkerInfo>,
+    status: JobStatus,
+    placement: BTreeMap<TaskId, String>,
+    /// The completed checkpoint that covers all input, once there is one.
+    final_checkpoint: Option<CheckpointId>,
+    /// Sink tasks' committed-through reports in this attempt.
+    committed: BTreeMap<TaskId, CheckpointId>,
+    /// Attempts whose stale acks were already reported in the trace.
+    stale_reported: BTreeSet<Attempt>,
+    internal: UnboundedSender<Internal>,
+}
+
+/// The coordinator's main loop.
+pub async fn run(env: Arc<CoordinatorEnv>, boot: u64) {
+    let (net, mut inbox) = Net::<Msg>::bind("coordinator").await;
+    let meta = MetaStore::new(env.disk.clone());
+    let durable = load(&meta).await;
+    let (internal, mut internal_rx) = unbounded();
+    let mut jm = JobMaster::new(&env, net, meta, &durable, internal, boot);
+    emit!(
+        "coordinator",
+        "coordinator_started",
+        attempt = durable.attempt,
+        latest = durable.completed.last().copied().unwrap_or(0)
+    );
+    let mut ticks = madsim::time::interval(TICK);
+    loop {
+        select_biased! {
+            event = internal_rx.next() => if let Some(event) = event { jm.on_internal(event).await },
+            event = inbox.next() => match event {
+                Some(NetEvent::Message { from, msg }) => jm.on_message(&from, msg).await,
+                Some(NetEvent::Closed { .. }) => {}
+                None => return,
+            },
+            _ = ticks.tick().fuse() => jm.on_tick().await,
+        }
+    }
+}
+
+/// Reads the durable record, retrying while the disk fails to read.
+async fn load(meta: &MetaStore) -> DurableMeta {
+    loop {
+        match meta.load() {
+            Ok(durable) => return durable,
+            Err(e) => {
+                emit!("coordinator", "coordinator_disk_error", error = e);
+                madsim::time::sleep(DISK_RETRY).await;
+            }
+        }
+    }
+}
+
+impl JobMaster {
+    fn new(
+        env: &CoordinatorEnv,
+        net: Net<Msg>,
+        meta: MetaStore,
+        durable: &DurableMeta,
+        internal: UnboundedSender<Internal>,
+        boot: u64,
+    ) -> JobMaster {
+        let c = &env.scenario.checkpoint;
+        let bug = |b| env.bug == Some(b);
+        let config = CoordinatorConfig {
+            interval: c.interval,
+            timeout: c.timeout,
+            max_concurrent: c.max_concurrent,
+            min_pause: c.min_pause,
+            tolerable_failures: c.tolerable_failures,
+            retained: c.retained,
+            complete_without_all_acks: bug(Bug::CompleteWithoutAllAcks),
+            metadata_before_data: bug(Bug::MetadataBeforeData),
+            success_before_store: bug(Bug::SuccessBeforeStore),
+        };
+        let checkpoints = CheckpointCoordinator::new(config, durable.next_checkpoint, durable.completed.clone());
+        let status = if durable.finished.is_some() {
+            JobStatus::Finished
+        } else {
+            JobStatus::Scheduling { not_before: Duration::ZERO }
+        };
+        let rng = env.seeds.stream(&format!("restart:{boot}"));
+        JobMaster {
+            rpc: Rc::new(Rpc::new(net.clone(), env.scenario.cluster.rpc_timeout)),
+            net,
+            meta,
+            graph: env.graph.clone(),
+            scenario: env.scenario.clone(),
+            bug: env.bug,
+            checkpoints,
+            restart: RestartStrategy::new(env.scenario.restart.clone(), rng),
+            workers: BTreeMap::new(),
+            status,
+            placement: BTreeMap::new(),
+            final_checkpoint: None,
+            committed: BTreeMap::new(),
+            stale_reported: BTreeSet::new(),
+            internal,
+        }
+    }
+
+    fn attempt(&self) -> Attempt {
+        self.meta.get().attempt
+    }
+
+    fn tasks(&self) -> BTreeSet<TaskId> {
+        self.graph.tasks.keys().copied().collect()
+    }
+
+    async fn on_message(&mut self, from: &str, msg: Msg) {
+        let Some(msg) = self.rpc.complete(msg) else { return };
+        let attempt = self.attempt();
+        match msg {
+            Msg::Heartbeat { boot, slots, cancelled } => self.on_heartbeat(from, boot, slots, cancelled).await,
+            Msg::TaskFailed { attempt: a, task, error } if a == attempt && self.status == JobStatus::Running => {
+                let worker = self.placement.get(&task).cloned().unwrap_or_default();
+                let cause = FailoverCause::TaskFailed { task: self.graph.name(task), worker, error };
+                self.failover(cause).await;
+            }
+            Msg::Ack { attempt: a, task, checkpoint, handle, end_of_data } => {
+                if a != attempt {
+                    self.report_stale(a, "ack", from);
+                }
+                let outs = self.checkpoints.on_ack(a, task, checkpoint, handle, end_of_data);
+                self.carry_out(outs).await;
+            }
+            Msg::Decline { attempt: a, checkpoint, reason, .. } => {
+                let outs = self.checkpoints.on_decline(a, checkpoint, reason);
+                self.carry_out(outs).await;
+            }
+            Msg::Committed { attempt: a, task, checkpoint } if a == attempt => {
+                self.committed.insert(task, checkpoint);
+                self.check_finished().await;
+            }
+            _ => {}
+        }
+    }
+
+    /// The first message of a superseded attempt that reaches us, per attempt.
+    fn report_stale(&mut self, attempt: Attempt, what: &str, from: &str) {
+        if self.stale_reported.insert(attempt) {
+            emit!("coordinator", "stale_message_fenced", attempt = attempt, msg = what, from = from);
+        }
+    }
+
+    async fn on_heartbeat(&mut self, from: &str, boot: u64, slots: usize, cancelled: Option<Attempt>) {
+        let t = now();
+        let known = self.workers.get(from).cloned();
+        self.workers.insert(from.to_string(), WorkerInfo { slots, boot, last_heartbeat: t, alive: true });
+        let hosts_tasks = self.status == JobStatus::Running && self.placement.values().any(|p| p == from);
+        match known {
+            Some(w) if w.alive && w.boot == boot => {
+                if hosts_tasks && cancelled == Some(self.attempt()) {
+                    self.failover(FailoverCause::TasksLost { worker: from.to_string() }).await;
+                }
+            }
+            Some(w) if w.alive => {
+                emit!("coordinator", "worker_restarted", worker = from, boot = boot);
+                if hosts_tasks {
+                    self.failover(FailoverCause::WorkerRestarted { worker: from.to_string() }).await;
+                }
+            }
+            _ => {
+                emit!("coordinator", "worker_registered", worker = from, boot = boot, slots = slots);
+                // A returning worker may still run tasks of an attempt it missed.
+                let stale = if self.status == JobStatus::Running { self.attempt() - 1 } else { self.attempt() };
+                self.net.send(from, Msg::Cancel { attempt: stale });
+            }
+        }
+        self.net.send(from, Msg::HeartbeatReply);
+    }
+
+    async fn on_tick(&mut self) {
+        let t = now();
+        let timeout = self.scenario.cluster.heartbeat_timeout;
+        let lost: Vec<String> = self
+            .workers
+            .iter()
+            .filter(|(_, w)| w.alive && t - w.last_heartbeat > timeout)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in lost {
+            self.workers.get_mut(&name).expect("listed").alive = false;
+            emit!("coordinator", "worker_lost", worker = name);
+            if self.status == JobStatus::Running && self.placement.values().any(|p| *p == name) {
+                self.failover(FailoverCause::WorkerLost { worker: name }).await;
+            }
+        }
+        match self.status {
+            JobStatus::Running => {
+                let outs = self.checkpoints.tick(t);
+                self.carry_out(outs).await;
+            }
+            JobStatus::Scheduling { not_before } if t >= not_before => self.schedule().await,
+            _ => {}
+        }
+    }
+
+    /// Deploys when slots allow, after reading the checkpoint to restore.
+    async fn schedule(&mut self) {
+        let stored = self.checkpoints.completed_ids();
+        match (self.checkpoints.latest_completed(), stored.last()) {
+            (None, Some(&id)) => self.load_restore(id),
+            _ => self.try_deploy().await,
+        }
+    }
+
+    /// Places one subtask of every operator per slot over live workers.
+    fn place(&self) -> Option<BTreeMap<TaskId, String>> {
+        let needed = self.graph.slots_needed();
+        // Spread out over workers (Flink's cluster.evenly-spread-out-slots).
+        let alive: Vec<(&String, usize)> =
+            self.workers.iter().filter(|(_, w)| w.alive).map(|(n, w)| (n, w.slots)).collect();
+        let most = alive.iter().map(|(_, s)| *s).max().unwrap_or(0);
+        let slots: Vec<&String> =
+            (0..most).flat_map(|i| alive.iter().filter(move |(_, s)| i < *s).map(|(n, _)| *n)).collect();
+        if slots.len() < needed {
+            return None;
+        }
+        Some(self.graph.tasks.keys().map(|t| (*t, slots[t.subtask as usize].clone())).collect())
+    }
+
+    async fn try_deploy(&mut self) {
+        let Some(placement) = self.place() else { return };
+        let mut durable = self.meta.get();
+        durable.attempt += 1;
+        if let Err(e) = self.meta.persist(durable.clone()).await {
+            emit!("coordinator", "coordinator_disk_error", error = e);
+            return; // the next tick tries again
+        }
+        let attempt = durable.attempt;
+        let restore = self.checkpoints.latest_completed().cloned();
+        emit!("coordinator", "job_deployed", attempt = attempt, restore = restore.as_ref().map_or(0, |m| m.id));
+        for (t, w) in &placement {
+            emit!("coordinator", "task_deployed", task = self.graph.name(*t), worker = w, attempt = attempt);
+        }
+        let deployment = Arc::new(super::msg::Deployment { attempt, placement: placement.clone(), restore });
+        for w in self.workers.keys() {
+            self.net.send(w, Msg::Deploy(deployment.clone()));
+        }
+        self.placement = placement;
+        self.committed.clear();
+        self.final_checkpoint = None;
+        self.checkpoints.start(attempt, self.tasks(), now());
+        self.status = JobStatus::Running;
+    }
+
+    /// The job is done once every sink subtask committed through the
+    /// checkpoint that covers all input.
+    async fn check_finished(&mut self) {
+        let Some(last) = self.final_checkpoint else { return };
+        let sinks: Vec<TaskId> =
+            self.placement.keys().filter(|t| self.graph.op(**t).kind == OperatorKind::Sink).copied().collect();
+        if self.status != JobStatus::Running || !sinks.iter().all(|t| self.committed.get(t).is_some_and(|c| *c >= last))
+        {
+            return;
+        }
+        let mut durable = self.meta.get();
+        durable.finished = Some(last);
+        if let Err(e) = self.meta.persist(durable).await {
+            emit!("coordinator", "coordinator_disk_error", error = e);
+            return; // the next commit report tries again
+        }
+        self.checkpoints.stop();
+        self.status = JobStatus::Finished;
+        let attempt = self.attempt();
+        emit!("coordinator", "job_finished", checkpoint = last, attempt = attempt);
+        for w in self.workers.keys() {
+            self.net.send(w, Msg::Cancel { attempt });
+        }
+    }
+}

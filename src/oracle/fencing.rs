@@ -1,0 +1,153 @@
+//! `attempt_fencing`: after attempt a+1 is deployed, nothing of attempt ≤ a
+//! has any effect (T7). Judged from durable state and the trace:
+//!
+//! - acks: every completed checkpoint's metadata (storage) holds only
+//!   snapshots of its own attempt, and that attempt was the one deployed;
+//! - barriers: every snapshot a task took was for a checkpoint triggered in
+//!   the task's own attempt;
+//! - records: every record the sink holds for a transaction was emitted by
+//!   the transaction's own attempt;
+//! - the sink: no write, pre-commit or commit of an attempt below the fence
+//!   the sink recorded for that sink subtask (its WAL, in order).
+
+use super::evidence::{events, Evidence, Unreadable};
+use super::properties::examples;
+use super::Violation;
+use crate::engine::msg::{Attempt, TxnId};
+use crate::engine::services::sink::{durable_entries, Entry};
+use std::collections::{BTreeMap, BTreeSet};
+
+const PROPERTY: &str = "attempt_fencing";
+
+pub fn attempt_fencing(ev: &Evidence) -> Vec<Violation> {
+    let mut out = acks(ev);
+    out.extend(barriers(ev));
+    out.extend(sink(ev));
+    out
+}
+
+/// The attempt in a snapshot key, `chk-3/count[1]-a2` → 2.
+fn attempt_of_key(key: &str) -> Option<Attempt> {
+    key.rsplit_once("-a")?.1.parse().ok()
+}
+
+/// The attempt deployed last before each completion.
+fn acks(ev: &Evidence) -> Vec<Violation> {
+    let r = ev.record;
+    let mut out = vec![];
+    for done in events(r, "checkpoint_completed") {
+        let n = done.num("checkpoint").unwrap_or(0);
+        let deployed = events(r, "job_deployed").filter(|d| d.time <= done.time).last().and_then(|d| d.num("attempt"));
+        let meta = match ev.metadata(n) {
+            Ok(meta) => meta,
+            Err(Unreadable::Rotted(_)) => continue,
+            Err(_) => continue, // missing metadata is consistent_cut's finding
+        };
+        if deployed.is_some_and(|a| a != meta.attempt) {
+            out.push(Violation::new(
+                PROPERTY,
+                format!(
+                    "checkpoint {n} completed for attempt {} while attempt {deployed:?} was deployed",
+                    meta.attempt
+                ),
+            ));
+        }
+        let foreign: Vec<&str> = meta
+            .states
+            .values()
+            .map(|h| h.key.as_str())
+            .filter(|k| attempt_of_key(k).is_some_and(|a| a != meta.attempt))
+            .collect();
+        if !foreign.is_empty() {
+            out.push(Violation::new(
+                PROPERTY,
+                format!(
+                    "checkpoint {n} of attempt {} counts acks of another attempt: {}",
+                    meta.attempt,
+                    examples(foreign)
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Snapshots only for checkpoints triggered in the task's attempt.
+fn barriers(ev: &Evidence) -> Vec<Violation> {
+    let r = ev.record;
+    let triggered: BTreeMap<u64, u64> =
+        events(r, "checkpoint_triggered").filter_map(|e| Some((e.num("checkpoint")?, e.num("attempt")?))).collect();
+    let stray: Vec<String> = events(r, "snapshot_taken")
+        .filter_map(|e| {
+            let (n, a) = (e.num("checkpoint")?, e.num("attempt")?);
+            let by = triggered.get(&n)?;
+            let task = e.field("task")?;
+            (*by != a).then(|| format!("{task} (attempt {a}) snapshotted checkpoint {n} of attempt {by}"))
+        })
+        .collect();
+    if stray.is_empty() {
+        return vec![];
+    }
+    vec![Violation::new(
+        PROPERTY,
+        format!("{} snapshots were taken on a barrier of another attempt: {}", stray.len(), examples(stray)),
+    )]
+}
+
+/// The sink's WAL: nothing below a fence after it, no foreign records.
+fn sink(ev: &Evidence) -> Vec<Violation> {
+    let mut fences: BTreeMap<(u16, u16), Attempt> = BTreeMap::new();
+    let mut zombie = BTreeSet::new();
+    let mut foreign = vec![];
+    let below = |fences: &BTreeMap<(u16, u16), Attempt>, txn: &TxnId, by: Attempt| {
+        fences.get(&(txn.sink, txn.subtask)).is_some_and(|f| by < *f)
+    };
+    for entry in durable_entries(&ev.record.disks["sink"]) {
+        match entry {
+            Entry::Fence { sink, subtask, attempt } => {
+                let f = fences.entry((sink, subtask)).or_default();
+                *f = (*f).max(attempt);
+            }
+            Entry::Write { txn, records } => {
+                if below(&fences, &txn, txn.attempt) {
+                    zombie.insert(format!("a write to {txn}"));
+                }
+                if let Some(r) = records.iter().find(|r| r.attempt != txn.attempt) {
+                    foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
+                }
+            }
+            Entry::PreCommit { txn, .. } if below(&fences, &txn, txn.attempt) => {
+                zombie.insert(format!("the pre-commit of {txn}"));
+            }
+            Entry::Commit { txn, by, .. } if below(&fences, &txn, by) => {
+                zombie.insert(format!("the commit of {txn} by attempt {by}"));
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![];
+    if !zombie.is_empty() {
+        out.push(Violation::new(
+            PROPERTY,
+            format!("the sink accepted {} requests of fenced attempts: {}", zombie.len(), examples(zombie)),
+        ));
+    }
+    if !foreign.is_empty() {
+        out.push(Violation::new(
+            PROPERTY,
+            format!("{} records reached a transaction of another attempt: {}", foreign.len(), examples(foreign)),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_attempt_of_a_snapshot_key_is_its_suffix() {
+        assert_eq!(attempt_of_key("chk-3/count[1]-a12"), Some(12));
+        assert_eq!(attempt_of_key("chk-3/_metadata"), None);
+    }
+}

@@ -1,0 +1,207 @@
+//! Properties of the checkpoint lifecycle, judged from the trace:
+//!
+//! - `checkpoint_monotonic` — ids increase; completion only with every
+//!   task's ack; restore only from a completed checkpoint, and from the
+//!   latest one completed (L2, L13, L20)
+//! - `aborted_never_completes` — a checkpoint announced aborted never
+//!   completes and is never restored (L16)
+//! - `tolerable_failures` — the job fails over exactly when counted
+//!   checkpoint failures exceed `tolerable_failures` (L18), recounted here
+//!   from the trace independently of the coordinator
+
+use super::evidence::{events, Evidence};
+use super::properties::examples;
+use super::Violation;
+use crate::engine::graph::ExecutionGraph;
+use crate::scenario::Scenario;
+use crate::trace::TraceEvent;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `checkpoint_monotonic`: ids increase; completion only with every task's
+/// ack; restore only from a completed checkpoint, and the latest one.
+pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violation> {
+    let r = ev.record;
+    let mut out = vec![];
+    let mut last = 0;
+    for e in events(r, "checkpoint_triggered") {
+        let n = e.num("checkpoint").unwrap_or(0);
+        if n <= last {
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!("checkpoint {n} triggered at {:.3}s after {last}", e.time.as_secs_f64()),
+            ));
+        }
+        last = last.max(n);
+    }
+    for e in events(r, "checkpoint_completed") {
+        let (n, attempt) = (e.num("checkpoint").unwrap_or(0), e.field("attempt").unwrap_or(""));
+        let acked: BTreeSet<&str> = events(r, "checkpoint_acked")
+            .filter(|a| a.time <= e.time && a.num("checkpoint") == Some(n) && a.field("attempt") == Some(attempt))
+            .filter_map(|a| a.field("task"))
+            .collect();
+        let missing: Vec<&str> = graph.tasks.values().map(|t| t.name.as_str()).filter(|t| !acked.contains(t)).collect();
+        if !missing.is_empty() {
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!(
+                    "checkpoint {n} completed at {:.3}s without the ack of {}",
+                    e.time.as_secs_f64(),
+                    examples(missing)
+                ),
+            ));
+        }
+    }
+    out.extend(restores_from_the_latest(ev));
+    out
+}
+
+/// Every restore uses a completed checkpoint, the latest completed so far (L20).
+fn restores_from_the_latest(ev: &Evidence) -> Vec<Violation> {
+    let mut out = vec![];
+    let mut reported = BTreeSet::new();
+    for e in events(ev.record, "task_restored") {
+        let n = e.num("checkpoint").unwrap_or(0);
+        if ev.completed.get(&n).is_none_or(|t| *t > e.time) {
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!("{} restored from checkpoint {n}, which had not completed", e.field("task").unwrap_or("?")),
+            ));
+            continue;
+        }
+        let latest = ev.completed.iter().filter(|(_, t)| **t <= e.time).map(|(id, _)| *id).max().unwrap_or(0);
+        if n < latest && reported.insert((n, e.field("attempt").unwrap_or("").to_string())) {
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!(
+                    "attempt {} restored checkpoint {n} although checkpoint {latest} had completed: \
+                     an older checkpoint was used instead of the latest (L20, FLINK-22502)",
+                    e.field("attempt").unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// `aborted_never_completes`: once announced aborted, a checkpoint never
+/// completes (before or after) and is never restored later.
+pub fn aborted_never_completes(ev: &Evidence) -> Vec<Violation> {
+    let r = ev.record;
+    let mut out = vec![];
+    let mut seen = BTreeSet::new();
+    for abort in events(r, "checkpoint_aborted") {
+        let n = abort.num("checkpoint").unwrap_or(0);
+        if !seen.insert(n) {
+            continue;
+        }
+        let why = abort.field("reason").unwrap_or("?");
+        if let Some(done) = ev.completed.get(&n) {
+            out.push(Violation::new(
+                "aborted_never_completes",
+                format!(
+                    "checkpoint {n} was aborted at {:.3}s ({why}) but completed at {:.3}s",
+                    abort.time.as_secs_f64(),
+                    done.as_secs_f64()
+                ),
+            ));
+        }
+        let restored = events(r, "task_restored").find(|e| e.time >= abort.time && e.num("checkpoint") == Some(n));
+        if let Some(e) = restored {
+            out.push(Violation::new(
+                "aborted_never_completes",
+                format!(
+                    "checkpoint {n} was aborted at {:.3}s ({why}) and {} restored from it at {:.3}s",
+                    abort.time.as_secs_f64(),
+                    e.field("task").unwrap_or("?"),
+                    e.time.as_secs_f64()
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Whether an abort's reason is a failure L18 counts (expiry, decline, an
+/// I/O error at the coordinator); subsumption is not.
+fn counted(reason: &str) -> bool {
+    ["expired", "declined", "metadata write failed", "storing the completed checkpoint failed", "trigger failed"]
+        .iter()
+        .any(|r| reason.starts_with(r))
+}
+
+/// `tolerable_failures`: recounting L18 from the trace, a failover for
+/// checkpoint failures happens exactly when the count goes past
+/// `tolerable_failures` (counted once per id, only ids newer than the last
+/// completed one, reset by a completion or a new deployment).
+pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
+    let tolerable = u64::from(scenario.checkpoint.tolerable_failures);
+    let kinds = [
+        "checkpoint_aborted",
+        "checkpoint_completed",
+        "coordinator_started",
+        "job_deployed",
+        "job_failover",
+        "job_finished",
+    ];
+    let relevant: Vec<&TraceEvent> =
+        ev.record.events.iter().filter(|e| e.node == "coordinator" && kinds.contains(&e.kind.as_str())).collect();
+    let (mut count, mut latest, mut due): (u64, u64, Option<&TraceEvent>) = (0, 0, None);
+    let mut counted_ids: BTreeMap<u64, ()> = BTreeMap::new();
+    // Failures count only while a deployment runs (after a failover, aborts
+    // of its leftover pending checkpoints are no new failures).
+    let mut running = false;
+    let mut out = vec![];
+    for e in relevant {
+        let n = e.num("checkpoint").unwrap_or(0);
+        match e.kind.as_str() {
+            "checkpoint_completed" => (count, latest) = (0, latest.max(n)),
+            "job_deployed" => (count, running) = (0, true),
+            "coordinator_started" => (count, running) = (0, false),
+            "checkpoint_aborted" if running && counted(e.field("reason").unwrap_or("")) && n > latest => {
+                if counted_ids.insert(n, ()).is_none() {
+                    count += 1;
+                }
+                if count > tolerable && due.is_none() {
+                    due = Some(e);
+                }
+            }
+            "job_failover" if e.field("cause") == Some("checkpoint_failures") => {
+                if due.take().is_none() {
+                    out.push(Violation::new(
+                        "tolerable_failures",
+                        format!(
+                            "the job failed over at {:.3}s for checkpoint failures, but only {count} counted \
+                             failures ≤ tolerable {tolerable} had happened",
+                            e.time.as_secs_f64()
+                        ),
+                    ));
+                }
+                (count, running) = (0, false);
+            }
+            "job_failover" | "job_finished" => {
+                due = None;
+                (count, running) = (0, false);
+            }
+            _ => {}
+        }
+        if let Some(d) = due.filter(|d| d.time < e.time) {
+            out.push(missed_failover(d, tolerable));
+            due = None;
+        }
+    }
+    out.extend(due.map(|d| missed_failover(d, tolerable)));
+    out
+}
+
+fn missed_failover(abort: &TraceEvent, tolerable: u64) -> Violation {
+    Violation::new(
+        "tolerable_failures",
+        format!(
+            "checkpoint {} failed at {:.3}s ({}), past tolerable_failures = {tolerable}, but the job did not fail \
+             over (L18)",
+            abort.num("checkpoint").unwrap_or(0),
+            abort.time.as_secs_f64(),
+            abort.field("reason").unwrap_or("?")
+        ),
+    )
+}

@@ -1,0 +1,285 @@
+//! Swarm testing (FoundationDB, TigerBeetle): a `[swarm]` section names the
+//! fault kinds to draw from, a window and a most; each seed then draws its own
+//! subset of kinds, its own number of faults (zero included: quiet seeds) and
+//! their times, targets, durations and, for some, protocol phases. Every
+//! drawn fault heals inside the window, so the liveness phase follows.
+//!
+//! A drawn plan never makes correct recovery impossible, except for the rare
+//! deliberate "fatal" plan (every copy of a snapshot rotted, then a crash
+//! that forces a restore from it), for which the run is expected to fail
+//! cleanly (`Plan::expect_failure`).
+
+use super::duration::dur;
+use super::fault::{BlobKind, Fault, FaultAction, MessageClass, Phase, When};
+use super::model::Scenario;
+use crate::sim::rng::SeedTree;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The `[swarm]` section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Swarm {
+    /// The kinds of fault each seed draws from.
+    pub faults: Vec<SwarmKind>,
+    /// Faults strike and heal within `[0, window)`; then the liveness phase starts. Default 2s.
+    #[serde(default = "default_window", with = "dur")]
+    pub window: Duration,
+    /// The most faults one seed draws. Default 4.
+    #[serde(default = "default_max_faults")]
+    pub max_faults: usize,
+}
+
+fn default_window() -> Duration {
+    Duration::from_secs(2)
+}
+fn default_max_faults() -> usize {
+    4
+}
+
+/// A kind of fault a swarm draws.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum SwarmKind {
+    Crash,
+    Pause,
+    Partition,
+    OneWay,
+    Isolate,
+    Link,
+    DiskError,
+    SlowFsync,
+    BitRot,
+}
+
+impl SwarmKind {
+    pub const ALL: [SwarmKind; 9] = [
+        SwarmKind::Crash,
+        SwarmKind::Pause,
+        SwarmKind::Partition,
+        SwarmKind::OneWay,
+        SwarmKind::Isolate,
+        SwarmKind::Link,
+        SwarmKind::DiskError,
+        SwarmKind::SlowFsync,
+        SwarmKind::BitRot,
+    ];
+}
+
+/// One seed's drawn faults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub faults: Vec<Fault>,
+    /// The plan destroys a checkpoint for good: the job must fail cleanly.
+    pub expect_failure: bool,
+}
+
+/// Chance that a seed drawing `bit_rot` draws the fatal plan instead.
+const FATAL_CHANCE: f64 = 0.05;
+/// Chance that a fault that can be is placed at a protocol phase.
+const PHASE_CHANCE: f64 = 0.3;
+
+/// Draws the plan of `seed` (deterministic: the same seed, the same plan).
+pub fn draw(scenario: &Scenario, swarm: &Swarm, seed: u64) -> Plan {
+    let mut rng = SeedTree::new(seed).stream("swarm");
+    let mut kinds: Vec<SwarmKind> = swarm.faults.iter().copied().filter(|_| rng.gen_bool(0.5)).collect();
+    if kinds.is_empty() {
+        kinds.push(*swarm.faults.choose(&mut rng).expect("validated: swarm.faults is not empty"));
+    }
+    if kinds.contains(&SwarmKind::BitRot) && rng.gen_bool(FATAL_CHANCE) {
+        return fatal_plan(scenario);
+    }
+    let count = rng.gen_range(0..=swarm.max_faults);
+    let mut drawer = Drawer { scenario, window: swarm.window, rng, rotted: false };
+    let faults = (0..count).filter_map(|_| drawer.fault(&kinds)).collect();
+    Plan { faults, expect_failure: false }
+}
+
+/// Every copy of one snapshot of checkpoint 2 rots the moment it completes,
+/// and a worker running a sink dies then: the restore must fail, for good.
+fn fatal_plan(scenario: &Scenario) -> Plan {
+    let when = || Some(When { checkpoint: Some(2), phase: Phase::Completed, task: None });
+    let sink = scenario.job.operators.iter().find(|o| o.kind == super::OperatorKind::Sink).expect("validated");
+    let rot = Fault {
+        when: when(),
+        node: Some("storage".into()),
+        copies: Some(scenario.storage.replicas),
+        blob: Some(BlobKind::Snapshot),
+        ..Fault::new(FaultAction::BitRot)
+    };
+    let crash = Fault {
+        when: when(),
+        node: Some(format!("worker-of({}[0])", sink.id)),
+        restart_after: Some(Duration::from_millis(200)),
+        ..Fault::new(FaultAction::Crash)
+    };
+    Plan { faults: vec![rot, crash], expect_failure: true }
+}
+
+struct Drawer<'s> {
+    scenario: &'s Scenario,
+    window: Duration,
+    rng: ChaCha8Rng,
+    /// At most one (survivable) bit rot per plan, so two can never destroy
+    /// every copy of one blob between them.
+    rotted: bool,
+}
+
+impl Drawer<'_> {
+    fn fault(&mut self, kinds: &[SwarmKind]) -> Option<Fault> {
+        let kind = *kinds.choose(&mut self.rng).expect("at least one kind");
+        let mut fault = match kind {
+            SwarmKind::Crash => Fault { node: Some(self.node(true)), ..Fault::new(FaultAction::Crash) },
+            SwarmKind::Pause => Fault { node: Some(self.node(true)), ..Fault::new(FaultAction::Pause) },
+            SwarmKind::Partition | SwarmKind::OneWay => self.partition(kind == SwarmKind::OneWay),
+            SwarmKind::Isolate => Fault { node: Some(self.node(false)), ..Fault::new(FaultAction::Isolate) },
+            SwarmKind::Link => self.link(),
+            SwarmKind::DiskError => self.disk_error(),
+            SwarmKind::SlowFsync => self.slow_fsync(),
+            SwarmKind::BitRot if self.rotted || self.scenario.storage.replicas < 2 => return None,
+            SwarmKind::BitRot => self.bit_rot(),
+        };
+        let by_phase = !matches!(kind, SwarmKind::Link | SwarmKind::DiskError | SwarmKind::SlowFsync)
+            && self.rng.gen_bool(PHASE_CHANCE);
+        let latest = if by_phase {
+            fault.when = Some(self.when());
+            self.window / 2
+        } else {
+            let at = self.between(Duration::ZERO, self.window * 3 / 4);
+            fault.at = Some(at);
+            self.window - at
+        };
+        self.duration(&mut fault, kind, latest);
+        Some(fault)
+    }
+
+    /// How long the fault acts, ending by `latest` after it strikes.
+    fn duration(&mut self, fault: &mut Fault, kind: SwarmKind, latest: Duration) {
+        let latest = latest.max(Duration::from_millis(20));
+        let longest = |d: Duration| d.min(latest);
+        match kind {
+            SwarmKind::Crash => fault.restart_after = Some(self.between(Duration::from_millis(10), longest(latest))),
+            SwarmKind::Pause => {
+                // Long enough, often, to miss heartbeats: the zombie path.
+                let long = self.scenario.cluster.heartbeat_timeout * 5 / 2;
+                fault.resume_after = Some(self.between(Duration::from_millis(10), longest(long)));
+            }
+            SwarmKind::BitRot => {}
+            _ => fault.heal_after = Some(self.between(Duration::from_millis(10), longest(latest))),
+        }
+    }
+
+    fn between(&mut self, min: Duration, max: Duration) -> Duration {
+        if max <= min {
+            return min;
+        }
+        let ms = self.rng.gen_range(min.as_millis() as u64..=max.as_millis() as u64);
+        Duration::from_millis(ms)
+    }
+
+    /// A protocol moment of one of the first checkpoints of the window.
+    fn when(&mut self) -> When {
+        let checkpoints = (self.window.as_millis() / self.scenario.checkpoint.interval.as_millis().max(1)).max(2);
+        let phase = *Phase::ALL.choose(&mut self.rng).expect("phases");
+        let task = if phase.at_a_task() && self.rng.gen_bool(0.5) { self.task() } else { None };
+        When { checkpoint: Some(self.rng.gen_range(1..=checkpoints as u64)), phase, task }
+    }
+
+    fn task(&mut self) -> Option<String> {
+        let op = self.scenario.job.operators.choose(&mut self.rng)?;
+        let p = self.scenario.parallelism_of(op);
+        Some(format!("{}[{}]", op.id, self.rng.gen_range(0..p)))
+    }
+
+    fn nodes(&self) -> Vec<String> {
+        let mut nodes: Vec<String> = ["coordinator", "log", "storage", "sink"].map(String::from).into();
+        nodes.extend((1..=self.scenario.cluster.workers).map(|k| format!("worker-{k}")));
+        nodes
+    }
+
+    /// Any node, or (when `worker_of`) now and then the worker of a task.
+    fn node(&mut self, worker_of: bool) -> String {
+        if worker_of && self.rng.gen_bool(0.3) {
+            if let Some(task) = self.task() {
+                return format!("worker-of({task})");
+            }
+        }
+        self.nodes().choose(&mut self.rng).expect("nodes").clone()
+    }
+
+    /// Two disjoint groups of one or two nodes.
+    fn partition(&mut self, one_way: bool) -> Fault {
+        let mut nodes = self.nodes();
+        nodes.shuffle(&mut self.rng);
+        let (na, nb) = (self.rng.gen_range(1..=2), self.rng.gen_range(1..=2));
+        let a = nodes[..na].to_vec();
+        let b = nodes[na..na + nb].to_vec();
+        Fault { between: Some([a, b]), one_way: one_way.then_some(true), ..Fault::new(FaultAction::Partition) }
+    }
+
+    fn link(&mut self) -> Fault {
+        let mut nodes = self.nodes();
+        nodes.shuffle(&mut self.rng);
+        let (from, to) = (vec![nodes[0].clone()], vec![nodes[1].clone()]);
+        let slow = self.rng.gen_bool(0.6);
+        let lossy = !slow || self.rng.gen_bool(0.4);
+        let classes = [
+            MessageClass::NotifyComplete,
+            MessageClass::Trigger,
+            MessageClass::Ack,
+            MessageClass::Data,
+            MessageClass::Barrier,
+            MessageClass::Heartbeat,
+            MessageClass::Storage,
+        ];
+        let messages = self.rng.gen_bool(0.3).then(|| vec![*classes.choose(&mut self.rng).expect("classes")]);
+        Fault {
+            from: Some(from),
+            to: Some(to),
+            latency_max: slow.then(|| self.between(Duration::from_millis(5), Duration::from_millis(300))),
+            loss: lossy.then(|| f64::from(self.rng.gen_range(1..=40u32)) / 100.0),
+            messages,
+            ..Fault::new(FaultAction::Link)
+        }
+    }
+
+    /// A node whose disk the job uses.
+    fn disk_node(&mut self) -> String {
+        ["storage", "sink", "coordinator"].choose(&mut self.rng).expect("nodes").to_string()
+    }
+
+    fn disk_error(&mut self) -> Fault {
+        let p = |rng: &mut ChaCha8Rng| rng.gen_bool(0.5).then(|| f64::from(rng.gen_range(5..=60u32)) / 100.0);
+        let (write_error, fsync_error, mut read_error) = (p(&mut self.rng), p(&mut self.rng), p(&mut self.rng));
+        if write_error.is_none() && fsync_error.is_none() && read_error.is_none() {
+            read_error = Some(0.5);
+        }
+        Fault { node: Some(self.disk_node()), write_error, fsync_error, read_error, ..Fault::new(FaultAction::Disk) }
+    }
+
+    fn slow_fsync(&mut self) -> Fault {
+        let min = self.between(Duration::from_millis(10), Duration::from_millis(500));
+        let max = self.between(min, Duration::from_millis(3000));
+        Fault {
+            node: Some(self.disk_node()),
+            fsync_latency_min: Some(min),
+            fsync_latency_max: Some(max),
+            ..Fault::new(FaultAction::Disk)
+        }
+    }
+
+    fn bit_rot(&mut self) -> Fault {
+        self.rotted = true;
+        let copies = self.rng.gen_range(1..self.scenario.storage.replicas);
+        let blob = *[BlobKind::Snapshot, BlobKind::Metadata, BlobKind::Any].choose(&mut self.rng).expect("kinds");
+        Fault {
+            node: Some("storage".into()),
+            copies: Some(copies),
+            blob: Some(blob),
+            ..Fault::new(FaultAction::BitRot)
+        }
+    }
+}
