@@ -127,8 +127,7 @@ fn random_fault_mixes_keep_exactly_once() {
         s.expect.min_completed_checkpoints = 1;
         s.faults = faults;
         scenario::validate::validate(&s).map_err(|(f, m)| TestCaseError::reject(format!("{f}: {m}")))?;
-        let report =
-            run_seed(&RunSpec { scenario: Arc::new(s.clone()), path: "generated.toml".into(), seed, bug: None });
+        let report = run_seed(&RunSpec::new(Arc::new(s.clone()), "generated.toml".into(), seed, None));
         prop_assert!(
             report.passed(),
             "seed {seed} failed: {:?}\nscenario:\n{}",

@@ -30,7 +30,7 @@ pub fn scenario_files() -> Vec<PathBuf> {
 pub fn spec(path: &Path) -> RunSpec {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     let scenario = scenario::load(&full).unwrap_or_else(|e| panic!("{e}"));
-    RunSpec { scenario: Arc::new(scenario), path: path.to_path_buf(), seed: 0, bug: None }
+    RunSpec::new(Arc::new(scenario), path.to_path_buf(), 0, None)
 }
 
 /// `CKPTSIM_SEED=S` runs just S; `CKPTSIM_SEEDS=N` runs 0..N; else 0..default.

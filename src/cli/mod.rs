@@ -15,6 +15,7 @@ use ckptsim::scenario;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub const EXIT_PASS: i32 = 0;
 pub const EXIT_VIOLATION: i32 = 1;
@@ -47,6 +48,9 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Stop the run after this much wall-clock time (e.g. `30s`).
+        #[arg(long, value_parser = parse_wall_cap)]
+        wall_cap: Option<Duration>,
     },
     /// Run a range of seeds in parallel.
     Sweep {
@@ -65,6 +69,12 @@ enum Command {
         /// JSON Lines: one object per seed.
         #[arg(long)]
         json: bool,
+        /// Print how many seeds took each catalogued protocol path.
+        #[arg(long)]
+        coverage: bool,
+        /// Stop any one run after this much wall-clock time (e.g. `30s`).
+        #[arg(long, value_parser = parse_wall_cap)]
+        wall_cap: Option<Duration>,
     },
     /// List the planted bugs.
     Bugs,
@@ -88,6 +98,14 @@ fn parse_range(s: &str) -> Result<(u64, u64), String> {
         return Err(format!("empty seed range `{s}`"));
     }
     Ok((a, b))
+}
+
+fn parse_wall_cap(s: &str) -> Result<Duration, String> {
+    let d = ckptsim::scenario::duration::parse_duration(s)?;
+    if d.is_zero() {
+        return Err("the wall-clock cap must be longer than 0".into());
+    }
+    Ok(d)
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -115,14 +133,17 @@ pub fn main() -> i32 {
             }
             EXIT_PASS
         }
-        Command::Run { scenario, seed, bug, trace, chrome_trace, json } => {
-            let Some(spec) = load(&scenario, seed, bug) else { return EXIT_BAD_INPUT };
+        Command::Run { scenario, seed, bug, trace, chrome_trace, json, wall_cap } => {
+            let Some(mut spec) = load(&scenario, seed, bug) else { return EXIT_BAD_INPUT };
+            spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
             let report = run_seed(&spec);
             report::print_run(&report, trace, json, chrome_trace.as_deref())
         }
-        Command::Sweep { scenario, seeds, bug, jobs, shard, json } => {
-            let Some(spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
-            sweep::sweep(&spec, seeds, shard, jobs, json)
+        Command::Sweep { scenario, seeds, bug, jobs, shard, json, coverage, wall_cap } => {
+            let Some(mut spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
+            spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
+            let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage };
+            sweep::sweep(&spec, &options)
         }
         Command::Bench { scenario, runs, jobs } => {
             let Some(spec) = load(&scenario, 0, None) else { return EXIT_BAD_INPUT };
@@ -134,7 +155,7 @@ pub fn main() -> i32 {
 /// Loads the scenario; prints the error (file:line: field: message) if bad.
 fn load(path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> {
     match scenario::load(path) {
-        Ok(s) => Some(RunSpec { scenario: Arc::new(s), path: path.to_path_buf(), seed, bug }),
+        Ok(s) => Some(RunSpec::new(Arc::new(s), path.to_path_buf(), seed, bug)),
         Err(e) => {
             eprintln!("error: {e}");
             None

@@ -28,6 +28,7 @@ pub fn print_run(report: &RunReport, trace: bool, json: bool, chrome: Option<&Pa
         return exit_code(report);
     }
     if trace {
+        print_plan(report);
         print!("{}", render::render_lines(&report.trace));
         println!();
     }
@@ -40,12 +41,26 @@ pub fn print_run(report: &RunReport, trace: bool, json: bool, chrome: Option<&Pa
     exit_code(report)
 }
 
+/// The faults a swarm drew for this seed, as TOML to paste into a scenario.
+fn print_plan(r: &RunReport) {
+    if r.drawn.is_empty() {
+        return;
+    }
+    #[derive(serde::Serialize)]
+    struct Plan<'a> {
+        faults: &'a [ckptsim::scenario::Fault],
+    }
+    println!("# the faults [swarm] drew for seed {}: paste them into a scenario (without [swarm]) to replay", r.seed);
+    println!("{}", toml::to_string(&Plan { faults: &r.drawn }).unwrap_or_default());
+}
+
 pub fn print_verdict(r: &RunReport) {
     let bug = r.bug.as_deref().map(|b| format!(" [bug: {b}]")).unwrap_or_default();
     println!("scenario {} seed {}{bug}: {}", r.scenario, r.seed, r.verdict.to_uppercase());
     for v in &r.violations {
         println!("  ✗ {}: {}", v.property, v.detail);
     }
+    print_faults(r);
     println!(
         "  job {} at {:.3}s sim · {} · {} · {} events · trace {}",
         r.end,
@@ -62,4 +77,19 @@ pub fn print_verdict(r: &RunReport) {
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// How many faults fired, and why each of the others did not.
+fn print_faults(r: &RunReport) {
+    if r.faults.is_empty() {
+        return;
+    }
+    let fired = r.faults.iter().filter(|f| f.not_fired.is_none()).count();
+    let drawn = r.faults.iter().filter(|f| f.drawn).count();
+    let drawn = if drawn > 0 { format!(" ({drawn} drawn by [swarm])") } else { String::new() };
+    println!("  faults: {fired} of {} fired{drawn}", r.faults.len());
+    for f in r.faults.iter().filter(|f| f.not_fired.is_some()) {
+        let why = f.not_fired.as_deref().unwrap_or_default();
+        println!("    - faults[{}] {} did not fire: {why}", f.fault, f.label);
+    }
 }

@@ -30,7 +30,8 @@ const PROPERTY: &str = "explained_failovers";
 #[derive(Debug, Clone)]
 struct Window {
     start: Duration,
-    /// When it healed (or `MAX`: it never did).
+    /// When it healed (or `MAX`: it never did), plus how long what it did
+    /// outlasts the heal (an fsync or a delay already under way).
     end: Duration,
     effect: Effect,
 }
@@ -122,9 +123,20 @@ fn windows(scenario: &Scenario, ev: &Evidence) -> Vec<Window> {
             "fault_disk" => end_of(i, &["fault_disk_healed"]),
             _ => Duration::MAX,
         };
-        out.push(Window { start: e.time, end, effect });
+        out.push(Window { start: e.time, end: end.saturating_add(linger(&fault.kind())), effect });
     }
     out
+}
+
+/// How long a fault's doing outlasts its heal: an fsync or a message delay
+/// drawn while it acted still runs its course.
+fn linger(kind: &FaultKind) -> Duration {
+    match kind {
+        FaultKind::Disk { faults, .. } => faults.fsync_latency.map_or(Duration::ZERO, |(_, max)| max),
+        FaultKind::Link { latency, .. } => latency.map_or(Duration::ZERO, |(_, max)| max),
+        FaultKind::Network { latency_max, .. } => latency_max.unwrap_or_default(),
+        _ => Duration::ZERO,
+    }
 }
 
 /// Per attempt: when it was deployed and where each task ran.
@@ -153,9 +165,13 @@ fn deployments(ev: &Evidence) -> Deployments {
 }
 
 pub fn explained_failovers(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
+    let failed_at = events(ev.record, "task_failed")
+        .filter_map(|e| Some(((e.num("attempt")?, e.field("task")?.to_string()), e.time)))
+        .collect();
     let judge = Judge {
         windows: windows(scenario, ev),
         deployments: deployments(ev),
+        failed_at,
         heartbeat: scenario.cluster.heartbeat_timeout + scenario.cluster.heartbeat_interval * 2 + SLACK,
         rpc: scenario.cluster.rpc_timeout + SLACK,
     };
@@ -186,6 +202,8 @@ const SLACK: Duration = Duration::from_millis(100);
 struct Judge {
     windows: Vec<Window>,
     deployments: Deployments,
+    /// (attempt, task) → when the task reported its failure.
+    failed_at: BTreeMap<(u64, String), Duration>,
     /// How far back a fault can cause a heartbeat loss.
     heartbeat: Duration,
     /// How far back a fault can cause an RPC timeout.
@@ -224,6 +242,8 @@ impl Judge {
 
     fn task_failure(&self, e: &TraceEvent, worker: &str, t: Duration) -> bool {
         let attempt = e.num("attempt").unwrap_or(0);
+        // When the task failed (the coordinator may hear of it later).
+        let t = self.failed_at.get(&(attempt, e.field("task").unwrap_or("").to_string())).copied().unwrap_or(t).min(t);
         let since = self.deployments.at.get(&attempt).copied().unwrap_or_default().saturating_sub(SLACK);
         let service = e.field("service").unwrap_or("-");
         match e.field("error").unwrap_or("") {

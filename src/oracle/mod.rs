@@ -10,11 +10,13 @@
 //!   records before its barrier (I1)
 //! - `fencing`    — `attempt_fencing`: nothing of a superseded attempt has an effect
 //! - `failovers`  — `explained_failovers`: every failover has a fault behind it
+//! - `coverage`   — the catalogue of protocol paths, recognised in a trace
 //!
 //! Oracles read only what the run recorded (the trace) and what the external
 //! services hold at the end (the sink's and storage's durable disks).
 
 pub mod consistent_cut;
+pub mod coverage;
 pub mod evidence;
 pub mod failovers;
 pub mod fencing;

@@ -220,27 +220,44 @@ impl Drawer<'_> {
         Fault { between: Some([a, b]), one_way: one_way.then_some(true), ..Fault::new(FaultAction::Partition) }
     }
 
+    /// A slow or lossy link: between any two nodes, on the control plane
+    /// (coordinator ↔ a worker, one kind of message), or between workers
+    /// (the data plane).
     fn link(&mut self) -> Fault {
         let mut nodes = self.nodes();
         nodes.shuffle(&mut self.rng);
-        let (from, to) = (vec![nodes[0].clone()], vec![nodes[1].clone()]);
-        let slow = self.rng.gen_bool(0.6);
+        let workers: Vec<String> = nodes.iter().filter(|n| n.starts_with("worker-")).cloned().collect();
+        let (from, to, messages) = match self.rng.gen_range(0..10) {
+            0..=3 => (nodes[0].clone(), nodes[1].clone(), None),
+            4..=6 => {
+                let control = [
+                    MessageClass::NotifyComplete,
+                    MessageClass::Trigger,
+                    MessageClass::Ack,
+                    MessageClass::NotifyAborted,
+                    MessageClass::Heartbeat,
+                    MessageClass::Deploy,
+                ];
+                let class = *control.choose(&mut self.rng).expect("classes");
+                let (c, w) = ("coordinator".to_string(), workers[0].clone());
+                let (from, to) = if class == MessageClass::Ack || self.rng.gen_bool(0.1) { (w, c) } else { (c, w) };
+                (from, to, Some(vec![class]))
+            }
+            _ if workers.len() >= 2 => {
+                let data = [MessageClass::Data, MessageClass::Barrier];
+                let messages = self.rng.gen_bool(0.5).then(|| vec![*data.choose(&mut self.rng).expect("classes")]);
+                (workers[0].clone(), workers[1].clone(), messages)
+            }
+            _ => (nodes[0].clone(), nodes[1].clone(), None),
+        };
+        let slow = self.rng.gen_bool(0.5);
         let lossy = !slow || self.rng.gen_bool(0.4);
-        let classes = [
-            MessageClass::NotifyComplete,
-            MessageClass::Trigger,
-            MessageClass::Ack,
-            MessageClass::Data,
-            MessageClass::Barrier,
-            MessageClass::Heartbeat,
-            MessageClass::Storage,
-        ];
-        let messages = self.rng.gen_bool(0.3).then(|| vec![*classes.choose(&mut self.rng).expect("classes")]);
+        let loss = if messages.is_some() { self.rng.gen_range(20..=100u32) } else { self.rng.gen_range(1..=40u32) };
         Fault {
-            from: Some(from),
-            to: Some(to),
+            from: Some(vec![from]),
+            to: Some(vec![to]),
             latency_max: slow.then(|| self.between(Duration::from_millis(5), Duration::from_millis(300))),
-            loss: lossy.then(|| f64::from(self.rng.gen_range(1..=40u32)) / 100.0),
+            loss: lossy.then(|| f64::from(loss) / 100.0),
             messages,
             ..Fault::new(FaultAction::Link)
         }

@@ -79,6 +79,9 @@ struct DiskState {
     deleted: BTreeMap<String, Vec<u8>>,
     rng: ChaCha8Rng,
     options: DiskOptions,
+    /// The faults acting now, by the id of the fault that set them.
+    active: Vec<(usize, DiskFaults)>,
+    /// Their combination: the highest error rates, the slowest fsync range.
     faults: DiskFaults,
 }
 
@@ -108,8 +111,14 @@ pub struct SimDisk {
 
 impl SimDisk {
     pub fn new(options: DiskOptions, rng: ChaCha8Rng) -> Self {
-        let state =
-            DiskState { files: BTreeMap::new(), deleted: BTreeMap::new(), rng, options, faults: DiskFaults::default() };
+        let state = DiskState {
+            files: BTreeMap::new(),
+            deleted: BTreeMap::new(),
+            rng,
+            options,
+            active: vec![],
+            faults: DiskFaults::default(),
+        };
         SimDisk { state: Arc::new(Mutex::new(state)) }
     }
 
@@ -191,9 +200,20 @@ impl SimDisk {
         })
     }
 
-    /// Injected faults from now on (`DiskFaults::default()` heals).
-    pub fn set_faults(&self, faults: DiskFaults) {
-        self.with(|s| s.faults = faults);
+    /// Fault `id` acts on this disk from now on, on top of any others.
+    pub fn add_faults(&self, id: usize, faults: DiskFaults) {
+        self.with(|s| {
+            s.active.push((id, faults));
+            s.faults = combine(&s.active);
+        });
+    }
+
+    /// Fault `id` heals; the others go on acting.
+    pub fn remove_faults(&self, id: usize) {
+        self.with(|s| {
+            s.active.retain(|(i, _)| *i != id);
+            s.faults = combine(&s.active);
+        });
     }
 
     /// Bit rot: flips one random bit of the file's durable bytes. False if
@@ -231,6 +251,19 @@ impl SimDisk {
             damaged
         })
     }
+}
+
+/// Several disk faults at once: the worst of each setting.
+fn combine(active: &[(usize, DiskFaults)]) -> DiskFaults {
+    active.iter().fold(DiskFaults::default(), |acc, (_, f)| DiskFaults {
+        write_error: acc.write_error.max(f.write_error),
+        fsync_error: acc.fsync_error.max(f.fsync_error),
+        read_error: acc.read_error.max(f.read_error),
+        fsync_latency: match (acc.fsync_latency, f.fsync_latency) {
+            (Some((a0, a1)), Some((b0, b1))) => Some((a0.max(b0), a1.max(b1))),
+            (a, b) => a.or(b),
+        },
+    })
 }
 
 #[cfg(test)]
@@ -286,11 +319,14 @@ mod tests {
     #[test]
     fn injected_errors_fail_operations_until_healed() {
         let d = disk(0.0);
-        d.set_faults(DiskFaults { write_error: 1.0, read_error: 1.0, ..DiskFaults::default() });
+        d.add_faults(0, DiskFaults { write_error: 1.0, ..DiskFaults::default() });
+        d.add_faults(1, DiskFaults { read_error: 1.0, ..DiskFaults::default() });
         assert_eq!(d.write("a", b"x".to_vec()), Err(DiskError::Write("a".into())));
         assert_eq!(d.read("a"), Err(DiskError::Read("a".into())));
-        d.set_faults(DiskFaults::default());
+        d.remove_faults(0);
         d.write("a", b"x".to_vec()).unwrap();
+        assert_eq!(d.read("a"), Err(DiskError::Read("a".into())), "fault 1 still acts");
+        d.remove_faults(1);
         assert_eq!(d.read("a").unwrap().unwrap(), b"x");
     }
 
@@ -301,7 +337,7 @@ mod tests {
         let d2 = d.clone();
         rt.block_on(async move {
             d2.append("log", b"abc".to_vec()).unwrap();
-            d2.set_faults(DiskFaults { fsync_error: 1.0, ..DiskFaults::default() });
+            d2.add_faults(0, DiskFaults { fsync_error: 1.0, ..DiskFaults::default() });
             assert_eq!(d2.fsync("log").await, Err(DiskError::Fsync("log".into())));
         });
         d.crash();

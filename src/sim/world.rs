@@ -20,7 +20,7 @@ use crate::trace::layer::with_recording;
 use crate::trace::{Recorder, TraceEvent};
 use madsim::runtime::{Handle, Runtime};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,7 +58,8 @@ pub struct RunRecord {
 
 /// Runs `scenario` under `seed` on the calling thread (use a fresh thread
 /// per seed: madsim's determinism needs it).
-pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunRecord {
+/// `stop` set from outside ends the run at once (the wall-clock cap).
+pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<AtomicBool>) -> RunRecord {
     let seeds = SeedTree::new(seed);
     let plan = plan_of(&scenario, seed);
     let n = &scenario.network;
@@ -76,8 +77,14 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunRecord {
         // panics, which the caller reports as an internal error).
         let faults_end = plan.faults.iter().filter_map(|f| f.at.map(|at| at + f.aftermath())).max().unwrap_or_default();
         runtime.set_time_limit(faults_end + scenario.expect.finish_within * 2 + HARD_LIMIT_MARGIN);
-        let run =
-            Supervised { scenario: scenario.clone(), seeds, bug, disks: disks.clone(), recorder: recorder.clone() };
+        let run = Supervised {
+            scenario: scenario.clone(),
+            seeds,
+            bug,
+            disks: disks.clone(),
+            recorder: recorder.clone(),
+            stop,
+        };
         runtime.block_on(run.supervise(plan.faults.clone()))
     });
     RunRecord {
@@ -126,11 +133,12 @@ struct Supervised {
     bug: Option<Bug>,
     disks: BTreeMap<String, SimDisk>,
     recorder: Recorder,
+    stop: Arc<AtomicBool>,
 }
 
 impl Supervised {
     async fn supervise(self, faults: Vec<Fault>) -> (RunEnd, Duration, Duration) {
-        let Supervised { scenario, seeds, bug, disks, recorder } = self;
+        let Supervised { scenario, seeds, bug, disks, recorder, stop } = self;
         LinkRules::current().seed(seeds.seed() ^ 0x6c69_6e6b);
         for (i, fault) in faults.iter().enumerate().skip(scenario.faults.len()) {
             emit!("world", "swarm_fault", fault = i, plan = inline_toml(fault));
@@ -150,6 +158,7 @@ impl Supervised {
                 Some("job_finished") => break (RunEnd::Finished, t, deadline),
                 Some(_) => break (RunEnd::Failed, t, deadline),
                 None if t >= deadline => break (RunEnd::TimedOut, t, deadline),
+                None if stop.load(Ordering::Relaxed) => break (RunEnd::WallClockCap, t, deadline),
                 None => {}
             }
         };

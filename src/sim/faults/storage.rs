@@ -13,7 +13,7 @@ use std::time::Duration;
 pub(super) async fn disk(i: usize, node: &str, faults: DiskFaults, heal_after: Option<Duration>, ctx: &FaultCtx) {
     let Some(node) = resolve(i, node, &ctx.recorder) else { return };
     let Some(disk) = ctx.disks.get(&node) else { return };
-    disk.set_faults(faults);
+    disk.add_faults(i, faults);
     let (min, max) = faults.fsync_latency.unwrap_or_default();
     emit!(
         "world",
@@ -28,7 +28,7 @@ pub(super) async fn disk(i: usize, node: &str, faults: DiskFaults, heal_after: O
     );
     if let Some(after) = heal_after {
         madsim::time::sleep(after).await;
-        disk.set_faults(DiskFaults::default());
+        disk.remove_faults(i);
         emit!("world", "fault_disk_healed", fault = i, target = node);
     }
 }

@@ -1,19 +1,30 @@
 //! One seeded run end to end: world → record → oracles → `RunReport`, each
-//! seed on a fresh thread, and the one command that replays it.
+//! seed on a fresh thread under a wall-clock cap, and the one command that
+//! replays it.
+//!
+//! - `outcome` — which faults fired, and why the others did not
+
+pub mod outcome;
 
 use crate::bugs::Bug;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::services::log::LogData;
 use crate::oracle::evidence::Evidence;
-use crate::oracle::{properties, reference, Violation};
-use crate::scenario::Scenario;
+use crate::oracle::{coverage, properties, reference, Violation};
+use crate::scenario::{Fault, Scenario};
 use crate::sim::world::{self, RunEnd};
 use crate::trace::hash::trace_hash;
 use crate::trace::TraceEvent;
+use outcome::FaultOutcome;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+/// The default wall-clock cap of one run: a last resort against a run that
+/// makes simulated time crawl (its verdict says so).
+pub const DEFAULT_WALL_CAP: Duration = Duration::from_secs(120);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -24,6 +35,14 @@ pub struct RunSpec {
     pub seed: u64,
     /// `--bug`, overriding the scenario's `bug`.
     pub bug: Option<Bug>,
+    /// Wall-clock time a run may take before it is stopped.
+    pub wall_cap: Duration,
+}
+
+impl RunSpec {
+    pub fn new(scenario: Arc<Scenario>, path: PathBuf, seed: u64, bug: Option<Bug>) -> RunSpec {
+        RunSpec { scenario, path, seed, bug, wall_cap: DEFAULT_WALL_CAP }
+    }
 }
 
 /// The verdict of one seeded run.
@@ -41,9 +60,16 @@ pub struct RunReport {
     pub checkpoints_completed: usize,
     pub recoveries: usize,
     pub bug: Option<String>,
-    /// How the job ended: finished, failed, timed_out.
+    /// How the job ended: finished, failed, timed_out, wall_clock_cap.
     pub end: &'static str,
+    /// Every fault of the run (drawn ones included) and whether it fired.
+    pub faults: Vec<FaultOutcome>,
+    /// The catalogued protocol paths the run took.
+    pub coverage: Vec<&'static str>,
     pub replay: String,
+    /// The faults `[swarm]` drew for this seed (empty without a swarm).
+    #[serde(skip)]
+    pub drawn: Vec<Fault>,
     #[serde(skip)]
     pub trace: Vec<TraceEvent>,
 }
@@ -60,15 +86,26 @@ pub fn replay_command(path: &Path, seed: u64, bug: Option<Bug>) -> String {
     format!("cargo run --release -- run {} --seed {seed}{bug} --trace", path.display())
 }
 
-/// Runs one seed on a fresh thread; an engine panic becomes an `error` verdict.
+/// Runs one seed on a fresh thread; an engine panic becomes an `error`
+/// verdict, and a run past the wall-clock cap is stopped (`wall_clock_cap`).
 pub fn run_seed(spec: &RunSpec) -> RunReport {
     let bug = spec.bug.or_else(|| spec.scenario.bug.as_deref().and_then(|b| b.parse().ok()));
     let (scenario, seed) = (spec.scenario.clone(), spec.seed);
-    let outcome = std::thread::Builder::new()
+    let stop = Arc::new(AtomicBool::new(false));
+    let (done_tx, done_rx) = mpsc::channel();
+    let flag = stop.clone();
+    let thread = std::thread::Builder::new()
         .name(format!("seed-{seed}"))
-        .spawn(move || judge(&scenario, seed, bug))
-        .expect("spawn run thread")
-        .join();
+        .spawn(move || {
+            let report = judge(&scenario, seed, bug, flag);
+            let _ = done_tx.send(());
+            report
+        })
+        .expect("spawn run thread");
+    if done_rx.recv_timeout(spec.wall_cap) == Err(mpsc::RecvTimeoutError::Timeout) {
+        stop.store(true, Ordering::Relaxed);
+    }
+    let outcome = thread.join();
     let replay = replay_command(&spec.path, seed, bug);
     match outcome {
         Ok(mut report) => {
@@ -93,15 +130,18 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
                 recoveries: 0,
                 bug: bug.map(|b| b.to_string()),
                 end: "panicked",
+                faults: vec![],
+                coverage: vec![],
                 replay,
+                drawn: vec![],
                 trace: vec![],
             }
         }
     }
 }
 
-fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunReport {
-    let record = world::run(scenario.clone(), seed, bug);
+fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<AtomicBool>) -> RunReport {
+    let record = world::run(scenario.clone(), seed, bug, stop);
     let graph = ExecutionGraph::build(scenario);
     let reference = reference::compute(&graph, LogData::new(seed));
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
@@ -124,7 +164,10 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>) -> RunReport {
             RunEnd::TimedOut => "timed_out",
             RunEnd::WallClockCap => "wall_clock_cap",
         },
+        faults: outcome::outcomes(&record.faults, scenario.faults.len(), &record.events, record.sim_time),
+        coverage: coverage::paths_taken(&record.events),
         replay: String::new(),
+        drawn: record.faults[scenario.faults.len()..].to_vec(),
         trace: record.events,
     }
 }

@@ -1,0 +1,87 @@
+//! Which faults fired in a run, and why the others did not: a scenario whose
+//! faults never happen would otherwise pass for nothing.
+
+use crate::scenario::duration::format_duration;
+use crate::scenario::Fault;
+use crate::trace::TraceEvent;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Trace events that mark a fault acting.
+const STRIKES: [&str; 7] =
+    ["fault_crash", "fault_pause", "fault_cut", "fault_link", "fault_network", "fault_disk", "fault_bit_rot"];
+
+/// One fault of the run's plan and whether it fired.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FaultOutcome {
+    /// Its index in the plan: the scenario's `[[faults]]`, then drawn ones.
+    pub fault: usize,
+    /// Drawn by `[swarm]` for this seed.
+    pub drawn: bool,
+    /// What and when, in one line.
+    pub label: String,
+    /// Simulated time it struck, in ms.
+    pub fired_at_ms: Option<f64>,
+    /// Why it never struck.
+    pub not_fired: Option<String>,
+}
+
+/// The outcome of every fault in `faults` (the first `explicit` are the scenario's own).
+pub fn outcomes(faults: &[Fault], explicit: usize, events: &[TraceEvent], end: Duration) -> Vec<FaultOutcome> {
+    faults
+        .iter()
+        .enumerate()
+        .map(|(i, fault)| {
+            let index = i.to_string();
+            let mine = |e: &&TraceEvent| e.field("fault") == Some(index.as_str());
+            let struck = events.iter().filter(mine).find(|e| STRIKES.contains(&e.kind.as_str()));
+            let not_fired = match struck {
+                Some(_) => None,
+                None => Some(why_not(fault, events.iter().filter(mine).collect(), events, end)),
+            };
+            FaultOutcome {
+                fault: i,
+                drawn: i >= explicit,
+                label: fault.label(),
+                fired_at_ms: struck.map(|e| e.time.as_secs_f64() * 1e3),
+                not_fired,
+            }
+        })
+        .collect()
+}
+
+fn why_not(fault: &Fault, own: Vec<&TraceEvent>, events: &[TraceEvent], end: Duration) -> String {
+    if let Some(skip) = own.iter().find(|e| e.kind == "fault_skipped") {
+        return skip.field("reason").unwrap_or("skipped").to_string();
+    }
+    if own.iter().any(|e| e.kind == "fault_phase_reached") {
+        return "its phase came, but its target was gone".into();
+    }
+    let ended = match events.iter().rev().find(|e| e.kind == "job_finished" || e.kind == "job_failed") {
+        Some(e) if e.kind == "job_finished" => format!("the job finished at {}", secs(e.time)),
+        Some(e) => format!("the job failed at {}", secs(e.time)),
+        None => format!("the run ended at {}", secs(end)),
+    };
+    if let Some(at) = fault.at {
+        return format!("{ended}, before its time ({})", format_duration(at));
+    }
+    let Some(when) = &fault.when else { return "it has no placement".into() };
+    let highest = events
+        .iter()
+        .filter(|e| e.kind == "checkpoint_triggered")
+        .filter_map(|e| e.num("checkpoint"))
+        .max()
+        .unwrap_or(0);
+    let mut moment = format!("phase `{}`", when.phase.name());
+    if let Some(n) = when.checkpoint {
+        moment += &format!(" of checkpoint {n}");
+    }
+    if let Some(t) = &when.task {
+        moment += &format!(" at {t}");
+    }
+    format!("{moment} never happened ({ended}; the last checkpoint triggered was {highest})")
+}
+
+fn secs(t: Duration) -> String {
+    format!("{:.3}s", t.as_secs_f64())
+}
