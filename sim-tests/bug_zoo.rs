@@ -66,3 +66,53 @@ fn every_planted_bug_has_a_test_here() {
 fn ignore_sequence_gaps_is_caught_by_exactly_once_output() {
     caught(Bug::IgnoreSequenceGaps, "scenarios/lossy-network-start.toml", "exactly_once_output");
 }
+
+#[test]
+fn ack_before_durable_is_caught_by_checkpoint_monotonic() {
+    caught(Bug::AckBeforeDurable, "scenarios/storage-slow-crash.toml", "checkpoint_monotonic");
+}
+
+#[test]
+fn metadata_before_data_is_caught_by_checkpoint_monotonic() {
+    caught(Bug::MetadataBeforeData, "scenarios/metadata-write-lost.toml", "checkpoint_monotonic");
+}
+
+#[test]
+fn no_fencing_is_caught_by_attempt_fencing() {
+    caught(Bug::NoFencing, "scenarios/pause-zombie.toml", "attempt_fencing");
+}
+
+#[test]
+fn ignore_checksum_is_caught_by_exactly_once_output() {
+    caught(Bug::IgnoreChecksum, "scenarios/bit-rot-one-copy.toml", "exactly_once_output");
+}
+
+#[test]
+fn fallback_to_older_checkpoint_is_caught_by_checkpoint_monotonic() {
+    caught(Bug::FallbackToOlderCheckpoint, "scenarios/bit-rot-all-copies.toml", "checkpoint_monotonic");
+}
+
+#[test]
+fn fallback_to_older_checkpoint_is_caught_by_exactly_once_output() {
+    caught(Bug::FallbackToOlderCheckpoint, "scenarios/bit-rot-all-copies.toml", "exactly_once_output");
+}
+
+#[test]
+fn recover_rejects_committed_is_caught_by_explained_failovers() {
+    caught(Bug::RecoverRejectsCommitted, "scenarios/worker-crash.toml", "explained_failovers");
+}
+
+#[test]
+fn success_before_store_is_caught_by_tolerable_failures() {
+    caught(Bug::SuccessBeforeStore, "scenarios/coordinator-disk-errors.toml", "tolerable_failures");
+}
+
+#[test]
+fn abort_drops_buffered_is_caught_by_exactly_once_output() {
+    caught(Bug::AbortDropsBuffered, "scenarios/alignment-expires.toml", "exactly_once_output");
+}
+
+#[test]
+fn pointer_to_aborted_checkpoint_is_caught_by_aborted_never_completes() {
+    caught(Bug::PointerToAbortedCheckpoint, "scenarios/late-metadata-write.toml", "aborted_never_completes");
+}

@@ -3,6 +3,10 @@
 //! `CKPTSIM_SEEDS=N` widens every scenario to seeds 0..N; `CKPTSIM_SEED=S`
 //! runs seed S only. A failure prints the violations, the trace tail and the
 //! command that replays it. Adding a scenario file adds a test: no Rust.
+//!
+//! No vacuous passes: a scenario also fails when one of its faults fires in
+//! none of its seeds (the reason is printed), or when a swarm draws nothing
+//! that fires.
 
 mod common;
 
@@ -24,9 +28,8 @@ fn check_scenario(path: &std::path::Path) -> Result<(), Failed> {
     let spec = common::spec(path);
     let reports = common::run_seeds(&spec, common::seeds(spec.scenario.seeds));
     let failures: Vec<String> = reports.iter().filter(|r| !r.passed()).map(common::describe).collect();
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{} of {} seeds failed:{}", failures.len(), reports.len(), failures.concat()).into())
+    if !failures.is_empty() {
+        return Err(format!("{} of {} seeds failed:{}", failures.len(), reports.len(), failures.concat()).into());
     }
+    common::faults_fired(&spec, &reports).map_err(Failed::from)
 }

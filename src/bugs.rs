@@ -69,11 +69,17 @@ pub enum Bug {
     /// the task throws away the records it had buffered on blocked inputs
     /// instead of processing them (breaks L6/L7: abort must not lose data).
     AbortDropsBuffered,
+    /// A metadata write that lands after its checkpoint was aborted (held by
+    /// a partition past the timeout) still moves the coordinator's durable
+    /// latest-completed pointer to it, so a restarted coordinator restores an
+    /// aborted checkpoint (the bug ckptsim's own swarm found in its engine,
+    /// issue #5; breaks L14/L16).
+    PointerToAbortedCheckpoint,
 }
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 13] = [
+    pub const ALL: [Bug; 14] = [
         Bug::SkipAlignment,
         Bug::CommitOnSnapshot,
         Bug::NoOffsetRestore,
@@ -87,6 +93,7 @@ impl Bug {
         Bug::RecoverRejectsCommitted,
         Bug::SuccessBeforeStore,
         Bug::AbortDropsBuffered,
+        Bug::PointerToAbortedCheckpoint,
     ];
 
     pub fn name(self) -> &'static str {
@@ -104,6 +111,7 @@ impl Bug {
             Bug::RecoverRejectsCommitted => "recover_rejects_committed",
             Bug::SuccessBeforeStore => "success_before_store",
             Bug::AbortDropsBuffered => "abort_drops_buffered",
+            Bug::PointerToAbortedCheckpoint => "pointer_to_aborted_checkpoint",
         }
     }
 
@@ -127,6 +135,9 @@ impl Bug {
                 "checkpoint success counted before the store; store failures uncounted (FLINK-32347)"
             }
             Bug::AbortDropsBuffered => "an abandoned alignment drops the records buffered on blocked inputs (L6/L7)",
+            Bug::PointerToAbortedCheckpoint => {
+                "a late metadata write moves the latest pointer to an aborted checkpoint (L14/L16)"
+            }
         }
     }
 }

@@ -62,3 +62,28 @@ pub fn describe(r: &RunReport) -> String {
     s += &format!("  replay: {}\n", r.replay);
     s
 }
+
+/// Every fault of the scenario fired in at least one of `reports`, and a
+/// swarm drew at least one fault that fired; else why not.
+pub fn faults_fired(spec: &RunSpec, reports: &[RunReport]) -> Result<(), String> {
+    let mut problems = vec![];
+    for i in 0..spec.scenario.faults.len() {
+        let outcomes: Vec<_> = reports.iter().filter_map(|r| r.faults.get(i)).collect();
+        if outcomes.iter().all(|f| f.not_fired.is_some()) {
+            let (label, why) = outcomes
+                .first()
+                .map(|f| (f.label.clone(), f.not_fired.clone().unwrap_or_default()))
+                .unwrap_or_default();
+            problems.push(format!("faults[{i}] ({label}) fired in none of {} seeds; e.g. {why}", reports.len()));
+        }
+    }
+    let drawn_fired = reports.iter().flat_map(|r| &r.faults).any(|f| f.drawn && f.not_fired.is_none());
+    if spec.scenario.swarm.is_some() && !drawn_fired {
+        problems.push(format!("[swarm] drew no fault that fired in {} seeds", reports.len()));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("vacuous: {}", problems.join("; ")))
+    }
+}

@@ -30,6 +30,8 @@ pub struct CoordinatorConfig {
     pub metadata_before_data: bool,
     /// Planted bug `success_before_store`.
     pub success_before_store: bool,
+    /// Planted bug `pointer_to_aborted_checkpoint`.
+    pub store_aborted: bool,
 }
 
 /// An effect the coordinator node must carry out.
@@ -230,7 +232,10 @@ impl CheckpointCoordinator {
     /// checkpoint was aborted meanwhile (its data then stays: the write's
     /// outcome was unknown when it was aborted, L14).
     pub fn on_metadata_written(&mut self, meta: CheckpointMeta) -> Vec<CoordinatorOut> {
-        if self.unconfirmed.remove(&meta.id) || !self.pending.contains_key(&meta.id) {
+        if self.unconfirmed.remove(&meta.id) {
+            return vec![];
+        }
+        if !self.pending.contains_key(&meta.id) && !self.config.store_aborted {
             return vec![];
         }
         vec![CoordinatorOut::Store(meta)]
@@ -329,6 +334,7 @@ mod tests {
             complete_without_all_acks: false,
             metadata_before_data: false,
             success_before_store: false,
+            store_aborted: false,
         }
     }
 

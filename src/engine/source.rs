@@ -34,6 +34,11 @@ pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<
     let ends = partitions.iter().map(|p| (*p, ExecutionGraph::records_in(op, *p))).collect();
     let mut offsets: BTreeMap<u32, u64> = partitions.iter().map(|p| (*p, 0)).collect();
     match ctx.restore_state().await? {
+        Some(TaskState::Source { offsets: restored }) if restored.keys().ne(offsets.keys()) => {
+            let detail =
+                format!("restored offsets name partitions {:?}, but it reads {:?}", restored.keys(), offsets.keys());
+            return Err(TaskError::Other(detail));
+        }
         Some(TaskState::Source { offsets: restored }) if !ctx.bug(Bug::NoOffsetRestore) => offsets = restored,
         Some(TaskState::Source { .. }) | None => {}
         Some(other) => return Err(TaskError::Other(format!("source restored with {other:?}"))),

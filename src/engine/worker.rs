@@ -18,6 +18,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long a cancelled task may go on before it is stopped.
+const CANCEL_DELAY: Duration = Duration::from_millis(10);
+
 /// What a worker is started with.
 pub struct WorkerConfig {
     pub name: String,
@@ -138,11 +141,21 @@ impl Worker {
     }
 
     /// Stops every task of attempt ≤ `attempt`.
+    ///
+    /// Cancellation is cooperative, as in Flink: a cancelled task gets no
+    /// new messages, but it may still work through what it already holds
+    /// until it is stopped `CANCEL_DELAY` later. That window is where a
+    /// zombie's leftovers (a sink write, an ack) reach the world, and where
+    /// fencing must hold.
     fn cancel(&mut self, attempt: Attempt) {
         let doomed: Vec<TaskId> = self.tasks.iter().filter(|(_, t)| t.attempt <= attempt).map(|(id, _)| *id).collect();
         for id in doomed {
             let t = self.tasks.remove(&id).expect("listed");
-            t.handle.abort();
+            drop(t.inbox);
+            madsim::task::spawn_local(async move {
+                madsim::time::sleep(CANCEL_DELAY).await;
+                t.handle.abort();
+            });
         }
     }
 

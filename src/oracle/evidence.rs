@@ -42,6 +42,13 @@ impl<'a> Evidence<'a> {
         blobs::read_durable(&self.record.disks["storage"], key, self.replicas)
     }
 
+    /// When every stored copy of `key` had become durable (the latest sync
+    /// among them), if any copy ever did.
+    pub fn durable_at(&self, key: &str) -> Option<Duration> {
+        let disk = &self.record.disks["storage"];
+        (0..self.replicas).filter_map(|r| disk.synced_at(&blobs::copy_path(key, r))).max()
+    }
+
     /// Whether an injected fault rotted copies of `key` (so an unreadable
     /// blob is the fault's doing, not the engine's).
     pub fn rotted(&self, key: &str) -> bool {

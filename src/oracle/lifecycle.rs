@@ -1,8 +1,9 @@
 //! Properties of the checkpoint lifecycle, judged from the trace:
 //!
 //! - `checkpoint_monotonic` — ids increase; completion only with every
-//!   task's ack; restore only from a completed checkpoint, and from the
-//!   latest one completed (L2, L13, L20)
+//!   task's ack, and only once every blob it names (snapshots, metadata) is
+//!   durable in storage; restore only from a completed checkpoint, and from
+//!   the latest one completed (L2, L7, L13, L14, L20)
 //! - `aborted_never_completes` — a checkpoint announced aborted never
 //!   completes and is never restored (L16)
 //! - `tolerable_failures` — the job fails over exactly when counted
@@ -51,32 +52,66 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
             ));
         }
     }
+    out.extend(durable_before_completion(ev));
     out.extend(restores_from_the_latest(ev));
     out
 }
 
-/// Every restore uses a completed checkpoint, the latest completed so far (L20).
-fn restores_from_the_latest(ev: &Evidence) -> Vec<Violation> {
+/// Data before metadata before completion (L7, L14): storage's disk says
+/// when each blob of a completed checkpoint became durable.
+fn durable_before_completion(ev: &Evidence) -> Vec<Violation> {
     let mut out = vec![];
-    let mut reported = BTreeSet::new();
-    for e in events(ev.record, "task_restored") {
-        let n = e.num("checkpoint").unwrap_or(0);
-        if ev.completed.get(&n).is_none_or(|t| *t > e.time) {
-            out.push(Violation::new(
-                "checkpoint_monotonic",
-                format!("{} restored from checkpoint {n}, which had not completed", e.field("task").unwrap_or("?")),
-            ));
-            continue;
-        }
-        let latest = ev.completed.iter().filter(|(_, t)| **t <= e.time).map(|(id, _)| *id).max().unwrap_or(0);
-        if n < latest && reported.insert((n, e.field("attempt").unwrap_or("").to_string())) {
+    for (&n, &done) in &ev.completed {
+        let Ok(meta) = ev.metadata(n) else { continue }; // unreadable: consistent_cut's finding
+        let keys = meta.states.values().map(|h| h.key.clone()).chain([format!("chk-{n}/_metadata")]);
+        let late: Vec<String> = keys
+            .filter_map(|k| ev.durable_at(&k).filter(|t| *t > done).map(|t| format!("{k} at {:.3}s", t.as_secs_f64())))
+            .collect();
+        if !late.is_empty() {
             out.push(Violation::new(
                 "checkpoint_monotonic",
                 format!(
-                    "attempt {} restored checkpoint {n} although checkpoint {latest} had completed: \
-                     an older checkpoint was used instead of the latest (L20, FLINK-22502)",
-                    e.field("attempt").unwrap_or("?")
+                    "checkpoint {n} completed at {:.3}s before its blobs were durable: {}",
+                    done.as_secs_f64(),
+                    examples(late)
                 ),
+            ));
+        }
+    }
+    out
+}
+
+/// Every restore uses a completed checkpoint; each deployment restores the
+/// latest one completed before it (L20), and its tasks restore what it said.
+fn restores_from_the_latest(ev: &Evidence) -> Vec<Violation> {
+    let mut out = vec![];
+    let mut chosen: BTreeMap<u64, u64> = BTreeMap::new();
+    for d in events(ev.record, "job_deployed") {
+        let (attempt, n) = (d.num("attempt").unwrap_or(0), d.num("restore").unwrap_or(0));
+        chosen.insert(attempt, n);
+        let latest = ev.completed.iter().filter(|(_, t)| **t <= d.time).map(|(id, _)| *id).max().unwrap_or(0);
+        if n < latest {
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!(
+                    "attempt {attempt} was deployed to restore checkpoint {n} although checkpoint {latest} had \
+                     completed: an older checkpoint was used instead of the latest (L20, FLINK-22502)"
+                ),
+            ));
+        }
+    }
+    for e in events(ev.record, "task_restored") {
+        let n = e.num("checkpoint").unwrap_or(0);
+        let task = e.field("task").unwrap_or("?");
+        if ev.completed.get(&n).is_none_or(|t| *t > e.time) {
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!("{task} restored from checkpoint {n}, which had not completed"),
+            ));
+        } else if let Some(want) = e.num("attempt").and_then(|a| chosen.get(&a)).filter(|want| **want != n) {
+            out.push(Violation::new(
+                "checkpoint_monotonic",
+                format!("{task} restored checkpoint {n}, but its deployment restores checkpoint {want}"),
             ));
         }
     }

@@ -68,7 +68,6 @@ pub struct RunReport {
     pub coverage: Vec<&'static str>,
     pub replay: String,
     /// The faults `[swarm]` drew for this seed (empty without a swarm).
-    #[serde(skip)]
     pub drawn: Vec<Fault>,
     #[serde(skip)]
     pub trace: Vec<TraceEvent>,

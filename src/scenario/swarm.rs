@@ -81,6 +81,13 @@ pub struct Plan {
 const FATAL_CHANCE: f64 = 0.05;
 /// Chance that a fault that can be is placed at a protocol phase.
 const PHASE_CHANCE: f64 = 0.3;
+/// Chance that a time-placed fault is tied to an earlier one: striking
+/// while it acts, or right as it ends (a crash during a storage slowdown, or
+/// just after a partition heals). Races that need two faults together live
+/// here.
+const CASCADE_CHANCE: f64 = 0.4;
+/// How soon after the earlier fault ends a cascading one strikes, at most.
+const CASCADE_GAP: Duration = Duration::from_millis(150);
 
 /// Draws the plan of `seed` (deterministic: the same seed, the same plan).
 pub fn draw(scenario: &Scenario, swarm: &Swarm, seed: u64) -> Plan {
@@ -94,7 +101,8 @@ pub fn draw(scenario: &Scenario, swarm: &Swarm, seed: u64) -> Plan {
     }
     let count = rng.gen_range(0..=swarm.max_faults);
     let mut drawer = Drawer { scenario, window: swarm.window, rng, rotted: false };
-    let faults = (0..count).filter_map(|_| drawer.fault(&kinds)).collect();
+    let mut faults: Vec<Fault> = (0..count).filter_map(|_| drawer.fault(&kinds)).collect();
+    drawer.cascade(&mut faults);
     Plan { faults, expect_failure: false }
 }
 
@@ -129,6 +137,29 @@ struct Drawer<'s> {
 }
 
 impl Drawer<'_> {
+    /// Moves some time-placed faults into, or to just after, another one.
+    fn cascade(&mut self, faults: &mut [Fault]) {
+        for i in 1..faults.len() {
+            if faults[i].at.is_none() || !self.rng.gen_bool(CASCADE_CHANCE) {
+                continue;
+            }
+            let Some(j) = (0..i).filter(|&j| faults[j].at.is_some()).collect::<Vec<_>>().choose(&mut self.rng).copied()
+            else {
+                continue;
+            };
+            let starts = faults[j].at.expect("time-placed");
+            let ends = starts + faults[j].aftermath();
+            let at = if self.rng.gen_bool(0.5) {
+                self.between(starts, ends)
+            } else {
+                ends + self.between(Duration::ZERO, CASCADE_GAP)
+            };
+            if at + faults[i].aftermath() <= self.window {
+                faults[i].at = Some(at);
+            }
+        }
+    }
+
     fn fault(&mut self, kinds: &[SwarmKind]) -> Option<Fault> {
         let kind = *kinds.choose(&mut self.rng).expect("at least one kind");
         let mut fault = match kind {
@@ -200,14 +231,22 @@ impl Drawer<'_> {
         nodes
     }
 
-    /// Any node, or (when `worker_of`) now and then the worker of a task.
+    /// A node to crash, pause, isolate: weighted toward the nodes that hold
+    /// the most protocol state (the coordinator, the services), and now and
+    /// then (when `worker_of`) the worker of a task.
     fn node(&mut self, worker_of: bool) -> String {
         if worker_of && self.rng.gen_bool(0.3) {
             if let Some(task) = self.task() {
                 return format!("worker-of({task})");
             }
         }
-        self.nodes().choose(&mut self.rng).expect("nodes").clone()
+        match self.rng.gen_range(0..20) {
+            0..=4 => "coordinator".into(),
+            5..=6 => "storage".into(),
+            7..=8 => "sink".into(),
+            9 => "log".into(),
+            _ => format!("worker-{}", self.rng.gen_range(1..=self.scenario.cluster.workers)),
+        }
     }
 
     /// Two disjoint groups of one or two nodes.
@@ -228,10 +267,33 @@ impl Drawer<'_> {
         nodes.shuffle(&mut self.rng);
         let workers: Vec<String> = nodes.iter().filter(|n| n.starts_with("worker-")).cloned().collect();
         let (from, to, messages) = match self.rng.gen_range(0..10) {
-            0..=3 => (nodes[0].clone(), nodes[1].clone(), None),
-            4..=6 => {
+            0..=2 => (nodes[0].clone(), nodes[1].clone(), None),
+            // The storage plane: uploads and metadata writes, slow like a
+            // congested object store (past the checkpoint timeout, often).
+            3..=4 => {
+                let writer = ["coordinator".to_string(), format!("worker-{}", self.rng.gen_range(1..=workers.len()))]
+                    .choose(&mut self.rng)
+                    .expect("writers")
+                    .clone();
+                let latency = self.between(Duration::from_millis(100), Duration::from_millis(2500));
+                return Fault {
+                    from: Some(vec![writer]),
+                    to: Some(vec!["storage".into()]),
+                    messages: Some(vec![MessageClass::Storage]),
+                    latency_min: Some(latency / 2),
+                    latency_max: Some(latency),
+                    ..Fault::new(FaultAction::Link)
+                };
+            }
+            5..=7 => {
+                // Lost notifications and triggers reach the rarest paths
+                // (T3's later commit, L6's newer barrier): weighted up.
                 let control = [
                     MessageClass::NotifyComplete,
+                    MessageClass::NotifyComplete,
+                    MessageClass::NotifyComplete,
+                    MessageClass::Trigger,
+                    MessageClass::Trigger,
                     MessageClass::Trigger,
                     MessageClass::Ack,
                     MessageClass::NotifyAborted,
@@ -243,7 +305,7 @@ impl Drawer<'_> {
                 let (from, to) = if class == MessageClass::Ack || self.rng.gen_bool(0.1) { (w, c) } else { (c, w) };
                 (from, to, Some(vec![class]))
             }
-            _ if workers.len() >= 2 => {
+            8..=9 if workers.len() >= 2 => {
                 let data = [MessageClass::Data, MessageClass::Barrier];
                 let messages = self.rng.gen_bool(0.5).then(|| vec![*data.choose(&mut self.rng).expect("classes")]);
                 (workers[0].clone(), workers[1].clone(), messages)

@@ -50,6 +50,8 @@ enum PendingWrite {
 struct File {
     durable: Vec<u8>,
     pending: Vec<PendingWrite>,
+    /// When the durable bytes last changed (the fsync that synced them).
+    synced_at: Option<Duration>,
 }
 
 impl File {
@@ -66,7 +68,10 @@ impl File {
         bytes
     }
 
-    fn sync_first(&mut self, count: usize) {
+    fn sync_first(&mut self, count: usize, now: Duration) {
+        if count > 0 {
+            self.synced_at = Some(now);
+        }
         for write in self.pending.drain(..count.min(self.pending.len())) {
             File::apply(&mut self.durable, &write);
         }
@@ -76,7 +81,7 @@ impl File {
 struct DiskState {
     files: BTreeMap<String, File>,
     /// Deleted files' last durable bytes (oracles only).
-    deleted: BTreeMap<String, Vec<u8>>,
+    deleted: BTreeMap<String, File>,
     rng: ChaCha8Rng,
     options: DiskOptions,
     /// The faults acting now, by the id of the fault that set them.
@@ -167,7 +172,7 @@ impl SimDisk {
     pub fn delete(&self, path: &str) {
         self.with(|s| {
             if let Some(file) = s.files.remove(path) {
-                s.deleted.insert(path.into(), file.durable);
+                s.deleted.insert(path.into(), File { pending: vec![], ..file });
             }
         });
     }
@@ -180,7 +185,13 @@ impl SimDisk {
     /// The durable bytes, even of a file deleted since (for oracles: a
     /// checkpoint the job has discarded can still be judged).
     pub fn read_durable_ever(&self, path: &str) -> Option<Vec<u8>> {
-        self.with(|s| s.files.get(path).map(|f| f.durable.clone()).or_else(|| s.deleted.get(path).cloned()))
+        self.with(|s| s.files.get(path).or_else(|| s.deleted.get(path)).map(|f| f.durable.clone()))
+    }
+
+    /// When the file's durable bytes were last synced, deleted files
+    /// included (for oracles: was a blob durable before it was relied on?).
+    pub fn synced_at(&self, path: &str) -> Option<Duration> {
+        self.with(|s| s.files.get(path).or_else(|| s.deleted.get(path)).and_then(|f| f.synced_at))
     }
 
     /// Waits the fsync latency, then makes every write issued before the call
@@ -194,7 +205,7 @@ impl SimDisk {
                 return Err(DiskError::Fsync(path.into()));
             }
             if let Some(file) = s.files.get_mut(path) {
-                file.sync_first(issued);
+                file.sync_first(issued, crate::sim::now());
             }
             Ok(())
         })

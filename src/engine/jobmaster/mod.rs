@@ -160,6 +160,7 @@ impl JobMaster {
             complete_without_all_acks: bug(Bug::CompleteWithoutAllAcks),
             metadata_before_data: bug(Bug::MetadataBeforeData),
             success_before_store: bug(Bug::SuccessBeforeStore),
+            store_aborted: bug(Bug::PointerToAbortedCheckpoint),
         };
         let checkpoints = CheckpointCoordinator::new(config, durable.next_checkpoint, durable.completed.clone());
         let status = if durable.finished.is_some() {

@@ -1,5 +1,6 @@
 //! The `storage` node: checkpoint storage, a replicated blob store (think S3
-//! or HDFS). A put writes `replicas` checksummed copies and is acknowledged
+//! or HDFS). Requests are served concurrently, like a real blob store's, so
+//! a slow fsync holds up only its own put. A put writes `replicas` checksummed copies and is acknowledged
 //! only once every copy is fsynced, so an acked blob survives a crash; a
 //! failed write or fsync fails the put. A get verifies each copy and falls
 //! back to a healthy one; a blob none of whose copies is healthy is an error,
@@ -30,8 +31,11 @@ pub async fn run(disk: SimDisk, options: StorageOptions) {
         let NetEvent::Message { from, msg } = event else { continue };
         match msg {
             Msg::StoragePut { req, key, bytes } => {
-                let result = put(&disk, options.replicas, &key, &bytes).await.map(|()| None);
-                net.send(&from, Msg::StorageReply { req, result });
+                let (disk, net) = (disk.clone(), net.clone());
+                madsim::task::spawn_local(async move {
+                    let result = put(&disk, options.replicas, &key, &bytes).await.map(|()| None);
+                    net.send(&from, Msg::StorageReply { req, result });
+                });
             }
             Msg::StorageGet { req, key } => {
                 let result = get(&disk, options, &key).map(|b| b.map(Arc::new));
