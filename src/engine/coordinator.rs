@@ -49,6 +49,9 @@ pub enum CoordinatorOut {
     NotifyComplete(CheckpointId),
     /// `n` was aborted (L16): tell every task, best effort (a cancel marker).
     NotifyAborted(CheckpointId, String),
+    /// A trigger failed before it left (its id could not be made durable);
+    /// the id is given back, nothing to tell the tasks.
+    TriggerFailed(String),
     /// Delete checkpoint `n`'s data: it fell out of `retained`.
     Discard(CheckpointId),
     /// Counted failures exceeded `tolerable_failures` (L18): fail over.
@@ -180,10 +183,21 @@ impl CheckpointCoordinator {
         out
     }
 
-    /// Triggering `id` failed (its id could not be persisted): a counted failure.
+    /// Triggering `id` failed (its id could not be persisted): a counted
+    /// failure (an I/O error at the coordinator, L18). Nothing left with the
+    /// id, so it is given back: the durable counter never skips ahead of, or
+    /// falls behind, the ids really used (L2).
     pub fn on_trigger_failed(&mut self, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
         let mut out = vec![];
-        self.abort(id, format!("trigger failed: {reason}"), true, &mut out);
+        if self.pending.remove(&id).is_none() {
+            return out;
+        }
+        if self.next_id == id + 1 {
+            self.next_id = id;
+        }
+        let reason = format!("trigger failed: {reason}");
+        out.push(CoordinatorOut::TriggerFailed(reason.clone()));
+        self.count_failure(id, &reason, &mut out);
         out
     }
 
@@ -303,8 +317,15 @@ impl CheckpointCoordinator {
             return;
         }
         out.push(CoordinatorOut::NotifyAborted(id, reason.clone()));
-        // L18: only failures newer than the last success count.
-        if !counted || self.latest.as_ref().is_some_and(|l| l.id > id) {
+        if counted {
+            self.count_failure(id, &reason, out);
+        }
+    }
+
+    /// L18: a counted failure of `id`, if newer than the last success; past
+    /// `tolerable_failures` it fails the job.
+    fn count_failure(&mut self, id: CheckpointId, reason: &str, out: &mut Vec<CoordinatorOut>) {
+        if self.latest.as_ref().is_some_and(|l| l.id > id) {
             return;
         }
         self.consecutive_failures += 1;
@@ -493,6 +514,17 @@ mod tests {
         let out = complete(&mut c, 3, 1, 305 * MS);
         assert_eq!(out.last(), Some(&CoordinatorOut::Discard(1)));
         assert_eq!(c.completed_ids(), vec![2, 3]);
+    }
+
+    #[test]
+    fn a_failed_trigger_gives_its_id_back_and_counts_l2_l18() {
+        let mut c = running(CoordinatorConfig { tolerable_failures: 1, ..config() }, 1);
+        assert_eq!(c.tick(100 * MS), vec![CoordinatorOut::Trigger(1)]);
+        let out = c.on_trigger_failed(1, "EIO".into());
+        assert_eq!(out, vec![CoordinatorOut::TriggerFailed("trigger failed: EIO".into())], "tasks hear nothing");
+        assert_eq!(c.next_id(), 1, "the id was never used");
+        assert_eq!(c.tick(200 * MS), vec![CoordinatorOut::Trigger(1)]);
+        assert!(c.on_trigger_failed(1, "EIO".into()).iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))));
     }
 
     #[test]

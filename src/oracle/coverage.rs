@@ -66,6 +66,11 @@ pub const CATALOGUE: &[Path] = &[
         taken: |ev| aborted_because(ev, "storing the completed checkpoint failed"),
     },
     Path {
+        name: "trigger_failed",
+        description: "a trigger failed before it left (the id counter could not be made durable), counted (L18)",
+        taken: |ev| any(ev, "checkpoint_trigger_failed", |_| true),
+    },
+    Path {
         name: "checkpoint_subsumed",
         description: "a newer completion subsumed a pending checkpoint",
         taken: |ev| aborted_because(ev, "subsumed"),
@@ -141,7 +146,7 @@ pub const CATALOGUE: &[Path] = &[
     },
 ];
 
-/// A counted abort (not subsumed) with no failover at the same moment.
+/// A counted failure (not subsumption) with no failover at the same moment.
 fn tolerated(ev: &[TraceEvent]) -> bool {
     ev.iter().filter(|e| e.kind == "checkpoint_aborted" && e.field("reason") != Some("subsumed")).any(|a| {
         !ev.iter().any(|f| f.kind == "job_failover" && f.time == a.time)

@@ -159,7 +159,7 @@ pub fn aborted_never_completes(ev: &Evidence) -> Vec<Violation> {
 /// Whether an abort's reason is a failure L18 counts (expiry, decline, an
 /// I/O error at the coordinator); subsumption is not.
 fn counted(reason: &str) -> bool {
-    ["expired", "declined", "metadata write failed", "storing the completed checkpoint failed", "trigger failed"]
+    ["expired", "declined", "metadata write failed", "storing the completed checkpoint failed"]
         .iter()
         .any(|r| reason.starts_with(r))
 }
@@ -172,6 +172,7 @@ pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> 
     let tolerable = u64::from(scenario.checkpoint.tolerable_failures);
     let kinds = [
         "checkpoint_aborted",
+        "checkpoint_trigger_failed",
         "checkpoint_completed",
         "coordinator_started",
         "job_deployed",
@@ -196,6 +197,13 @@ pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> 
                 if counted_ids.insert(n, ()).is_none() {
                     count += 1;
                 }
+                if count > tolerable && due.is_none() {
+                    due = Some(e);
+                }
+            }
+            // A failed trigger (no id was used) is newer than any success.
+            "checkpoint_trigger_failed" if running => {
+                count += 1;
                 if count > tolerable && due.is_none() {
                     due = Some(e);
                 }
@@ -229,12 +237,11 @@ pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> 
 }
 
 fn missed_failover(abort: &TraceEvent, tolerable: u64) -> Violation {
+    let what = abort.num("checkpoint").map_or("a trigger".to_string(), |n| format!("checkpoint {n}"));
     Violation::new(
         "tolerable_failures",
         format!(
-            "checkpoint {} failed at {:.3}s ({}), past tolerable_failures = {tolerable}, but the job did not fail \
-             over (L18)",
-            abort.num("checkpoint").unwrap_or(0),
+            "{what} failed at {:.3}s ({}), past tolerable_failures = {tolerable}, but the job did not fail over (L18)",
             abort.time.as_secs_f64(),
             abort.field("reason").unwrap_or("?")
         ),

@@ -22,6 +22,9 @@ impl JobMaster {
                 CoordinatorOut::Store(meta) => self.store(meta).await,
                 CoordinatorOut::NotifyComplete(n) => self.notify_complete(n),
                 CoordinatorOut::NotifyAborted(n, reason) => self.notify_aborted(n, reason),
+                CoordinatorOut::TriggerFailed(reason) => {
+                    emit!("coordinator", "checkpoint_trigger_failed", reason = reason);
+                }
                 CoordinatorOut::Discard(n) => {
                     emit!("coordinator", "checkpoint_discard", checkpoint = n);
                     self.net.send("storage", Msg::StorageDelete { prefix: format!("chk-{n}/") });
