@@ -155,3 +155,72 @@ fn sweep_shards_split_the_seeds() {
     assert_eq!(seeds_of("1/2"), vec![0, 2, 4]);
     assert_eq!(seeds_of("2/2"), vec![1, 3, 5]);
 }
+
+#[test]
+fn a_verdict_names_the_faults_that_never_fired_and_why() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
+    let text = format!(
+        "{text}\n[[faults]]\nwhen = {{ checkpoint = 999, phase = \"aligning\" }}\naction = \"crash\"\nnode = \"worker-1\"\n\
+         \n[[faults]]\nat = \"100s\"\naction = \"crash\"\nnode = \"worker-2\"\n"
+    );
+    let path = temp_scenario("vacuous.toml", &text);
+    let o = ckptsim(&["run", path.to_str().unwrap(), "--seed", "1"]);
+    let out = stdout(&o);
+    assert!(out.contains("faults: 0 of 2 fired"), "{out}");
+    assert!(out.contains("phase `aligning` of checkpoint 999 never happened"), "{out}");
+    assert!(out.contains("the job finished at") && out.contains("before its time (100s)"), "{out}");
+    let o = ckptsim(&["sweep", path.to_str().unwrap(), "--seeds", "0..2"]);
+    let out = stdout(&o);
+    assert!(out.contains("warning: faults[0]") && out.contains("fired in none of the 2 seeds"), "{out}");
+}
+
+#[test]
+fn sweep_coverage_prints_every_catalogued_path() {
+    let o = ckptsim(&["sweep", "scenarios/worker-crash.toml", "--seeds", "0..2", "--coverage"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for path in ckptsim::oracle::coverage::CATALOGUE {
+        assert!(out.contains(path.name), "{} missing from:\n{out}", path.name);
+    }
+    assert!(out.contains("never taken:"), "{out}");
+}
+
+#[test]
+fn a_swarm_run_prints_its_drawn_plan_as_pasteable_toml() {
+    let o = ckptsim(&["run", "scenarios/swarm-all.toml", "--seed", "7", "--trace"]);
+    let out = stdout(&o);
+    let plan: String = out.lines().take_while(|l| !l.starts_with(' ')).collect::<Vec<_>>().join("\n");
+    assert!(plan.contains("[[faults]]"), "{out}");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
+    let pasted = format!("{text}\n{}", plan.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n"));
+    ckptsim::scenario::parse(&pasted, "pasted.toml").unwrap_or_else(|e| panic!("{e}\n{pasted}"));
+}
+
+#[test]
+fn an_expected_failure_passes_and_a_wall_clock_cap_ends_the_run_with_a_verdict() {
+    let o = ckptsim(&["run", "scenarios/restart-gives-up.toml", "--seed", "0", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["end"], "failed");
+    let o = ckptsim(&["run", "scenarios/worker-crash.toml", "--seed", "0", "--wall-cap", "1ns", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["end"], "wall_clock_cap");
+    assert!(v["violations"][0]["detail"].as_str().unwrap().contains("wall-clock cap"), "{v}");
+}
+
+#[test]
+fn a_node_paused_forever_and_a_partition_never_healed_still_end_with_a_verdict() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
+    let text = text.replace("finish_within = \"30s\"", "finish_within = \"5s\"");
+    let text = format!(
+        "{text}\n[[faults]]\nat = \"300ms\"\naction = \"pause\"\nnode = \"log\"\n\
+         \n[[faults]]\nat = \"300ms\"\naction = \"partition\"\nbetween = [[\"coordinator\"], [\"worker-1\"]]\n"
+    );
+    let path = temp_scenario("forever.toml", &text);
+    let o = ckptsim(&["run", path.to_str().unwrap(), "--seed", "1", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["end"], "timed_out");
+    assert!(v["sim_time_ms"].as_u64().unwrap() < 10_000, "{v}");
+}

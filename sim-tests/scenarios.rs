@@ -14,14 +14,37 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {
     let args = Arguments::from_args();
-    let trials = common::scenario_files()
+    let mut trials: Vec<Trial> = common::scenario_files()
         .into_iter()
         .map(|path| {
             let name = format!("scenario::{}", path.file_stem().unwrap_or_default().to_string_lossy());
             Trial::test(name, move || check_scenario(&path))
         })
         .collect();
+    trials.push(Trial::test("a_scenario_whose_fault_never_fires_fails", vacuous_scenario_fails));
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// A crash at checkpoint 999 of a job that finishes after ~10 never fires:
+/// the check refuses the scenario and says why.
+fn vacuous_scenario_fails() -> Result<(), Failed> {
+    let mut spec = common::spec(std::path::Path::new("scenarios/no-faults.toml"));
+    let mut scenario = (*spec.scenario).clone();
+    scenario.faults.push(ckptsim::scenario::Fault {
+        when: Some(ckptsim::scenario::When {
+            checkpoint: Some(999),
+            phase: ckptsim::scenario::Phase::Aligning,
+            task: None,
+        }),
+        node: Some("worker-1".into()),
+        ..ckptsim::scenario::Fault::new(ckptsim::scenario::FaultAction::Crash)
+    });
+    spec.scenario = std::sync::Arc::new(scenario);
+    let reports = common::run_seeds(&spec, vec![0, 1]);
+    match common::faults_fired(&spec, &reports) {
+        Err(why) if why.contains("never happened") => Ok(()),
+        other => Err(format!("expected a vacuous-scenario error, got {other:?}").into()),
+    }
 }
 
 fn check_scenario(path: &std::path::Path) -> Result<(), Failed> {
