@@ -2,6 +2,10 @@
 //! echoes it, and a caller that hears nothing within the timeout gets a
 //! `TaskError::Timeout` (the service may be down, paused or cut off). The
 //! storage calls every node makes live here too.
+//!
+//! Ids are unique across the caller's restarts (the boot number is in the
+//! high bits): a late reply to a request of an earlier incarnation matches
+//! nothing, instead of answering a new request that happens to reuse its id.
 
 use super::msg::{Msg, ReqId, TaskError};
 use crate::scenario::duration::format_duration;
@@ -21,8 +25,9 @@ pub struct Rpc {
 }
 
 impl Rpc {
-    pub fn new(net: Net<Msg>, timeout: Duration) -> Self {
-        Rpc { net, timeout, next: Cell::new(1), waiting: RefCell::default() }
+    /// `boot`: which start of the node this is (1, 2, …).
+    pub fn new(net: Net<Msg>, timeout: Duration, boot: u64) -> Self {
+        Rpc { net, timeout, next: Cell::new((boot << 40) + 1), waiting: RefCell::default() }
     }
 
     /// Sends the request `make(id)` to `to` and waits for its reply.

@@ -58,7 +58,7 @@ struct Worker {
 /// The worker's main loop; `boot` counts its (re)starts.
 pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
     let (net, mut inbox) = Net::<Msg>::bind(&config.name).await;
-    let rpc = Rpc::new(net.clone(), config.cluster.rpc_timeout);
+    let rpc = Rpc::new(net.clone(), config.cluster.rpc_timeout, boot);
     let env = WorkerEnv { worker: config.name.clone(), net, rpc, graph: config.graph.clone(), bug: config.bug };
     let mut worker = Worker {
         env: Rc::new(env),

@@ -183,6 +183,17 @@ impl Phase {
     pub fn at_a_task(self) -> bool {
         !matches!(self, Phase::Triggered | Phase::MetadataWriting | Phase::Completed | Phase::Committed)
     }
+
+    /// Whether the phase can happen at a task of this kind of operator:
+    /// sinks pre-commit; sources never align (they have no input).
+    pub fn happens_at(self, kind: super::OperatorKind) -> bool {
+        use super::OperatorKind::{Sink, Source};
+        match self {
+            Phase::PreCommitted => kind == Sink,
+            Phase::Aligning => kind != Source,
+            _ => self.at_a_task(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -215,12 +215,19 @@ impl Drawer<'_> {
     fn when(&mut self) -> When {
         let checkpoints = (self.window.as_millis() / self.scenario.checkpoint.interval.as_millis().max(1)).max(2);
         let phase = *Phase::ALL.choose(&mut self.rng).expect("phases");
-        let task = if phase.at_a_task() && self.rng.gen_bool(0.5) { self.task() } else { None };
+        let task = if phase.at_a_task() && self.rng.gen_bool(0.5) { self.task_for(phase) } else { None };
         When { checkpoint: Some(self.rng.gen_range(1..=checkpoints as u64)), phase, task }
     }
 
     fn task(&mut self) -> Option<String> {
-        let op = self.scenario.job.operators.choose(&mut self.rng)?;
+        self.task_for(Phase::Triggered)
+    }
+
+    /// A task where `phase` can happen (any task for a coordinator phase).
+    fn task_for(&mut self, phase: Phase) -> Option<String> {
+        let ops: Vec<_> =
+            self.scenario.job.operators.iter().filter(|o| !phase.at_a_task() || phase.happens_at(o.kind)).collect();
+        let op = *ops.choose(&mut self.rng)?;
         let p = self.scenario.parallelism_of(op);
         Some(format!("{}[{}]", op.id, self.rng.gen_range(0..p)))
     }

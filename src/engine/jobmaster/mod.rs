@@ -170,7 +170,7 @@ impl JobMaster {
         };
         let rng = env.seeds.stream(&format!("restart:{boot}"));
         JobMaster {
-            rpc: Rc::new(Rpc::new(net.clone(), env.scenario.cluster.rpc_timeout)),
+            rpc: Rc::new(Rpc::new(net.clone(), env.scenario.cluster.rpc_timeout, boot)),
             net,
             meta,
             graph: env.graph.clone(),

@@ -314,3 +314,14 @@ fn the_metadata_writing_phase_happens_at_the_coordinator() {
     );
     assert_error(&text, "faults[2].when.task", "task = \"out[0]\"", "does not happen at a task");
 }
+
+#[test]
+fn a_phase_placed_at_a_task_where_it_never_happens_is_refused() {
+    let text = with_placed_fault(
+        "when = { phase = \"pre-committed\", task = \"events[0]\" }\naction = \"crash\"\nnode = \"log\"",
+    );
+    assert_error(&text, "faults[2].when.task", "task = \"events[0]\"", "only sinks pre-commit");
+    let text =
+        with_placed_fault("when = { phase = \"aligning\", task = \"events[1]\" }\naction = \"crash\"\nnode = \"log\"");
+    assert_error(&text, "faults[2].when.task", "task = \"events[1]\"", "a source has no input to align");
+}

@@ -42,7 +42,24 @@ fn placement(s: &Scenario, i: usize, f: &Fault) -> Check {
         let message = format!("is set, but phase `{}` does not happen at a task; remove it", when.phase.event_kind());
         return Err((field(i, "when.task"), message));
     }
-    check_task(s, task).map_err(|m| (field(i, "when.task"), m))
+    check_task(s, task).map_err(|m| (field(i, "when.task"), m))?;
+    let op = task.split_once('[').and_then(|(id, _)| s.job.operators.iter().find(|o| o.id == id));
+    match op {
+        Some(op) if !when.phase.happens_at(op.kind) => Err((
+            field(i, "when.task"),
+            format!(
+                "is `{task}`, but phase `{}` never happens at a {} task; {}",
+                when.phase.name(),
+                super::validate_job::kind_name(op.kind),
+                if when.phase == crate::scenario::Phase::PreCommitted {
+                    "only sinks pre-commit"
+                } else {
+                    "a source has no input to align"
+                }
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `task` is `OP[I]`: OP an operator id, I one of its subtasks.

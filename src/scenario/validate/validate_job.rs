@@ -30,7 +30,7 @@ pub(super) fn op_field(i: usize, name: &str) -> String {
 }
 
 /// The name a kind is written with.
-fn kind_name(kind: OperatorKind) -> &'static str {
+pub(super) fn kind_name(kind: OperatorKind) -> &'static str {
     match kind {
         OperatorKind::Source => "source",
         OperatorKind::KeyedCount => "keyed_count",
