@@ -147,7 +147,7 @@ impl Supervised {
         start_nodes(&scenario, &graph, seeds, bug, &disks);
         let ctx =
             FaultCtx { network: scenario.network.clone(), disks: disks.clone(), recorder: recorder.clone(), seeds };
-        faults::spawn_all(&faults, &ctx);
+        let injectors = faults::spawn_all(&faults, &ctx);
         let faults_end = faults.iter().filter_map(|f| f.at.map(|at| at + f.aftermath())).max().unwrap_or_default();
         let outcome = loop {
             madsim::time::sleep(Duration::from_millis(10)).await;
@@ -169,6 +169,8 @@ impl Supervised {
         for name in node_names(&scenario) {
             handle.kill(name.as_str());
         }
+        injectors.iter().for_each(|injector| injector.abort());
+        recorder.drop_watches();
         madsim::time::sleep(Duration::from_millis(1)).await;
         outcome
     }

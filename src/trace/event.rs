@@ -130,6 +130,11 @@ impl Recorder {
         rx
     }
 
+    /// Forgets every pending watch (the run is over: nobody waits any more).
+    pub fn drop_watches(&self) {
+        self.inner.lock().expect("recorder poisoned").watches.clear();
+    }
+
     /// A fault acts until `until`; the liveness deadline counts from the last such time.
     pub fn faults_act_until(&self, until: Duration) {
         let mut s = self.inner.lock().expect("recorder poisoned");

@@ -31,9 +31,11 @@ pub struct FaultCtx {
     pub seeds: SeedTree,
 }
 
-/// Starts one background task per fault; `faults[i]` is fault `i`.
-pub fn spawn_all(faults: &[Fault], ctx: &FaultCtx) {
-    for (i, fault) in faults.iter().enumerate() {
+/// Starts one background task per fault; `faults[i]` is fault `i`. The
+/// world aborts them when the run ends (a fault still waiting for its phase
+/// holds the disks, and must not outlive the run).
+pub fn spawn_all(faults: &[Fault], ctx: &FaultCtx) -> Vec<madsim::task::JoinHandle<()>> {
+    let spawn = |(i, fault): (usize, &Fault)| {
         let (fault, ctx) = (Arc::new(fault.clone()), ctx.clone());
         madsim::task::spawn(async move {
             if !strike_time(i, &fault, &ctx.recorder).await {
@@ -41,8 +43,9 @@ pub fn spawn_all(faults: &[Fault], ctx: &FaultCtx) {
             }
             ctx.recorder.faults_act_until(super::now() + fault.aftermath());
             strike(i, &fault, &ctx).await;
-        });
-    }
+        })
+    };
+    faults.iter().enumerate().map(spawn).collect()
 }
 
 /// Carries out fault `i`, through its heal if it has one.
