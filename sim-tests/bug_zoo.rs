@@ -116,3 +116,13 @@ fn abort_drops_buffered_is_caught_by_exactly_once_output() {
 fn pointer_to_aborted_checkpoint_is_caught_by_aborted_never_completes() {
     caught(Bug::PointerToAbortedCheckpoint, "scenarios/late-metadata-write.toml", "aborted_never_completes");
 }
+
+#[test]
+fn commit_only_notified_is_caught_by_exactly_once_output() {
+    caught(Bug::CommitOnlyNotified, "scenarios/notify-lost.toml", "exactly_once_output");
+}
+
+#[test]
+fn discard_before_complete_is_caught_by_explained_failovers() {
+    caught(Bug::DiscardBeforeComplete, "scenarios/worker-crash.toml", "explained_failovers");
+}

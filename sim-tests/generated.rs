@@ -5,7 +5,7 @@
 //! `CKPTSIM_GENERATED=N` runs N cases, `CKPTSIM_GENERATED_SEED=K` another sequence.
 
 use ckptsim::run::{run_seed, RunSpec};
-use ckptsim::scenario::{self, Fault, FaultAction, Phase, Scenario, When};
+use ckptsim::scenario::{self, Fault, FaultAction, OperatorKind, Phase, Scenario, When};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::sync::Arc;
@@ -27,26 +27,24 @@ fn node() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The kind of the stock job's operator a task belongs to.
+fn kind_of(task: &str) -> OperatorKind {
+    match task.split('[').next() {
+        Some("events") => OperatorKind::Source,
+        Some("out") => OperatorKind::Sink,
+        _ => OperatorKind::KeyedCount,
+    }
+}
+
 /// A protocol moment of one of the first checkpoints, maybe at one task.
 fn when() -> impl Strategy<Value = When> {
-    let phases = [
-        Phase::Triggered,
-        Phase::BarrierReceived,
-        Phase::Aligning,
-        Phase::SnapshotTaken,
-        Phase::SnapshotDurable,
-        Phase::Acked,
-        Phase::Completed,
-        Phase::Notified,
-        Phase::PreCommitted,
-        Phase::Committed,
-    ];
+    let phases: Vec<Phase> = Phase::ALL.into_iter().filter(|p| *p != Phase::Restoring).collect();
     let tasks = ["events[0]", "events[1]", "count[0]", "count[1]", "out[0]", "out[1]"];
-    (prop::sample::select(phases.to_vec()), 1u64..8, prop::option::of(prop::sample::select(tasks.to_vec()))).prop_map(
+    (prop::sample::select(phases), 1u64..8, prop::option::of(prop::sample::select(tasks.to_vec()))).prop_map(
         |(phase, checkpoint, task)| When {
             checkpoint: Some(checkpoint),
             phase,
-            task: task.filter(|_| phase.at_a_task()).map(str::to_string),
+            task: task.filter(|t| phase.happens_at(kind_of(t))).map(str::to_string),
         },
     )
 }

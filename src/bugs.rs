@@ -75,11 +75,21 @@ pub enum Bug {
     /// aborted checkpoint (the bug ckptsim's own swarm found in its engine,
     /// issue #5; breaks L14/L16).
     PointerToAbortedCheckpoint,
+    /// On notify-complete(n) the 2PC sink commits only the transaction of
+    /// checkpoint n and forgets older pending ones, instead of every pending
+    /// transaction up to n: a lost notification loses that checkpoint's
+    /// output (breaks T3; notifications are best effort, L19).
+    CommitOnlyNotified,
+    /// The coordinator discards the previous completed checkpoint as soon as
+    /// it triggers the next one, not once the next one completes: when that
+    /// one fails, there is nothing left to restore (breaks L14; cf.
+    /// FLINK-26985, state discarded while a restore still needed it).
+    DiscardBeforeComplete,
 }
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 14] = [
+    pub const ALL: [Bug; 16] = [
         Bug::SkipAlignment,
         Bug::CommitOnSnapshot,
         Bug::NoOffsetRestore,
@@ -94,6 +104,8 @@ impl Bug {
         Bug::SuccessBeforeStore,
         Bug::AbortDropsBuffered,
         Bug::PointerToAbortedCheckpoint,
+        Bug::CommitOnlyNotified,
+        Bug::DiscardBeforeComplete,
     ];
 
     pub fn name(self) -> &'static str {
@@ -112,6 +124,8 @@ impl Bug {
             Bug::SuccessBeforeStore => "success_before_store",
             Bug::AbortDropsBuffered => "abort_drops_buffered",
             Bug::PointerToAbortedCheckpoint => "pointer_to_aborted_checkpoint",
+            Bug::CommitOnlyNotified => "commit_only_notified",
+            Bug::DiscardBeforeComplete => "discard_before_complete",
         }
     }
 
@@ -137,6 +151,10 @@ impl Bug {
             Bug::AbortDropsBuffered => "an abandoned alignment drops the records buffered on blocked inputs (L6/L7)",
             Bug::PointerToAbortedCheckpoint => {
                 "a late metadata write moves the latest pointer to an aborted checkpoint (L14/L16)"
+            }
+            Bug::CommitOnlyNotified => "notify-complete(n) commits only n's transaction, forgetting older ones (T3)",
+            Bug::DiscardBeforeComplete => {
+                "the previous checkpoint is discarded at the next trigger, not completion (L14)"
             }
         }
     }

@@ -2,21 +2,27 @@
 //!
 //! A small but real Flink-style streaming engine runs on a simulated clock,
 //! network and disk (madsim). One `u64` seed decides everything. Scenario
-//! files inject crashes and partitions; oracles check that state and output
-//! after recovery are exactly-once against an independent reference model.
+//! files inject crashes, pauses, partitions, slow and lossy links, disk
+//! errors and bit rot — at a time, at a protocol phase, or drawn per seed
+//! (swarm); oracles check that state and output after recovery are
+//! exactly-once against an independent reference model, and every run
+//! reports which faults fired and which protocol paths it took.
 //!
 //! Read it top-down:
 //!
 //! 1. [`scenario`] — what a `scenarios/*.toml` file says, validated with
-//!    file/line/field errors.
+//!    file/line/field errors; the faults a `[swarm]` draws per seed.
 //! 2. [`sim`] — the world for one seed: rng streams, disks that lose unsynced
-//!    writes, FIFO node messaging, the fault injector.
+//!    writes (and fail, slow down, rot), FIFO node messaging judged by link
+//!    rules, the fault injector.
 //! 3. [`engine`] — the job: sans-IO protocol cores (`CheckpointCoordinator`,
 //!    `BarrierAligner`, `TwoPhaseCommitSink`, `RestartStrategy`) and the node
 //!    runtimes that drive them (coordinator, workers, log, storage, sink).
 //! 4. [`trace`] — events stamped with simulated time, the trace hash, renderings.
-//! 5. [`oracle`] — the reference model and the named properties.
-//! 6. [`run`] — one seeded run end to end → `RunReport`; sweeps; the bench.
+//! 5. [`oracle`] — the reference model, the named properties, and the
+//!    catalogue of protocol paths (coverage).
+//! 6. [`run`] — one seeded run end to end → `RunReport` (verdict, fault
+//!    outcomes, coverage); sweeps; the bench.
 //! 7. [`bugs`] — the bug zoo: planted bugs that prove the oracles have teeth.
 
 #[cfg(not(madsim))]

@@ -32,6 +32,8 @@ pub struct CoordinatorConfig {
     pub success_before_store: bool,
     /// Planted bug `pointer_to_aborted_checkpoint`.
     pub store_aborted: bool,
+    /// Planted bug `discard_before_complete`.
+    pub discard_on_trigger: bool,
 }
 
 /// An effect the coordinator node must carry out.
@@ -179,6 +181,13 @@ impl CheckpointCoordinator {
             self.pending.insert(id, Pending { triggered_at: now, acks: BTreeMap::new(), finalizing: false });
             self.next_trigger = now + self.config.interval;
             out.push(CoordinatorOut::Trigger(id));
+            if self.config.discard_on_trigger {
+                // Planted bug: make room for `id` before it has completed.
+                while self.completed.len() >= self.config.retained {
+                    let dropped = self.completed.pop_front().expect("at least retained");
+                    out.push(CoordinatorOut::Discard(dropped));
+                }
+            }
         }
         out
     }
@@ -356,6 +365,7 @@ mod tests {
             metadata_before_data: false,
             success_before_store: false,
             store_aborted: false,
+            discard_on_trigger: false,
         }
     }
 

@@ -1,10 +1,11 @@
 //! The streaming engine: a small but real Flink-style runtime.
 //!
 //! Sans-IO protocol cores (unit-tested on their own):
-//! - `coordinator` — `CheckpointCoordinator`: trigger, acks, completion, failure counting
+//! - `coordinator` — `CheckpointCoordinator`: trigger, acks, completion through
+//!   the completed-checkpoint store, retention, aborts, failure counting
 //! - `barrier`     — `BarrierAligner`: aligned barriers of one task
 //! - `twopc`       — `TwoPhaseCommitSink`: transactions of one sink subtask
-//! - `restart`     — `RestartStrategy`: fixed_delay / none
+//! - `restart`     — `RestartStrategy`: fixed_delay / failure_rate / exponential_delay / none
 //!
 //! The job:
 //! - `graph`    — job graph (petgraph) → execution graph of subtasks and channels
@@ -12,10 +13,11 @@
 //! - `state`    — operator state and checksummed snapshots
 //!
 //! Node runtimes (the only code that touches time, network and disk):
-//! - `jobmaster` — the `coordinator` node; `meta` its durable record
+//! - `jobmaster` — the `coordinator` node (job control, `checkpointing`,
+//!   `failover` with its causes); `meta` its durable record
 //! - `worker`    — `worker-N` nodes; `task`, `source`, `operator`, `outputs` run subtasks
-//! - `rpc`       — request/reply with timeouts
-//! - `services`  — the `log`, `storage` and `sink` nodes
+//! - `rpc`       — request/reply with timeouts, ids unique across restarts
+//! - `services`  — the `log`, `storage` (replicated blobs) and `sink` nodes
 
 pub mod barrier;
 pub mod coordinator;

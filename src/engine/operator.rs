@@ -33,8 +33,9 @@ impl Operator {
                     Some(other) => return Err(TaskError::Other(format!("sink restored with {other:?}"))),
                 };
                 let commit_on_snapshot = ctx.bug(Bug::CommitOnSnapshot);
-                let (twopc, out) =
+                let (mut twopc, out) =
                     TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, commit_on_snapshot);
+                twopc.commit_only_notified = ctx.bug(Bug::CommitOnlyNotified);
                 send_all(ctx, out, 0).await?;
                 Ok(Operator::Sink { twopc })
             }

@@ -40,6 +40,8 @@ pub struct TwoPhaseCommitSink {
     state: SinkState,
     /// Planted bug `commit_on_snapshot`.
     commit_on_snapshot: bool,
+    /// Planted bug `commit_only_notified`.
+    pub commit_only_notified: bool,
 }
 
 impl TwoPhaseCommitSink {
@@ -63,6 +65,7 @@ impl TwoPhaseCommitSink {
             current_records: 0,
             state,
             commit_on_snapshot,
+            commit_only_notified: false,
         };
         (sink, vec![SinkOut::Recover { commit }])
     }
@@ -95,6 +98,9 @@ impl TwoPhaseCommitSink {
 
     /// T3: `n` completed: commit every pending transaction with id ≤ n, in order.
     pub fn on_notify_complete(&mut self, n: CheckpointId) -> Vec<SinkOut> {
+        if self.commit_only_notified {
+            self.state.pending.retain(|c, _| *c >= n);
+        }
         self.state.pending.range(..=n).map(|(c, txn)| SinkOut::Commit { txn: *txn, checkpoint: *c }).collect()
     }
 
@@ -157,6 +163,17 @@ mod tests {
         assert!(!s.committed_through(2));
         s.on_committed(2);
         assert!(s.committed_through(2) && !s.committed_through(3));
+    }
+
+    #[test]
+    fn the_commit_only_notified_bug_forgets_older_pending_transactions() {
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, false);
+        s.commit_only_notified = true;
+        s.on_snapshot(1);
+        s.on_snapshot(2);
+        assert_eq!(s.on_notify_complete(2).len(), 1, "only checkpoint 2's transaction");
+        s.on_committed(2);
+        assert!(s.committed_through(2), "and checkpoint 1's is forgotten");
     }
 
     #[test]

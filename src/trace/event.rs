@@ -24,6 +24,16 @@ fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl TraceEvent {
+    /// An event at `ms` milliseconds on node `n` (for tests of trace readers).
+    pub fn at_ms(ms: u64, kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
+        TraceEvent {
+            time: Duration::from_millis(ms),
+            node: "n".into(),
+            kind: kind.into(),
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
     /// The value of field `name`, if present.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -190,8 +200,7 @@ mod tests {
     use super::*;
 
     fn ev(kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
-        let fields = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        TraceEvent { time: Duration::from_millis(1), node: "worker-1".into(), kind: kind.into(), fields }
+        TraceEvent::at_ms(1, kind, fields)
     }
 
     #[test]

@@ -34,12 +34,7 @@ mod tests {
     use std::time::Duration;
 
     fn ev(ms: u64, kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
-        TraceEvent {
-            time: Duration::from_millis(ms),
-            node: "n".into(),
-            kind: kind.into(),
-            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        }
+        TraceEvent::at_ms(ms, kind, fields)
     }
 
     #[test]

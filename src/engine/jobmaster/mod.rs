@@ -161,6 +161,7 @@ impl JobMaster {
             metadata_before_data: bug(Bug::MetadataBeforeData),
             success_before_store: bug(Bug::SuccessBeforeStore),
             store_aborted: bug(Bug::PointerToAbortedCheckpoint),
+            discard_on_trigger: bug(Bug::DiscardBeforeComplete),
         };
         let checkpoints = CheckpointCoordinator::new(config, durable.next_checkpoint, durable.completed.clone());
         let status = if durable.finished.is_some() {
