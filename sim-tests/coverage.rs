@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Seeds of the stock swarm the test sweeps by default.
-const SEEDS: u64 = 700;
+const SEEDS: u64 = 1000;
 
 #[test]
 fn a_swarm_sweep_takes_every_catalogued_path_without_a_violation() {

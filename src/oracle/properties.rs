@@ -6,7 +6,7 @@ use super::evidence::{events, Evidence, Unreadable};
 use super::reference::Reference;
 use super::Violation;
 use crate::engine::graph::ExecutionGraph;
-use crate::engine::msg::{Origin, TaskId};
+use crate::engine::msg::{Origin, TaskId, TxnId};
 use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
 use crate::scenario::{ExpectedEnd, Scenario};
@@ -118,31 +118,30 @@ pub fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
 pub fn exactly_once_output(reference: &Reference, ev: &Evidence) -> Vec<Violation> {
     let mut out = vec![];
     for (sink, expected) in &reference.sink_records {
-        let mut seen: BTreeMap<Origin, Vec<String>> = BTreeMap::new();
+        // Every committed record by origin (sorted, no per-record allocation),
+        // then one merge against the reference's sorted origins.
+        let mut seen: Vec<(Origin, TxnId)> = vec![];
         let mut last: BTreeMap<u64, i64> = BTreeMap::new();
         for txn in ev.committed.iter().filter(|t| t.txn.sink == *sink) {
             for r in &txn.records {
-                seen.entry(r.origin).or_default().push(txn.txn.to_string());
+                seen.push((r.origin, txn.txn));
                 last.insert(r.key, r.value);
             }
         }
-        let missing: Vec<String> =
-            expected.iter().filter(|(o, _)| !seen.contains_key(o)).map(|(o, k)| format!("{o} (key {k})")).collect();
+        seen.sort_unstable();
+        let (missing, dups, unknown) = compare(expected, &seen);
         if !missing.is_empty() && ev.record.end == RunEnd::Finished {
             out.push(Violation::new(
                 "exactly_once_output",
                 format!("{} records never committed: {}", missing.len(), examples(missing)),
             ));
         }
-        let dups: Vec<String> =
-            seen.iter().filter(|(_, t)| t.len() > 1).map(|(o, t)| format!("{o} in {}", t.join(" and "))).collect();
         if !dups.is_empty() {
             out.push(Violation::new(
                 "exactly_once_output",
                 format!("{} records committed more than once: {}", dups.len(), examples(dups)),
             ));
         }
-        let unknown: Vec<String> = seen.keys().filter(|o| !expected.contains_key(o)).map(|o| o.to_string()).collect();
         if !unknown.is_empty() {
             out.push(Violation::new(
                 "exactly_once_output",
@@ -169,6 +168,31 @@ pub fn exactly_once_output(reference: &Reference, ev: &Evidence) -> Vec<Violatio
         }
     }
     out
+}
+
+/// The reference's records never committed, committed more than once, and
+/// committed but never produced by the reference; `seen` sorted by origin.
+fn compare(expected: &BTreeMap<Origin, u64>, seen: &[(Origin, TxnId)]) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let (mut missing, mut dups, mut unknown) = (vec![], vec![], vec![]);
+    let mut rest = seen;
+    let mut expected = expected.iter().peekable();
+    while let Some(&(origin, _)) = rest.first() {
+        let same = rest.iter().take_while(|(o, _)| *o == origin).count();
+        let (group, tail) = rest.split_at(same);
+        while let Some((o, key)) = expected.next_if(|(o, _)| **o < origin) {
+            missing.push(format!("{o} (key {key})"));
+        }
+        if expected.next_if(|(o, _)| **o == origin).is_none() {
+            unknown.push(origin.to_string());
+        }
+        if same > 1 {
+            let txns: Vec<String> = group.iter().map(|(_, t)| t.to_string()).collect();
+            dups.push(format!("{origin} in {}", txns.join(" and ")));
+        }
+        rest = tail;
+    }
+    missing.extend(expected.map(|(o, key)| format!("{o} (key {key})")));
+    (missing, dups, unknown)
 }
 
 /// `exactly_once_state`: the state in the final checkpoint = reference state.
@@ -249,4 +273,29 @@ pub fn commit_only_completed(ev: &Evidence) -> Vec<Violation> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(offset: u64) -> Origin {
+        Origin { source: 0, partition: 0, offset }
+    }
+
+    fn txn(seq: u64) -> TxnId {
+        TxnId { sink: 2, subtask: 0, attempt: 1, seq }
+    }
+
+    #[test]
+    fn the_merge_finds_missing_duplicated_and_invented_records() {
+        let expected: BTreeMap<Origin, u64> = [(origin(1), 7), (origin(2), 8), (origin(4), 9)].into();
+        let seen = [(origin(1), txn(0)), (origin(1), txn(3)), (origin(3), txn(1)), (origin(4), txn(1))];
+        let (missing, dups, unknown) = compare(&expected, &seen);
+        assert_eq!(missing, vec!["s0p0@2 (key 8)"]);
+        assert_eq!(dups, vec!["s0p0@1 in txn-2.0-a1-0 and txn-2.0-a1-3"]);
+        assert_eq!(unknown, vec!["s0p0@3"]);
+        let (missing, dups, unknown) = compare(&expected, &[]);
+        assert_eq!((missing.len(), dups.len(), unknown.len()), (3, 0, 0));
+    }
 }
