@@ -98,7 +98,7 @@ fn print_summary(spec: &RunSpec, tally: &mut Tally, coverage: bool, secs: f64) {
 
 fn print_coverage(tally: &Tally) {
     println!("coverage ({} seeds):", tally.seeds);
-    println!("  {:>6}  {:<42} {}", "seeds", "path", "what happened");
+    println!("  {:>6}  {:<42} what happened", "seeds", "path");
     for path in CATALOGUE {
         let n = tally.paths.get(path.name).copied().unwrap_or(0);
         println!("  {n:>6}  {:<42} {}", path.name, path.description);

@@ -180,7 +180,6 @@ pub fn paths_taken(events: &[TraceEvent]) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn ev(ms: u64, kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
         TraceEvent::at_ms(ms, kind, fields)
@@ -204,7 +203,7 @@ mod tests {
     #[test]
     fn a_tolerated_failure_has_no_failover_at_its_moment() {
         let abort = ev(10, "checkpoint_aborted", &[("reason", "expired")]);
-        assert!(paths_taken(&[abort.clone()]).contains(&"checkpoint_failure_tolerated"));
+        assert!(paths_taken(std::slice::from_ref(&abort)).contains(&"checkpoint_failure_tolerated"));
         let failover = ev(10, "job_failover", &[("cause", "checkpoint_failures")]);
         assert!(!paths_taken(&[abort, failover]).contains(&"checkpoint_failure_tolerated"));
     }

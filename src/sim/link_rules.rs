@@ -139,7 +139,7 @@ impl LinkRules {
             }
             let matching: Vec<Effect> =
                 s.rules.iter().filter(|(_, r)| r.matches(from, to, class)).map(|(_, r)| r.effect.clone()).collect();
-            if matching.iter().any(|e| *e == Effect::Cut) {
+            if matching.contains(&Effect::Cut) {
                 return Verdict::Hold;
             }
             let rng = s.rng.get_or_insert_with(|| ChaCha8Rng::seed_from_u64(0));

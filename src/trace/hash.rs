@@ -31,7 +31,6 @@ fn write_str(h: &mut XxHash64, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn ev(ms: u64, kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
         TraceEvent::at_ms(ms, kind, fields)
