@@ -422,12 +422,6 @@ impl Operator {
 }
 
 impl Scenario {
-    /// The time after which no time-placed fault acts any more (last crash
-    /// restart, last heal). Phase-placed faults extend it when they fire.
-    pub fn faults_end(&self) -> Duration {
-        self.faults.iter().filter_map(|f| f.at.map(|at| at + f.aftermath())).max().unwrap_or_default()
-    }
-
     /// The operator's effective parallelism.
     pub fn parallelism_of(&self, op: &Operator) -> usize {
         op.parallelism.unwrap_or(self.job.parallelism)

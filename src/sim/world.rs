@@ -75,8 +75,7 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomi
         runtime.add_simulator::<LinkRules>();
         // A last resort against a run that outlives every budget (madsim then
         // panics, which the caller reports as an internal error).
-        let faults_end = plan.faults.iter().filter_map(|f| f.at.map(|at| at + f.aftermath())).max().unwrap_or_default();
-        runtime.set_time_limit(faults_end + scenario.expect.finish_within * 2 + HARD_LIMIT_MARGIN);
+        runtime.set_time_limit(faults_end(&plan.faults) + scenario.expect.finish_within * 2 + HARD_LIMIT_MARGIN);
         let run = Supervised {
             scenario: scenario.clone(),
             seeds,
@@ -96,6 +95,12 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomi
         sim_time,
         deadline,
     }
+}
+
+/// When the last time-placed fault stops acting (its restart, resume or
+/// heal); phase-placed ones extend this when they fire.
+fn faults_end(faults: &[Fault]) -> Duration {
+    faults.iter().filter_map(|f| f.at.map(|at| at + f.aftermath())).max().unwrap_or_default()
 }
 
 /// The run's faults: the scenario's own, then the ones its swarm draws for `seed`.
@@ -148,7 +153,7 @@ impl Supervised {
         let ctx =
             FaultCtx { network: scenario.network.clone(), disks: disks.clone(), recorder: recorder.clone(), seeds };
         let injectors = faults::spawn_all(&faults, &ctx);
-        let faults_end = faults.iter().filter_map(|f| f.at.map(|at| at + f.aftermath())).max().unwrap_or_default();
+        let faults_end = faults_end(&faults);
         let outcome = loop {
             madsim::time::sleep(Duration::from_millis(10)).await;
             let t = super::now();

@@ -1,0 +1,197 @@
+//! Tests of `coordinator`.
+use super::*;
+
+const MS: Duration = Duration::from_millis(1);
+
+fn config() -> CoordinatorConfig {
+    CoordinatorConfig {
+        interval: 100 * MS,
+        timeout: 1000 * MS,
+        max_concurrent: 1,
+        min_pause: Duration::ZERO,
+        tolerable_failures: 0,
+        retained: 1,
+        complete_without_all_acks: false,
+        metadata_before_data: false,
+        success_before_store: false,
+        store_aborted: false,
+        discard_on_trigger: false,
+    }
+}
+
+fn tasks(n: u16) -> BTreeSet<TaskId> {
+    (0..n).map(|s| TaskId { op: 0, subtask: s }).collect()
+}
+
+fn handle() -> StateHandle {
+    StateHandle { key: "k".into(), checksum: 0, len: 0 }
+}
+
+fn running(config: CoordinatorConfig, n: u16) -> CheckpointCoordinator {
+    let mut c = CheckpointCoordinator::new(config, 1, vec![]);
+    c.start(1, tasks(n), Duration::ZERO);
+    c
+}
+
+fn ack_all(c: &mut CheckpointCoordinator, id: CheckpointId, n: u16) -> Vec<CoordinatorOut> {
+    (0..n).flat_map(|s| c.on_ack(1, TaskId { op: 0, subtask: s }, id, handle(), false)).collect()
+}
+
+/// Acks, metadata written, pointer stored: what completing `id` returns.
+fn complete(c: &mut CheckpointCoordinator, id: CheckpointId, n: u16, now: Duration) -> Vec<CoordinatorOut> {
+    let meta = match &ack_all(c, id, n)[..] {
+        [CoordinatorOut::WriteMetadata(m)] => m.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(c.on_metadata_written(meta.clone()), vec![CoordinatorOut::Store(meta.clone())]);
+    c.on_stored(meta, now)
+}
+
+#[test]
+fn triggers_every_interval_with_increasing_ids_l1_l2() {
+    let mut c = running(config(), 1);
+    assert_eq!(c.tick(50 * MS), vec![]);
+    assert_eq!(c.tick(100 * MS), vec![CoordinatorOut::Trigger(1)]);
+    assert_eq!(c.tick(200 * MS), vec![], "max_concurrent = 1 holds the next trigger");
+    assert_eq!(complete(&mut c, 1, 1, 210 * MS), vec![CoordinatorOut::NotifyComplete(1)]);
+    assert_eq!(c.tick(210 * MS), vec![CoordinatorOut::Trigger(2)]);
+}
+
+#[test]
+fn max_concurrent_lets_several_checkpoints_pend_l1() {
+    let mut c = running(CoordinatorConfig { max_concurrent: 2, ..config() }, 1);
+    assert_eq!(c.tick(100 * MS), vec![CoordinatorOut::Trigger(1)]);
+    assert_eq!(c.tick(200 * MS), vec![CoordinatorOut::Trigger(2)]);
+    assert_eq!(c.tick(300 * MS), vec![]);
+    assert_eq!(c.pending_count(), 2);
+}
+
+#[test]
+fn a_newer_completion_subsumes_older_pending_checkpoints_l2_l14() {
+    let mut c = running(CoordinatorConfig { max_concurrent: 2, ..config() }, 1);
+    c.tick(100 * MS);
+    c.tick(200 * MS);
+    let out = complete(&mut c, 2, 1, 250 * MS);
+    assert_eq!(
+        out,
+        vec![CoordinatorOut::NotifyAborted(1, "subsumed".into()), CoordinatorOut::NotifyComplete(2)],
+        "subsumed first, then notify (L14), and subsumption is not a counted failure"
+    );
+}
+
+#[test]
+fn min_pause_postpones_the_next_trigger_l1() {
+    let mut c = running(CoordinatorConfig { min_pause: 300 * MS, ..config() }, 1);
+    c.tick(100 * MS);
+    complete(&mut c, 1, 1, 120 * MS);
+    assert_eq!(c.tick(300 * MS), vec![]);
+    assert_eq!(c.tick(420 * MS), vec![CoordinatorOut::Trigger(2)]);
+}
+
+#[test]
+fn completes_only_when_every_task_acked_l13() {
+    let mut c = running(config(), 3);
+    c.tick(100 * MS);
+    assert_eq!(c.on_ack(1, TaskId { op: 0, subtask: 0 }, 1, handle(), false), vec![]);
+    assert_eq!(c.on_ack(1, TaskId { op: 0, subtask: 0 }, 1, handle(), false), vec![], "duplicate");
+    assert_eq!(c.on_ack(0, TaskId { op: 0, subtask: 1 }, 1, handle(), false), vec![], "old attempt");
+    assert_eq!(c.on_ack(1, TaskId { op: 0, subtask: 1 }, 9, handle(), false), vec![], "unknown id");
+    assert_eq!(c.on_ack(1, TaskId { op: 0, subtask: 1 }, 1, handle(), false), vec![]);
+    let out = c.on_ack(1, TaskId { op: 0, subtask: 2 }, 1, handle(), false);
+    assert!(matches!(&out[..], [CoordinatorOut::WriteMetadata(m)] if m.states.len() == 3));
+}
+
+#[test]
+fn the_planted_bug_completes_one_ack_short() {
+    let mut c = running(CoordinatorConfig { complete_without_all_acks: true, ..config() }, 3);
+    c.tick(100 * MS);
+    c.on_ack(1, TaskId { op: 0, subtask: 0 }, 1, handle(), false);
+    let out = c.on_ack(1, TaskId { op: 0, subtask: 1 }, 1, handle(), false);
+    assert!(matches!(&out[..], [CoordinatorOut::WriteMetadata(m)] if m.states.len() == 2));
+}
+
+#[test]
+fn expiry_is_a_counted_failure_that_fails_the_job_past_tolerance_l16_l18() {
+    let mut c = running(CoordinatorConfig { tolerable_failures: 1, ..config() }, 1);
+    c.tick(100 * MS);
+    let out = c.tick(1100 * MS);
+    assert_eq!(out[0], CoordinatorOut::NotifyAborted(1, "expired".into()));
+    assert!(!out.iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))));
+    c.tick(1200 * MS);
+    let out = c.tick(2200 * MS);
+    assert!(out.iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))));
+}
+
+#[test]
+fn a_late_metadata_write_after_abort_does_not_complete_l14() {
+    let mut c = running(config(), 1);
+    c.tick(100 * MS);
+    let CoordinatorOut::WriteMetadata(meta) = ack_all(&mut c, 1, 1)[0].clone() else { panic!() };
+    c.tick(1100 * MS); // expires while the metadata write is held
+    assert_eq!(c.on_metadata_written(meta.clone()), vec![], "no pointer for an aborted checkpoint");
+    assert_eq!(c.on_stored(meta, 1200 * MS), vec![]);
+    assert!(c.latest_completed().is_none() && c.completed_ids().is_empty());
+}
+
+#[test]
+fn a_failed_metadata_or_store_write_aborts_and_counts_l14_l18() {
+    let mut c = running(CoordinatorConfig { tolerable_failures: 1, ..config() }, 1);
+    c.tick(100 * MS);
+    ack_all(&mut c, 1, 1);
+    let out = c.on_metadata_failed(1, "EIO".into());
+    assert_eq!(out, vec![CoordinatorOut::NotifyAborted(1, "metadata write failed: EIO".into())]);
+    c.tick(200 * MS);
+    let CoordinatorOut::WriteMetadata(meta) = ack_all(&mut c, 2, 1)[0].clone() else { panic!() };
+    c.on_metadata_written(meta);
+    let out = c.on_store_failed(2, "EIO".into());
+    assert!(out.iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))), "second counted failure: {out:?}");
+}
+
+#[test]
+fn the_success_before_store_bug_never_counts_a_failed_store() {
+    let mut c = running(CoordinatorConfig { success_before_store: true, ..config() }, 1);
+    c.tick(100 * MS);
+    ack_all(&mut c, 1, 1);
+    assert_eq!(c.on_metadata_failed(1, "EIO".into()).len(), 1, "aborted, but not counted: no FailJob");
+}
+
+#[test]
+fn the_metadata_before_data_bug_completes_before_the_write() {
+    let mut c = running(CoordinatorConfig { metadata_before_data: true, ..config() }, 1);
+    c.tick(100 * MS);
+    let out = ack_all(&mut c, 1, 1);
+    assert!(matches!(&out[..], [CoordinatorOut::Store(_), CoordinatorOut::WriteMetadata(_)]), "{out:?}");
+}
+
+#[test]
+fn retained_keeps_the_newest_and_discards_older_ones_only_after_a_completion() {
+    let mut c = running(CoordinatorConfig { retained: 2, ..config() }, 1);
+    for (n, t) in [(1, 100), (2, 200)] {
+        c.tick(t * MS);
+        assert!(!complete(&mut c, n, 1, t * MS + 5 * MS).iter().any(|o| matches!(o, CoordinatorOut::Discard(_))));
+    }
+    c.tick(300 * MS);
+    let out = complete(&mut c, 3, 1, 305 * MS);
+    assert_eq!(out.last(), Some(&CoordinatorOut::Discard(1)));
+    assert_eq!(c.completed_ids(), vec![2, 3]);
+}
+
+#[test]
+fn a_failed_trigger_gives_its_id_back_and_counts_l2_l18() {
+    let mut c = running(CoordinatorConfig { tolerable_failures: 1, ..config() }, 1);
+    assert_eq!(c.tick(100 * MS), vec![CoordinatorOut::Trigger(1)]);
+    let out = c.on_trigger_failed(1, "EIO".into());
+    assert_eq!(out, vec![CoordinatorOut::TriggerFailed("trigger failed: EIO".into())], "tasks hear nothing");
+    assert_eq!(c.next_id(), 1, "the id was never used");
+    assert_eq!(c.tick(200 * MS), vec![CoordinatorOut::Trigger(1)]);
+    assert!(c.on_trigger_failed(1, "EIO".into()).iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))));
+}
+
+#[test]
+fn stop_drops_pending_checkpoints_l17() {
+    let mut c = running(config(), 2);
+    c.tick(100 * MS);
+    assert_eq!(c.stop(), vec![1]);
+    assert_eq!(c.tick(500 * MS), vec![]);
+    assert_eq!(c.next_id(), 2, "ids are never reused");
+}
