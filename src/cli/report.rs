@@ -70,6 +70,9 @@ pub fn print_verdict(r: &RunReport) {
         r.events,
         r.trace_hash
     );
+    if let Some(why) = &r.failure {
+        println!("  job failed: {why}");
+    }
     if !r.passed() {
         println!("  replay: {}", r.replay);
     }

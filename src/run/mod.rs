@@ -62,6 +62,8 @@ pub struct RunReport {
     pub bug: Option<String>,
     /// How the job ended: finished, failed, timed_out, wall_clock_cap.
     pub end: &'static str,
+    /// Why the job failed, when its restart strategy gave up.
+    pub failure: Option<String>,
     /// Every fault of the run (drawn ones included) and whether it fired.
     pub faults: Vec<FaultOutcome>,
     /// The catalogued protocol paths the run took.
@@ -129,6 +131,7 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
                 recoveries: 0,
                 bug: bug.map(|b| b.to_string()),
                 end: "panicked",
+                failure: None,
                 faults: vec![],
                 coverage: vec![],
                 replay,
@@ -163,6 +166,13 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
             RunEnd::TimedOut => "timed_out",
             RunEnd::WallClockCap => "wall_clock_cap",
         },
+        failure: record
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.kind == "job_failed")
+            .and_then(|e| e.field("reason"))
+            .map(String::from),
         faults: outcome::outcomes(&record.faults, scenario.faults.len(), &record.events, record.sim_time),
         coverage: coverage::paths_taken(&record.events),
         replay: String::new(),
