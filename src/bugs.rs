@@ -85,11 +85,27 @@ pub enum Bug {
     /// one fails, there is nothing left to restore (breaks L14; cf.
     /// FLINK-26985, state discarded while a restore still needed it).
     DiscardBeforeComplete,
+    /// A barrier of an older checkpoint that arrives while a newer one is
+    /// pending at the task is counted as the newer one's barrier on its
+    /// input, instead of being ignored (breaks L6): the task stops collecting
+    /// (unaligned) or aligns (aligned) at the wrong position, so the newer
+    /// checkpoint misses records.
+    StaleBarrierAccepted,
+    /// Unaligned checkpoints do not persist the in-flight records of one
+    /// input channel (input 0): records the barrier overtook there are in
+    /// neither the operator state nor the channel state, and are lost on
+    /// restore (breaks L10).
+    UnalignedDropInflight,
+    /// At-least-once barrier tracking snapshots on the first barrier instead
+    /// of the last, so records before the barrier on the other inputs are
+    /// covered by the source offsets but in no state: lost on restore, even
+    /// at-least-once does not hold (breaks L9).
+    AtLeastOnceEarlySnapshot,
 }
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 16] = [
+    pub const ALL: [Bug; 19] = [
         Bug::SkipAlignment,
         Bug::CommitOnSnapshot,
         Bug::NoOffsetRestore,
@@ -106,6 +122,9 @@ impl Bug {
         Bug::PointerToAbortedCheckpoint,
         Bug::CommitOnlyNotified,
         Bug::DiscardBeforeComplete,
+        Bug::StaleBarrierAccepted,
+        Bug::UnalignedDropInflight,
+        Bug::AtLeastOnceEarlySnapshot,
     ];
 
     pub fn name(self) -> &'static str {
@@ -126,6 +145,9 @@ impl Bug {
             Bug::PointerToAbortedCheckpoint => "pointer_to_aborted_checkpoint",
             Bug::CommitOnlyNotified => "commit_only_notified",
             Bug::DiscardBeforeComplete => "discard_before_complete",
+            Bug::StaleBarrierAccepted => "stale_barrier_accepted",
+            Bug::UnalignedDropInflight => "unaligned_drop_inflight",
+            Bug::AtLeastOnceEarlySnapshot => "at_least_once_early_snapshot",
         }
     }
 
@@ -156,6 +178,9 @@ impl Bug {
             Bug::DiscardBeforeComplete => {
                 "the previous checkpoint is discarded at the next trigger, not completion (L14)"
             }
+            Bug::StaleBarrierAccepted => "an older barrier is counted for the pending newer checkpoint (breaks L6)",
+            Bug::UnalignedDropInflight => "one input's in-flight records are left out of unaligned snapshots (L10)",
+            Bug::AtLeastOnceEarlySnapshot => "at-least-once tracking snapshots on the first barrier (breaks L9)",
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use super::report::exit_code;
 use super::{jobs, EXIT_PASS};
-use ckptsim::oracle::coverage::CATALOGUE;
+use ckptsim::oracle::coverage::applicable;
 use ckptsim::run::{run_many, RunReport, RunSpec};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
@@ -85,7 +85,7 @@ fn print_summary(spec: &RunSpec, tally: &mut Tally, coverage: bool, secs: f64) {
         println!("warning: faults[{i}] ({label}) fired in none of the {} seeds", tally.seeds);
     }
     if coverage {
-        print_coverage(tally);
+        print_coverage(spec, tally);
     }
     println!(
         "sweep {}: {} seeds, {} passed, {} failed in {secs:.1}s",
@@ -96,14 +96,16 @@ fn print_summary(spec: &RunSpec, tally: &mut Tally, coverage: bool, secs: f64) {
     );
 }
 
-fn print_coverage(tally: &Tally) {
-    println!("coverage ({} seeds):", tally.seeds);
+/// The paths this scenario's protocol can take, with their seed counts.
+fn print_coverage(spec: &RunSpec, tally: &Tally) {
+    let paths = applicable(&spec.scenario);
+    println!("coverage ({} seeds, the {} paths of protocol {}):", tally.seeds, paths.len(), spec.scenario.checkpoint.protocol.name());
     println!("  {:>6}  {:<42} what happened", "seeds", "path");
-    for path in CATALOGUE {
+    for path in &paths {
         let n = tally.paths.get(path.name).copied().unwrap_or(0);
         println!("  {n:>6}  {:<42} {}", path.name, path.description);
     }
-    let never: Vec<&str> = CATALOGUE.iter().map(|p| p.name).filter(|p| !tally.paths.contains_key(p)).collect();
+    let never: Vec<&str> = paths.iter().map(|p| p.name).filter(|p| !tally.paths.contains_key(p)).collect();
     if never.is_empty() {
         println!("every catalogued path was taken");
     } else {

@@ -2,7 +2,7 @@
 //! the execution graph: subtasks, their input channels and output channels.
 
 use super::msg::TaskId;
-use crate::scenario::{OperatorKind, Partitioning, Scenario};
+use crate::scenario::{OperatorKind, Partitioning, Protocol, Scenario};
 use petgraph::algo::toposort;
 use petgraph::graph::DiGraph;
 use std::collections::BTreeMap;
@@ -48,6 +48,9 @@ pub struct ExecutionGraph {
     pub tasks: BTreeMap<TaskId, TaskSpec>,
     pub max_parallelism: usize,
     pub batch_size: usize,
+    /// The checkpoint protocol every task runs.
+    pub protocol: Protocol,
+    pub aligned_timeout: std::time::Duration,
 }
 
 impl ExecutionGraph {
@@ -90,7 +93,14 @@ impl ExecutionGraph {
             })
             .collect();
         let tasks = expand(&ops, &edges);
-        ExecutionGraph { ops, tasks, max_parallelism: job.max_parallelism, batch_size: job.batch_size }
+        ExecutionGraph {
+            ops,
+            tasks,
+            max_parallelism: job.max_parallelism,
+            batch_size: job.batch_size,
+            protocol: scenario.checkpoint.protocol,
+            aligned_timeout: scenario.checkpoint.aligned_timeout.unwrap_or_default(),
+        }
     }
 
     pub fn op(&self, task: TaskId) -> &OpSpec {

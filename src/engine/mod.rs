@@ -3,7 +3,8 @@
 //! Sans-IO protocol cores (unit-tested on their own):
 //! - `coordinator` — `CheckpointCoordinator`: trigger, acks, completion through
 //!   the completed-checkpoint store, retention, aborts, failure counting
-//! - `barrier`     — `BarrierAligner`: aligned barriers of one task
+//! - `protocol`    — `BarrierProtocol`: how one task handles barriers —
+//!   `aligned`, `at_least_once`, `unaligned`, `aligned_timeout`
 //! - `twopc`       — `TwoPhaseCommitSink`: transactions of one sink subtask
 //! - `restart`     — `RestartStrategy`: fixed_delay / failure_rate / exponential_delay / none
 //!
@@ -19,7 +20,6 @@
 //! - `rpc`       — request/reply with timeouts, ids unique across restarts
 //! - `services`  — the `log`, `storage` (replicated blobs) and `sink` nodes
 
-pub mod barrier;
 pub mod coordinator;
 pub mod graph;
 pub mod jobmaster;
@@ -27,6 +27,7 @@ pub mod meta;
 pub mod msg;
 pub mod operator;
 pub mod outputs;
+pub mod protocol;
 pub mod restart;
 pub mod rpc;
 pub mod services;

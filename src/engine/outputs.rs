@@ -1,7 +1,10 @@
 //! A task's output side: routes records to downstream subtasks by the edge's
 //! partitioning, batches them into buffers, and sends barriers and the
-//! end-of-data marker in line behind them (FIFO per channel). Every message
-//! on a channel carries the channel's next sequence number.
+//! end-of-data marker in line behind them (FIFO per channel), or — for an
+//! unaligned checkpoint — sends the barrier ahead of everything queued.
+//! Every data and end-of-data message carries the channel's next sequence
+//! number; a barrier carries the number of the first data message behind
+//! it (its position) and takes none itself.
 
 use super::graph::{subtask_for_key, ExecutionGraph, OutputEdge};
 use super::msg::{Attempt, CheckpointId, Msg, Record, TaskId};
@@ -9,6 +12,16 @@ use crate::scenario::Partitioning;
 use crate::sim::net::Net;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// How a barrier travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarrierMode {
+    /// Behind every record sent before it.
+    InOrder,
+    /// Ahead of the records waiting in the output buffers and in the
+    /// network's send queue (they stay behind it, in order).
+    Overtaking,
+}
 
 /// Buffers and channels of one task's outputs.
 pub struct Outputs {
@@ -43,19 +56,24 @@ impl Outputs {
     /// Routes one record to one target of every output edge.
     pub fn emit(&mut self, record: Record) {
         for e in 0..self.edges.len() {
-            let n = self.edges[e].targets.len();
-            let t = match self.edges[e].partitioning {
-                Partitioning::Hash => subtask_for_key(record.key, n, self.max_parallelism),
-                Partitioning::Forward => 0,
-                Partitioning::Rebalance => {
-                    self.round_robin += 1;
-                    self.round_robin % n
-                }
-            };
-            self.buffers[e][t].push(record);
-            if self.buffers[e][t].len() >= self.batch_size {
-                self.flush_one(e, t);
+            self.emit_on(e, record);
+        }
+    }
+
+    /// Routes one record to one target of output edge `e`.
+    pub fn emit_on(&mut self, e: usize, record: Record) {
+        let n = self.edges[e].targets.len();
+        let t = match self.edges[e].partitioning {
+            Partitioning::Hash => subtask_for_key(record.key, n, self.max_parallelism),
+            Partitioning::Forward => 0,
+            Partitioning::Rebalance => {
+                self.round_robin += 1;
+                self.round_robin % n
             }
+        };
+        self.buffers[e][t].push(record);
+        if self.buffers[e][t].len() >= self.batch_size {
+            self.flush_one(e, t);
         }
     }
 
@@ -93,9 +111,32 @@ impl Outputs {
         }
     }
 
-    /// Barrier `n` on every output channel, behind every record sent before.
-    pub fn barrier(&mut self, checkpoint: CheckpointId) {
-        self.broadcast(|attempt, to, input, seq| Msg::Barrier { attempt, to, input, seq, checkpoint });
+    /// Barrier `n` on every output channel. In order, it follows every
+    /// record emitted before; overtaking, it goes ahead of the records still
+    /// in the output buffers, which are returned per edge (output channel
+    /// state) and sent right behind it.
+    pub fn barrier(&mut self, checkpoint: CheckpointId, mode: BarrierMode) -> BTreeMap<u16, Vec<Record>> {
+        let mut overtaken = BTreeMap::new();
+        if mode == BarrierMode::InOrder {
+            self.flush();
+        }
+        for e in 0..self.edges.len() {
+            let records: Vec<Record> = self.buffers[e].iter().flatten().copied().collect();
+            if !records.is_empty() {
+                overtaken.insert(e as u16, records);
+            }
+            for t in 0..self.edges[e].targets.len() {
+                let (to, input) = self.edges[e].targets[t];
+                let (attempt, seq) = (self.attempt, self.seqs[e][t]);
+                let msg = Msg::Barrier { attempt, to, input, seq, checkpoint };
+                match mode {
+                    BarrierMode::InOrder => self.net.send(&self.placement[&to], msg),
+                    BarrierMode::Overtaking => self.net.send_priority(&self.placement[&to], msg),
+                }
+            }
+        }
+        self.flush();
+        overtaken
     }
 
     /// No more records will follow on any output.

@@ -7,7 +7,8 @@
 use super::graph::ExecutionGraph;
 use super::msg::{Msg, Origin, Record, TaskError};
 use super::outputs::Outputs;
-use super::state::TaskState;
+use super::outputs::BarrierMode;
+use super::state::{ChannelState, Snapshot, TaskState};
 use super::task::TaskCtx;
 use crate::bugs::Bug;
 use crate::emit;
@@ -33,7 +34,9 @@ pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<
     let partitions = graph.partitions_of(op, ctx.id.subtask);
     let ends = partitions.iter().map(|p| (*p, ExecutionGraph::records_in(op, *p))).collect();
     let mut offsets: BTreeMap<u32, u64> = partitions.iter().map(|p| (*p, 0)).collect();
-    match ctx.restore_state().await? {
+    let restored = ctx.restore_state().await?;
+    let overtaken = restored.as_ref().map(|s| s.channels.outputs.clone()).unwrap_or_default();
+    match restored.map(|s| s.state) {
         Some(TaskState::Source { offsets: restored }) if restored.keys().ne(offsets.keys()) => {
             let detail =
                 format!("restored offsets name partitions {:?}, but it reads {:?}", restored.keys(), offsets.keys());
@@ -43,7 +46,12 @@ pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<
         Some(TaskState::Source { .. }) | None => {}
         Some(other) => return Err(TaskError::Other(format!("source restored with {other:?}"))),
     }
-    let outputs = ctx.outputs();
+    let mut outputs = ctx.outputs();
+    // Records an overtaking barrier left behind are sent again first (L10).
+    for (edge, batch) in overtaken {
+        batch.into_iter().for_each(|r| outputs.emit_on(edge as usize, Record { attempt: ctx.attempt, ..r }));
+    }
+    outputs.flush();
     let mut task = SourceTask { ctx, offsets, ends, outputs, next_partition: 0, finished: false };
     loop {
         // Control messages are handled between fetches, like Flink's mailbox.
@@ -98,10 +106,17 @@ impl SourceTask {
         }
         if let Msg::Trigger { checkpoint, .. } = msg {
             emit!(worker, "barrier_received", task = self.ctx.name, checkpoint = checkpoint);
-            self.outputs.barrier(checkpoint);
             let state = TaskState::Source { offsets: self.offsets.clone() };
+            self.ctx.snapshot_taken(checkpoint);
+            let mode = if self.ctx.env.graph.protocol.barriers_overtake() {
+                BarrierMode::Overtaking
+            } else {
+                BarrierMode::InOrder
+            };
+            let outputs = self.outputs.barrier(checkpoint, mode);
+            let channels = ChannelState { inputs: BTreeMap::new(), outputs };
             let exhausted = self.offsets.iter().all(|(p, o)| *o >= self.ends[p]);
-            self.ctx.upload_and_ack(checkpoint, state, exhausted && self.finished);
+            self.ctx.upload_and_ack(checkpoint, Snapshot { state, channels }, exhausted && self.finished);
         }
     }
 }

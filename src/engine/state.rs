@@ -1,7 +1,8 @@
-//! Operator state and its snapshot encoding: bincode bytes plus a CRC32,
-//! checked on restore so a corrupted blob is caught, never silently used.
+//! Operator state, channel state, and their snapshot encoding: bincode bytes
+//! plus a CRC32, checked on restore so a corrupted blob is caught, never
+//! silently used.
 
-use super::msg::StateHandle;
+use super::msg::{Record, StateHandle};
 use super::twopc::SinkState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,8 +18,41 @@ pub enum TaskState {
     Sink(SinkState),
 }
 
-/// Serializes a state and its checksum.
-pub fn encode(state: &TaskState) -> (Vec<u8>, u32) {
+/// In-flight records an unaligned snapshot keeps (L10): per input channel,
+/// records before the barrier the operator state does not include; per
+/// output edge, records the barrier overtook in the output buffers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelState {
+    pub inputs: BTreeMap<u16, Vec<Record>>,
+    pub outputs: BTreeMap<u16, Vec<Record>>,
+}
+
+impl ChannelState {
+    pub fn is_empty(&self) -> bool {
+        self.records() == 0
+    }
+
+    pub fn records(&self) -> usize {
+        self.inputs.values().chain(self.outputs.values()).map(Vec::len).sum()
+    }
+}
+
+/// What one subtask stores for a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub state: TaskState,
+    pub channels: ChannelState,
+}
+
+impl Snapshot {
+    /// A snapshot without channel state (aligned).
+    pub fn of(state: TaskState) -> Self {
+        Snapshot { state, channels: ChannelState::default() }
+    }
+}
+
+/// Serializes a snapshot and its checksum.
+pub fn encode(state: &Snapshot) -> (Vec<u8>, u32) {
     let bytes = bincode::serialize(state).expect("task state serializes");
     let checksum = crc32fast::hash(&bytes);
     (bytes, checksum)
@@ -26,7 +60,7 @@ pub fn encode(state: &TaskState) -> (Vec<u8>, u32) {
 
 /// Deserializes a blob fetched for `handle`, refusing a checksum mismatch
 /// (unless `checked` is off: planted bug `ignore_checksum`).
-pub fn decode(bytes: &[u8], handle: &StateHandle, checked: bool) -> Result<TaskState, String> {
+pub fn decode(bytes: &[u8], handle: &StateHandle, checked: bool) -> Result<Snapshot, String> {
     let actual = crc32fast::hash(bytes);
     if checked && (actual != handle.checksum || bytes.len() as u64 != handle.len) {
         return Err(format!(
@@ -46,7 +80,7 @@ mod tests {
 
     #[test]
     fn a_flipped_bit_is_caught_on_restore() {
-        let state = TaskState::Keyed { values: [(1, 5), (2, 7)].into() };
+        let state = Snapshot::of(TaskState::Keyed { values: [(1, 5), (2, 7)].into() });
         let (mut bytes, checksum) = encode(&state);
         let handle = StateHandle { key: "chk-1/x".into(), checksum, len: bytes.len() as u64 };
         assert_eq!(decode(&bytes, &handle, true), Ok(state));

@@ -1,14 +1,14 @@
 //! A running subtask: what all tasks share (context, restore, snapshot upload
 //! and ack, failure reporting) and the loop of non-source tasks, which feeds
-//! input channels through the `BarrierAligner`.
+//! input channels through the checkpoint protocol (`protocol`).
 
-use super::barrier::{Align, BarrierAligner};
 use super::graph::ExecutionGraph;
-use super::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskError, TaskId};
+use super::msg::{Attempt, CheckpointId, Msg, Record, StateHandle, TaskError, TaskId};
 use super::operator::Operator;
-use super::outputs::Outputs;
+use super::outputs::{BarrierMode, Outputs};
+use super::protocol::{self, Action, BarrierProtocol, ProtocolConfig};
 use super::rpc::Rpc;
-use super::state::{self, TaskState};
+use super::state::{self, ChannelState, Snapshot, TaskState};
 use crate::bugs::Bug;
 use crate::emit;
 use crate::scenario::OperatorKind;
@@ -48,8 +48,8 @@ impl TaskCtx {
         Outputs::new(&self.env.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone())
     }
 
-    /// Fetches and checks this task's restored state, if any.
-    pub async fn restore_state(&self) -> Result<Option<TaskState>, TaskError> {
+    /// Fetches and checks this task's restored snapshot, if any.
+    pub async fn restore_state(&self) -> Result<Option<Snapshot>, TaskError> {
         let Some((checkpoint, handle)) = &self.restore else { return Ok(None) };
         let state = match handle {
             Some(handle) => Some(
@@ -71,7 +71,7 @@ impl TaskCtx {
         Ok(state)
     }
 
-    async fn fetch_state(&self, handle: &StateHandle) -> Result<TaskState, TaskError> {
+    async fn fetch_state(&self, handle: &StateHandle) -> Result<Snapshot, TaskError> {
         let bytes = self.env.rpc.storage_get(handle.key.clone()).await?;
         let bytes = bytes.ok_or_else(|| TaskError::Service {
             service: "storage".into(),
@@ -81,10 +81,14 @@ impl TaskCtx {
         state::decode(&bytes, handle, checked).map_err(TaskError::Other)
     }
 
+    /// The synchronous part of the snapshot of `n` is done (L12).
+    pub fn snapshot_taken(&self, n: CheckpointId) {
+        emit!(self.env.worker, "snapshot_taken", task = self.name, checkpoint = n, attempt = self.attempt);
+    }
+
     /// Uploads the snapshot of `n` in the background; acks once durable (L7,
     /// L12), declines if the upload fails.
-    pub fn upload_and_ack(self: &Rc<Self>, n: CheckpointId, state: TaskState, end_of_data: bool) {
-        emit!(self.env.worker, "snapshot_taken", task = self.name, checkpoint = n, attempt = self.attempt);
+    pub fn upload_and_ack(self: &Rc<Self>, n: CheckpointId, state: Snapshot, end_of_data: bool) {
         let ctx = self.clone();
         madsim::task::spawn_local(async move {
             let (bytes, checksum) = state::encode(&state);
@@ -144,59 +148,155 @@ pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<Msg>) {
     }
 }
 
-/// An input channel: its buffered events and whether alignment blocks it.
+/// An input channel: its buffered events and how far alignment lets it go.
 #[derive(Default)]
 struct Input {
     queue: VecDeque<Msg>,
-    blocked: bool,
+    /// Data from this sequence number on waits (alignment, L5).
+    blocked_from: Option<u64>,
     ended: bool,
-    /// Sequence number the next message must carry.
+    /// Sequence number the next data or end-of-data message must carry.
     expected_seq: u64,
 }
 
-/// A non-source task: inputs → aligner → operator → outputs.
+impl Input {
+    /// The next buffered message, if alignment lets it through.
+    fn next_ready(&mut self) -> Option<Msg> {
+        let seq = self.queue.front()?.channel_seq().expect("data-plane message").1;
+        if self.blocked_from.is_some_and(|from| seq >= from) {
+            return None;
+        }
+        self.queue.pop_front()
+    }
+
+    /// The first sequence number not yet processed.
+    fn consumed(&self) -> u64 {
+        self.queue
+            .iter()
+            .find(|m| !matches!(m, Msg::Barrier { .. }))
+            .and_then(|m| m.channel_seq())
+            .map_or(self.expected_seq, |(_, seq)| seq)
+    }
+}
+
+/// An unaligned snapshot waiting for its channel state.
+struct PendingSnapshot {
+    state: TaskState,
+    channels: ChannelState,
+    /// Every input had ended when the snapshot was taken (not when it
+    /// completes: records after it would be left out of a final checkpoint).
+    end_of_data: bool,
+}
+
+/// A non-source task: inputs → protocol → operator → outputs.
 struct OperatorTask {
     ctx: Rc<TaskCtx>,
     inputs: Vec<Input>,
-    aligner: BarrierAligner,
+    protocol: Box<dyn BarrierProtocol>,
     operator: Operator,
     outputs: Outputs,
     end_of_data: bool,
+    pending: BTreeMap<CheckpointId, PendingSnapshot>,
     /// Highest checkpoint whose barrier was seen, and whose alignment was traced.
     barrier_seen: CheckpointId,
     aligning_traced: CheckpointId,
 }
 
 async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), TaskError> {
-    let n_inputs = ctx.env.graph.task(ctx.id).inputs.len();
+    let graph = ctx.env.graph.clone();
+    let n_inputs = graph.task(ctx.id).inputs.len();
     let restored = ctx.restore_state().await?;
-    let operator = Operator::open(&ctx, restored).await?;
-    let aligner = BarrierAligner::new(n_inputs, ctx.bug(Bug::SkipAlignment));
+    let (state, channels) = match restored {
+        Some(s) => (Some(s.state), s.channels),
+        None => (None, ChannelState::default()),
+    };
+    let operator = Operator::open(&ctx, state).await?;
+    let protocol = protocol::build(ProtocolConfig {
+        protocol: graph.protocol,
+        inputs: n_inputs,
+        aligned_timeout: graph.aligned_timeout,
+        bug: ctx.env.bug,
+    });
     let inputs = (0..n_inputs).map(|_| Input::default()).collect();
     let outputs = ctx.outputs();
     let mut task = OperatorTask {
         ctx,
         inputs,
-        aligner,
+        protocol,
         operator,
         outputs,
         end_of_data: false,
+        pending: BTreeMap::new(),
         barrier_seen: 0,
         aligning_traced: 0,
     };
-    while let Some(msg) = inbox.next().await {
+    task.replay(channels);
+    loop {
+        let msg = match task.protocol.next_timer() {
+            None => inbox.next().await,
+            Some(at) => {
+                let sleep = std::pin::pin!(madsim::time::sleep(at.saturating_sub(crate::sim::now())));
+                match futures::future::select(sleep, inbox.next()).await {
+                    futures::future::Either::Left(_) => {
+                        let actions = task.protocol.on_timer(crate::sim::now());
+                        task.apply(actions, "timeout").await?;
+                        task.drain().await?;
+                        task.outputs.flush();
+                        continue;
+                    }
+                    futures::future::Either::Right((msg, _)) => msg,
+                }
+            }
+        };
+        let Some(msg) = msg else { return Ok(()) };
         task.on_message(msg).await?;
     }
-    Ok(())
 }
 
 impl OperatorTask {
+    /// Restored channel state goes first (L10): the overtaken output records
+    /// are sent again, the in-flight input records are processed before any
+    /// new input.
+    fn replay(&mut self, channels: ChannelState) {
+        if channels.is_empty() {
+            return;
+        }
+        let records = channels.records();
+        // This attempt sends them on now: they are its records.
+        let attempt = self.ctx.attempt;
+        for (edge, batch) in channels.outputs {
+            for r in batch {
+                self.outputs.emit_on(edge as usize, Record { attempt, ..r });
+            }
+        }
+        for (_, batch) in channels.inputs {
+            let batch = batch.into_iter().map(|r| Record { attempt, ..r }).collect();
+            self.operator.process(&self.ctx, batch, &mut self.outputs);
+        }
+        self.outputs.flush();
+        emit!(self.ctx.env.worker, "channel_state_replayed", task = self.ctx.name, records = records);
+    }
+
     async fn on_message(&mut self, msg: Msg) -> Result<(), TaskError> {
         match msg {
-            Msg::Data { .. } | Msg::Barrier { .. } | Msg::EndOfData { .. } => {
+            Msg::Data { .. } | Msg::EndOfData { .. } => {
                 let (input, seq) = msg.channel_seq().expect("data-plane message");
                 self.check_seq(input, seq)?;
+                let (captured, actions) = self.protocol.on_data(input, seq);
+                if let (Some(n), Msg::Data { batch, .. }) = (captured, &msg) {
+                    self.capture(n, input, batch);
+                }
                 self.inputs[input as usize].queue.push_back(msg);
+                self.apply(actions, "data").await?;
+                self.drain().await?;
+            }
+            Msg::Barrier { input, seq, checkpoint, .. } => {
+                self.check_barrier(input, seq)?;
+                if self.protocol.overtakes() {
+                    self.on_barrier(input, checkpoint, seq).await?;
+                } else {
+                    self.inputs[input as usize].queue.push_back(msg);
+                }
                 self.drain().await?;
             }
             Msg::NotifyComplete { checkpoint, .. } => {
@@ -204,7 +304,7 @@ impl OperatorTask {
                 self.operator.notify_complete(&self.ctx, checkpoint).await?
             }
             Msg::NotifyAborted { checkpoint, .. } => {
-                let actions = self.aligner.on_cancel(checkpoint);
+                let actions = self.protocol.on_cancel(checkpoint);
                 self.apply(actions, "cancel marker").await?;
                 self.drain().await?;
             }
@@ -220,22 +320,42 @@ impl OperatorTask {
     fn check_seq(&mut self, input: u16, seq: u64) -> Result<(), TaskError> {
         let channel = &mut self.inputs[input as usize];
         if seq != channel.expected_seq && !self.ctx.bug(Bug::IgnoreSequenceGaps) {
-            let graph = &self.ctx.env.graph;
-            let from = graph.name(graph.task(self.ctx.id).inputs[input as usize]);
-            let detail = format!("got #{seq}, expected #{}", channel.expected_seq);
-            return Err(TaskError::LostMessages { from, detail });
+            return Err(self.lost(input, format!("got #{seq}, expected #{}", self.inputs[input as usize].expected_seq)));
         }
-        channel.expected_seq += 1;
+        channel.expected_seq = seq + 1;
         Ok(())
     }
 
-    /// Processes buffered events of every unblocked input, in channel order.
+    /// A barrier in order sits right behind what arrived; an overtaking one
+    /// may sit further on, never before.
+    fn check_barrier(&mut self, input: u16, position: u64) -> Result<(), TaskError> {
+        let expected = self.inputs[input as usize].expected_seq;
+        let ok = if self.protocol.overtakes() { position >= expected } else { position == expected };
+        if ok || self.ctx.bug(Bug::IgnoreSequenceGaps) {
+            return Ok(());
+        }
+        Err(self.lost(input, format!("barrier at #{position}, expected #{expected}")))
+    }
+
+    fn lost(&self, input: u16, detail: String) -> TaskError {
+        let graph = &self.ctx.env.graph;
+        let from = graph.name(graph.task(self.ctx.id).inputs[input as usize]);
+        TaskError::LostMessages { from, detail }
+    }
+
+    fn capture(&mut self, n: CheckpointId, input: u16, batch: &[Record]) {
+        if let Some(p) = self.pending.get_mut(&n) {
+            p.channels.inputs.entry(input).or_default().extend_from_slice(batch);
+        }
+    }
+
+    /// Processes buffered events of every input, in channel order, as far as
+    /// alignment lets each go.
     async fn drain(&mut self) -> Result<(), TaskError> {
         loop {
             let mut progressed = false;
             for i in 0..self.inputs.len() {
-                while !self.inputs[i].blocked {
-                    let Some(msg) = self.inputs[i].queue.pop_front() else { break };
+                while let Some(msg) = self.inputs[i].next_ready() {
                     self.process(i as u16, msg).await?;
                     progressed = true;
                 }
@@ -249,14 +369,7 @@ impl OperatorTask {
     async fn process(&mut self, input: u16, msg: Msg) -> Result<(), TaskError> {
         match msg {
             Msg::Data { batch, .. } => self.operator.process(&self.ctx, batch, &mut self.outputs),
-            Msg::Barrier { checkpoint, .. } => {
-                if checkpoint > self.barrier_seen {
-                    self.barrier_seen = checkpoint;
-                    emit!(self.ctx.env.worker, "barrier_received", task = self.ctx.name, checkpoint = checkpoint);
-                }
-                let actions = self.aligner.on_barrier(input, checkpoint);
-                self.apply(actions, "newer barrier").await?;
-            }
+            Msg::Barrier { checkpoint, seq, .. } => self.on_barrier(input, checkpoint, seq).await?,
             Msg::EndOfData { .. } => {
                 self.inputs[input as usize].ended = true;
                 if self.inputs.iter().all(|i| i.ended) && !self.end_of_data {
@@ -269,33 +382,95 @@ impl OperatorTask {
         Ok(())
     }
 
-    async fn apply(&mut self, actions: Vec<Align>, cause: &str) -> Result<(), TaskError> {
-        for action in actions {
+    async fn on_barrier(&mut self, input: u16, n: CheckpointId, position: u64) -> Result<(), TaskError> {
+        if n > self.barrier_seen {
+            self.barrier_seen = n;
+            emit!(self.ctx.env.worker, "barrier_received", task = self.ctx.name, checkpoint = n);
+        }
+        let actions = self.protocol.on_barrier(input, n, position, crate::sim::now());
+        self.apply(actions, "newer barrier").await
+    }
+
+    async fn apply(&mut self, actions: Vec<Action>, cause: &str) -> Result<(), TaskError> {
+        let mut actions: VecDeque<Action> = actions.into();
+        while let Some(action) = actions.pop_front() {
             match action {
-                Align::Block(i) => {
-                    self.inputs[i as usize].blocked = true;
-                    let n = self.aligner.aligning().unwrap_or(0);
+                Action::Block { input, from } => {
+                    self.inputs[input as usize].blocked_from = Some(from);
+                    let n = self.barrier_seen;
                     if n > self.aligning_traced {
                         self.aligning_traced = n;
-                        emit!(self.ctx.env.worker, "barrier_aligning", task = self.ctx.name, checkpoint = n, input = i);
+                        emit!(
+                            self.ctx.env.worker,
+                            "barrier_aligning",
+                            task = self.ctx.name,
+                            checkpoint = n,
+                            input = input
+                        );
                     }
                 }
-                Align::Snapshot(n) => {
+                Action::Snapshot { checkpoint: n, unaligned: false } => {
                     let state = self.operator.snapshot(&self.ctx, n).await?;
-                    self.outputs.barrier(n);
-                    self.ctx.upload_and_ack(n, state, self.end_of_data);
-                    self.inputs.iter_mut().for_each(|i| i.blocked = false);
+                    self.ctx.snapshot_taken(n);
+                    self.outputs.barrier(n, BarrierMode::InOrder);
+                    self.ctx.upload_and_ack(n, Snapshot::of(state), self.end_of_data);
+                    self.inputs.iter_mut().for_each(|i| i.blocked_from = None);
                 }
-                Align::Abort(n) => self.abort_alignment(n, cause),
+                Action::Snapshot { checkpoint: n, unaligned: true } => {
+                    actions.extend(self.snapshot_unaligned(n, cause).await?);
+                }
+                Action::Complete(n) => {
+                    if let Some(p) = self.pending.remove(&n) {
+                        let (inputs, outputs) = (p.channels.inputs.values().map(Vec::len).sum::<usize>(), p.channels.outputs.values().map(Vec::len).sum::<usize>());
+                        emit!(
+                            self.ctx.env.worker,
+                            "channel_state_complete",
+                            task = self.ctx.name,
+                            checkpoint = n,
+                            inputs = inputs,
+                            outputs = outputs
+                        );
+                        let snapshot = Snapshot { state: p.state, channels: p.channels };
+                        self.ctx.upload_and_ack(n, snapshot, p.end_of_data);
+                    }
+                }
+                Action::Abort(n) => self.abort(n, cause),
             }
         }
         Ok(())
     }
 
-    /// L6/L7: the alignment of `n` is abandoned; every input unblocks and
-    /// what was buffered on blocked inputs is processed next, in order.
-    fn abort_alignment(&mut self, n: CheckpointId, cause: &str) {
-        let buffered: usize = self.inputs.iter().filter(|i| i.blocked).map(|i| i.queue.len()).sum();
+    /// L10/L11: snapshot now; the barrier overtakes the output buffers; the
+    /// in-flight input records start being collected.
+    async fn snapshot_unaligned(&mut self, n: CheckpointId, cause: &str) -> Result<Vec<Action>, TaskError> {
+        let state = self.operator.snapshot(&self.ctx, n).await?;
+        self.ctx.snapshot_taken(n);
+        if cause == "timeout" {
+            emit!(self.ctx.env.worker, "alignment_timed_out", task = self.ctx.name, checkpoint = n);
+        }
+        let outputs = self.outputs.barrier(n, BarrierMode::Overtaking);
+        let consumed: Vec<u64> = self.inputs.iter().map(Input::consumed).collect();
+        self.protocol.snapshot_taken(n, &consumed);
+        let mut channels = ChannelState { inputs: BTreeMap::new(), outputs };
+        for (i, input) in self.inputs.iter().enumerate() {
+            for msg in &input.queue {
+                if let Msg::Data { seq, batch, .. } = msg {
+                    if self.protocol.captures(i as u16, *seq) == Some(n) {
+                        channels.inputs.entry(i as u16).or_default().extend_from_slice(batch);
+                    }
+                }
+            }
+        }
+        self.pending.insert(n, PendingSnapshot { state, channels, end_of_data: self.end_of_data });
+        self.inputs.iter_mut().for_each(|i| i.blocked_from = None);
+        Ok(self.protocol.poll())
+    }
+
+    /// L6/L7: `n` is abandoned here; every input unblocks and what was
+    /// buffered is processed next, in order; collected channel state goes.
+    fn abort(&mut self, n: CheckpointId, cause: &str) {
+        self.pending.remove(&n);
+        let buffered: usize = self.inputs.iter().filter(|i| i.blocked_from.is_some()).map(|i| i.queue.len()).sum();
         emit!(
             self.ctx.env.worker,
             "alignment_aborted",
@@ -306,10 +481,10 @@ impl OperatorTask {
         );
         let drop_buffered = self.ctx.bug(Bug::AbortDropsBuffered);
         for input in self.inputs.iter_mut() {
-            if input.blocked && drop_buffered {
+            if input.blocked_from.is_some() && drop_buffered {
                 input.queue.retain(|m| !matches!(m, Msg::Data { .. }));
             }
-            input.blocked = false;
+            input.blocked_from = None;
         }
     }
 }

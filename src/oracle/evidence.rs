@@ -6,7 +6,7 @@ use crate::engine::meta::MetaStore;
 use crate::engine::msg::{CheckpointId, CheckpointMeta};
 use crate::engine::services::blobs::{self, BlobRead};
 use crate::engine::services::sink::{committed_output, CommittedTxn};
-use crate::engine::state::{decode, TaskState};
+use crate::engine::state::{decode, Snapshot, TaskState};
 use crate::sim::world::RunRecord;
 use crate::trace::TraceEvent;
 use std::collections::BTreeMap;
@@ -64,6 +64,11 @@ impl<'a> Evidence<'a> {
 
     /// A task's state in a checkpoint, fetched and checked like a restore would.
     pub fn state(&self, meta: &CheckpointMeta, task: crate::engine::msg::TaskId) -> Result<TaskState, Unreadable> {
+        self.snapshot(meta, task).map(|s| s.state)
+    }
+
+    /// A task's whole snapshot (state and channel state) in a checkpoint.
+    pub fn snapshot(&self, meta: &CheckpointMeta, task: crate::engine::msg::TaskId) -> Result<Snapshot, Unreadable> {
         let handle =
             meta.states.get(&task).ok_or_else(|| Unreadable::Broken("no state handle in the metadata".to_string()))?;
         let bytes = self.readable(&handle.key)?;

@@ -19,7 +19,8 @@ pub type KeyedState = BTreeMap<u16, BTreeMap<u64, i64>>;
 pub struct Reference {
     /// Per sink operator: the key of every record it must commit, by origin.
     pub sink_records: BTreeMap<u16, BTreeMap<Origin, u64>>,
-    /// Per sink operator fed by one keyed aggregate: the last value per key.
+    /// Per sink operator fed by one keyed aggregate over an edge that keeps
+    /// each key's updates in order: the last value per key.
     pub sink_final: BTreeMap<u16, BTreeMap<u64, i64>>,
     /// Per keyed operator: the final value per key.
     pub keyed_state: KeyedState,
@@ -50,8 +51,18 @@ impl<'g> ReferenceRun<'g> {
         ReferenceRun { graph, downstream, state, sink_records: sinks }
     }
 
+    /// A run that starts from given keyed state (a snapshot's), to carry
+    /// in-flight records through.
+    pub fn from_state(graph: &'g ExecutionGraph, state: KeyedState) -> Self {
+        let mut run = ReferenceRun::new(graph);
+        for (op, values) in state {
+            run.state.insert(op, values);
+        }
+        run
+    }
+
     /// One record arriving at operator `op`, carried through everything downstream.
-    fn feed(&mut self, op: u16, key: u64, value: i64, origin: Origin) {
+    pub fn feed(&mut self, op: u16, key: u64, value: i64, origin: Origin) {
         let value = match self.graph.ops[op as usize].kind {
             OperatorKind::Source => value,
             OperatorKind::KeyedCount | OperatorKind::KeyedSum => {
@@ -102,12 +113,22 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
         let inputs: Vec<u16> =
             (0..graph.ops.len() as u16).filter(|o| run.downstream[*o as usize].contains(sink)).collect();
         if let [single] = inputs[..] {
-            if let Some(state) = run.state.get(&single) {
+            if let Some(state) = run.state.get(&single).filter(|_| keeps_key_order(graph, single, *sink)) {
                 sink_final.insert(*sink, state.clone());
             }
         }
     }
     Reference { sink_records: run.sink_records, sink_final, keyed_state: run.state }
+}
+
+/// Whether the edge `from → to` sends every update of a key to one subtask,
+/// in order (hash or pointwise forward; not rebalance), so the last value
+/// committed per key is the final one.
+fn keeps_key_order(graph: &ExecutionGraph, from: u16, to: u16) -> bool {
+    let task = &graph.tasks[&crate::engine::msg::TaskId { op: from, subtask: 0 }];
+    task.outputs.iter().filter(|e| e.targets.first().is_some_and(|(t, _)| t.op == to)).all(|e| {
+        e.partitioning != crate::scenario::Partitioning::Rebalance
+    })
 }
 
 /// The reference state at a cut given by source offsets, advanced

@@ -147,7 +147,8 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
     let graph = ExecutionGraph::build(scenario);
     let reference = reference::compute(&graph, LogData::new(seed));
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
-    let violations = properties::check_all(scenario, &graph, LogData::new(seed), &reference, &evidence);
+    let judgement = properties::check_all(scenario, &graph, LogData::new(seed), &reference, &evidence);
+    let violations = judgement.violations;
     let recoveries = record.events.iter().filter(|e| e.kind == "job_failover").count();
     RunReport {
         scenario: scenario.name.clone(),
@@ -174,7 +175,7 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
             .and_then(|e| e.field("reason"))
             .map(String::from),
         faults: outcome::outcomes(&record.faults, scenario.faults.len(), &record.events, record.sim_time),
-        coverage: coverage::paths_taken(&record.events),
+        coverage: coverage::paths_taken(&record.events, &judgement.observed),
         replay: String::new(),
         drawn: record.faults[scenario.faults.len()..].to_vec(),
         trace: record.events,

@@ -233,8 +233,13 @@ pub enum SinkKind {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Checkpoint {
-    /// Only `aligned` so far. Default `aligned`.
+    /// `aligned`, `at_least_once`, `unaligned` or `aligned_timeout`
+    /// (FLINK-SPEC L5–L11). Default `aligned`.
     pub protocol: Protocol,
+    /// `aligned_timeout` only: alignment time after which a checkpoint goes
+    /// unaligned at that task (L11). Required there, e.g. "20ms".
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub aligned_timeout: Option<Duration>,
     /// Base period between triggers. Default 100ms.
     #[serde(with = "dur")]
     pub interval: Duration,
@@ -257,6 +262,7 @@ impl Default for Checkpoint {
     fn default() -> Self {
         Checkpoint {
             protocol: Protocol::Aligned,
+            aligned_timeout: None,
             interval: Duration::from_millis(100),
             timeout: Duration::from_secs(2),
             max_concurrent: 1,
@@ -272,6 +278,38 @@ impl Default for Checkpoint {
 pub enum Protocol {
     #[default]
     Aligned,
+    AtLeastOnce,
+    Unaligned,
+    AlignedTimeout,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Aligned => "aligned",
+            Protocol::AtLeastOnce => "at_least_once",
+            Protocol::Unaligned => "unaligned",
+            Protocol::AlignedTimeout => "aligned_timeout",
+        }
+    }
+
+    /// Whether barriers overtake data (unaligned checkpoints).
+    pub fn barriers_overtake(self) -> bool {
+        self == Protocol::Unaligned
+    }
+
+    /// Whether snapshots may hold channel state.
+    pub fn has_channel_state(self) -> bool {
+        matches!(self, Protocol::Unaligned | Protocol::AlignedTimeout)
+    }
+
+    /// The output guarantee the protocol gives on its own.
+    pub fn guarantee(self) -> Guarantee {
+        match self {
+            Protocol::AtLeastOnce => Guarantee::AtLeastOnce,
+            _ => Guarantee::ExactlyOnce,
+        }
+    }
 }
 
 /// Restart strategy (FLINK-SPEC.md "Recovery"): `strategy` and the fields
@@ -364,8 +402,11 @@ impl RestartKind {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Expect {
-    /// Only `exactly_once` so far. Default `exactly_once`.
-    pub guarantee: Guarantee,
+    /// `exactly_once` or `at_least_once`: which output check applies.
+    /// Default: what the protocol and the sinks give (`at_least_once` for
+    /// the `at_least_once` protocol, else `exactly_once`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guarantee: Option<Guarantee>,
     /// Checkpoints that must complete, else `liveness` fails. Default 1.
     pub min_completed_checkpoints: u64,
     /// After the last fault (and its heal/restart), the job must finish and
@@ -388,7 +429,7 @@ pub enum ExpectedEnd {
 impl Default for Expect {
     fn default() -> Self {
         Expect {
-            guarantee: Guarantee::ExactlyOnce,
+            guarantee: None,
             min_completed_checkpoints: 1,
             finish_within: Duration::from_secs(60),
             end: ExpectedEnd::Finished,
@@ -401,6 +442,7 @@ impl Default for Expect {
 pub enum Guarantee {
     #[default]
     ExactlyOnce,
+    AtLeastOnce,
 }
 
 impl Operator {
@@ -422,6 +464,12 @@ impl Operator {
 }
 
 impl Scenario {
+    /// The output guarantee the run is judged by: `[expect] guarantee`, else
+    /// what the protocol gives.
+    pub fn guarantee(&self) -> Guarantee {
+        self.expect.guarantee.unwrap_or_else(|| self.checkpoint.protocol.guarantee())
+    }
+
     /// The operator's effective parallelism.
     pub fn parallelism_of(&self, op: &Operator) -> usize {
         op.parallelism.unwrap_or(self.job.parallelism)

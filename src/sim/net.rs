@@ -11,6 +11,11 @@
 //! Before a message leaves, the run's `LinkRules` judge it: it passes, waits
 //! (a link delay; order is kept), is lost (a lossy link) or is held with
 //! everything behind it until the rules change (a partition heals).
+//!
+//! A message sent with `send_priority` (an unaligned checkpoint barrier)
+//! goes ahead of the ordinary messages still waiting to leave for the same
+//! peer, like Flink's priority events in an output queue; priority messages
+//! keep their order among themselves, and nothing sent after one overtakes it.
 
 use super::link_rules::{LinkRules, Verdict};
 use crate::emit;
@@ -19,7 +24,7 @@ use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::StreamExt;
 use madsim::net::Endpoint;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
@@ -74,8 +79,18 @@ struct Shared<M> {
     me: String,
     endpoint: Endpoint,
     events: UnboundedSender<NetEvent<M>>,
-    /// Per peer: messages waiting to leave, with the time they were sent.
-    writers: RefCell<BTreeMap<String, UnboundedSender<(M, Duration)>>>,
+    /// Per peer: messages waiting to leave.
+    writers: RefCell<BTreeMap<String, UnboundedSender<Outgoing<M>>>>,
+}
+
+/// A message waiting to leave: when it was sent, and whether it may go ahead
+/// of ordinary messages.
+struct Outgoing<M> {
+    msg: M,
+    sent_at: Duration,
+    priority: bool,
+    /// When it may leave, once the link rules judged it.
+    release: Option<Duration>,
 }
 
 /// A node's network handle; clones share the connections.
@@ -102,6 +117,16 @@ impl<M: Classify + Send + Sync + 'static> Net<M> {
     /// Queues `msg` for `to`; it leaves in FIFO order with everything else
     /// sent to `to` from this node.
     pub fn send(&self, to: &str, msg: M) {
+        self.enqueue(to, msg, false);
+    }
+
+    /// Queues `msg` for `to` ahead of every ordinary message still waiting
+    /// to leave for `to` (behind earlier priority ones).
+    pub fn send_priority(&self, to: &str, msg: M) {
+        self.enqueue(to, msg, true);
+    }
+
+    fn enqueue(&self, to: &str, msg: M, priority: bool) {
         let mut writers = self.shared.writers.borrow_mut();
         let writer = writers.entry(to.to_string()).or_insert_with(|| {
             let (tx, rx) = unbounded();
@@ -109,7 +134,7 @@ impl<M: Classify + Send + Sync + 'static> Net<M> {
             tx
         });
         // The writer only ends with the node, and then nobody sends.
-        let _ = writer.unbounded_send((msg, super::now()));
+        let _ = writer.unbounded_send(Outgoing { msg, sent_at: super::now(), priority, release: None });
     }
 }
 
@@ -140,25 +165,67 @@ async fn read_loop<M: 'static>(mut rx: madsim::net::Receiver, events: UnboundedS
 async fn write_loop<M: Classify + Send + Sync + 'static>(
     shared: Rc<Shared<M>>,
     to: String,
-    mut queue: UnboundedReceiver<(M, Duration)>,
+    mut queue: UnboundedReceiver<Outgoing<M>>,
 ) {
     let rules = LinkRules::current();
     let mut conn: Option<madsim::net::Sender> = None;
-    let mut last_release = Duration::ZERO;
-    while let Some((msg, sent_at)) = queue.next().await {
-        match judge(&rules, &shared.me, &to, msg.class()).await {
-            Verdict::Drop => {
-                emit!(shared.me, "message_dropped", to = to, msg = class_name(msg.class()));
-                continue;
-            }
-            Verdict::Delay(delay) => {
-                // FIFO: a message never leaves before the one ahead of it.
-                last_release = last_release.max(sent_at + delay);
-                let wait = last_release.saturating_sub(super::now());
-                madsim::time::sleep(wait).await;
-            }
-            Verdict::Pass | Verdict::Hold => {}
+    // Release times of the last ordinary and the last priority message:
+    // neither kind ever leaves before one of its kind ahead of it.
+    let (mut last_release, mut last_priority) = (Duration::ZERO, Duration::ZERO);
+    let mut waiting: VecDeque<Outgoing<M>> = VecDeque::new();
+    let mut closed = false;
+    loop {
+        while let Ok(out) = queue.try_recv() {
+            admit(&mut waiting, out);
         }
+        let Some(front) = waiting.front_mut() else {
+            if closed {
+                return;
+            }
+            match queue.next().await {
+                Some(out) => admit(&mut waiting, out),
+                None => closed = true,
+            }
+            continue;
+        };
+        let release = match front.release {
+            Some(release) => release,
+            None => {
+                let release = match judge(&rules, &shared.me, &to, front.msg.class()).await {
+                    Verdict::Drop => {
+                        let out = waiting.pop_front().expect("front");
+                        emit!(shared.me, "message_dropped", to = to, msg = class_name(out.msg.class()));
+                        continue;
+                    }
+                    Verdict::Delay(delay) => {
+                        let last = if front.priority { &mut last_priority } else { &mut last_release };
+                        *last = (*last).max(front.sent_at + delay);
+                        *last
+                    }
+                    Verdict::Pass | Verdict::Hold => super::now(),
+                };
+                front.release = Some(release);
+                release
+            }
+        };
+        let wait = release.saturating_sub(super::now());
+        if !wait.is_zero() {
+            // Wait for the release, but let a message that arrives meanwhile
+            // in (a priority one goes ahead of this one).
+            let sleep = std::pin::pin!(madsim::time::sleep(wait));
+            if closed {
+                sleep.await;
+            } else if let futures::future::Either::Right((next, _)) =
+                futures::future::select(sleep, queue.next()).await
+            {
+                match next {
+                    Some(out) => admit(&mut waiting, out),
+                    None => closed = true,
+                }
+            }
+            continue;
+        }
+        let msg = waiting.pop_front().expect("front").msg;
         if conn.as_ref().is_some_and(|tx| tx.is_closed()) {
             // The peer died: what was in flight on the old connection is
             // lost; like a client seeing a reset, we reconnect (to its next
@@ -176,6 +243,17 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
             conn = None;
             let _ = shared.events.unbounded_send(NetEvent::Closed { peer: to.as_str().into() });
         }
+    }
+}
+
+/// Puts a message in line: an ordinary one at the back, a priority one
+/// behind the priority ones already waiting.
+fn admit<M>(waiting: &mut VecDeque<Outgoing<M>>, out: Outgoing<M>) {
+    if out.priority {
+        let at = waiting.iter().position(|w| !w.priority).unwrap_or(waiting.len());
+        waiting.insert(at, out);
+    } else {
+        waiting.push_back(out);
     }
 }
 

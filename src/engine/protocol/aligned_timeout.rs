@@ -1,0 +1,182 @@
+//! `aligned_timeout`: aligned checkpoints that go unaligned when alignment
+//! takes too long (FLINK-SPEC L11, Flink's `aligned-checkpoint-timeout`).
+//! Barriers travel in channel order and align as in `aligned`; if `n` is
+//! not in on every input within `aligned_timeout` of its first barrier at
+//! this task, the task snapshots at once, unblocks, and keeps everything
+//! that arrives before `n` on the inputs still missing it as channel state,
+//! as `unaligned` does. (Flink also lets the barrier overtake output
+//! buffers once timed out; here it stays in order, which is still correct
+//! and keeps the switch local to the task.)
+
+use super::aligned::effective;
+use super::unaligned::{Arrivals, Capture};
+use super::{Action, BarrierProtocol, ProtocolConfig};
+use crate::bugs::Bug;
+use crate::engine::msg::CheckpointId;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The checkpoint being aligned: when its first barrier came, and where each
+/// barrier so far sits.
+#[derive(Debug, Clone)]
+struct Aligning {
+    checkpoint: CheckpointId,
+    since: Duration,
+    positions: BTreeMap<u16, u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlignedTimeout {
+    inputs: usize,
+    timeout: Duration,
+    arrived: Arrivals,
+    aligning: Option<Aligning>,
+    /// After a switch: the unaligned snapshot collecting channel state.
+    capture: Option<Capture>,
+    done: CheckpointId,
+    accept_stale: bool,
+}
+
+impl AlignedTimeout {
+    pub fn new(config: ProtocolConfig) -> Self {
+        AlignedTimeout {
+            inputs: config.inputs,
+            timeout: config.aligned_timeout,
+            arrived: Arrivals(vec![0; config.inputs]),
+            aligning: None,
+            capture: None,
+            done: 0,
+            accept_stale: config.bug == Some(Bug::StaleBarrierAccepted),
+        }
+    }
+
+    fn pending(&self) -> Option<CheckpointId> {
+        self.aligning.as_ref().map(|a| a.checkpoint).or(self.capture.as_ref().map(|c| c.checkpoint))
+    }
+
+    fn completion(&mut self) -> Vec<Action> {
+        match &self.capture {
+            Some(c) if c.complete(&self.arrived.0) => {
+                let n = c.checkpoint;
+                self.capture = None;
+                vec![Action::Complete(n)]
+            }
+            _ => vec![],
+        }
+    }
+}
+
+impl BarrierProtocol for AlignedTimeout {
+    fn overtakes(&self) -> bool {
+        false
+    }
+
+    fn on_barrier(&mut self, input: u16, n: CheckpointId, position: u64, now: Duration) -> Vec<Action> {
+        let Some(n) = effective(n, self.pending(), self.done, self.accept_stale) else { return vec![] };
+        let mut out = vec![];
+        if let Some(p) = self.pending().filter(|p| n > *p) {
+            out.push(Action::Abort(p));
+            self.done = p;
+            self.aligning = None;
+            self.capture = None;
+        }
+        if let Some(c) = &mut self.capture {
+            c.set_until(input, position);
+            out.extend(self.completion());
+            return out;
+        }
+        let a = self.aligning.get_or_insert_with(|| Aligning { checkpoint: n, since: now, positions: BTreeMap::new() });
+        a.positions.insert(input, position);
+        if a.positions.len() == self.inputs {
+            self.aligning = None;
+            self.done = n;
+            out.push(Action::Snapshot { checkpoint: n, unaligned: false });
+        } else {
+            out.push(Action::Block { input, from: position });
+        }
+        out
+    }
+
+    fn on_data(&mut self, input: u16, seq: u64) -> (Option<CheckpointId>, Vec<Action>) {
+        let captured = self.captures(input, seq);
+        self.arrived.on_data(input, seq);
+        (captured, self.completion())
+    }
+
+    fn snapshot_taken(&mut self, n: CheckpointId, consumed: &[u64]) {
+        if let Some(c) = self.capture.as_mut().filter(|c| c.checkpoint == n) {
+            c.set_from(consumed);
+        }
+    }
+
+    fn poll(&mut self) -> Vec<Action> {
+        self.completion()
+    }
+
+    fn captures(&self, input: u16, seq: u64) -> Option<CheckpointId> {
+        let c = self.capture.as_ref()?;
+        c.captures(input, seq).then_some(c.checkpoint)
+    }
+
+    fn on_cancel(&mut self, n: CheckpointId) -> Vec<Action> {
+        if self.pending() != Some(n) {
+            return vec![];
+        }
+        self.aligning = None;
+        self.capture = None;
+        self.done = n;
+        vec![Action::Abort(n)]
+    }
+
+    fn next_timer(&self) -> Option<Duration> {
+        self.aligning.as_ref().map(|a| a.since + self.timeout)
+    }
+
+    /// L11: the alignment of `n` took too long: switch it to unaligned.
+    fn on_timer(&mut self, now: Duration) -> Vec<Action> {
+        let Some(a) = self.aligning.take_if(|a| now >= a.since + self.timeout) else { return vec![] };
+        let mut capture = Capture::new(a.checkpoint, self.inputs);
+        for (input, position) in &a.positions {
+            capture.set_until(*input, *position);
+        }
+        self.capture = Some(capture);
+        self.done = a.checkpoint;
+        vec![Action::Snapshot { checkpoint: a.checkpoint, unaligned: true }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::protocol::config;
+    use crate::scenario::Protocol;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn aligns_like_aligned_when_barriers_come_in_time() {
+        let mut p = AlignedTimeout::new(config(Protocol::AlignedTimeout, 2));
+        assert_eq!(p.on_barrier(0, 1, 3, ms(10)), vec![Action::Block { input: 0, from: 3 }]);
+        assert_eq!(p.next_timer(), Some(ms(60)));
+        assert_eq!(p.on_barrier(1, 1, 2, ms(40)), vec![Action::Snapshot { checkpoint: 1, unaligned: false }]);
+        assert_eq!(p.next_timer(), None);
+    }
+
+    #[test]
+    fn a_slow_alignment_switches_to_unaligned_and_captures_the_missing_inputs_l11() {
+        let mut p = AlignedTimeout::new(config(Protocol::AlignedTimeout, 2));
+        p.on_data(0, 0);
+        p.on_barrier(0, 1, 1, ms(10));
+        assert_eq!(p.on_timer(ms(59)), vec![]);
+        assert_eq!(p.on_timer(ms(60)), vec![Action::Snapshot { checkpoint: 1, unaligned: true }]);
+        // Input 0 consumed up to its barrier (#1; later data is buffered);
+        // input 1 had consumed #0..#3.
+        p.snapshot_taken(1, &[1, 4]);
+        assert_eq!(p.poll(), vec![]);
+        assert_eq!(p.on_data(0, 1), (None, vec![]), "after input 0's barrier");
+        assert_eq!(p.on_data(1, 4), (Some(1), vec![]), "before input 1's barrier");
+        assert_eq!(p.on_barrier(1, 1, 5, ms(70)), vec![Action::Complete(1)]);
+    }
+}

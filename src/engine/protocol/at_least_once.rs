@@ -1,0 +1,104 @@
+//! `at_least_once`: barrier tracking without blocking (FLINK-SPEC L9,
+//! Flink's `CheckpointBarrierTracker`). Every input keeps flowing; the task
+//! snapshots once barrier `n` was seen on every input. Records that arrive
+//! on an input after its barrier but before the last barrier enter the state
+//! and are replayed again after a restore: at-least-once. A task with one
+//! input is exactly-once either way.
+
+use super::aligned::effective;
+use super::{Action, BarrierProtocol, ProtocolConfig};
+use crate::bugs::Bug;
+use crate::engine::msg::CheckpointId;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct AtLeastOnce {
+    inputs: usize,
+    pending: Option<(CheckpointId, BTreeSet<u16>)>,
+    done: CheckpointId,
+    /// Planted bug `at_least_once_early_snapshot`: snapshot on the first barrier.
+    early: bool,
+    accept_stale: bool,
+}
+
+impl AtLeastOnce {
+    pub fn new(config: ProtocolConfig) -> Self {
+        AtLeastOnce {
+            inputs: config.inputs,
+            pending: None,
+            done: 0,
+            early: config.bug == Some(Bug::AtLeastOnceEarlySnapshot),
+            accept_stale: config.bug == Some(Bug::StaleBarrierAccepted),
+        }
+    }
+}
+
+impl BarrierProtocol for AtLeastOnce {
+    fn overtakes(&self) -> bool {
+        false
+    }
+
+    fn on_barrier(&mut self, input: u16, n: CheckpointId, _position: u64, _now: Duration) -> Vec<Action> {
+        let pending = self.pending.as_ref().map(|(p, _)| *p);
+        let Some(n) = effective(n, pending, self.done, self.accept_stale) else { return vec![] };
+        let mut out = vec![];
+        if let Some(p) = pending.filter(|p| n > *p) {
+            out.push(Action::Abort(p)); // a newer checkpoint subsumes the pending one here
+            self.done = p;
+            self.pending = None;
+        }
+        let seen = &mut self.pending.get_or_insert_with(|| (n, BTreeSet::new())).1;
+        seen.insert(input);
+        if seen.len() == self.inputs || self.early {
+            self.pending = None;
+            self.done = n;
+            out.push(Action::Snapshot { checkpoint: n, unaligned: false });
+        }
+        out
+    }
+
+    fn on_cancel(&mut self, n: CheckpointId) -> Vec<Action> {
+        match self.pending {
+            Some((p, _)) if p == n => {
+                self.pending = None;
+                self.done = n;
+                vec![Action::Abort(n)]
+            }
+            _ => vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::protocol::config;
+    use crate::scenario::Protocol;
+
+    const T: Duration = Duration::ZERO;
+
+    #[test]
+    fn never_blocks_and_snapshots_once_every_barrier_is_seen_l9() {
+        let mut p = AtLeastOnce::new(config(Protocol::AtLeastOnce, 3));
+        assert_eq!(p.on_barrier(0, 1, 5, T), vec![]);
+        assert_eq!(p.on_barrier(2, 1, 5, T), vec![]);
+        assert_eq!(p.on_barrier(1, 1, 5, T), vec![Action::Snapshot { checkpoint: 1, unaligned: false }]);
+        assert_eq!(p.on_barrier(1, 1, 6, T), vec![], "a duplicate is stale");
+    }
+
+    #[test]
+    fn a_newer_barrier_abandons_the_older_checkpoint() {
+        let mut p = AtLeastOnce::new(config(Protocol::AtLeastOnce, 2));
+        p.on_barrier(0, 1, 0, T);
+        assert_eq!(p.on_barrier(1, 2, 0, T), vec![Action::Abort(1)]);
+        assert_eq!(p.on_barrier(0, 2, 0, T), vec![Action::Snapshot { checkpoint: 2, unaligned: false }]);
+    }
+
+    #[test]
+    fn the_early_snapshot_bug_snapshots_on_the_first_barrier() {
+        let bug = ProtocolConfig { bug: Some(Bug::AtLeastOnceEarlySnapshot), ..config(Protocol::AtLeastOnce, 2) };
+        let mut p = AtLeastOnce::new(bug);
+        assert_eq!(p.on_barrier(1, 1, 0, T), vec![Action::Snapshot { checkpoint: 1, unaligned: false }]);
+    }
+}
