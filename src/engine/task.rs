@@ -448,7 +448,10 @@ impl OperatorTask {
         if cause == "timeout" {
             emit!(self.ctx.env.worker, "alignment_timed_out", task = self.ctx.name, checkpoint = n);
         }
-        let outputs = self.outputs.barrier(n, BarrierMode::Overtaking);
+        // Unaligned barriers overtake the output buffers; after an aligned
+        // timeout the barrier stays in order (see `protocol::aligned_timeout`).
+        let mode = if self.protocol.overtakes() { BarrierMode::Overtaking } else { BarrierMode::InOrder };
+        let outputs = self.outputs.barrier(n, mode);
         let consumed: Vec<u64> = self.inputs.iter().map(Input::consumed).collect();
         self.protocol.snapshot_taken(n, &consumed);
         let mut channels = ChannelState { inputs: BTreeMap::new(), outputs };

@@ -35,6 +35,8 @@ pub struct AlignedTimeout {
     capture: Option<Capture>,
     done: CheckpointId,
     accept_stale: bool,
+    /// Planted bug `unaligned_drop_inflight`.
+    drop_inflight: bool,
 }
 
 impl AlignedTimeout {
@@ -47,6 +49,7 @@ impl AlignedTimeout {
             capture: None,
             done: 0,
             accept_stale: config.bug == Some(Bug::StaleBarrierAccepted),
+            drop_inflight: config.bug == Some(Bug::UnalignedDropInflight),
         }
     }
 
@@ -115,7 +118,8 @@ impl BarrierProtocol for AlignedTimeout {
 
     fn captures(&self, input: u16, seq: u64) -> Option<CheckpointId> {
         let c = self.capture.as_ref()?;
-        c.captures(input, seq).then_some(c.checkpoint)
+        let dropped = self.drop_inflight && input == 0;
+        (c.captures(input, seq) && !dropped).then_some(c.checkpoint)
     }
 
     fn on_cancel(&mut self, n: CheckpointId) -> Vec<Action> {
