@@ -55,10 +55,14 @@ fn complete_without_all_acks_is_caught_by_checkpoint_monotonic() {
 }
 
 #[test]
-fn every_planted_bug_has_a_test_here() {
+fn every_planted_bug_has_a_test_here_for_each_catalogued_catch() {
     let source = include_str!("bug_zoo.rs");
     for bug in Bug::ALL {
         assert!(source.contains(&format!("fn {}_is_caught_by", bug.name())), "{bug} has no bug-zoo test");
+        for c in bug.catches() {
+            let call = format!("caught(Bug::{bug:?}, \"{}\", \"{}\")", c.scenario, c.property);
+            assert!(source.contains(&call), "{bug}: no test calls {call}");
+        }
     }
 }
 
@@ -125,4 +129,24 @@ fn commit_only_notified_is_caught_by_exactly_once_output() {
 #[test]
 fn discard_before_complete_is_caught_by_explained_failovers() {
     caught(Bug::DiscardBeforeComplete, "scenarios/worker-crash.toml", "explained_failovers");
+}
+
+#[test]
+fn stale_barrier_accepted_is_caught_by_consistent_cut() {
+    caught(Bug::StaleBarrierAccepted, "scenarios/unaligned-barrier-delays.toml", "consistent_cut");
+}
+
+#[test]
+fn unaligned_drop_inflight_is_caught_by_exactly_once_output() {
+    caught(Bug::UnalignedDropInflight, "scenarios/unaligned-worker-crash.toml", "exactly_once_output");
+}
+
+#[test]
+fn unaligned_drop_inflight_is_caught_by_consistent_cut() {
+    caught(Bug::UnalignedDropInflight, "scenarios/unaligned-worker-crash.toml", "consistent_cut");
+}
+
+#[test]
+fn at_least_once_early_snapshot_is_caught_by_at_least_once_output() {
+    caught(Bug::AtLeastOnceEarlySnapshot, "scenarios/at-least-once-crash.toml", "at_least_once_output");
 }

@@ -185,6 +185,83 @@ impl Bug {
     }
 }
 
+/// Where a planted bug is caught: a stock scenario and the property that
+/// fails there (`sim-tests/bug_zoo.rs` proves it, `ckptsim zoo` measures it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Catch {
+    pub scenario: &'static str,
+    pub property: &'static str,
+}
+
+/// `at!(scenario, property)`: a `Catch` literal (promotable to `'static`).
+macro_rules! at {
+    ($scenario:expr, $property:expr) => {
+        Catch { scenario: $scenario, property: $property }
+    };
+}
+
+impl Bug {
+    /// The stock scenarios and properties that catch it; the first is the
+    /// one `ckptsim zoo` measures.
+    pub fn catches(self) -> &'static [Catch] {
+        match self {
+            Bug::SkipAlignment => &[
+                at!("scenarios/worker-crash.toml", "exactly_once_state"),
+                at!("scenarios/no-faults.toml", "consistent_cut"),
+            ],
+            Bug::CommitOnSnapshot => &[at!("scenarios/worker-crash.toml", "commit_only_completed")],
+            Bug::NoOffsetRestore => &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
+            Bug::CompleteWithoutAllAcks => &[at!("scenarios/worker-crash.toml", "checkpoint_monotonic")],
+            Bug::IgnoreSequenceGaps => &[at!("scenarios/lossy-network-start.toml", "exactly_once_output")],
+            Bug::AckBeforeDurable => &[at!("scenarios/storage-slow-crash.toml", "checkpoint_monotonic")],
+            Bug::MetadataBeforeData => &[at!("scenarios/metadata-write-lost.toml", "checkpoint_monotonic")],
+            Bug::NoFencing => &[at!("scenarios/pause-zombie.toml", "attempt_fencing")],
+            Bug::IgnoreChecksum => &[at!("scenarios/bit-rot-one-copy.toml", "exactly_once_output")],
+            Bug::FallbackToOlderCheckpoint => &[
+                at!("scenarios/bit-rot-all-copies.toml", "checkpoint_monotonic"),
+                at!("scenarios/bit-rot-all-copies.toml", "exactly_once_output"),
+            ],
+            Bug::RecoverRejectsCommitted => &[at!("scenarios/worker-crash.toml", "explained_failovers")],
+            Bug::SuccessBeforeStore => &[at!("scenarios/coordinator-disk-errors.toml", "tolerable_failures")],
+            Bug::AbortDropsBuffered => &[at!("scenarios/alignment-expires.toml", "exactly_once_output")],
+            Bug::PointerToAbortedCheckpoint => &[at!("scenarios/late-metadata-write.toml", "aborted_never_completes")],
+            Bug::CommitOnlyNotified => &[at!("scenarios/notify-lost.toml", "exactly_once_output")],
+            Bug::DiscardBeforeComplete => &[at!("scenarios/worker-crash.toml", "explained_failovers")],
+            Bug::StaleBarrierAccepted => &[at!("scenarios/unaligned-barrier-delays.toml", "consistent_cut")],
+            Bug::UnalignedDropInflight => &[
+                at!("scenarios/unaligned-worker-crash.toml", "exactly_once_output"),
+                at!("scenarios/unaligned-worker-crash.toml", "consistent_cut"),
+            ],
+            Bug::AtLeastOnceEarlySnapshot => &[at!("scenarios/at-least-once-crash.toml", "at_least_once_output")],
+        }
+    }
+
+    /// The real mistake or incident it models.
+    pub fn incident(self) -> &'static str {
+        match self {
+            Bug::SkipAlignment => "why alignment exists (ABS paper, Carbone et al. 2015, §3)",
+            Bug::CommitOnSnapshot => "committing in snapshotState, the classic hand-written sink mistake",
+            Bug::NoOffsetRestore => "a source that resumes from its own offset store, not the checkpoint",
+            Bug::CompleteWithoutAllAcks => "an off-by-one in ack counting",
+            Bug::IgnoreSequenceGaps => "trusting TCP across reconnects (Flink checks buffer sequence numbers)",
+            Bug::AckBeforeDurable => "acking before the state upload is durable",
+            Bug::MetadataBeforeData => "completing before _metadata is durable",
+            Bug::NoFencing => "zombie writers without producer epochs (Kafka KIP-98 fencing)",
+            Bug::IgnoreChecksum => "restoring a corrupt snapshot without verifying it",
+            Bug::FallbackToOlderCheckpoint => "FLINK-22502",
+            Bug::RecoverRejectsCommitted => "FLINK-8086",
+            Bug::SuccessBeforeStore => "FLINK-32347",
+            Bug::AbortDropsBuffered => "an abandoned alignment losing its buffers",
+            Bug::PointerToAbortedCheckpoint => "ckptsim issue #5 (found by its own swarm)",
+            Bug::CommitOnlyNotified => "treating notify-complete as reliable (it is best effort)",
+            Bug::DiscardBeforeComplete => "cf. FLINK-26985",
+            Bug::StaleBarrierAccepted => "a barrier of a cancelled checkpoint arriving late",
+            Bug::UnalignedDropInflight => "cf. FLINK-38544, in-flight data lost with unaligned checkpoints",
+            Bug::AtLeastOnceEarlySnapshot => "at-least-once still needs every barrier first",
+        }
+    }
+}
+
 impl fmt::Display for Bug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

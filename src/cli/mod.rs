@@ -4,10 +4,12 @@
 //! - `sweep` — many seeds in parallel, failing seeds with replay commands
 //! - `bugs`  — the planted bugs
 //! - `bench` — runs per second and simulated seconds per wall second
+//! - `zoo`   — the bug zoo as a scoreboard: seeds and time each bug takes to catch
 
 mod bench;
 mod report;
 mod sweep;
+mod zoo;
 
 use ckptsim::bugs::Bug;
 use ckptsim::run::{run_seed, RunSpec};
@@ -78,6 +80,18 @@ enum Command {
     },
     /// List the planted bugs.
     Bugs,
+    /// Run every planted bug against the stock scenario that catches it and
+    /// print the scoreboard (use --release).
+    Zoo {
+        /// Seeds per window before a bug counts as escaped.
+        #[arg(long, default_value_t = 64)]
+        seeds: u64,
+        /// Independent windows of seeds per bug.
+        #[arg(long, default_value_t = 5)]
+        windows: u64,
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Measure runs per second and simulated time per wall second (use --release).
     Bench {
         #[arg(default_value = "scenarios/worker-crash.toml")]
@@ -144,6 +158,13 @@ pub fn main() -> i32 {
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
             let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage };
             sweep::sweep(&spec, &options)
+        }
+        Command::Zoo { seeds, windows, jobs } => {
+            if seeds == 0 || windows == 0 {
+                eprintln!("error: --seeds and --windows must be at least 1");
+                return EXIT_BAD_INPUT;
+            }
+            zoo::zoo(&zoo::ZooOptions { seeds, windows, jobs })
         }
         Command::Bench { scenario, runs, jobs } => {
             let Some(spec) = load(&scenario, 0, None) else { return EXIT_BAD_INPUT };
