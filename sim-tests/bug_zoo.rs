@@ -133,7 +133,7 @@ fn discard_before_complete_is_caught_by_explained_failovers() {
 
 #[test]
 fn stale_barrier_accepted_is_caught_by_consistent_cut() {
-    caught(Bug::StaleBarrierAccepted, "scenarios/unaligned-barrier-delays.toml", "consistent_cut");
+    caught(Bug::StaleBarrierAccepted, "scenarios/stale-barriers.toml", "consistent_cut");
 }
 
 #[test]

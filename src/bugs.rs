@@ -227,7 +227,7 @@ impl Bug {
             Bug::PointerToAbortedCheckpoint => &[at!("scenarios/late-metadata-write.toml", "aborted_never_completes")],
             Bug::CommitOnlyNotified => &[at!("scenarios/notify-lost.toml", "exactly_once_output")],
             Bug::DiscardBeforeComplete => &[at!("scenarios/worker-crash.toml", "explained_failovers")],
-            Bug::StaleBarrierAccepted => &[at!("scenarios/unaligned-barrier-delays.toml", "consistent_cut")],
+            Bug::StaleBarrierAccepted => &[at!("scenarios/stale-barriers.toml", "consistent_cut")],
             Bug::UnalignedDropInflight => &[
                 at!("scenarios/unaligned-worker-crash.toml", "exactly_once_output"),
                 at!("scenarios/unaligned-worker-crash.toml", "consistent_cut"),

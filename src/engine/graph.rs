@@ -2,7 +2,7 @@
 //! the execution graph: subtasks, their input channels and output channels.
 
 use super::msg::TaskId;
-use crate::scenario::{OperatorKind, Partitioning, Protocol, Scenario};
+use crate::scenario::{Function, OperatorKind, Partitioning, Protocol, Scenario};
 use petgraph::algo::toposort;
 use petgraph::graph::DiGraph;
 use std::collections::BTreeMap;
@@ -20,6 +20,10 @@ pub struct OpSpec {
     pub records: u64,
     pub keys: u64,
     pub fetch_size: usize,
+    /// Map and filter: the function.
+    pub func: Function,
+    /// Upstream operators (`TaskId::op`), in the order the file lists them.
+    pub inputs: Vec<u16>,
 }
 
 /// One output edge of a subtask: how records are routed and to whom.
@@ -81,10 +85,17 @@ impl ExecutionGraph {
                     records: o.records(),
                     keys: o.keys(),
                     fetch_size: o.fetch_size(),
+                    func: o.func(),
+                    inputs: vec![],
                 }
             })
             .collect();
         let topo_of = |i: usize| order.iter().position(|&x| x == i).expect("in order") as u16;
+        let mut ops = ops;
+        for op in ops.iter_mut() {
+            let file = &job.operators[order[op.index as usize]];
+            op.inputs = file.input.iter().map(|id| topo_of(pos(id))).collect();
+        }
         let edges: Vec<(u16, u16, Partitioning)> = dag
             .edge_indices()
             .map(|e| {
@@ -118,6 +129,13 @@ impl ExecutionGraph {
     /// Slots a deployment needs (slot sharing: one subtask of each operator per slot).
     pub fn slots_needed(&self) -> usize {
         self.ops.iter().map(|o| o.parallelism).max().unwrap_or(0)
+    }
+
+    /// Which of its operator's inputs (0 = first listed) a task's input
+    /// channel `input` comes from.
+    pub fn input_port(&self, task: TaskId, input: u16) -> usize {
+        let upstream = self.task(task).inputs[input as usize].op;
+        self.op(task).inputs.iter().position(|op| *op == upstream).unwrap_or(0)
     }
 
     /// The log partitions source subtask `subtask` reads.

@@ -1,6 +1,6 @@
-//! The logic of non-source operators: keyed aggregates (count, sum) and the
-//! two-phase-commit sink, which drives `TwoPhaseCommitSink` against the sink
-//! node.
+//! The logic of non-source operators: stateless map and filter, keyed
+//! aggregates (count, sum, the two-input co-sum) and the two-phase-commit
+//! sink, which drives `TwoPhaseCommitSink` against the sink node.
 
 use super::msg::{CheckpointId, Msg, Record, TaskError};
 use super::outputs::Outputs;
@@ -9,12 +9,14 @@ use super::task::TaskCtx;
 use super::twopc::{SinkOut, TwoPhaseCommitSink};
 use crate::bugs::Bug;
 use crate::emit;
-use crate::scenario::OperatorKind;
+use crate::scenario::{Function, OperatorKind};
 use std::collections::BTreeMap;
 
 /// A non-source operator with its state.
 pub enum Operator {
-    /// Keyed count or sum: value per key; emits `(key, new value)` per record.
+    /// Map or filter: no state.
+    Stateless { func: Function },
+    /// Keyed count, sum or co-sum: value per key; emits `(key, new value)` per record.
     Keyed { kind: OperatorKind, values: BTreeMap<u64, i64> },
     /// Exactly-once sink through two-phase commit.
     Sink { twopc: TwoPhaseCommitSink },
@@ -39,19 +41,33 @@ impl Operator {
                 send_all(ctx, out, 0).await?;
                 Ok(Operator::Sink { twopc })
             }
-            (kind, Some(TaskState::Keyed { values })) => Ok(Operator::Keyed { kind, values }),
-            (kind, None) => Ok(Operator::Keyed { kind, values: BTreeMap::new() }),
-            (_, Some(other)) => Err(TaskError::Other(format!("keyed operator restored with {other:?}"))),
+            (OperatorKind::Map | OperatorKind::Filter, None | Some(TaskState::Stateless)) => {
+                Ok(Operator::Stateless { func: ctx.env.graph.op(ctx.id).func })
+            }
+            (kind, Some(TaskState::Keyed { values })) if kind.is_keyed() => Ok(Operator::Keyed { kind, values }),
+            (kind, None) if kind.is_keyed() => Ok(Operator::Keyed { kind, values: BTreeMap::new() }),
+            (kind, other) => Err(TaskError::Other(format!("{kind:?} operator restored with {other:?}"))),
         }
     }
 
-    /// Processes a batch of records.
-    pub fn process(&mut self, ctx: &TaskCtx, batch: Vec<Record>, outputs: &mut Outputs) {
+    /// Processes a batch of records that came in on input channel `input`.
+    pub fn process(&mut self, ctx: &TaskCtx, input: u16, batch: Vec<Record>, outputs: &mut Outputs) {
         match self {
+            Operator::Stateless { func } if func.is_map() => {
+                batch.into_iter().for_each(|r| outputs.emit(Record { value: func.map(r.value), ..r }))
+            }
+            Operator::Stateless { func } => {
+                batch.into_iter().filter(|r| func.keeps(r.key, r.value)).for_each(|r| outputs.emit(r))
+            }
             Operator::Keyed { kind, values } => {
+                let second = *kind == OperatorKind::KeyedCoSum && ctx.env.graph.input_port(ctx.id, input) == 1;
                 for r in batch {
                     let v = values.entry(r.key).or_insert(0);
-                    *v += if *kind == OperatorKind::KeyedCount { 1 } else { r.value };
+                    *v += match kind {
+                        OperatorKind::KeyedCount => 1,
+                        _ if second => -r.value,
+                        _ => r.value,
+                    };
                     outputs.emit(Record { value: *v, ..r });
                 }
             }
@@ -69,6 +85,7 @@ impl Operator {
     /// pre-commits here, and a failed pre-commit fails the task.
     pub async fn snapshot(&mut self, ctx: &TaskCtx, n: CheckpointId) -> Result<TaskState, TaskError> {
         match self {
+            Operator::Stateless { .. } => Ok(TaskState::Stateless),
             Operator::Keyed { values, .. } => Ok(TaskState::Keyed { values: values.clone() }),
             Operator::Sink { twopc } => {
                 let (out, state) = twopc.on_snapshot(n);

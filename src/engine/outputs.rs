@@ -63,6 +63,12 @@ impl Outputs {
     /// Routes one record to one target of output edge `e`.
     pub fn emit_on(&mut self, e: usize, record: Record) {
         let n = self.edges[e].targets.len();
+        if self.edges[e].partitioning == Partitioning::Broadcast {
+            for t in 0..n {
+                self.buffer(e, t, record);
+            }
+            return;
+        }
         let t = match self.edges[e].partitioning {
             Partitioning::Hash => subtask_for_key(record.key, n, self.max_parallelism),
             Partitioning::Forward => 0,
@@ -70,7 +76,12 @@ impl Outputs {
                 self.round_robin += 1;
                 self.round_robin % n
             }
+            Partitioning::Broadcast => unreachable!("handled above"),
         };
+        self.buffer(e, t, record);
+    }
+
+    fn buffer(&mut self, e: usize, t: usize, record: Record) {
         self.buffers[e][t].push(record);
         if self.buffers[e][t].len() >= self.batch_size {
             self.flush_one(e, t);

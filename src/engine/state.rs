@@ -14,6 +14,8 @@ pub enum TaskState {
     Source { offsets: BTreeMap<u32, u64> },
     /// Keyed aggregate: value per key.
     Keyed { values: BTreeMap<u64, i64> },
+    /// Map or filter: nothing.
+    Stateless,
     /// Two-phase-commit sink transactions.
     Sink(SinkState),
 }

@@ -269,9 +269,9 @@ impl OperatorTask {
                 self.outputs.emit_on(edge as usize, Record { attempt, ..r });
             }
         }
-        for (_, batch) in channels.inputs {
+        for (input, batch) in channels.inputs {
             let batch = batch.into_iter().map(|r| Record { attempt, ..r }).collect();
-            self.operator.process(&self.ctx, batch, &mut self.outputs);
+            self.operator.process(&self.ctx, input, batch, &mut self.outputs);
         }
         self.outputs.flush();
         emit!(self.ctx.env.worker, "channel_state_replayed", task = self.ctx.name, records = records);
@@ -368,7 +368,7 @@ impl OperatorTask {
 
     async fn process(&mut self, input: u16, msg: Msg) -> Result<(), TaskError> {
         match msg {
-            Msg::Data { batch, .. } => self.operator.process(&self.ctx, batch, &mut self.outputs),
+            Msg::Data { batch, .. } => self.operator.process(&self.ctx, input, batch, &mut self.outputs),
             Msg::Barrier { checkpoint, seq, .. } => self.on_barrier(input, checkpoint, seq).await?,
             Msg::EndOfData { .. } => {
                 self.inputs[input as usize].ended = true;

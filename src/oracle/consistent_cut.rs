@@ -89,13 +89,16 @@ fn with_in_flight(
             continue;
         }
         let run = run.get_or_insert_with(|| ReferenceRun::from_state(graph, state.clone()));
-        for record in channels.inputs.values().flatten() {
-            run.feed(task.op, record.key, record.value, record.origin);
+        for (input, records) in &channels.inputs {
+            let from = graph.task(*task).inputs[*input as usize].op;
+            for record in records {
+                run.feed(Some(from), task.op, record.key, record.value, record.origin);
+            }
         }
         for (edge, records) in &channels.outputs {
             let to = graph.task(*task).outputs[*edge as usize].targets[0].0.op;
             for record in records {
-                run.feed(to, record.key, record.value, record.origin);
+                run.feed(Some(task.op), to, record.key, record.value, record.origin);
             }
         }
     }

@@ -205,28 +205,37 @@ pub fn output(reference: &Reference, ev: &Evidence, exactly_once: bool) -> Outpu
     OutputCheck { violations: out, duplicates }
 }
 
-/// The reference's records never committed, committed more than once, and
-/// committed but never produced by the reference; `seen` sorted by origin.
-fn compare(expected: &BTreeMap<Origin, u64>, seen: &[(Origin, TxnId)]) -> (Vec<String>, Vec<String>, Vec<String>) {
+/// The reference's records never committed (or in fewer copies than it
+/// made), committed in more copies than it made, and committed but never
+/// produced by the reference; `seen` sorted by origin.
+fn compare(
+    expected: &BTreeMap<Origin, (u64, u32)>,
+    seen: &[(Origin, TxnId)],
+) -> (Vec<String>, Vec<String>, Vec<String>) {
     let (mut missing, mut dups, mut unknown) = (vec![], vec![], vec![]);
     let mut rest = seen;
     let mut expected = expected.iter().peekable();
     while let Some(&(origin, _)) = rest.first() {
         let same = rest.iter().take_while(|(o, _)| *o == origin).count();
         let (group, tail) = rest.split_at(same);
-        while let Some((o, key)) = expected.next_if(|(o, _)| **o < origin) {
+        while let Some((o, (key, _))) = expected.next_if(|(o, _)| **o < origin) {
             missing.push(format!("{o} (key {key})"));
         }
-        if expected.next_if(|(o, _)| **o == origin).is_none() {
-            unknown.push(origin.to_string());
-        }
-        if same > 1 {
-            let txns: Vec<String> = group.iter().map(|(_, t)| t.to_string()).collect();
-            dups.push(format!("{origin} in {}", txns.join(" and ")));
+        match expected.next_if(|(o, _)| **o == origin) {
+            None => unknown.push(origin.to_string()),
+            Some((_, (key, copies))) if same < *copies as usize => {
+                missing.push(format!("{origin} (key {key}; {same} of {copies} copies)"))
+            }
+            Some((_, (_, copies))) if same > *copies as usize => {
+                let txns: Vec<String> = group.iter().map(|(_, t)| t.to_string()).collect();
+                let expected = if *copies == 1 { String::new() } else { format!(" ({copies} expected)") };
+                dups.push(format!("{origin} in {}{expected}", txns.join(" and ")));
+            }
+            Some(_) => {}
         }
         rest = tail;
     }
-    missing.extend(expected.map(|(o, key)| format!("{o} (key {key})")));
+    missing.extend(expected.map(|(o, (key, _))| format!("{o} (key {key})")));
     (missing, dups, unknown)
 }
 
@@ -324,7 +333,8 @@ mod tests {
 
     #[test]
     fn the_merge_finds_missing_duplicated_and_invented_records() {
-        let expected: BTreeMap<Origin, u64> = [(origin(1), 7), (origin(2), 8), (origin(4), 9)].into();
+        let expected: BTreeMap<Origin, (u64, u32)> =
+            [(origin(1), (7, 1)), (origin(2), (8, 1)), (origin(4), (9, 1))].into();
         let seen = [(origin(1), txn(0)), (origin(1), txn(3)), (origin(3), txn(1)), (origin(4), txn(1))];
         let (missing, dups, unknown) = compare(&expected, &seen);
         assert_eq!(missing, vec!["s0p0@2 (key 8)"]);
@@ -332,5 +342,14 @@ mod tests {
         assert_eq!(unknown, vec!["s0p0@3"]);
         let (missing, dups, unknown) = compare(&expected, &[]);
         assert_eq!((missing.len(), dups.len(), unknown.len()), (3, 0, 0));
+    }
+
+    #[test]
+    fn copies_the_reference_made_are_expected_copies() {
+        let expected: BTreeMap<Origin, (u64, u32)> = [(origin(1), (7, 2)), (origin(2), (8, 2))].into();
+        let seen = [(origin(1), txn(0)), (origin(1), txn(1)), (origin(2), txn(0))];
+        let (missing, dups, unknown) = compare(&expected, &seen);
+        assert_eq!(missing, vec!["s0p0@2 (key 8; 1 of 2 copies)"]);
+        assert!(dups.is_empty() && unknown.is_empty());
     }
 }

@@ -8,7 +8,7 @@
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::Origin;
 use crate::engine::services::log::LogData;
-use crate::scenario::OperatorKind;
+use crate::scenario::{OperatorKind, Partitioning};
 use std::collections::BTreeMap;
 
 /// Per keyed operator: value per key.
@@ -17,8 +17,10 @@ pub type KeyedState = BTreeMap<u16, BTreeMap<u64, i64>>;
 /// What a fault-free run must produce.
 #[derive(Debug, Default)]
 pub struct Reference {
-    /// Per sink operator: the key of every record it must commit, by origin.
-    pub sink_records: BTreeMap<u16, BTreeMap<Origin, u64>>,
+    /// Per sink operator: the key of every record it must commit, by
+    /// origin, and how many copies (more than one where paths fan out and
+    /// meet again, or an edge broadcasts).
+    pub sink_records: BTreeMap<u16, BTreeMap<Origin, (u64, u32)>>,
     /// Per sink operator fed by one keyed aggregate over an edge that keeps
     /// each key's updates in order: the last value per key.
     pub sink_final: BTreeMap<u16, BTreeMap<u64, i64>>,
@@ -29,10 +31,11 @@ pub struct Reference {
 /// A sequential run of the job, fed record by record.
 pub struct ReferenceRun<'g> {
     graph: &'g ExecutionGraph,
-    /// Downstream operators of each operator.
-    downstream: Vec<Vec<u16>>,
+    /// Downstream operators of each operator, with the copies of each
+    /// record they get (the target's parallelism over a broadcast edge).
+    downstream: Vec<Vec<(u16, u32)>>,
     state: KeyedState,
-    sink_records: BTreeMap<u16, BTreeMap<Origin, u64>>,
+    sink_records: BTreeMap<u16, BTreeMap<Origin, (u64, u32)>>,
 }
 
 impl<'g> ReferenceRun<'g> {
@@ -41,11 +44,12 @@ impl<'g> ReferenceRun<'g> {
         for task in graph.tasks.values().filter(|t| t.id.subtask == 0) {
             for edge in &task.outputs {
                 if let Some((to, _)) = edge.targets.first() {
-                    downstream[task.id.op as usize].push(to.op);
+                    let copies = if edge.partitioning == Partitioning::Broadcast { edge.targets.len() as u32 } else { 1 };
+                    downstream[task.id.op as usize].push((to.op, copies));
                 }
             }
         }
-        let state = graph.ops.iter().filter(|o| is_keyed(o.kind)).map(|o| (o.index, BTreeMap::new())).collect();
+        let state = graph.ops.iter().filter(|o| o.kind.is_keyed()).map(|o| (o.index, BTreeMap::new())).collect();
         let sinks =
             graph.ops.iter().filter(|o| o.kind == OperatorKind::Sink).map(|o| (o.index, BTreeMap::new())).collect();
         ReferenceRun { graph, downstream, state, sink_records: sinks }
@@ -61,24 +65,35 @@ impl<'g> ReferenceRun<'g> {
         run
     }
 
-    /// One record arriving at operator `op`, carried through everything downstream.
-    pub fn feed(&mut self, op: u16, key: u64, value: i64, origin: Origin) {
-        let value = match self.graph.ops[op as usize].kind {
+    /// One record arriving at operator `op` from operator `from` (none for a
+    /// source), carried through everything downstream.
+    pub fn feed(&mut self, from: Option<u16>, op: u16, key: u64, value: i64, origin: Origin) {
+        let spec = &self.graph.ops[op as usize];
+        let value = match spec.kind {
             OperatorKind::Source => value,
-            OperatorKind::KeyedCount | OperatorKind::KeyedSum => {
-                let count = self.graph.ops[op as usize].kind == OperatorKind::KeyedCount;
+            OperatorKind::Map => spec.func.map(value),
+            OperatorKind::Filter if !spec.func.keeps(key, value) => return,
+            OperatorKind::Filter => value,
+            OperatorKind::KeyedCount | OperatorKind::KeyedSum | OperatorKind::KeyedCoSum => {
+                let delta = match spec.kind {
+                    OperatorKind::KeyedCount => 1,
+                    OperatorKind::KeyedCoSum if spec.inputs.iter().position(|i| Some(*i) == from) == Some(1) => -value,
+                    _ => value,
+                };
                 let v = self.state.get_mut(&op).expect("keyed").entry(key).or_default();
-                *v += if count { 1 } else { value };
+                *v += delta;
                 *v
             }
             OperatorKind::Sink => {
-                self.sink_records.get_mut(&op).expect("sink").insert(origin, key);
+                self.sink_records.get_mut(&op).expect("sink").entry(origin).or_insert((key, 0)).1 += 1;
                 return;
             }
         };
         for i in 0..self.downstream[op as usize].len() {
-            let next = self.downstream[op as usize][i];
-            self.feed(next, key, value, origin);
+            let (next, copies) = self.downstream[op as usize][i];
+            for _ in 0..copies {
+                self.feed(Some(op), next, key, value, origin);
+            }
         }
     }
 
@@ -87,17 +102,13 @@ impl<'g> ReferenceRun<'g> {
         let spec = &self.graph.ops[source as usize];
         let records = log.read(spec, partition, from, to.saturating_sub(from) as usize);
         for (i, (key, value)) in records.into_iter().enumerate() {
-            self.feed(source, key, value, Origin { source, partition, offset: from + i as u64 });
+            self.feed(None, source, key, value, Origin { source, partition, offset: from + i as u64 });
         }
     }
 
     pub fn keyed_state(&self) -> &KeyedState {
         &self.state
     }
-}
-
-fn is_keyed(kind: OperatorKind) -> bool {
-    matches!(kind, OperatorKind::KeyedCount | OperatorKind::KeyedSum)
 }
 
 /// Runs the job sequentially over the whole log.
@@ -111,7 +122,7 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
     let mut sink_final = BTreeMap::new();
     for sink in run.sink_records.keys() {
         let inputs: Vec<u16> =
-            (0..graph.ops.len() as u16).filter(|o| run.downstream[*o as usize].contains(sink)).collect();
+            (0..graph.ops.len() as u16).filter(|o| run.downstream[*o as usize].iter().any(|(to, _)| to == sink)).collect();
         if let [single] = inputs[..] {
             if let Some(state) = run.state.get(&single).filter(|_| keeps_key_order(graph, single, *sink)) {
                 sink_final.insert(*sink, state.clone());

@@ -204,15 +204,82 @@ pub struct Operator {
     /// Sink only: delivery. Default `two_phase_commit`.
     #[serde(default)]
     pub sink: Option<SinkKind>,
+    /// `map` and `filter` only: the function, from a small catalogue. Map:
+    /// `identity` (default), `double`, `negate`. Filter: `even_keys`
+    /// (default), `odd_keys`, `small_values` (value ≤ 5).
+    #[serde(default, rename = "fn", skip_serializing_if = "Option::is_none")]
+    pub func: Option<Function>,
+}
+
+/// The function of a `map` or `filter` operator.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Function {
+    Identity,
+    Double,
+    Negate,
+    EvenKeys,
+    OddKeys,
+    SmallValues,
+}
+
+impl Function {
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Identity => "identity",
+            Function::Double => "double",
+            Function::Negate => "negate",
+            Function::EvenKeys => "even_keys",
+            Function::OddKeys => "odd_keys",
+            Function::SmallValues => "small_values",
+        }
+    }
+
+    /// Whether it is a map function (else a filter predicate).
+    pub fn is_map(self) -> bool {
+        matches!(self, Function::Identity | Function::Double | Function::Negate)
+    }
+
+    /// A map: the new value.
+    pub fn map(self, value: i64) -> i64 {
+        match self {
+            Function::Double => value * 2,
+            Function::Negate => -value,
+            _ => value,
+        }
+    }
+
+    /// A filter: whether the record passes.
+    pub fn keeps(self, key: u64, value: i64) -> bool {
+        match self {
+            Function::EvenKeys => key % 2 == 0,
+            Function::OddKeys => key % 2 == 1,
+            Function::SmallValues => value <= 5,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum OperatorKind {
     Source,
+    /// Stateless: a function of each record's value.
+    Map,
+    /// Stateless: keeps the records a predicate accepts.
+    Filter,
     KeyedCount,
     KeyedSum,
+    /// Two inputs, keyed: per key, adds the values of its first input and
+    /// subtracts those of its second (a balance, like a CoProcessFunction).
+    KeyedCoSum,
     Sink,
+}
+
+impl OperatorKind {
+    pub fn is_keyed(self) -> bool {
+        matches!(self, OperatorKind::KeyedCount | OperatorKind::KeyedSum | OperatorKind::KeyedCoSum)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -221,6 +288,8 @@ pub enum Partitioning {
     Hash,
     Forward,
     Rebalance,
+    /// Every record to every subtask (not into keyed operators).
+    Broadcast,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -459,7 +528,12 @@ impl Operator {
         self.fetch_size.unwrap_or(64)
     }
     pub fn is_keyed(&self) -> bool {
-        matches!(self.kind, OperatorKind::KeyedCount | OperatorKind::KeyedSum)
+        self.kind.is_keyed()
+    }
+
+    /// The function of a map or filter.
+    pub fn func(&self) -> Function {
+        self.func.unwrap_or(if self.kind == OperatorKind::Filter { Function::EvenKeys } else { Function::Identity })
     }
 }
 

@@ -234,6 +234,13 @@ fn protocol(s: &Scenario) -> Check {
         ),
     )?;
     for (i, op) in s.job.operators.iter().enumerate() {
+        if op.partition == Some(Partitioning::Broadcast) {
+            let message = format!(
+                "is broadcast, but protocol \"{name}\" takes unaligned checkpoints, which Flink does not support \
+                 on broadcast edges; use \"rebalance\" or protocol = \"aligned\""
+            );
+            return Err((format!("job.operators[{i}].partition"), message));
+        }
         let default = if op.is_keyed() { Partitioning::Hash } else { Partitioning::Forward };
         if op.partition.unwrap_or(default) != Partitioning::Forward {
             continue;

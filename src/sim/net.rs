@@ -72,7 +72,8 @@ pub enum NetEvent<M> {
 /// What travels on a connection: who we are, then messages.
 enum Wire<M> {
     Hello(String),
-    Msg(M),
+    /// Messages written together, in order (as TCP coalesces writes).
+    Msgs(Vec<M>),
 }
 
 struct Shared<M> {
@@ -149,10 +150,12 @@ async fn read_loop<M: 'static>(mut rx: madsim::net::Receiver, events: UnboundedS
     while let Ok(payload) = rx.recv().await {
         match *payload.downcast::<Wire<M>>().expect("foreign payload on a ckptsim connection") {
             Wire::Hello(name) => peer = Some(name.into()),
-            Wire::Msg(msg) => {
+            Wire::Msgs(msgs) => {
                 let from = peer.clone().expect("message before hello");
-                if events.unbounded_send(NetEvent::Message { from, msg }).is_err() {
-                    return;
+                for msg in msgs {
+                    if events.unbounded_send(NetEvent::Message { from: from.clone(), msg }).is_err() {
+                        return;
+                    }
                 }
             }
         }
@@ -225,7 +228,32 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
             }
             continue;
         }
-        let msg = waiting.pop_front().expect("front").msg;
+        // It leaves now, with everything behind it that may leave now too.
+        let mut msgs = vec![waiting.pop_front().expect("front").msg];
+        while let Some(next) = waiting.front_mut() {
+            let release = match next.release {
+                Some(release) => release,
+                None => match rules.verdict(&shared.me, &to, next.msg.class()) {
+                    Verdict::Drop => {
+                        let out = waiting.pop_front().expect("front");
+                        emit!(shared.me, "message_dropped", to = to, msg = class_name(out.msg.class()));
+                        continue;
+                    }
+                    Verdict::Delay(delay) => {
+                        let last = if next.priority { &mut last_priority } else { &mut last_release };
+                        *last = (*last).max(next.sent_at + delay);
+                        next.release = Some(*last);
+                        *last
+                    }
+                    Verdict::Pass => super::now(),
+                    Verdict::Hold => break,
+                },
+            };
+            if release > super::now() {
+                break;
+            }
+            msgs.push(waiting.pop_front().expect("front").msg);
+        }
         if conn.as_ref().is_some_and(|tx| tx.is_closed()) {
             // The peer died: what was in flight on the old connection is
             // lost; like a client seeing a reset, we reconnect (to its next
@@ -239,7 +267,7 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
         let Some(tx) = &conn else {
             continue; // unreachable: the message is lost, as on a refused TCP connect
         };
-        if tx.send(Box::new(Wire::Msg(msg))).await.is_err() {
+        if tx.send(Box::new(Wire::Msgs(msgs))).await.is_err() {
             conn = None;
             let _ = shared.events.unbounded_send(NetEvent::Closed { peer: to.as_str().into() });
         }

@@ -218,3 +218,45 @@ fn too_few_slots_blame_the_widest_operator() {
     let text = with_operators(&[EVENTS, &COUNT.replace(" }", ", parallelism = 7 }"), OUT]);
     assert_error(&text, "job.operators[1].parallelism", "keyed_count", "3 workers x 2 slots = 6");
 }
+
+const WIDE: &str = r#"name = "wide"
+[job]
+operators = [
+  { id = "a", kind = "source" },
+  { id = "b", kind = "source", parallelism = 1 },
+  { id = "m", kind = "map", fn = "double", input = ["a", "b"], partition = "rebalance" },
+  { id = "f", kind = "filter", input = ["m"] },
+  { id = "c", kind = "keyed_co_sum", input = ["a", "b"] },
+  { id = "s1", kind = "sink", input = ["f"], partition = "broadcast" },
+  { id = "s2", kind = "sink", input = ["c"] },
+]
+"#;
+
+#[test]
+fn sources_unions_fan_out_maps_filters_broadcast_and_a_co_sum_are_valid() {
+    assert_valid(WIDE);
+}
+
+#[test]
+fn a_function_must_fit_its_operator() {
+    let text = WIDE.replace(r#"fn = "double""#, r#"fn = "odd_keys""#);
+    assert_error(&text, "job.operators[2].fn", "id = \"m\"", "is a filter predicate");
+    let text = WIDE.replace(r#"{ id = "f", kind = "filter","#, r#"{ id = "f", kind = "filter", fn = "negate","#);
+    assert_error(&text, "job.operators[3].fn", "id = \"f\"", "is a map function");
+    let text = WIDE.replace(r#"kind = "keyed_co_sum","#, r#"kind = "keyed_co_sum", fn = "double","#);
+    assert_error(&text, "job.operators[4].fn", "id = \"c\"", "only for maps and filters");
+    let text = WIDE.replace(r#"fn = "double""#, r#"fn = "tripple""#);
+    assert_error(&text, "job.operators[2].fn", "id = \"m\"", "unknown variant `tripple`");
+}
+
+#[test]
+fn a_co_sum_has_exactly_two_inputs() {
+    let text = WIDE.replace(r#"kind = "keyed_co_sum", input = ["a", "b"]"#, r#"kind = "keyed_co_sum", input = ["a"]"#);
+    assert_error(&text, "job.operators[4].input", "id = \"c\"", "exactly two");
+}
+
+#[test]
+fn keyed_operators_are_not_broadcast_into() {
+    let text = WIDE.replace(r#"input = ["a", "b"] },"#, r#"input = ["a", "b"], partition = "broadcast" },"#);
+    assert_error(&text, "job.operators[4].partition", "id = \"c\"", "broadcasting into keyed state");
+}

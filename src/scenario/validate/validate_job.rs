@@ -35,6 +35,9 @@ pub(super) fn kind_name(kind: OperatorKind) -> &'static str {
         OperatorKind::Source => "source",
         OperatorKind::KeyedCount => "keyed_count",
         OperatorKind::KeyedSum => "keyed_sum",
+        OperatorKind::Map => "map",
+        OperatorKind::Filter => "filter",
+        OperatorKind::KeyedCoSum => "keyed_co_sum",
         OperatorKind::Sink => "sink",
     }
 }
@@ -112,7 +115,37 @@ fn kind_fields(i: usize, op: &Operator) -> Check {
     let message = format!("`{}` is a source, which has no input to partition; remove it", op.id);
     require(!(is_source && op.partition.is_some()), op_field(i, "partition"), message)?;
     let is_sink = op.kind == OperatorKind::Sink;
-    require(op.sink.is_none() || is_sink, op_field(i, "sink"), only_for("sinks", op))
+    require(op.sink.is_none() || is_sink, op_field(i, "sink"), only_for("sinks", op))?;
+    function(i, op)?;
+    let message = format!(
+        "is broadcast, but `{}` is a {}: broadcasting into keyed state would give every subtask every key; \
+         use \"hash\"",
+        op.id,
+        kind_name(op.kind)
+    );
+    require(!(op.is_keyed() && op.partition == Some(Partitioning::Broadcast)), op_field(i, "partition"), message)
+}
+
+/// `fn` only on maps and filters, and one of their kind.
+fn function(i: usize, op: &Operator) -> Check {
+    let Some(f) = op.func else { return Ok(()) };
+    let field = op_field(i, "fn");
+    match op.kind {
+        OperatorKind::Map if !f.is_map() => Err((
+            field,
+            format!("`{}` is a filter predicate, but `{}` is a map; use identity, double or negate", f.name(), op.id),
+        )),
+        OperatorKind::Filter if f.is_map() => Err((
+            field,
+            format!(
+                "`{}` is a map function, but `{}` is a filter; use even_keys, odd_keys or small_values",
+                f.name(),
+                op.id
+            ),
+        )),
+        OperatorKind::Map | OperatorKind::Filter => Ok(()),
+        _ => Err((field, only_for("maps and filters", op))),
+    }
 }
 
 /// The first source-only field `op` sets.
@@ -175,11 +208,21 @@ fn graph(s: &Scenario) -> Check {
     Ok(())
 }
 
-/// A source has no input; every other operator has at least one.
+/// A source has no input; a keyed_co_sum exactly two; every other operator
+/// at least one.
 fn input_count(ops: &[Operator], i: usize, op: &Operator) -> Check {
     if op.kind == OperatorKind::Source {
         let message = format!("`{}` is a source: it reads the log and takes no input; remove `input`", op.id);
         return require(op.input.is_empty(), op_field(i, "input"), message);
+    }
+    if op.kind == OperatorKind::KeyedCoSum {
+        let message = format!(
+            "lists {} inputs, but `{}` is a keyed_co_sum, which has exactly two: the first adds, the second \
+             subtracts, e.g. input = [\"credits\", \"debits\"]",
+            op.input.len(),
+            op.id
+        );
+        return require(op.input.len() == 2, op_field(i, "input"), message);
     }
     require(
         !op.input.is_empty(),
