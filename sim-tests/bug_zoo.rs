@@ -150,3 +150,29 @@ fn unaligned_drop_inflight_is_caught_by_consistent_cut() {
 fn at_least_once_early_snapshot_is_caught_by_at_least_once_output() {
     caught(Bug::AtLeastOnceEarlySnapshot, "scenarios/at-least-once-crash.toml", "at_least_once_output");
 }
+
+#[test]
+fn sink_no_flush_on_snapshot_is_caught_by_at_least_once_output() {
+    caught(Bug::SinkNoFlushOnSnapshot, "scenarios/plain-sink-crash.toml", "at_least_once_output");
+}
+
+#[test]
+fn non_idempotent_commit_is_caught_by_exactly_once_output() {
+    caught(Bug::NonIdempotentCommit, "scenarios/worker-crash.toml", "exactly_once_output");
+}
+
+#[test]
+fn committer_assumes_aligned_is_caught_by_exactly_once_output() {
+    caught(Bug::CommitterAssumesAligned, "scenarios/committer-unaligned.toml", "exactly_once_output");
+}
+
+/// The iceberg#15846 shape: the same committer bug is invisible under
+/// aligned checkpoints (every committable reaches the committer before its
+/// barrier) and loses data under unaligned ones.
+#[test]
+fn committer_assumes_aligned_passes_aligned_checkpoints() {
+    let spec = common::spec(Path::new("scenarios/committer-crash.toml"));
+    let reports = common::run_seeds(&RunSpec { bug: Some(Bug::CommitterAssumesAligned), ..spec }, (0..32).collect());
+    let failures: Vec<String> = reports.iter().filter(|r| !r.passed()).map(common::describe).collect();
+    assert!(failures.is_empty(), "the aligned committer scenario failed with the bug:{}", failures.concat());
+}

@@ -101,11 +101,26 @@ pub enum Bug {
     /// covered by the source offsets but in no state: lost on restore, even
     /// at-least-once does not hold (breaks L9).
     AtLeastOnceEarlySnapshot,
+    /// A plain or upsert sink does not flush its buffered rows at the
+    /// snapshot: the checkpoint covers records that only sit in the writer's
+    /// buffer, and a crash loses them (breaks L12: the snapshot must capture
+    /// the sink's side effects; Flink's `SinkWriter.flush` contract).
+    SinkNoFlushOnSnapshot,
+    /// The sink store's commit is not idempotent: committing an already
+    /// committed transaction again (as every restore does, T1) appends its
+    /// rows a second time (breaks T4).
+    NonIdempotentCommit,
+    /// The committer files each committable under the checkpoint in which it
+    /// arrives, not the one it was produced for, and so thinks it has every
+    /// committable of a checkpoint once it snapshots: right under aligned
+    /// checkpoints, but under unaligned ones committables overtaken by the
+    /// barrier are committed late or, at the end, never (iceberg#15846).
+    CommitterAssumesAligned,
 }
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 19] = [
+    pub const ALL: [Bug; 22] = [
         Bug::SkipAlignment,
         Bug::CommitOnSnapshot,
         Bug::NoOffsetRestore,
@@ -125,6 +140,9 @@ impl Bug {
         Bug::StaleBarrierAccepted,
         Bug::UnalignedDropInflight,
         Bug::AtLeastOnceEarlySnapshot,
+        Bug::SinkNoFlushOnSnapshot,
+        Bug::NonIdempotentCommit,
+        Bug::CommitterAssumesAligned,
     ];
 
     pub fn name(self) -> &'static str {
@@ -148,6 +166,9 @@ impl Bug {
             Bug::StaleBarrierAccepted => "stale_barrier_accepted",
             Bug::UnalignedDropInflight => "unaligned_drop_inflight",
             Bug::AtLeastOnceEarlySnapshot => "at_least_once_early_snapshot",
+            Bug::SinkNoFlushOnSnapshot => "sink_no_flush_on_snapshot",
+            Bug::NonIdempotentCommit => "non_idempotent_commit",
+            Bug::CommitterAssumesAligned => "committer_assumes_aligned",
         }
     }
 
@@ -181,6 +202,11 @@ impl Bug {
             Bug::StaleBarrierAccepted => "an older barrier is counted for the pending newer checkpoint (breaks L6)",
             Bug::UnalignedDropInflight => "one input's in-flight records are left out of unaligned snapshots (L10)",
             Bug::AtLeastOnceEarlySnapshot => "at-least-once tracking snapshots on the first barrier (breaks L9)",
+            Bug::SinkNoFlushOnSnapshot => "a plain or upsert sink does not flush its buffer at the snapshot (L12)",
+            Bug::NonIdempotentCommit => "re-committing a committed transaction appends its rows again (breaks T4)",
+            Bug::CommitterAssumesAligned => {
+                "the committer files committables by arrival, not by checkpoint (iceberg#15846)"
+            }
         }
     }
 }
@@ -233,6 +259,9 @@ impl Bug {
                 at!("scenarios/unaligned-worker-crash.toml", "consistent_cut"),
             ],
             Bug::AtLeastOnceEarlySnapshot => &[at!("scenarios/at-least-once-crash.toml", "at_least_once_output")],
+            Bug::SinkNoFlushOnSnapshot => &[at!("scenarios/plain-sink-crash.toml", "at_least_once_output")],
+            Bug::NonIdempotentCommit => &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
+            Bug::CommitterAssumesAligned => &[at!("scenarios/committer-unaligned.toml", "exactly_once_output")],
         }
     }
 
@@ -258,6 +287,9 @@ impl Bug {
             Bug::StaleBarrierAccepted => "a barrier of a cancelled checkpoint arriving late",
             Bug::UnalignedDropInflight => "cf. FLINK-38544, in-flight data lost with unaligned checkpoints",
             Bug::AtLeastOnceEarlySnapshot => "at-least-once still needs every barrier first",
+            Bug::SinkNoFlushOnSnapshot => "a SinkWriter that skips flush() at the checkpoint",
+            Bug::NonIdempotentCommit => "a non-idempotent commit re-run on recovery (cf. FLINK-8086's retry path)",
+            Bug::CommitterAssumesAligned => "iceberg#15846 (Iceberg FlinkSink under unaligned checkpoints)",
         }
     }
 }

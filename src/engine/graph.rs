@@ -2,7 +2,7 @@
 //! the execution graph: subtasks, their input channels and output channels.
 
 use super::msg::TaskId;
-use crate::scenario::{Function, OperatorKind, Partitioning, Protocol, Scenario};
+use crate::scenario::{Function, OperatorKind, Partitioning, Protocol, Scenario, SinkKind};
 use petgraph::algo::toposort;
 use petgraph::graph::DiGraph;
 use std::collections::BTreeMap;
@@ -24,6 +24,20 @@ pub struct OpSpec {
     pub func: Function,
     /// Upstream operators (`TaskId::op`), in the order the file lists them.
     pub inputs: Vec<u16>,
+    /// Sinks: how they deliver.
+    pub sink: SinkKind,
+}
+
+impl OpSpec {
+    /// Whether its subtasks commit output and report it (a sink's writers,
+    /// or a committer sink's committer).
+    pub fn reports_commits(&self) -> bool {
+        match self.kind {
+            OperatorKind::Sink => self.sink != SinkKind::Committer,
+            OperatorKind::Committer => true,
+            _ => false,
+        }
+    }
 }
 
 /// One output edge of a subtask: how records are routed and to whom.
@@ -87,6 +101,7 @@ impl ExecutionGraph {
                     fetch_size: o.fetch_size(),
                     func: o.func(),
                     inputs: vec![],
+                    sink: o.sink_kind(),
                 }
             })
             .collect();
@@ -103,6 +118,28 @@ impl ExecutionGraph {
                 (topo_of(dag[a]), topo_of(dag[b]), dag[e])
             })
             .collect();
+        let mut edges = edges;
+        // A committer sink's writers feed one committer, after everything else.
+        let writers: Vec<u16> =
+            ops.iter().filter(|o| o.kind == OperatorKind::Sink && o.sink == SinkKind::Committer).map(|o| o.index).collect();
+        for writer in writers {
+            let index = ops.len() as u16;
+            let w = &ops[writer as usize];
+            ops.push(OpSpec {
+                index,
+                id: format!("{}-committer", w.id),
+                kind: OperatorKind::Committer,
+                parallelism: 1,
+                partitions: 0,
+                records: 0,
+                keys: 0,
+                fetch_size: 0,
+                func: Function::Identity,
+                inputs: vec![writer],
+                sink: SinkKind::Committer,
+            });
+            edges.push((writer, index, Partitioning::Rebalance));
+        }
         let tasks = expand(&ops, &edges);
         ExecutionGraph {
             ops,

@@ -6,6 +6,7 @@
 //! - `protocol`    — `BarrierProtocol`: how one task handles barriers —
 //!   `aligned`, `at_least_once`, `unaligned`, `aligned_timeout`
 //! - `twopc`       — `TwoPhaseCommitSink`: transactions of one sink subtask
+//! - `committer`   — `Committer`: a committer sink's commits (Sink V2 shape)
 //! - `restart`     — `RestartStrategy`: fixed_delay / failure_rate / exponential_delay / none
 //!
 //! The job:
@@ -20,6 +21,7 @@
 //! - `rpc`       — request/reply with timeouts, ids unique across restarts
 //! - `services`  — the `log`, `storage` (replicated blobs) and `sink` nodes
 
+pub mod committer;
 pub mod coordinator;
 pub mod graph;
 pub mod jobmaster;

@@ -262,12 +262,30 @@ pub enum Msg {
         fence: Attempt,
         notified: CheckpointId,
     },
+    /// `keep_pre_committed`: a committer sink's writer recovers: its
+    /// flushed files wait for the committer, only open ones are aborted.
     SinkRecover {
         req: ReqId,
         sink: u16,
         subtask: u16,
         fence: Attempt,
         commit: Vec<TxnId>,
+        keep_pre_committed: bool,
+    },
+    /// Plain or upsert rows, visible at once (no reply); `txn` names the
+    /// writer's batch (sink, subtask, attempt, sequence).
+    SinkAppend {
+        txn: TxnId,
+        records: Vec<Record>,
+        upsert: bool,
+    },
+    /// Makes every earlier append of this writer durable (the flush of a
+    /// snapshot).
+    SinkFlush {
+        req: ReqId,
+        sink: u16,
+        subtask: u16,
+        fence: Attempt,
     },
     SinkReply {
         req: ReqId,
@@ -339,6 +357,8 @@ impl Classify for Msg {
                 MessageClass::Storage
             }
             Msg::SinkWrite { .. }
+            | Msg::SinkAppend { .. }
+            | Msg::SinkFlush { .. }
             | Msg::SinkPreCommit { .. }
             | Msg::SinkCommit { .. }
             | Msg::SinkRecover { .. }

@@ -3,6 +3,7 @@
 //! silently used.
 
 use super::msg::{Record, StateHandle};
+use super::committer::CommitterState;
 use super::twopc::SinkState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -14,8 +15,10 @@ pub enum TaskState {
     Source { offsets: BTreeMap<u32, u64> },
     /// Keyed aggregate: value per key.
     Keyed { values: BTreeMap<u64, i64> },
-    /// Map or filter: nothing.
+    /// Map or filter, or a plain or upsert writer: nothing.
     Stateless,
+    /// A committer sink's committer: committables by checkpoint.
+    Committer(CommitterState),
     /// Two-phase-commit sink transactions.
     Sink(SinkState),
 }

@@ -230,7 +230,7 @@ async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Re
         barrier_seen: 0,
         aligning_traced: 0,
     };
-    task.replay(channels);
+    task.replay(channels).await?;
     loop {
         let msg = match task.protocol.next_timer() {
             None => inbox.next().await,
@@ -257,9 +257,9 @@ impl OperatorTask {
     /// Restored channel state goes first (L10): the overtaken output records
     /// are sent again, the in-flight input records are processed before any
     /// new input.
-    fn replay(&mut self, channels: ChannelState) {
+    async fn replay(&mut self, channels: ChannelState) -> Result<(), TaskError> {
         if channels.is_empty() {
-            return;
+            return Ok(());
         }
         let records = channels.records();
         // This attempt sends them on now: they are its records.
@@ -271,10 +271,11 @@ impl OperatorTask {
         }
         for (input, batch) in channels.inputs {
             let batch = batch.into_iter().map(|r| Record { attempt, ..r }).collect();
-            self.operator.process(&self.ctx, input, batch, &mut self.outputs);
+            self.operator.process(&self.ctx, input, batch, &mut self.outputs).await?;
         }
         self.outputs.flush();
         emit!(self.ctx.env.worker, "channel_state_replayed", task = self.ctx.name, records = records);
+        Ok(())
     }
 
     async fn on_message(&mut self, msg: Msg) -> Result<(), TaskError> {
@@ -368,7 +369,7 @@ impl OperatorTask {
 
     async fn process(&mut self, input: u16, msg: Msg) -> Result<(), TaskError> {
         match msg {
-            Msg::Data { batch, .. } => self.operator.process(&self.ctx, input, batch, &mut self.outputs),
+            Msg::Data { batch, .. } => self.operator.process(&self.ctx, input, batch, &mut self.outputs).await?,
             Msg::Barrier { checkpoint, seq, .. } => self.on_barrier(input, checkpoint, seq).await?,
             Msg::EndOfData { .. } => {
                 self.inputs[input as usize].ended = true;
@@ -410,7 +411,7 @@ impl OperatorTask {
                     }
                 }
                 Action::Snapshot { checkpoint: n, unaligned: false } => {
-                    let state = self.operator.snapshot(&self.ctx, n).await?;
+                    let state = self.operator.snapshot(&self.ctx, n, &mut self.outputs).await?;
                     self.ctx.snapshot_taken(n);
                     self.outputs.barrier(n, BarrierMode::InOrder);
                     self.ctx.upload_and_ack(n, Snapshot::of(state), self.end_of_data);
@@ -443,7 +444,7 @@ impl OperatorTask {
     /// L10/L11: snapshot now; the barrier overtakes the output buffers; the
     /// in-flight input records start being collected.
     async fn snapshot_unaligned(&mut self, n: CheckpointId, cause: &str) -> Result<Vec<Action>, TaskError> {
-        let state = self.operator.snapshot(&self.ctx, n).await?;
+        let state = self.operator.snapshot(&self.ctx, n, &mut self.outputs).await?;
         self.ctx.snapshot_taken(n);
         if cause == "timeout" {
             emit!(self.ctx.env.worker, "alignment_timed_out", task = self.ctx.name, checkpoint = n);

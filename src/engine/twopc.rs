@@ -42,6 +42,9 @@ pub struct TwoPhaseCommitSink {
     commit_on_snapshot: bool,
     /// Planted bug `commit_only_notified`.
     pub commit_only_notified: bool,
+    /// A committer sink's writer: a pre-committed transaction is a file
+    /// handed to the committer, not kept pending here.
+    pub hands_off: bool,
 }
 
 impl TwoPhaseCommitSink {
@@ -66,6 +69,7 @@ impl TwoPhaseCommitSink {
             state,
             commit_on_snapshot,
             commit_only_notified: false,
+            hands_off: false,
         };
         (sink, vec![SinkOut::Recover { commit }])
     }
@@ -87,7 +91,7 @@ impl TwoPhaseCommitSink {
         let mut out = vec![SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records }];
         if self.commit_on_snapshot {
             out.push(SinkOut::Commit { txn, checkpoint: n });
-        } else {
+        } else if !self.hands_off {
             self.state.pending.insert(n, txn);
         }
         self.current = TxnId { sink: self.sink, subtask: self.subtask, attempt: self.attempt, seq: self.next_seq };

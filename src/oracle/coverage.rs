@@ -4,7 +4,7 @@
 //! took each one (`ckptsim sweep --coverage`) and a sim-test fails when a
 //! swarm sweep leaves one untaken.
 
-use crate::scenario::{Guarantee, Protocol, Scenario};
+use crate::scenario::{Guarantee, Protocol, Scenario, SinkKind};
 use crate::trace::TraceEvent;
 use std::collections::BTreeSet;
 
@@ -194,6 +194,12 @@ pub const CATALOGUE: &[Path] = &[
         taken: |_| false,
         applies: at_least_once,
     },
+    Path {
+        name: "committable_after_snapshot",
+        description: "a committable reached the committer after it had snapshotted that checkpoint (overtaken by the barrier)",
+        taken: |ev| any(ev, "committable_after_snapshot", |_| true),
+        applies: |s| committer_sink(s) && s.checkpoint.protocol.barriers_overtake(),
+    },
 ];
 
 /// A completed checkpoint some task of which persisted in-flight records.
@@ -256,7 +262,11 @@ fn channel_state(s: &Scenario) -> bool {
 }
 
 fn at_least_once(s: &Scenario) -> bool {
-    s.guarantee() == Guarantee::AtLeastOnce
+    s.guarantee() == Guarantee::AtLeastOnce || s.job.operators.iter().any(|o| o.sink == Some(SinkKind::Plain))
+}
+
+fn committer_sink(s: &Scenario) -> bool {
+    s.job.operators.iter().any(|o| o.sink == Some(SinkKind::Committer))
 }
 
 fn aligned_timeout(s: &Scenario) -> bool {

@@ -116,6 +116,14 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
                     foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
                 }
             }
+            Entry::Append { txn, records, .. } => {
+                if below(&fences, &txn, txn.attempt) {
+                    zombie.insert(format!("an append by {txn}"));
+                }
+                if let Some(r) = records.iter().find(|r| r.attempt != txn.attempt) {
+                    foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
+                }
+            }
             Entry::PreCommit { txn, .. } if below(&fences, &txn, txn.attempt) => {
                 zombie.insert(format!("the pre-commit of {txn}"));
             }

@@ -9,7 +9,7 @@ use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{Origin, TaskId, TxnId};
 use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
-use crate::scenario::{ExpectedEnd, Guarantee, Scenario};
+use crate::scenario::{ExpectedEnd, Guarantee, OperatorKind, Scenario, SinkKind};
 use crate::sim::world::RunEnd;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,11 +39,18 @@ pub fn check_all(
     let mut observed = vec![];
     v.extend(liveness(scenario, ev));
     let exactly_once = scenario.guarantee() == Guarantee::ExactlyOnce;
-    let output = output(reference, ev, exactly_once);
+    let modes: BTreeMap<u16, OutputMode> = graph
+        .ops
+        .iter()
+        .filter(|o| o.kind == OperatorKind::Sink)
+        .map(|o| (o.index, OutputMode::of(scenario, o.sink)))
+        .collect();
+    let output = output(reference, ev, &modes);
     if output.duplicates > 0 {
         observed.push(super::coverage::DUPLICATES_COMMITTED);
     }
     v.extend(output.violations);
+    v.extend(upsert_table(reference, ev, &modes, exactly_once));
     if exactly_once {
         v.extend(exactly_once_state(graph, reference, ev));
     }
@@ -135,6 +142,72 @@ pub fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
     out
 }
 
+/// How a sink's output is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    ExactlyOnce,
+    AtLeastOnce,
+    /// An upsert table: judged by `upsert_table`.
+    Upsert,
+}
+
+impl OutputMode {
+    /// From the sink and the protocol, unless `[expect] guarantee` says.
+    pub fn of(scenario: &Scenario, sink: SinkKind) -> OutputMode {
+        if sink == SinkKind::Upsert {
+            return OutputMode::Upsert;
+        }
+        let guarantee = match (scenario.expect.guarantee, sink) {
+            (Some(g), _) => g,
+            (None, SinkKind::Plain) => Guarantee::AtLeastOnce,
+            (None, _) => scenario.checkpoint.protocol.guarantee(),
+        };
+        match guarantee {
+            Guarantee::ExactlyOnce => OutputMode::ExactlyOnce,
+            Guarantee::AtLeastOnce => OutputMode::AtLeastOnce,
+        }
+    }
+}
+
+/// `upsert_table`: an upsert sink's final table holds exactly the keys of
+/// the reference's final state, each with its final value (exactly-once
+/// effect without transactions); under at-least-once only the keys.
+pub fn upsert_table(
+    reference: &Reference,
+    ev: &Evidence,
+    modes: &BTreeMap<u16, OutputMode>,
+    exactly_once: bool,
+) -> Vec<Violation> {
+    if !modes.values().any(|m| *m == OutputMode::Upsert) || ev.record.end != RunEnd::Finished {
+        return vec![];
+    }
+    let tables = crate::engine::services::sink::upsert_tables(&ev.record.disks["sink"]);
+    let mut out = vec![];
+    for (sink, _) in modes.iter().filter(|(_, m)| **m == OutputMode::Upsert) {
+        let Some(want) = reference.sink_final.get(sink) else { continue };
+        let empty = BTreeMap::new();
+        let have = tables.get(sink).unwrap_or(&empty);
+        let keys: BTreeSet<u64> = want.keys().chain(have.keys()).copied().collect();
+        let wrong: Vec<String> = keys
+            .into_iter()
+            .filter_map(|k| match (want.get(&k), have.get(&k)) {
+                (Some(w), Some(h)) if !exactly_once || *w == h.value => None,
+                (Some(w), Some(h)) => Some(format!("key {k}: expected {w}, table holds {} (from {})", h.value, h.origin)),
+                (Some(w), None) => Some(format!("key {k}: expected {w}, missing from the table")),
+                (None, Some(h)) => Some(format!("key {k}: in the table ({}) but not in the reference", h.value)),
+                (None, None) => None,
+            })
+            .collect();
+        if !wrong.is_empty() {
+            out.push(Violation::new(
+                "upsert_table",
+                format!("{} keys of the final table are wrong: {}", wrong.len(), examples(wrong)),
+            ));
+        }
+    }
+    out
+}
+
 /// What the output check found.
 pub struct OutputCheck {
     pub violations: Vec<Violation>,
@@ -146,11 +219,16 @@ pub struct OutputCheck {
 /// record once, nothing invented, each key's last value right.
 /// `at_least_once_output` (when `exactly_once` is off): every record at
 /// least once, nothing invented; duplicates are allowed and counted.
-pub fn output(reference: &Reference, ev: &Evidence, exactly_once: bool) -> OutputCheck {
-    let property = if exactly_once { "exactly_once_output" } else { "at_least_once_output" };
+pub fn output(reference: &Reference, ev: &Evidence, modes: &BTreeMap<u16, OutputMode>) -> OutputCheck {
     let mut out = vec![];
     let mut duplicates = 0;
     for (sink, expected) in &reference.sink_records {
+        let exactly_once = match modes.get(sink) {
+            Some(OutputMode::ExactlyOnce) => true,
+            Some(OutputMode::AtLeastOnce) => false,
+            _ => continue,
+        };
+        let property = if exactly_once { "exactly_once_output" } else { "at_least_once_output" };
         // Every committed record by origin (sorted, no per-record allocation),
         // then one merge against the reference's sorted origins.
         let mut seen: Vec<(Origin, TxnId)> = vec![];
@@ -291,7 +369,7 @@ fn show(v: Option<&i64>) -> String {
 pub fn commit_only_completed(ev: &Evidence) -> Vec<Violation> {
     let mut out = vec![];
     let mut once = BTreeSet::new();
-    for t in &ev.committed {
+    for t in ev.committed.iter().filter(|t| t.transactional) {
         if !once.insert(t.txn) {
             out.push(Violation::new("commit_only_completed", format!("{} committed twice", t.txn)));
         }

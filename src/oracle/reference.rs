@@ -84,6 +84,7 @@ impl<'g> ReferenceRun<'g> {
                 *v += delta;
                 *v
             }
+            OperatorKind::Committer => return, // committables, not records
             OperatorKind::Sink => {
                 self.sink_records.get_mut(&op).expect("sink").entry(origin).or_insert((key, 0)).1 += 1;
                 return;

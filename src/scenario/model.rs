@@ -274,6 +274,10 @@ pub enum OperatorKind {
     /// subtracts those of its second (a balance, like a CoProcessFunction).
     KeyedCoSum,
     Sink,
+    /// The committer of a `sink = "committer"` sink (added by the engine,
+    /// never written in a file).
+    #[serde(skip_deserializing)]
+    Committer,
 }
 
 impl OperatorKind {
@@ -295,7 +299,29 @@ pub enum Partitioning {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SinkKind {
+    /// Transactions pre-committed at each snapshot, committed on
+    /// notify-complete (Kafka-style); exactly-once.
     TwoPhaseCommit,
+    /// Rows written by key into a table, idempotently; exactly-once effect
+    /// without transactions, judged on the final table.
+    Upsert,
+    /// Rows appended and visible at once; at-least-once.
+    Plain,
+    /// Writers flush files at each snapshot and send committables to a single
+    /// committer that commits them once their checkpoint completes (Flink
+    /// Sink V2, Iceberg, Paimon); exactly-once.
+    Committer,
+}
+
+impl SinkKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SinkKind::TwoPhaseCommit => "two_phase_commit",
+            SinkKind::Upsert => "upsert",
+            SinkKind::Plain => "plain",
+            SinkKind::Committer => "committer",
+        }
+    }
 }
 
 /// Checkpointing (Flink's names; FLINK-SPEC.md "Knobs").
@@ -526,6 +552,9 @@ impl Operator {
     }
     pub fn fetch_size(&self) -> usize {
         self.fetch_size.unwrap_or(64)
+    }
+    pub fn sink_kind(&self) -> SinkKind {
+        self.sink.unwrap_or(SinkKind::TwoPhaseCommit)
     }
     pub fn is_keyed(&self) -> bool {
         self.kind.is_keyed()

@@ -215,6 +215,7 @@ fn start_nodes(
     let options = services::sink::SinkOptions {
         no_fencing,
         recover_rejects_committed: bug == Some(Bug::RecoverRejectsCommitted),
+        non_idempotent_commit: bug == Some(Bug::NonIdempotentCommit),
     };
     node("sink").init(move || services::sink::run(d.clone(), options)).build();
     for k in 1..=scenario.cluster.workers {

@@ -21,7 +21,7 @@ use super::restart::RestartStrategy;
 use super::rpc::Rpc;
 use crate::bugs::Bug;
 use crate::emit;
-use crate::scenario::{OperatorKind, Scenario};
+use crate::scenario::Scenario;
 use crate::sim::disk::SimDisk;
 use crate::sim::net::{Net, NetEvent};
 use crate::sim::now;
@@ -340,7 +340,7 @@ impl JobMaster {
     async fn check_finished(&mut self) {
         let Some(last) = self.final_checkpoint else { return };
         let sinks: Vec<TaskId> =
-            self.placement.keys().filter(|t| self.graph.op(**t).kind == OperatorKind::Sink).copied().collect();
+            self.placement.keys().filter(|t| self.graph.op(**t).reports_commits()).copied().collect();
         if self.status != JobStatus::Running || !sinks.iter().all(|t| self.committed.get(t).is_some_and(|c| *c >= last))
         {
             return;

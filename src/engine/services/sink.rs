@@ -1,8 +1,10 @@
-//! The `sink` node: an external transactional store (think Kafka
-//! transactions). Transactions are written, pre-committed (durable, T4),
-//! committed (idempotent) or aborted, and fenced per sink subtask by job
-//! attempt, so a zombie task of an old attempt can never write, pre-commit
-//! or commit (T7). All of it lives in a write-ahead log on the node's disk;
+//! The `sink` node: an external store (think Kafka transactions, a lakehouse
+//! table, a key-value table). Transactions — or a committer sink's files —
+//! are written, pre-committed (durable, T4), committed (idempotent) or
+//! aborted; plain sinks append rows that are visible at once; upsert sinks
+//! write rows into a table by key. Everything is fenced per sink subtask by
+//! job attempt, so a zombie task of an old attempt can never write,
+//! pre-commit or commit (T7). All of it lives in a write-ahead log on the node's disk;
 //! a request is answered only once its entries are fsynced, and a disk error
 //! fails the request.
 
@@ -39,6 +41,13 @@ pub enum Entry {
     Abort {
         txn: TxnId,
     },
+    /// Rows visible at once: appended (plain) or upserted by key.
+    Append {
+        txn: TxnId,
+        records: Vec<Record>,
+        at: Duration,
+        upsert: bool,
+    },
     /// Attempts below `attempt` of this sink subtask may do nothing more.
     Fence {
         sink: u16,
@@ -54,6 +63,9 @@ pub struct SinkOptions {
     pub no_fencing: bool,
     /// `recover_rejects_committed`: recovering a committed transaction fails.
     pub recover_rejects_committed: bool,
+    /// `non_idempotent_commit`: committing a committed transaction again
+    /// appends its rows again.
+    pub non_idempotent_commit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,9 +83,11 @@ struct Txn {
     checkpoint: Option<CheckpointId>,
 }
 
-/// A transaction as a reader of committed data sees it.
+/// A transaction (or a plain sink's append) as a reader of committed data sees it.
 #[derive(Debug, Clone)]
 pub struct CommittedTxn {
+    /// False for a plain sink's append: no checkpoint covers it.
+    pub transactional: bool,
     pub txn: TxnId,
     /// The checkpoint it was pre-committed for.
     pub checkpoint: Option<CheckpointId>,
@@ -88,6 +102,8 @@ struct Store {
     txns: BTreeMap<TxnId, Txn>,
     fences: BTreeMap<(u16, u16), Attempt>,
     committed: Vec<CommittedTxn>,
+    /// Upsert sinks' tables: per sink operator, key → (value, the record that wrote it).
+    tables: BTreeMap<u16, BTreeMap<u64, Record>>,
 }
 
 impl Store {
@@ -105,11 +121,16 @@ impl Store {
                 t.checkpoint = Some(checkpoint);
             }
             Entry::Commit { txn, at, .. } => {
-                if let Some(t) = self.txns.get_mut(&txn) {
-                    t.status = Status::Committed;
-                    let records = std::mem::take(&mut t.records);
-                    self.committed.push(CommittedTxn { txn, checkpoint: t.checkpoint, at, records });
-                }
+                let Some(t) = self.txns.get_mut(&txn) else { return };
+                let records = if t.status == Status::Committed {
+                    // Committed again (only the planted non-idempotent commit logs this).
+                    let first = self.committed.iter().find(|c| c.txn == txn);
+                    first.map(|c| c.records.clone()).unwrap_or_default()
+                } else {
+                    std::mem::take(&mut t.records)
+                };
+                t.status = Status::Committed;
+                self.committed.push(CommittedTxn { transactional: true, txn, checkpoint: t.checkpoint, at, records });
             }
             Entry::Abort { txn } => {
                 if let Some(t) = self.txns.get_mut(&txn) {
@@ -119,6 +140,15 @@ impl Store {
             }
             Entry::Fence { sink, subtask, attempt } => {
                 self.fences.insert((sink, subtask), attempt);
+            }
+            Entry::Append { txn, records, at, upsert: false } => {
+                self.committed.push(CommittedTxn { transactional: false, txn, checkpoint: None, at, records });
+            }
+            Entry::Append { txn, records, upsert: true, .. } => {
+                let table = self.tables.entry(txn.sink).or_default();
+                for r in records {
+                    table.insert(r.key, r);
+                }
             }
         }
     }
@@ -180,8 +210,22 @@ impl SinkNode {
             }
             Msg::SinkPreCommit { req, txn, checkpoint, records } => (req, self.pre_commit(txn, checkpoint, records)),
             Msg::SinkCommit { req, txn, fence, notified } => (req, self.commit(txn, fence, &notified.to_string())),
-            Msg::SinkRecover { req, sink, subtask, fence, commit } => {
-                (req, self.recover((sink, subtask), fence, &commit))
+            Msg::SinkRecover { req, sink, subtask, fence, commit, keep_pre_committed } => {
+                (req, self.recover((sink, subtask), fence, &commit, keep_pre_committed))
+            }
+            Msg::SinkAppend { txn, records, upsert } => {
+                let at = crate::sim::now();
+                if !self.fenced(txn, txn.attempt, "append")
+                    && self.log(Entry::Append { txn, records, at, upsert }).is_err()
+                {
+                    emit!("sink", "sink_write_lost", txn = txn);
+                }
+                return;
+            }
+            Msg::SinkFlush { req, sink, subtask, fence } => {
+                let txn = TxnId { sink, subtask, attempt: fence, seq: 0 };
+                let result = if self.fenced(txn, fence, "flush") { Err(format!("flush of {sink}.{subtask} by attempt {fence} fenced")) } else { Ok(()) };
+                (req, result)
             }
             _ => return,
         };
@@ -212,6 +256,9 @@ impl SinkNode {
             return Err(format!("commit of {txn} by attempt {fence} fenced"));
         }
         match self.store.txns.get(&txn).map(|t| t.status.clone()) {
+            Some(Status::Committed) if self.options.non_idempotent_commit => {
+                self.log(Entry::Commit { txn, at: crate::sim::now(), by: fence })
+            }
             Some(Status::Committed) => Ok(()), // idempotent
             Some(Status::PreCommitted(_)) => {
                 let at = crate::sim::now();
@@ -233,7 +280,13 @@ impl SinkNode {
         }
     }
 
-    fn recover(&mut self, task: (u16, u16), fence: Attempt, commit: &[TxnId]) -> Result<(), String> {
+    fn recover(
+        &mut self,
+        task: (u16, u16),
+        fence: Attempt,
+        commit: &[TxnId],
+        keep_pre_committed: bool,
+    ) -> Result<(), String> {
         if !self.options.no_fencing && self.store.fenced(task, fence) {
             return Err(format!("recover of sink {}.{} by attempt {fence} fenced", task.0, task.1));
         }
@@ -254,7 +307,7 @@ impl SinkNode {
             .filter(|(t, x)| {
                 (t.sink, t.subtask) == task
                     && t.attempt < fence
-                    && matches!(x.status, Status::Open | Status::PreCommitted(_))
+                    && (x.status == Status::Open || matches!(x.status, Status::PreCommitted(_)) && !keep_pre_committed)
             })
             .map(|(t, _)| *t)
             .collect();
@@ -285,6 +338,15 @@ pub fn committed_output(disk: &SimDisk) -> Vec<CommittedTxn> {
         store.apply(entry);
     }
     store.committed
+}
+
+/// Upsert sinks' final tables, as durably stored: per sink operator, key → the row.
+pub fn upsert_tables(disk: &SimDisk) -> BTreeMap<u16, BTreeMap<u64, Record>> {
+    let mut store = Store::default();
+    for entry in durable_entries(disk) {
+        store.apply(entry);
+    }
+    store.tables
 }
 
 /// The durable WAL's entries, in order (for oracles).

@@ -260,3 +260,33 @@ fn keyed_operators_are_not_broadcast_into() {
     let text = WIDE.replace(r#"input = ["a", "b"] },"#, r#"input = ["a", "b"], partition = "broadcast" },"#);
     assert_error(&text, "job.operators[4].partition", "id = \"c\"", "broadcasting into keyed state");
 }
+
+const UPSERT: &str = r#"name = "upsert"
+[job]
+operators = [
+  { id = "a", kind = "source" },
+  { id = "c", kind = "keyed_count", input = ["a"] },
+  { id = "t", kind = "sink", sink = "upsert", input = ["c"] },
+]
+"#;
+
+#[test]
+fn an_upsert_sink_reads_one_keyed_operator_in_key_order() {
+    assert_valid(UPSERT);
+    assert_valid(&UPSERT.replace(r#"input = ["c"] }"#, r#"input = ["c"], partition = "hash" }"#));
+    let text = UPSERT.replace(r#"input = ["c"] }"#, r#"input = ["c"], partition = "rebalance" }"#);
+    assert_error(&text, "job.operators[2].partition", "id = \"t\"", "use partition = \"hash\"");
+    let text = UPSERT.replace(r#"input = ["c"] }"#, r#"input = ["a"] }"#);
+    assert_error(&text, "job.operators[2].input", "id = \"t\"", "a source");
+    let text = UPSERT.replace(r#"input = ["c"] }"#, r#"input = ["a", "c"] }"#);
+    assert_error(&text, "job.operators[2].input", "id = \"t\"", "exactly one keyed operator");
+}
+
+#[test]
+fn every_sink_kind_is_accepted_and_the_committer_kind_is_not_written_by_hand() {
+    for sink in ["two_phase_commit", "plain", "committer"] {
+        assert_valid(&UPSERT.replace("upsert", sink));
+    }
+    let text = UPSERT.replace(r#"kind = "keyed_count""#, r#"kind = "committer""#);
+    assert!(crate::scenario::parse(&text, "x.toml").is_err());
+}
