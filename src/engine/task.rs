@@ -14,7 +14,7 @@ use crate::emit;
 use crate::scenario::OperatorKind;
 use crate::sim::net::Net;
 use futures::channel::mpsc::UnboundedReceiver;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -137,11 +137,12 @@ impl TaskCtx {
 }
 
 /// Runs a subtask until it fails or is cancelled (dropped).
-pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<Msg>) {
+/// `priority` carries the barriers that overtake the inbox (unaligned).
+pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<Msg>, priority: UnboundedReceiver<Msg>) {
     let ctx = Rc::new(ctx);
     let result = match ctx.env.graph.op(ctx.id).kind {
         OperatorKind::Source => super::source::run(ctx.clone(), inbox).await,
-        _ => run_operator(ctx.clone(), inbox).await,
+        _ => run_operator(ctx.clone(), inbox, priority).await,
     };
     if let Err(error) = result {
         ctx.fail(error);
@@ -202,7 +203,11 @@ struct OperatorTask {
     aligning_traced: CheckpointId,
 }
 
-async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), TaskError> {
+async fn run_operator(
+    ctx: Rc<TaskCtx>,
+    mut inbox: UnboundedReceiver<Msg>,
+    mut priority: UnboundedReceiver<Msg>,
+) -> Result<(), TaskError> {
     let graph = ctx.env.graph.clone();
     let n_inputs = graph.task(ctx.id).inputs.len();
     let restored = ctx.restore_state().await?;
@@ -232,20 +237,24 @@ async fn run_operator(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Re
     };
     task.replay(channels).await?;
     loop {
-        let msg = match task.protocol.next_timer() {
-            None => inbox.next().await,
-            Some(at) => {
-                let sleep = std::pin::pin!(madsim::time::sleep(at.saturating_sub(crate::sim::now())));
-                match futures::future::select(sleep, inbox.next()).await {
-                    futures::future::Either::Left(_) => {
-                        let actions = task.protocol.on_timer(crate::sim::now());
-                        task.apply(actions, "timeout").await?;
-                        task.drain().await?;
-                        task.outputs.flush();
-                        continue;
-                    }
-                    futures::future::Either::Right((msg, _)) => msg,
-                }
+        let timer = task.protocol.next_timer();
+        let sleep = async move {
+            match timer {
+                Some(at) => madsim::time::sleep(at.saturating_sub(crate::sim::now())).await,
+                None => futures::future::pending().await,
+            }
+        };
+        let mut sleep = std::pin::pin!(sleep.fuse());
+        // A barrier that overtakes is taken before anything waiting in the inbox.
+        let msg = futures::select_biased! {
+            msg = priority.next() => msg,
+            msg = inbox.next() => msg,
+            _ = sleep => {
+                let actions = task.protocol.on_timer(crate::sim::now());
+                task.apply(actions, "timeout").await?;
+                task.drain().await?;
+                task.outputs.flush();
+                continue;
             }
         };
         let Some(msg) = msg else { return Ok(()) };

@@ -32,6 +32,8 @@ pub struct WorkerConfig {
 struct RunningTask {
     attempt: Attempt,
     inbox: UnboundedSender<Msg>,
+    /// Overtaking barriers skip the inbox (they overtake the input buffers, L10).
+    priority: UnboundedSender<Msg>,
     handle: JoinHandle<()>,
 }
 
@@ -124,7 +126,8 @@ impl Worker {
     /// Hands a task its message; holds it if its attempt is not deployed yet.
     fn route(&mut self, to: TaskId, attempt: Attempt, msg: Msg) {
         if let Some(t) = self.tasks.get(&to).filter(|t| t.attempt == attempt) {
-            let _ = t.inbox.unbounded_send(msg);
+            let overtakes = matches!(msg, Msg::Barrier { .. }) && self.env.graph.protocol.barriers_overtake();
+            let _ = if overtakes { t.priority.unbounded_send(msg) } else { t.inbox.unbounded_send(msg) };
         } else if attempt > self.known_attempt {
             self.early.entry(attempt).or_default().push(msg);
         } else if attempt < self.known_attempt && self.stale_reported.insert(attempt) {
@@ -152,6 +155,7 @@ impl Worker {
         for id in doomed {
             let t = self.tasks.remove(&id).expect("listed");
             drop(t.inbox);
+            drop(t.priority);
             madsim::task::spawn_local(async move {
                 madsim::time::sleep(CANCEL_DELAY).await;
                 t.handle.abort();
@@ -180,8 +184,9 @@ impl Worker {
                 restore,
             };
             let (tx, rx) = unbounded();
-            let handle = madsim::task::spawn_local(task::run(ctx, rx));
-            self.tasks.insert(id, RunningTask { attempt: d.attempt, inbox: tx, handle });
+            let (priority, priority_rx) = unbounded();
+            let handle = madsim::task::spawn_local(task::run(ctx, rx, priority_rx));
+            self.tasks.insert(id, RunningTask { attempt: d.attempt, inbox: tx, priority, handle });
         }
         let held = self.early.remove(&d.attempt).unwrap_or_default();
         self.learn_attempt(d.attempt);

@@ -93,13 +93,22 @@ pub(super) fn examples<T: std::fmt::Display>(items: impl IntoIterator<Item = T>)
     s
 }
 
+/// Whether fault `i` of the run's plan struck.
+fn struck(r: &crate::sim::world::RunRecord, i: usize) -> bool {
+    let index = i.to_string();
+    r.events.iter().any(|e| e.field("fault") == Some(index.as_str()) && crate::run::outcome::STRIKES.contains(&e.kind.as_str()))
+}
+
 /// `liveness`: after the faults the job ends as expected within the budget:
 /// it finishes, or (`[expect] end = "failed"`, or a swarm plan that destroys
 /// a checkpoint) its restart strategy gives up.
 pub fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
     let r = ev.record;
-    let expect_failure = r.expect_failure || scenario.expect.end == ExpectedEnd::Failed;
-    let why_expected = if r.expect_failure {
+    // A fatal swarm plan expects a failure only once its faults all struck
+    // (a checkpoint that never completed cannot be destroyed).
+    let fatal = r.expect_failure && (scenario.faults.len()..r.faults.len()).all(|i| struck(r, i));
+    let expect_failure = fatal || scenario.expect.end == ExpectedEnd::Failed;
+    let why_expected = if fatal {
         "the drawn faults destroy every copy of a checkpoint"
     } else {
         "[expect] end = \"failed\""
@@ -133,7 +142,7 @@ pub fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
         )),
     }
     let min = scenario.expect.min_completed_checkpoints;
-    if (ev.completed.len() as u64) < min && !r.expect_failure {
+    if (ev.completed.len() as u64) < min && !fatal {
         out.push(Violation::new(
             "liveness",
             format!("{} checkpoints completed, expected at least {min}", ev.completed.len()),

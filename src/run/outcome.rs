@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// Trace events that mark a fault acting.
-const STRIKES: [&str; 7] =
+pub const STRIKES: [&str; 7] =
     ["fault_crash", "fault_pause", "fault_cut", "fault_link", "fault_network", "fault_disk", "fault_bit_rot"];
 
 /// One fault of the run's plan and whether it fired.
