@@ -5,7 +5,8 @@
 //! files inject crashes, pauses, partitions, slow and lossy links, disk
 //! errors and bit rot — at a time, at a protocol phase, or drawn per seed
 //! (swarm); oracles check that state and output after recovery are
-//! exactly-once against an independent reference model, and every run
+//! exactly-once (or at-least-once, or an exact upsert table, as the protocol
+//! and sink promise) against an independent reference model, and every run
 //! reports which faults fired and which protocol paths it took.
 //!
 //! Read it top-down:
@@ -16,8 +17,10 @@
 //!    writes (and fail, slow down, rot), FIFO node messaging judged by link
 //!    rules, the fault injector.
 //! 3. [`engine`] — the job: sans-IO protocol cores (`CheckpointCoordinator`,
-//!    `BarrierAligner`, `TwoPhaseCommitSink`, `RestartStrategy`) and the node
-//!    runtimes that drive them (coordinator, workers, log, storage, sink).
+//!    the barrier protocols behind `BarrierProtocol` — aligned, at-least-once,
+//!    unaligned, aligned-timeout —, `TwoPhaseCommitSink`, `Committer`,
+//!    `RestartStrategy`) and the node runtimes that drive them (coordinator,
+//!    workers, log, storage, sink).
 //! 4. [`trace`] — events stamped with simulated time, the trace hash, renderings.
 //! 5. [`oracle`] — the reference model, the named properties, and the
 //!    catalogue of protocol paths (coverage).

@@ -236,8 +236,15 @@ async fn run_operator(
         aligning_traced: 0,
     };
     task.replay(channels).await?;
+    let overtakes = task.protocol.overtakes();
     loop {
         let timer = task.protocol.next_timer();
+        if timer.is_none() && !overtakes {
+            // Nothing but the inbox to wait for (the common case).
+            let Some(msg) = inbox.next().await else { return Ok(()) };
+            task.on_message(msg).await?;
+            continue;
+        }
         let sleep = async move {
             match timer {
                 Some(at) => madsim::time::sleep(at.saturating_sub(crate::sim::now())).await,

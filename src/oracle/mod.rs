@@ -2,12 +2,12 @@
 //!
 //! - `reference`  — the job run sequentially, fault-free, over the same log
 //! - `evidence`   — what the run left behind, read back from trace and disks
-//! - `properties` — `liveness`, `exactly_once_output`, `exactly_once_state`,
-//!   `commit_only_completed`
+//! - `properties` — `liveness`, `exactly_once_output` / `at_least_once_output`
+//!   (per sink), `upsert_table`, `exactly_once_state`, `commit_only_completed`
 //! - `lifecycle`  — `checkpoint_monotonic`, `aborted_never_completes`,
 //!   `tolerable_failures`
-//! - `consistent_cut` — every completed checkpoint is the fold of exactly the
-//!   records before its barrier (I1)
+//! - `consistent_cut` — every completed checkpoint (state plus in-flight
+//!   channel state) is the fold of exactly the records before its barrier (I1)
 //! - `fencing`    — `attempt_fencing`: nothing of a superseded attempt has an effect
 //! - `failovers`  — `explained_failovers`: every failover has a fault behind it
 //! - `coverage`   — the catalogue of protocol paths, recognised in a trace
