@@ -99,7 +99,12 @@ fn print_summary(spec: &RunSpec, tally: &mut Tally, coverage: bool, secs: f64) {
 /// The paths this scenario's protocol can take, with their seed counts.
 fn print_coverage(spec: &RunSpec, tally: &Tally) {
     let paths = applicable(&spec.scenario);
-    println!("coverage ({} seeds, the {} paths of protocol {}):", tally.seeds, paths.len(), spec.scenario.checkpoint.protocol.name());
+    println!(
+        "coverage ({} seeds, the {} paths of protocol {}):",
+        tally.seeds,
+        paths.len(),
+        spec.scenario.checkpoint.protocol.name()
+    );
     println!("  {:>6}  {:<42} what happened", "seeds", "path");
     for path in &paths {
         let n = tally.paths.get(path.name).copied().unwrap_or(0);

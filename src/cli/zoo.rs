@@ -121,7 +121,8 @@ fn score(spec: &RunSpec, bug: Bug, property: &str, options: &ZooOptions, jobs: u
         // In batches of a few seeds per thread, stopping at the first batch with a hit.
         for batch in (start..start + options.seeds).collect::<Vec<_>>().chunks(jobs * 2) {
             let reports = collect(&buggy, batch.to_vec(), jobs);
-            let hit = reports.iter().filter(|r| r.violations.iter().any(|v| v.property == property)).map(|r| r.seed).min();
+            let hit =
+                reports.iter().filter(|r| r.violations.iter().any(|v| v.property == property)).map(|r| r.seed).min();
             if let Some(seed) = hit {
                 found = Some(seed);
                 break;

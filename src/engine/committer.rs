@@ -35,7 +35,8 @@ impl Committable {
     /// attempt and sequence).
     pub fn to_record(self, attempt: Attempt) -> Record {
         let f = self.file;
-        let origin = Origin { source: f.sink, partition: u32::from(f.subtask), offset: f.seq | (f.attempt << ATTEMPT_SHIFT) };
+        let origin =
+            Origin { source: f.sink, partition: u32::from(f.subtask), offset: f.seq | (f.attempt << ATTEMPT_SHIFT) };
         Record { key: self.checkpoint, value: self.records as i64, origin, attempt }
     }
 

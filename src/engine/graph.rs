@@ -120,8 +120,11 @@ impl ExecutionGraph {
             .collect();
         let mut edges = edges;
         // A committer sink's writers feed one committer, after everything else.
-        let writers: Vec<u16> =
-            ops.iter().filter(|o| o.kind == OperatorKind::Sink && o.sink == SinkKind::Committer).map(|o| o.index).collect();
+        let writers: Vec<u16> = ops
+            .iter()
+            .filter(|o| o.kind == OperatorKind::Sink && o.sink == SinkKind::Committer)
+            .map(|o| o.index)
+            .collect();
         for writer in writers {
             let index = ops.len() as u16;
             let w = &ops[writer as usize];

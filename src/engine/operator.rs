@@ -129,7 +129,13 @@ impl Operator {
                     let c = Committable::from_record(r);
                     if c.checkpoint <= core.snapshotted() {
                         // Overtaken by its barrier: it belongs to a snapshot already taken.
-                        emit!(ctx.env.worker, "committable_after_snapshot", task = ctx.name, checkpoint = c.checkpoint, file = c.file);
+                        emit!(
+                            ctx.env.worker,
+                            "committable_after_snapshot",
+                            task = ctx.name,
+                            checkpoint = c.checkpoint,
+                            file = c.file
+                        );
                     }
                     due.extend(core.on_committable(c));
                 }
@@ -241,9 +247,7 @@ fn send_appends(ctx: &TaskCtx, upsert: bool, buffer: &mut Vec<Record>, seq: &mut
 
 fn expect_ok(reply: Msg) -> Result<(), TaskError> {
     match reply {
-        Msg::SinkReply { result, .. } => {
-            result.map_err(|detail| TaskError::Service { service: "sink".into(), detail })
-        }
+        Msg::SinkReply { result, .. } => result.map_err(|detail| TaskError::Service { service: "sink".into(), detail }),
         other => Err(TaskError::Other(format!("bad sink reply {other:?}"))),
     }
 }
@@ -260,14 +264,9 @@ async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>, notified: CheckpointId, wri
                 ctx.env.net.send("sink", Msg::SinkWrite { txn, records });
                 continue;
             }
-            SinkOut::Recover { commit } => Box::new(move |req| Msg::SinkRecover {
-                req,
-                sink,
-                subtask,
-                fence,
-                commit,
-                keep_pre_committed: writer,
-            }),
+            SinkOut::Recover { commit } => {
+                Box::new(move |req| Msg::SinkRecover { req, sink, subtask, fence, commit, keep_pre_committed: writer })
+            }
             SinkOut::PreCommit { txn, checkpoint, records } => {
                 pre_commit = Some((txn, checkpoint, records));
                 Box::new(move |req| Msg::SinkPreCommit { req, txn, checkpoint, records })

@@ -6,8 +6,8 @@
 
 use super::graph::ExecutionGraph;
 use super::msg::{Msg, Origin, Record, TaskError};
-use super::outputs::Outputs;
 use super::outputs::BarrierMode;
+use super::outputs::Outputs;
 use super::state::{ChannelState, Snapshot, TaskState};
 use super::task::TaskCtx;
 use crate::bugs::Bug;

@@ -2,8 +2,8 @@
 //! plus a CRC32, checked on restore so a corrupted blob is caught, never
 //! silently used.
 
-use super::msg::{Record, StateHandle};
 use super::committer::CommitterState;
+use super::msg::{Record, StateHandle};
 use super::twopc::SinkState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -438,7 +438,10 @@ impl OperatorTask {
                 }
                 Action::Complete(n) => {
                     if let Some(p) = self.pending.remove(&n) {
-                        let (inputs, outputs) = (p.channels.inputs.values().map(Vec::len).sum::<usize>(), p.channels.outputs.values().map(Vec::len).sum::<usize>());
+                        let (inputs, outputs) = (
+                            p.channels.inputs.values().map(Vec::len).sum::<usize>(),
+                            p.channels.outputs.values().map(Vec::len).sum::<usize>(),
+                        );
                         emit!(
                             self.ctx.env.worker,
                             "channel_state_complete",

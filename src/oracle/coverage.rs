@@ -196,7 +196,8 @@ pub const CATALOGUE: &[Path] = &[
     },
     Path {
         name: "committable_after_snapshot",
-        description: "a committable reached the committer after it had snapshotted that checkpoint (overtaken by the barrier)",
+        description:
+            "a committable reached the committer after it had snapshotted that checkpoint (overtaken by the barrier)",
         taken: |ev| any(ev, "committable_after_snapshot", |_| true),
         applies: |s| committer_sink(s) && s.checkpoint.protocol.barriers_overtake(),
     },

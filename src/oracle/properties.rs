@@ -96,7 +96,9 @@ pub(super) fn examples<T: std::fmt::Display>(items: impl IntoIterator<Item = T>)
 /// Whether fault `i` of the run's plan struck.
 fn struck(r: &crate::sim::world::RunRecord, i: usize) -> bool {
     let index = i.to_string();
-    r.events.iter().any(|e| e.field("fault") == Some(index.as_str()) && crate::run::outcome::STRIKES.contains(&e.kind.as_str()))
+    r.events
+        .iter()
+        .any(|e| e.field("fault") == Some(index.as_str()) && crate::run::outcome::STRIKES.contains(&e.kind.as_str()))
 }
 
 /// `liveness`: after the faults the job ends as expected within the budget:
@@ -108,11 +110,8 @@ pub fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
     // (a checkpoint that never completed cannot be destroyed).
     let fatal = r.expect_failure && (scenario.faults.len()..r.faults.len()).all(|i| struck(r, i));
     let expect_failure = fatal || scenario.expect.end == ExpectedEnd::Failed;
-    let why_expected = if fatal {
-        "the drawn faults destroy every copy of a checkpoint"
-    } else {
-        "[expect] end = \"failed\""
-    };
+    let why_expected =
+        if fatal { "the drawn faults destroy every copy of a checkpoint" } else { "[expect] end = \"failed\"" };
     let mut out = vec![];
     let failed_because = || events(r, "job_failed").last().and_then(|e| e.field("reason")).unwrap_or("?").to_string();
     match r.end {
@@ -201,7 +200,9 @@ pub fn upsert_table(
             .into_iter()
             .filter_map(|k| match (want.get(&k), have.get(&k)) {
                 (Some(w), Some(h)) if !exactly_once || *w == h.value => None,
-                (Some(w), Some(h)) => Some(format!("key {k}: expected {w}, table holds {} (from {})", h.value, h.origin)),
+                (Some(w), Some(h)) => {
+                    Some(format!("key {k}: expected {w}, table holds {} (from {})", h.value, h.origin))
+                }
                 (Some(w), None) => Some(format!("key {k}: expected {w}, missing from the table")),
                 (None, Some(h)) => Some(format!("key {k}: in the table ({}) but not in the reference", h.value)),
                 (None, None) => None,

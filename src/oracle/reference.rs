@@ -44,7 +44,8 @@ impl<'g> ReferenceRun<'g> {
         for task in graph.tasks.values().filter(|t| t.id.subtask == 0) {
             for edge in &task.outputs {
                 if let Some((to, _)) = edge.targets.first() {
-                    let copies = if edge.partitioning == Partitioning::Broadcast { edge.targets.len() as u32 } else { 1 };
+                    let copies =
+                        if edge.partitioning == Partitioning::Broadcast { edge.targets.len() as u32 } else { 1 };
                     downstream[task.id.op as usize].push((to.op, copies));
                 }
             }
@@ -122,8 +123,9 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
     }
     let mut sink_final = BTreeMap::new();
     for sink in run.sink_records.keys() {
-        let inputs: Vec<u16> =
-            (0..graph.ops.len() as u16).filter(|o| run.downstream[*o as usize].iter().any(|(to, _)| to == sink)).collect();
+        let inputs: Vec<u16> = (0..graph.ops.len() as u16)
+            .filter(|o| run.downstream[*o as usize].iter().any(|(to, _)| to == sink))
+            .collect();
         if let [single] = inputs[..] {
             if let Some(state) = run.state.get(&single).filter(|_| keeps_key_order(graph, single, *sink)) {
                 sink_final.insert(*sink, state.clone());
@@ -138,9 +140,10 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
 /// committed per key is the final one.
 fn keeps_key_order(graph: &ExecutionGraph, from: u16, to: u16) -> bool {
     let task = &graph.tasks[&crate::engine::msg::TaskId { op: from, subtask: 0 }];
-    task.outputs.iter().filter(|e| e.targets.first().is_some_and(|(t, _)| t.op == to)).all(|e| {
-        e.partitioning != crate::scenario::Partitioning::Rebalance
-    })
+    task.outputs
+        .iter()
+        .filter(|e| e.targets.first().is_some_and(|(t, _)| t.op == to))
+        .all(|e| e.partitioning != crate::scenario::Partitioning::Rebalance)
 }
 
 /// The reference state at a cut given by source offsets, advanced

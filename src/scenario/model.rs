@@ -252,8 +252,8 @@ impl Function {
     /// A filter: whether the record passes.
     pub fn keeps(self, key: u64, value: i64) -> bool {
         match self {
-            Function::EvenKeys => key % 2 == 0,
-            Function::OddKeys => key % 2 == 1,
+            Function::EvenKeys => key.is_multiple_of(2),
+            Function::OddKeys => !key.is_multiple_of(2),
             Function::SmallValues => value <= 5,
             _ => true,
         }

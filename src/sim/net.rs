@@ -218,8 +218,7 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
             let sleep = std::pin::pin!(madsim::time::sleep(wait));
             if closed {
                 sleep.await;
-            } else if let futures::future::Either::Right((next, _)) =
-                futures::future::select(sleep, queue.next()).await
+            } else if let futures::future::Either::Right((next, _)) = futures::future::select(sleep, queue.next()).await
             {
                 match next {
                     Some(out) => admit(&mut waiting, out),

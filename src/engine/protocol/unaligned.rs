@@ -225,7 +225,8 @@ mod tests {
 
     #[test]
     fn the_drop_inflight_bug_loses_input_0s_records() {
-        let mut u = Unaligned::new(ProtocolConfig { bug: Some(Bug::UnalignedDropInflight), ..config(Protocol::Unaligned, 2) });
+        let mut u =
+            Unaligned::new(ProtocolConfig { bug: Some(Bug::UnalignedDropInflight), ..config(Protocol::Unaligned, 2) });
         u.on_barrier(1, 1, 0, T);
         u.snapshot_taken(1, &[0, 0]);
         assert_eq!(u.on_data(0, 0).0, None);

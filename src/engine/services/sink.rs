@@ -224,7 +224,11 @@ impl SinkNode {
             }
             Msg::SinkFlush { req, sink, subtask, fence } => {
                 let txn = TxnId { sink, subtask, attempt: fence, seq: 0 };
-                let result = if self.fenced(txn, fence, "flush") { Err(format!("flush of {sink}.{subtask} by attempt {fence} fenced")) } else { Ok(()) };
+                let result = if self.fenced(txn, fence, "flush") {
+                    Err(format!("flush of {sink}.{subtask} by attempt {fence} fenced"))
+                } else {
+                    Ok(())
+                };
                 (req, result)
             }
             _ => return,

@@ -2,7 +2,8 @@
 
 use super::tests::{assert_error, assert_valid, example_with};
 
-const UNALIGNED_SINK: &str = r#"{ id = "out",    kind = "sink", input = ["count"], sink = "two_phase_commit", partition = "rebalance" },"#;
+const UNALIGNED_SINK: &str =
+    r#"{ id = "out",    kind = "sink", input = ["count"], sink = "two_phase_commit", partition = "rebalance" },"#;
 const SINK: &str = r#"{ id = "out",    kind = "sink", input = ["count"], sink = "two_phase_commit" },"#;
 
 fn with_protocol(protocol: &str) -> String {
