@@ -176,3 +176,8 @@ fn committer_assumes_aligned_passes_aligned_checkpoints() {
     let failures: Vec<String> = reports.iter().filter(|r| !r.passed()).map(common::describe).collect();
     assert!(failures.is_empty(), "the aligned committer scenario failed with the bug:{}", failures.concat());
 }
+
+#[test]
+fn rescale_key_group_off_by_one_is_caught_by_exactly_once_state() {
+    caught(Bug::RescaleKeyGroupOffByOne, "scenarios/rescale-aligned.toml", "exactly_once_state");
+}

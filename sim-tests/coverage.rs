@@ -21,6 +21,7 @@ fn swarm_sweeps_take_every_catalogued_path_without_a_violation() {
         ("scenarios/swarm-unaligned.toml", 48),
         ("scenarios/aligned-timeout-crash.toml", 8),
         ("scenarios/at-least-once-crash.toml", 8),
+        ("scenarios/rescale-unaligned.toml", 8),
     ];
     let mut taken: BTreeMap<&str, u64> = BTreeMap::new();
     for (file, seeds) in sweeps {

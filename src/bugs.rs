@@ -116,11 +116,16 @@ pub enum Bug {
     /// checkpoints, but under unaligned ones committables overtaken by the
     /// barrier are committed late or, at the end, never (iceberg#15846).
     CommitterAssumesAligned,
+    /// On a restore under a new parallelism, keyed state goes to the owner
+    /// of the *next* key group: every key's state lands on a subtask other
+    /// than the one its records are routed to, so counts restart from zero
+    /// there (breaks L21; key-group range arithmetic).
+    RescaleKeyGroupOffByOne,
 }
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 22] = [
+    pub const ALL: [Bug; 23] = [
         Bug::SkipAlignment,
         Bug::CommitOnSnapshot,
         Bug::NoOffsetRestore,
@@ -143,6 +148,7 @@ impl Bug {
         Bug::SinkNoFlushOnSnapshot,
         Bug::NonIdempotentCommit,
         Bug::CommitterAssumesAligned,
+        Bug::RescaleKeyGroupOffByOne,
     ];
 
     pub fn name(self) -> &'static str {
@@ -169,6 +175,7 @@ impl Bug {
             Bug::SinkNoFlushOnSnapshot => "sink_no_flush_on_snapshot",
             Bug::NonIdempotentCommit => "non_idempotent_commit",
             Bug::CommitterAssumesAligned => "committer_assumes_aligned",
+            Bug::RescaleKeyGroupOffByOne => "rescale_key_group_off_by_one",
         }
     }
 
@@ -207,6 +214,7 @@ impl Bug {
             Bug::CommitterAssumesAligned => {
                 "the committer files committables by arrival, not by checkpoint (iceberg#15846)"
             }
+            Bug::RescaleKeyGroupOffByOne => "a rescale restores keyed state to the next key group's owner (L21)",
         }
     }
 }
@@ -262,6 +270,7 @@ impl Bug {
             Bug::SinkNoFlushOnSnapshot => &[at!("scenarios/plain-sink-crash.toml", "at_least_once_output")],
             Bug::NonIdempotentCommit => &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
             Bug::CommitterAssumesAligned => &[at!("scenarios/committer-unaligned.toml", "exactly_once_output")],
+            Bug::RescaleKeyGroupOffByOne => &[at!("scenarios/rescale-aligned.toml", "exactly_once_state")],
         }
     }
 
@@ -290,6 +299,7 @@ impl Bug {
             Bug::SinkNoFlushOnSnapshot => "a SinkWriter that skips flush() at the checkpoint",
             Bug::NonIdempotentCommit => "a non-idempotent commit re-run on recovery (cf. FLINK-8086's retry path)",
             Bug::CommitterAssumesAligned => "iceberg#15846 (Iceberg FlinkSink under unaligned checkpoints)",
+            Bug::RescaleKeyGroupOffByOne => "key-group range arithmetic on rescale (FLINK-38544's territory)",
         }
     }
 }

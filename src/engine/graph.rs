@@ -74,6 +74,11 @@ pub struct ExecutionGraph {
 impl ExecutionGraph {
     /// Builds the execution graph of a validated scenario.
     pub fn build(scenario: &Scenario) -> ExecutionGraph {
+        ExecutionGraph::build_with(scenario, &BTreeMap::new())
+    }
+
+    /// The same, with some operators rescaled (by id).
+    pub fn build_with(scenario: &Scenario, rescaled: &BTreeMap<String, usize>) -> ExecutionGraph {
         let job = &scenario.job;
         let mut dag = DiGraph::<usize, Partitioning>::new();
         let nodes: Vec<_> = (0..job.operators.len()).map(|i| dag.add_node(i)).collect();
@@ -94,7 +99,7 @@ impl ExecutionGraph {
                     index: index as u16,
                     id: o.id.clone(),
                     kind: o.kind,
-                    parallelism: scenario.parallelism_of(o),
+                    parallelism: rescaled.get(&o.id).copied().unwrap_or_else(|| scenario.parallelism_of(o)),
                     partitions: o.partitions(),
                     records: o.records(),
                     keys: o.keys(),

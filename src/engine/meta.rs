@@ -23,6 +23,9 @@ pub struct DurableMeta {
     pub completed: Vec<CheckpointId>,
     /// The checkpoint the job finished with.
     pub finished: Option<CheckpointId>,
+    /// Parallelisms changed by rescales, by operator id.
+    #[serde(default)]
+    pub parallelism: std::collections::BTreeMap<String, usize>,
 }
 
 /// The in-memory copy and the disk it is persisted to; clones share both.

@@ -13,6 +13,7 @@
 //! - `graph`    — job graph (petgraph) → execution graph of subtasks and channels
 //! - `msg`      — ids, records and every message between nodes
 //! - `state`    — operator state and checksummed snapshots
+//! - `rescale`  — a snapshot redistributed to a new parallelism (L21)
 //!
 //! Node runtimes (the only code that touches time, network and disk):
 //! - `jobmaster` — the `coordinator` node (job control, `checkpointing`,
@@ -30,6 +31,7 @@ pub mod msg;
 pub mod operator;
 pub mod outputs;
 pub mod protocol;
+pub mod rescale;
 pub mod restart;
 pub mod rpc;
 pub mod services;

@@ -301,6 +301,8 @@ pub struct Deployment {
     pub placement: BTreeMap<TaskId, String>,
     /// The checkpoint to restore from, if any.
     pub restore: Option<CheckpointMeta>,
+    /// The job as this attempt runs it (parallelisms change on rescale).
+    pub graph: Arc<crate::engine::graph::ExecutionGraph>,
 }
 
 impl Msg {

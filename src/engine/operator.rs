@@ -39,8 +39,15 @@ pub enum Operator {
 impl Operator {
     /// Opens the operator from its restored state (sinks recover their
     /// transactions first, T1).
-    pub async fn open(ctx: &TaskCtx, restored: Option<TaskState>) -> Result<Operator, TaskError> {
-        let spec = ctx.env.graph.op(ctx.id);
+    pub async fn open(
+        ctx: &TaskCtx,
+        restored: Option<TaskState>,
+        removed: Vec<(u16, TaskState)>,
+    ) -> Result<Operator, TaskError> {
+        let spec = ctx.graph.op(ctx.id);
+        if spec.kind == OperatorKind::Sink {
+            recover_removed(ctx, removed, spec.sink == SinkKind::Committer).await?;
+        }
         match (spec.kind, restored) {
             (OperatorKind::Sink, state) if matches!(spec.sink, SinkKind::TwoPhaseCommit | SinkKind::Committer) => {
                 let state = match state {
@@ -64,13 +71,13 @@ impl Operator {
             }
             (OperatorKind::Committer, state) => {
                 let restored = match (state, &ctx.restore) {
-                    (Some(TaskState::Committer(s)), Some((id, _))) => Some((s, *id)),
+                    (Some(TaskState::Committer(s)), Some(r)) => Some((s, r.checkpoint)),
                     (None, _) => None,
                     (other, _) => return Err(TaskError::Other(format!("committer restored with {other:?}"))),
                 };
-                let writers = ctx.env.graph.ops[spec.inputs[0] as usize].parallelism as u32;
+                let writers = ctx.graph.ops[spec.inputs[0] as usize].parallelism as u32;
                 let (core, now) = Committer::open(writers, restored, ctx.bug(Bug::CommitterAssumesAligned));
-                let restored_id = ctx.restore.as_ref().map_or(0, |(id, _)| *id);
+                let restored_id = ctx.restore.as_ref().map_or(0, |r| r.checkpoint);
                 commit_files(ctx, &now, restored_id).await?;
                 Ok(Operator::Committer { core, notified: restored_id })
             }
@@ -83,11 +90,12 @@ impl Operator {
         }
     }
 
-    /// Processes a batch of records that came in on input channel `input`.
+    /// Processes a batch of records that came in on the operator's input
+    /// `port` (0 = the first it lists).
     pub async fn process(
         &mut self,
         ctx: &TaskCtx,
-        input: u16,
+        port: usize,
         batch: Vec<Record>,
         outputs: &mut Outputs,
     ) -> Result<(), TaskError> {
@@ -99,7 +107,7 @@ impl Operator {
                 batch.into_iter().filter(|r| func.keeps(r.key, r.value)).for_each(|r| outputs.emit(r))
             }
             Operator::Keyed { kind, values } => {
-                let second = *kind == OperatorKind::KeyedCoSum && ctx.env.graph.input_port(ctx.id, input) == 1;
+                let second = *kind == OperatorKind::KeyedCoSum && port == 1;
                 for r in batch {
                     let v = values.entry(r.key).or_insert(0);
                     *v += match kind {
@@ -216,6 +224,24 @@ impl Operator {
         }
         Ok(())
     }
+}
+
+/// After a rescale down, subtask 0 recovers the sink subtasks that no
+/// longer exist: fences them, commits the transactions their state lists as
+/// pending (T1), aborts the rest (a committer sink's flushed files stay for
+/// the committer).
+async fn recover_removed(ctx: &TaskCtx, removed: Vec<(u16, TaskState)>, writer: bool) -> Result<(), TaskError> {
+    for (subtask, state) in removed {
+        let commit: Vec<TxnId> = match state {
+            TaskState::Sink(s) => s.pending.into_values().collect(),
+            _ => vec![],
+        };
+        let (sink, fence) = (ctx.id.op, ctx.attempt);
+        let make = move |req| Msg::SinkRecover { req, sink, subtask, fence, commit, keep_pre_committed: writer };
+        expect_ok(ctx.env.rpc.call("sink", make).await?)?;
+        emit!(ctx.env.worker, "sink_subtask_recovered", task = ctx.name, subtask = subtask);
+    }
+    Ok(())
 }
 
 fn committed(ctx: &TaskCtx, n: CheckpointId) {

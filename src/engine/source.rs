@@ -29,12 +29,12 @@ struct SourceTask {
 }
 
 pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), TaskError> {
-    let graph = ctx.env.graph.clone();
+    let graph = ctx.graph.clone();
     let op = graph.op(ctx.id);
     let partitions = graph.partitions_of(op, ctx.id.subtask);
     let ends = partitions.iter().map(|p| (*p, ExecutionGraph::records_in(op, *p))).collect();
     let mut offsets: BTreeMap<u32, u64> = partitions.iter().map(|p| (*p, 0)).collect();
-    let restored = ctx.restore_state().await?;
+    let restored = ctx.restore_state().await?.and_then(|r| r.snapshot);
     let overtaken = restored.as_ref().map(|s| s.channels.outputs.clone()).unwrap_or_default();
     match restored.map(|s| s.state) {
         Some(TaskState::Source { offsets: restored }) if restored.keys().ne(offsets.keys()) => {
@@ -86,7 +86,7 @@ impl SourceTask {
         let partition = open[self.next_partition % open.len()];
         self.next_partition += 1;
         let offset = self.offsets[&partition];
-        let op = self.ctx.env.graph.op(self.ctx.id);
+        let op = self.ctx.graph.op(self.ctx.id);
         let (source, max) = (op.index, op.fetch_size);
         let reply = self.ctx.env.rpc.call("log", |req| Msg::LogFetch { req, source, partition, offset, max }).await?;
         let Msg::LogRecords { records, .. } = reply else { return Err(TaskError::Other("bad log reply".into())) };
@@ -108,7 +108,7 @@ impl SourceTask {
             emit!(worker, "barrier_received", task = self.ctx.name, checkpoint = checkpoint);
             let state = TaskState::Source { offsets: self.offsets.clone() };
             self.ctx.snapshot_taken(checkpoint);
-            let mode = if self.ctx.env.graph.protocol.barriers_overtake() {
+            let mode = if self.ctx.graph.protocol.barriers_overtake() {
                 BarrierMode::Overtaking
             } else {
                 BarrierMode::InOrder

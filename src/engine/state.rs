@@ -23,9 +23,11 @@ pub enum TaskState {
     Sink(SinkState),
 }
 
-/// In-flight records an unaligned snapshot keeps (L10): per input channel,
-/// records before the barrier the operator state does not include; per
-/// output edge, records the barrier overtook in the output buffers.
+/// In-flight records an unaligned snapshot keeps (L10): per operator input
+/// (its port: 0 = the first input it lists), records before the barrier the
+/// operator state does not include; per output edge, records the barrier
+/// overtook in the output buffers. Keyed by port and edge, not by channel,
+/// so they mean the same under any parallelism (rescaling).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelState {
     pub inputs: BTreeMap<u16, Vec<Record>>,

@@ -7,6 +7,7 @@ use super::msg::{Attempt, CheckpointId, Msg, Record, StateHandle, TaskError, Tas
 use super::operator::Operator;
 use super::outputs::{BarrierMode, Outputs};
 use super::protocol::{self, Action, BarrierProtocol, ProtocolConfig};
+use super::rescale::Restored;
 use super::rpc::Rpc;
 use super::state::{self, ChannelState, Snapshot, TaskState};
 use crate::bugs::Bug;
@@ -31,12 +32,25 @@ pub struct WorkerEnv {
 /// One deployed subtask's identity and inputs.
 pub struct TaskCtx {
     pub env: Rc<WorkerEnv>,
+    /// The job as this deployment runs it (parallelisms change on rescale).
+    pub graph: Arc<ExecutionGraph>,
     pub id: TaskId,
     pub name: String,
     pub attempt: Attempt,
     pub placement: Arc<BTreeMap<TaskId, String>>,
-    /// The checkpoint restored from, and this task's state handle in it.
-    pub restore: Option<(CheckpointId, Option<StateHandle>)>,
+    /// The checkpoint restored from, if any.
+    pub restore: Option<Restore>,
+}
+
+/// What a task restores: the checkpoint, and the snapshots of its
+/// operator's subtasks in it (its own; after a rescale, all of them, to be
+/// redistributed).
+#[derive(Debug, Clone)]
+pub struct Restore {
+    pub checkpoint: CheckpointId,
+    pub handles: Vec<(TaskId, StateHandle)>,
+    /// The operator's parallelism in the checkpoint differs from now.
+    pub rescaled: bool,
 }
 
 impl TaskCtx {
@@ -45,30 +59,41 @@ impl TaskCtx {
     }
 
     pub fn outputs(&self) -> Outputs {
-        Outputs::new(&self.env.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone())
+        Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone())
     }
 
-    /// Fetches and checks this task's restored snapshot, if any.
-    pub async fn restore_state(&self) -> Result<Option<Snapshot>, TaskError> {
-        let Some((checkpoint, handle)) = &self.restore else { return Ok(None) };
-        let state = match handle {
-            Some(handle) => Some(
-                self.fetch_state(handle)
-                    .await
-                    .map_err(|detail| TaskError::Restore { checkpoint: *checkpoint, detail: Box::new(detail) })?,
-            ),
-            None => None, // the checkpoint has no state for this task
-        };
-        let key = handle.as_ref().map_or("none", |h| h.key.as_str());
-        emit!(
-            self.env.worker,
-            "task_restored",
-            task = self.name,
-            attempt = self.attempt,
-            checkpoint = checkpoint,
-            state = key
-        );
-        Ok(state)
+    /// Fetches and checks this task's restored snapshot, if any. After a
+    /// rescale it is rebuilt from every old subtask's (key groups by range,
+    /// partitions by assignment, channel state by owner, L21); `removed` then
+    /// holds the states of old subtasks that no longer exist, for subtask 0
+    /// to recover (their sink transactions).
+    pub async fn restore_state(&self) -> Result<Option<Restored>, TaskError> {
+        let Some(restore) = &self.restore else { return Ok(None) };
+        let n = restore.checkpoint;
+        let mut old = vec![];
+        for (task, handle) in &restore.handles {
+            if !restore.rescaled && *task != self.id {
+                continue;
+            }
+            let snapshot = self
+                .fetch_state(handle)
+                .await
+                .map_err(|detail| TaskError::Restore { checkpoint: n, detail: Box::new(detail) })?;
+            old.push((*task, snapshot));
+        }
+        let keys: Vec<&str> = restore
+            .handles
+            .iter()
+            .filter(|(t, _)| restore.rescaled || *t == self.id)
+            .map(|(_, h)| h.key.as_str())
+            .collect();
+        let key = if keys.is_empty() { "none".to_string() } else { keys.join(",") };
+        emit!(self.env.worker, "task_restored", task = self.name, attempt = self.attempt, checkpoint = n, state = key);
+        if !restore.rescaled {
+            return Ok(old.pop().map(|(_, snapshot)| Restored { snapshot: Some(snapshot), removed: vec![] }));
+        }
+        let off_by_one = self.bug(Bug::RescaleKeyGroupOffByOne);
+        Ok(Some(super::rescale::redistribute(&self.graph, self.id, old, off_by_one)))
     }
 
     async fn fetch_state(&self, handle: &StateHandle) -> Result<Snapshot, TaskError> {
@@ -140,7 +165,7 @@ impl TaskCtx {
 /// `priority` carries the barriers that overtake the inbox (unaligned).
 pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<Msg>, priority: UnboundedReceiver<Msg>) {
     let ctx = Rc::new(ctx);
-    let result = match ctx.env.graph.op(ctx.id).kind {
+    let result = match ctx.graph.op(ctx.id).kind {
         OperatorKind::Source => super::source::run(ctx.clone(), inbox).await,
         _ => run_operator(ctx.clone(), inbox, priority).await,
     };
@@ -208,14 +233,15 @@ async fn run_operator(
     mut inbox: UnboundedReceiver<Msg>,
     mut priority: UnboundedReceiver<Msg>,
 ) -> Result<(), TaskError> {
-    let graph = ctx.env.graph.clone();
+    let graph = ctx.graph.clone();
     let n_inputs = graph.task(ctx.id).inputs.len();
     let restored = ctx.restore_state().await?;
-    let (state, channels) = match restored {
-        Some(s) => (Some(s.state), s.channels),
-        None => (None, ChannelState::default()),
+    let (state, channels, removed) = match restored {
+        Some(Restored { snapshot: Some(s), removed }) => (Some(s.state), s.channels, removed),
+        Some(Restored { snapshot: None, removed }) => (None, ChannelState::default(), removed),
+        None => (None, ChannelState::default(), vec![]),
     };
-    let operator = Operator::open(&ctx, state).await?;
+    let operator = Operator::open(&ctx, state, removed).await?;
     let protocol = protocol::build(ProtocolConfig {
         protocol: graph.protocol,
         inputs: n_inputs,
@@ -285,9 +311,9 @@ impl OperatorTask {
                 self.outputs.emit_on(edge as usize, Record { attempt, ..r });
             }
         }
-        for (input, batch) in channels.inputs {
+        for (port, batch) in channels.inputs {
             let batch = batch.into_iter().map(|r| Record { attempt, ..r }).collect();
-            self.operator.process(&self.ctx, input, batch, &mut self.outputs).await?;
+            self.operator.process(&self.ctx, port as usize, batch, &mut self.outputs).await?;
         }
         self.outputs.flush();
         emit!(self.ctx.env.worker, "channel_state_replayed", task = self.ctx.name, records = records);
@@ -355,14 +381,20 @@ impl OperatorTask {
     }
 
     fn lost(&self, input: u16, detail: String) -> TaskError {
-        let graph = &self.ctx.env.graph;
+        let graph = &self.ctx.graph;
         let from = graph.name(graph.task(self.ctx.id).inputs[input as usize]);
         TaskError::LostMessages { from, detail }
     }
 
+    /// Which of the operator's inputs (0 = first listed) channel `input` is.
+    fn port(&self, input: u16) -> usize {
+        self.ctx.graph.input_port(self.ctx.id, input)
+    }
+
     fn capture(&mut self, n: CheckpointId, input: u16, batch: &[Record]) {
+        let port = self.port(input) as u16;
         if let Some(p) = self.pending.get_mut(&n) {
-            p.channels.inputs.entry(input).or_default().extend_from_slice(batch);
+            p.channels.inputs.entry(port).or_default().extend_from_slice(batch);
         }
     }
 
@@ -385,7 +417,10 @@ impl OperatorTask {
 
     async fn process(&mut self, input: u16, msg: Msg) -> Result<(), TaskError> {
         match msg {
-            Msg::Data { batch, .. } => self.operator.process(&self.ctx, input, batch, &mut self.outputs).await?,
+            Msg::Data { batch, .. } => {
+                let port = self.port(input);
+                self.operator.process(&self.ctx, port, batch, &mut self.outputs).await?
+            }
             Msg::Barrier { checkpoint, seq, .. } => self.on_barrier(input, checkpoint, seq).await?,
             Msg::EndOfData { .. } => {
                 self.inputs[input as usize].ended = true;
@@ -479,7 +514,8 @@ impl OperatorTask {
             for msg in &input.queue {
                 if let Msg::Data { seq, batch, .. } = msg {
                     if self.protocol.captures(i as u16, *seq) == Some(n) {
-                        channels.inputs.entry(i as u16).or_default().extend_from_slice(batch);
+                        let port = self.ctx.graph.input_port(self.ctx.id, i as u16) as u16;
+                        channels.inputs.entry(port).or_default().extend_from_slice(batch);
                     }
                 }
             }

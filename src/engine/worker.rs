@@ -174,11 +174,17 @@ impl Worker {
             if *worker != self.env.worker || self.tasks.contains_key(&id) {
                 continue;
             }
-            let restore = d.restore.as_ref().map(|m| (m.id, m.states.get(&id).cloned()));
+            let restore = d.restore.as_ref().map(|m| {
+                let handles: Vec<_> =
+                    m.states.iter().filter(|(t, _)| t.op == id.op).map(|(t, h)| (*t, h.clone())).collect();
+                let rescaled = handles.len() != d.graph.op(id).parallelism;
+                super::task::Restore { checkpoint: m.id, handles, rescaled }
+            });
             let ctx = TaskCtx {
                 env: self.env.clone(),
+                graph: d.graph.clone(),
                 id,
-                name: self.env.graph.name(id),
+                name: d.graph.name(id),
                 attempt: d.attempt,
                 placement: placement.clone(),
                 restore,

@@ -83,20 +83,21 @@ fn with_in_flight(
         return Ok(state);
     }
     let mut run: Option<ReferenceRun> = None;
-    for task in graph.tasks.keys() {
+    for task in meta.states.keys() {
         let channels = ev.snapshot(meta, *task).map_err(|e| e.context(&graph.name(*task)))?.channels;
         if channels.is_empty() {
             continue;
         }
         let run = run.get_or_insert_with(|| ReferenceRun::from_state(graph, state.clone()));
-        for (input, records) in &channels.inputs {
-            let from = graph.task(*task).inputs[*input as usize].op;
+        for (port, records) in &channels.inputs {
+            let from = graph.ops[task.op as usize].inputs[*port as usize];
             for record in records {
                 run.feed(Some(from), task.op, record.key, record.value, record.origin);
             }
         }
         for (edge, records) in &channels.outputs {
-            let to = graph.task(*task).outputs[*edge as usize].targets[0].0.op;
+            let first = TaskId { op: task.op, subtask: 0 }; // edges are the same for every subtask
+            let to = graph.task(first).outputs[*edge as usize].targets[0].0.op;
             for record in records {
                 run.feed(Some(task.op), to, record.key, record.value, record.origin);
             }
@@ -115,7 +116,8 @@ fn source_offsets(
     meta: &CheckpointMeta,
 ) -> Result<BTreeMap<(u16, u32), u64>, Unreadable> {
     let mut offsets = BTreeMap::new();
-    for task in graph.tasks.keys().filter(|t| graph.op(**t).kind == OperatorKind::Source) {
+    // The checkpoint's own subtasks: a rescale changes how many there are.
+    for task in meta.states.keys().filter(|t| graph.op(**t).kind == OperatorKind::Source) {
         match ev.state(meta, *task).map_err(|e| e.context(&graph.name(*task)))? {
             TaskState::Source { offsets: o } => offsets.extend(o.into_iter().map(|(p, off)| ((task.op, p), off))),
             other => return Err(Unreadable::Broken(format!("{} holds {other:?}", graph.name(*task)))),
@@ -132,8 +134,7 @@ fn keyed_state(
     op: u16,
 ) -> Result<BTreeMap<u64, i64>, Unreadable> {
     let mut merged = BTreeMap::new();
-    for s in 0..graph.ops[op as usize].parallelism as u16 {
-        let task = TaskId { op, subtask: s };
+    for task in meta.states.keys().copied().filter(|t| t.op == op) {
         match ev.state(meta, task).map_err(|e| e.context(&graph.name(task)))? {
             TaskState::Keyed { values } => merged.extend(values),
             other => return Err(Unreadable::Broken(format!("{} holds {other:?}", graph.name(task)))),

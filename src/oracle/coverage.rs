@@ -4,7 +4,7 @@
 //! took each one (`ckptsim sweep --coverage`) and a sim-test fails when a
 //! swarm sweep leaves one untaken.
 
-use crate::scenario::{Guarantee, Protocol, Scenario, SinkKind};
+use crate::scenario::{FaultAction, Guarantee, Protocol, Scenario, SinkKind};
 use crate::trace::TraceEvent;
 use std::collections::BTreeSet;
 
@@ -201,6 +201,26 @@ pub const CATALOGUE: &[Path] = &[
         taken: |ev| any(ev, "committable_after_snapshot", |_| true),
         applies: |s| committer_sink(s) && s.checkpoint.protocol.barriers_overtake(),
     },
+    Path {
+        name: "restored_rescaled",
+        description: "a task restored under a new parallelism, from every old subtask's snapshot of its operator (L21)",
+        taken: |ev| any(ev, "task_restored", |e| e.field("state").is_some_and(|s| s.contains(','))),
+        applies: rescales,
+    },
+    Path {
+        name: "removed_sink_subtask_recovered",
+        description: "after a sink was scaled down, a remaining subtask recovered the transactions of a removed one",
+        taken: |ev| any(ev, "sink_subtask_recovered", |_| true),
+        applies: |s| {
+            rescales(s)
+                && s.faults.iter().any(|f| {
+                    f.action == FaultAction::Rescale
+                        && s.job.operators.iter().any(|o| {
+                            Some(&o.id) == f.operator.as_ref() && o.kind == crate::scenario::OperatorKind::Sink
+                        })
+                })
+        },
+    },
 ];
 
 /// A completed checkpoint some task of which persisted in-flight records.
@@ -264,6 +284,10 @@ fn channel_state(s: &Scenario) -> bool {
 
 fn at_least_once(s: &Scenario) -> bool {
     s.guarantee() == Guarantee::AtLeastOnce || s.job.operators.iter().any(|o| o.sink == Some(SinkKind::Plain))
+}
+
+fn rescales(s: &Scenario) -> bool {
+    s.faults.iter().any(|f| f.action == FaultAction::Rescale)
 }
 
 fn committer_sink(s: &Scenario) -> bool {

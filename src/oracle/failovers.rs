@@ -174,6 +174,7 @@ pub fn explained_failovers(scenario: &Scenario, ev: &Evidence) -> Vec<Violation>
         failed_at,
         heartbeat: scenario.cluster.heartbeat_timeout + scenario.cluster.heartbeat_interval * 2 + SLACK,
         rpc: scenario.cluster.rpc_timeout + SLACK,
+        rescales: events(ev.record, "fault_rescale").map(|e| e.time).collect(),
     };
     let mut used_restarts = BTreeSet::new();
     let unexplained: Vec<String> = events(ev.record, "job_failover")
@@ -208,6 +209,8 @@ struct Judge {
     heartbeat: Duration,
     /// How far back a fault can cause an RPC timeout.
     rpc: Duration,
+    /// When rescale requests were injected.
+    rescales: Vec<Duration>,
 }
 
 impl Judge {
@@ -220,6 +223,8 @@ impl Judge {
         let node = e.field("peer").unwrap_or("");
         match e.field("cause").unwrap_or("") {
             "checkpoint_failures" => true,
+            // An injected rescale request, at or before it.
+            "rescale" => self.rescales.iter().any(|r| *r <= t),
             "worker_lost" | "tasks_lost" => {
                 let lo = t.saturating_sub(self.heartbeat * 2);
                 self.any(lo, t, |w| w.disturbs_link(node, "coordinator") || w.on_disk_of("coordinator"))

@@ -40,7 +40,17 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
             .filter(|a| a.time <= e.time && a.num("checkpoint") == Some(n) && a.field("attempt") == Some(attempt))
             .filter_map(|a| a.field("task"))
             .collect();
-        let missing: Vec<&str> = graph.tasks.values().map(|t| t.name.as_str()).filter(|t| !acked.contains(t)).collect();
+        // The tasks of that attempt, as deployed (a rescale changes them).
+        let deployed: BTreeSet<&str> = events(r, "task_deployed")
+            .filter(|d| d.field("attempt") == Some(attempt))
+            .filter_map(|d| d.field("task"))
+            .collect();
+        let all: Vec<&str> = if deployed.is_empty() {
+            graph.tasks.values().map(|t| t.name.as_str()).collect()
+        } else {
+            deployed.into_iter().collect()
+        };
+        let missing: Vec<&str> = all.into_iter().filter(|t| !acked.contains(t)).collect();
         if !missing.is_empty() {
             out.push(Violation::new(
                 "checkpoint_monotonic",

@@ -6,7 +6,7 @@ use super::evidence::{events, Evidence, Unreadable};
 use super::reference::Reference;
 use super::Violation;
 use crate::engine::graph::ExecutionGraph;
-use crate::engine::msg::{Origin, TaskId, TxnId};
+use crate::engine::msg::{Origin, TxnId};
 use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
 use crate::scenario::{ExpectedEnd, Guarantee, OperatorKind, Scenario, SinkKind};
@@ -338,8 +338,7 @@ pub fn exactly_once_state(graph: &ExecutionGraph, reference: &Reference, ev: &Ev
     let mut out = vec![];
     for (op, expected) in &reference.keyed_state {
         let mut actual: BTreeMap<u64, i64> = BTreeMap::new();
-        for s in 0..graph.ops[*op as usize].parallelism as u16 {
-            let task = TaskId { op: *op, subtask: s };
+        for task in meta.states.keys().copied().filter(|t| t.op == *op) {
             match ev.state(&meta, task) {
                 Ok(TaskState::Keyed { values }) => actual.extend(values),
                 Ok(other) => out.push(Violation::new(

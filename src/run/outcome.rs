@@ -8,8 +8,16 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// Trace events that mark a fault acting.
-pub const STRIKES: [&str; 7] =
-    ["fault_crash", "fault_pause", "fault_cut", "fault_link", "fault_network", "fault_disk", "fault_bit_rot"];
+pub const STRIKES: [&str; 8] = [
+    "fault_crash",
+    "fault_pause",
+    "fault_cut",
+    "fault_link",
+    "fault_network",
+    "fault_disk",
+    "fault_bit_rot",
+    "fault_rescale",
+];
 
 /// One fault of the run's plan and whether it fired.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -81,6 +81,12 @@ pub struct Fault {
     /// after. Default: never.
     #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
     pub heal_after: Option<Duration>,
+    /// rescale: the operator whose parallelism changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// rescale: its new parallelism.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<usize>,
 }
 
 /// A protocol moment: `when = { checkpoint = 3, phase = "aligning", task = "count[1]" }`.
@@ -215,6 +221,9 @@ pub enum FaultAction {
     Disk,
     /// Flip a bit in stored copies of a checkpoint blob.
     BitRot,
+    /// Stop the job and restore it from the latest completed checkpoint with
+    /// a new parallelism for one operator (an operator's rescale, L21).
+    Rescale,
 }
 
 impl FaultAction {
@@ -229,6 +238,7 @@ impl FaultAction {
             FaultAction::Network => "network",
             FaultAction::Disk => "disk",
             FaultAction::BitRot => "bit_rot",
+            FaultAction::Rescale => "rescale",
         }
     }
 }
@@ -310,6 +320,8 @@ impl Fault {
             copies: None,
             blob: None,
             heal_after: None,
+            operator: None,
+            parallelism: None,
         }
     }
 

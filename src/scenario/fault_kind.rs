@@ -60,6 +60,10 @@ pub enum FaultKind {
         copies: usize,
         blob: BlobKind,
     },
+    Rescale {
+        operator: String,
+        parallelism: usize,
+    },
 }
 
 impl Fault {
@@ -85,6 +89,10 @@ impl Fault {
                 FaultKind::Network { latency_min: self.latency_min, latency_max: self.latency_max, loss: self.loss }
             }
             FaultAction::Disk => FaultKind::Disk { node: node(), faults: self.disk_faults() },
+            FaultAction::Rescale => FaultKind::Rescale {
+                operator: self.operator.clone().expect("validated: rescale names an operator"),
+                parallelism: self.parallelism.expect("validated: rescale has a parallelism"),
+            },
             FaultAction::BitRot => FaultKind::BitRot {
                 node: node(),
                 copies: self.copies.unwrap_or(1),
@@ -132,6 +140,7 @@ impl Fault {
             FaultKind::Link { from, to, .. } => format!("{} -> {}", from.join(","), to.join(",")),
             FaultKind::Network { .. } => String::new(),
             FaultKind::BitRot { copies, blob, .. } => format!("{copies} copies of a {blob:?} blob").to_lowercase(),
+            FaultKind::Rescale { operator, parallelism } => format!("{operator} to parallelism {parallelism}"),
         };
         if !what.is_empty() {
             s += &format!(" {what}");

@@ -73,6 +73,7 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomi
     let (end, sim_time, deadline) = with_recording(&recorder, || {
         let mut runtime = Runtime::with_seed_and_config(seed, config);
         runtime.add_simulator::<LinkRules>();
+        runtime.add_simulator::<super::job_control::JobControl>();
         // A last resort against a run that outlives every budget (madsim then
         // panics, which the caller reports as an internal error).
         runtime.set_time_limit(faults_end(&plan.faults) + scenario.expect.finish_within * 2 + HARD_LIMIT_MARGIN);

@@ -69,6 +69,46 @@ impl FailoverCause {
 }
 
 impl JobMaster {
+    /// An operator's rescale (L21): the new parallelism is made durable,
+    /// every task stops, and the job is scheduled again at once with the new
+    /// graph, restoring the latest completed checkpoint; the restart
+    /// strategy is not asked (nothing failed).
+    pub(super) async fn rescale(&mut self, request: crate::sim::job_control::RescaleRequest) {
+        let mut durable = self.meta.get();
+        durable.parallelism.insert(request.operator.clone(), request.parallelism);
+        if let Err(e) = self.meta.persist(durable.clone()).await {
+            emit!("coordinator", "coordinator_disk_error", error = e);
+            crate::sim::job_control::JobControl::current().request(request); // try again next tick
+            return;
+        }
+        let attempt = self.attempt();
+        let dropped = self.checkpoints.stop();
+        for w in self.workers.keys() {
+            self.net.send(w, Msg::Cancel { attempt });
+        }
+        self.graph =
+            std::sync::Arc::new(super::super::graph::ExecutionGraph::build_with(&self.scenario, &durable.parallelism));
+        emit!(
+            "coordinator",
+            "job_failover",
+            attempt = attempt,
+            cause = "rescale",
+            peer = "-",
+            task = "-",
+            error = "-",
+            service = "-",
+            upstream = "-",
+            checkpoint = "-",
+            reason = format!(
+                "{} rescaled to parallelism {} (fault {})",
+                request.operator, request.parallelism, request.fault
+            ),
+            failures = self.restart.failures(),
+            dropped_checkpoints = format!("{dropped:?}")
+        );
+        self.status = JobStatus::Scheduling { not_before: now() };
+    }
+
     /// Every task fails over: cancel, ask the restart strategy, reschedule.
     pub(super) async fn failover(&mut self, cause: FailoverCause) {
         let attempt = self.attempt();

@@ -174,7 +174,11 @@ impl JobMaster {
             rpc: Rc::new(Rpc::new(net.clone(), env.scenario.cluster.rpc_timeout, boot)),
             net,
             meta,
-            graph: env.graph.clone(),
+            graph: if durable.parallelism.is_empty() {
+                env.graph.clone()
+            } else {
+                Arc::new(ExecutionGraph::build_with(&env.scenario, &durable.parallelism))
+            },
             scenario: env.scenario.clone(),
             bug: env.bug,
             checkpoints,
@@ -276,6 +280,11 @@ impl JobMaster {
                 self.failover(FailoverCause::WorkerLost { worker: name }).await;
             }
         }
+        if matches!(self.status, JobStatus::Running | JobStatus::Scheduling { .. }) {
+            if let Some(request) = crate::sim::job_control::JobControl::current().take() {
+                self.rescale(request).await;
+            }
+        }
         match self.status {
             JobStatus::Running => {
                 let outs = self.checkpoints.tick(t);
@@ -324,7 +333,8 @@ impl JobMaster {
         for (t, w) in &placement {
             emit!("coordinator", "task_deployed", task = self.graph.name(*t), worker = w, attempt = attempt);
         }
-        let deployment = Arc::new(super::msg::Deployment { attempt, placement: placement.clone(), restore });
+        let graph = self.graph.clone();
+        let deployment = Arc::new(super::msg::Deployment { attempt, placement: placement.clone(), restore, graph });
         for w in self.workers.keys() {
             self.net.send(w, Msg::Deploy(deployment.clone()));
         }

@@ -325,3 +325,20 @@ fn a_phase_placed_at_a_task_where_it_never_happens_is_refused() {
         with_placed_fault("when = { phase = \"aligning\", task = \"events[1]\" }\naction = \"crash\"\nnode = \"log\"");
     assert_error(&text, "faults[2].when.task", "task = \"events[1]\"", "a source has no input to align");
 }
+
+#[test]
+fn a_rescale_names_an_operator_and_a_parallelism_the_cluster_allows() {
+    let rescale = |body: &str| example_plus(&format!("[[faults]]\nat = \"2s\"\naction = \"rescale\"\n{body}"));
+    assert_valid(&rescale("operator = \"count\"\nparallelism = 3"));
+    let err = error_of(&rescale("parallelism = 3"));
+    assert_eq!(err.field, "faults[2].operator", "{err}");
+    assert!(err.message.contains("is missing"), "{err}");
+    let text = rescale("operator = \"cnt\"\nparallelism = 3");
+    assert_error(&text, "faults[2].operator", "operator = \"cnt\"", "not an operator id");
+    let text = rescale("operator = \"count\"\nparallelism = 7");
+    assert_error(&text, "faults[2].parallelism", "parallelism = 7", "6 slots");
+    let text = rescale("operator = \"events\"\nparallelism = 5");
+    assert_error(&text, "faults[2].parallelism", "parallelism = 5", "4 partitions");
+    let text = rescale("operator = \"count\"\nparallelism = 3\nnode = \"worker-1\"");
+    assert_error(&text, "faults[2].node", "node = \"worker-1\"", "not used by a rescale fault");
+}

@@ -22,6 +22,7 @@ pub(super) fn faults(s: &Scenario) -> Check {
             FaultAction::Network => network(i, fault)?,
             FaultAction::Disk => disk(s, i, fault)?,
             FaultAction::BitRot => bit_rot(s, i, fault)?,
+            FaultAction::Rescale => rescale(s, i, fault)?,
         }
     }
     Ok(())
@@ -106,7 +107,7 @@ fn field(i: usize, name: &str) -> String {
 }
 
 /// The optional fields, each with whether `f` sets it.
-fn optional_fields(f: &Fault) -> [(&'static str, bool); 19] {
+fn optional_fields(f: &Fault) -> [(&'static str, bool); 21] {
     [
         ("node", f.node.is_some()),
         ("restart_after", f.restart_after.is_some()),
@@ -127,6 +128,8 @@ fn optional_fields(f: &Fault) -> [(&'static str, bool); 19] {
         ("copies", f.copies.is_some()),
         ("blob", f.blob.is_some()),
         ("heal_after", f.heal_after.is_some()),
+        ("operator", f.operator.is_some()),
+        ("parallelism", f.parallelism.is_some()),
     ]
 }
 
@@ -149,6 +152,7 @@ fn takes(action: FaultAction) -> &'static [&'static str] {
             "heal_after",
         ],
         FaultAction::BitRot => &["node", "copies", "blob"],
+        FaultAction::Rescale => &["operator", "parallelism"],
     }
 }
 
@@ -173,6 +177,63 @@ fn node(s: &Scenario, i: usize, f: &Fault, worker_of: bool) -> Check {
         return Err((field(i, "node"), message));
     };
     check_node(s, node, worker_of).map_err(|message| (field(i, "node"), message))
+}
+
+/// `action = "rescale"`: an operator of the job and a parallelism the
+/// cluster's slots, its key groups and (for a source) its partitions allow;
+/// not an operator a broadcast edge feeds, nor an upsert sink's writer.
+fn rescale(s: &Scenario, i: usize, f: &Fault) -> Check {
+    let Some(id) = &f.operator else {
+        let example = s.job.operators.get(1).map_or("count", |o| o.id.as_str());
+        let message =
+            format!("is missing; a rescale fault names the operator to rescale, e.g. operator = \"{example}\"");
+        return Err((field(i, "operator"), message));
+    };
+    let Some(op) = s.job.operators.iter().find(|o| &o.id == id) else {
+        let message = format!("is `{id}`, which is not an operator id; known ids: {}", known_ids(&s.job.operators));
+        return Err((field(i, "operator"), message));
+    };
+    let Some(p) = f.parallelism else {
+        let message = format!(
+            "is missing; a rescale fault gives the new parallelism, e.g. parallelism = {}",
+            s.parallelism_of(op) + 1
+        );
+        return Err((field(i, "parallelism"), message));
+    };
+    require(p >= 1, field(i, "parallelism"), "is 0; an operator needs at least 1 subtask")?;
+    require(
+        p <= s.job.max_parallelism,
+        field(i, "parallelism"),
+        format!("is {p}, above max_parallelism {} (the number of key groups)", s.job.max_parallelism),
+    )?;
+    let slots = s.cluster.workers * s.cluster.slots_per_worker;
+    require(
+        p <= slots,
+        field(i, "parallelism"),
+        format!(
+            "is {p}, but the cluster has {slots} slots ({} workers × {})",
+            s.cluster.workers, s.cluster.slots_per_worker
+        ),
+    )?;
+    if op.kind == crate::scenario::OperatorKind::Source {
+        require(
+            p <= op.partitions(),
+            field(i, "parallelism"),
+            format!(
+                "is {p}, but source `{id}` has {} partitions, so some subtasks would read nothing",
+                op.partitions()
+            ),
+        )?;
+    }
+    require(
+        op.partition != Some(crate::scenario::Partitioning::Broadcast),
+        field(i, "operator"),
+        format!(
+            "is `{id}`, which a broadcast edge feeds: rescaling it would change how many copies of each record it gets"
+        ),
+    )?;
+    let message = format!("is `{id}`, an upsert sink; its table is keyed by the operator it reads, rescale that one");
+    require(op.sink != Some(crate::scenario::SinkKind::Upsert), field(i, "operator"), message)
 }
 
 /// `action = "partition"`: two non-empty, disjoint groups of valid nodes.

@@ -5,6 +5,7 @@
 //! - `process` — crash (and restart), pause (and resume)
 //! - `network` — partition, one-way partition, isolate, link, global network
 //! - `storage` — disk errors and slow fsyncs, bit rot
+//! - rescale — a request to the coordinator (`sim::job_control`)
 //!
 //! Every event a fault emits carries `fault = i` (its index in the plan), so
 //! a verdict can say which faults fired and which did not.
@@ -61,6 +62,11 @@ async fn strike(i: usize, fault: &Fault, ctx: &FaultCtx) {
         }
         FaultKind::Disk { node, faults } => storage::disk(i, &node, faults, fault.heal_after, ctx).await,
         FaultKind::BitRot { node, copies, blob } => storage::bit_rot(i, &node, copies, blob, ctx),
+        FaultKind::Rescale { operator, parallelism } => {
+            emit!("world", "fault_rescale", fault = i, operator = operator, parallelism = parallelism);
+            let request = super::job_control::RescaleRequest { fault: i, operator, parallelism };
+            super::job_control::JobControl::current().request(request);
+        }
     }
 }
 
