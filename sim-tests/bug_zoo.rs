@@ -181,3 +181,8 @@ fn committer_assumes_aligned_passes_aligned_checkpoints() {
 fn rescale_key_group_off_by_one_is_caught_by_exactly_once_state() {
     caught(Bug::RescaleKeyGroupOffByOne, "scenarios/rescale-aligned.toml", "exactly_once_state");
 }
+
+#[test]
+fn rescale_drops_inflight_is_caught_by_exactly_once_output() {
+    caught(Bug::RescaleDropsInflight, "scenarios/rescale-unaligned.toml", "exactly_once_output");
+}

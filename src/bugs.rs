@@ -121,11 +121,17 @@ pub enum Bug {
     /// than the one its records are routed to, so counts restart from zero
     /// there (breaks L21; key-group range arithmetic).
     RescaleKeyGroupOffByOne,
+    /// On a restore under a new parallelism from an unaligned checkpoint, a
+    /// new subtask takes the in-flight records (input channel state) only of
+    /// the old subtask with its own index, instead of every record whose key
+    /// it now owns: in-flight data of the other subtasks is lost (FLINK-38544,
+    /// in-flight data lost when rescaling from an unaligned checkpoint).
+    RescaleDropsInflight,
 }
 
 impl Bug {
     /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 23] = [
+    pub const ALL: [Bug; 24] = [
         Bug::SkipAlignment,
         Bug::CommitOnSnapshot,
         Bug::NoOffsetRestore,
@@ -149,6 +155,7 @@ impl Bug {
         Bug::NonIdempotentCommit,
         Bug::CommitterAssumesAligned,
         Bug::RescaleKeyGroupOffByOne,
+        Bug::RescaleDropsInflight,
     ];
 
     pub fn name(self) -> &'static str {
@@ -176,6 +183,7 @@ impl Bug {
             Bug::NonIdempotentCommit => "non_idempotent_commit",
             Bug::CommitterAssumesAligned => "committer_assumes_aligned",
             Bug::RescaleKeyGroupOffByOne => "rescale_key_group_off_by_one",
+            Bug::RescaleDropsInflight => "rescale_drops_inflight",
         }
     }
 
@@ -215,6 +223,7 @@ impl Bug {
                 "the committer files committables by arrival, not by checkpoint (iceberg#15846)"
             }
             Bug::RescaleKeyGroupOffByOne => "a rescale restores keyed state to the next key group's owner (L21)",
+            Bug::RescaleDropsInflight => "a rescale keeps only same-index in-flight records (FLINK-38544, L21)",
         }
     }
 }
@@ -271,6 +280,7 @@ impl Bug {
             Bug::NonIdempotentCommit => &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
             Bug::CommitterAssumesAligned => &[at!("scenarios/committer-unaligned.toml", "exactly_once_output")],
             Bug::RescaleKeyGroupOffByOne => &[at!("scenarios/rescale-aligned.toml", "exactly_once_state")],
+            Bug::RescaleDropsInflight => &[at!("scenarios/rescale-unaligned.toml", "exactly_once_output")],
         }
     }
 
@@ -299,7 +309,8 @@ impl Bug {
             Bug::SinkNoFlushOnSnapshot => "a SinkWriter that skips flush() at the checkpoint",
             Bug::NonIdempotentCommit => "a non-idempotent commit re-run on recovery (cf. FLINK-8086's retry path)",
             Bug::CommitterAssumesAligned => "iceberg#15846 (Iceberg FlinkSink under unaligned checkpoints)",
-            Bug::RescaleKeyGroupOffByOne => "key-group range arithmetic on rescale (FLINK-38544's territory)",
+            Bug::RescaleKeyGroupOffByOne => "key-group range arithmetic on rescale",
+            Bug::RescaleDropsInflight => "FLINK-38544 (in-flight data lost rescaling from an unaligned checkpoint)",
         }
     }
 }

@@ -32,7 +32,18 @@ fn owner(key: u64, p: usize, max_parallelism: usize, off_by_one: bool) -> u16 {
 }
 
 /// The state of new subtask `id` from the old subtasks' snapshots.
-pub fn redistribute(graph: &ExecutionGraph, id: TaskId, old: Vec<(TaskId, Snapshot)>, off_by_one: bool) -> Restored {
+/// Planted bugs that act here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RescaleBugs {
+    /// `rescale_key_group_off_by_one`.
+    pub off_by_one: bool,
+    /// `rescale_drops_inflight`: a new subtask takes in-flight records only
+    /// from the old subtask with its own index.
+    pub drops_inflight: bool,
+}
+
+pub fn redistribute(graph: &ExecutionGraph, id: TaskId, old: Vec<(TaskId, Snapshot)>, bugs: RescaleBugs) -> Restored {
+    let off_by_one = bugs.off_by_one;
     let op = graph.op(id);
     let p = op.parallelism;
     let s = id.subtask;
@@ -45,7 +56,8 @@ pub fn redistribute(graph: &ExecutionGraph, id: TaskId, old: Vec<(TaskId, Snapsh
     let mut removed = vec![];
     for (task, snapshot) in old {
         let round_robin = task.subtask as usize % p == s as usize;
-        for (port, records) in snapshot.channels.inputs {
+        let inputs = if bugs.drops_inflight && task.subtask != s { Default::default() } else { snapshot.channels.inputs };
+        for (port, records) in inputs {
             let kept: Vec<_> = records.into_iter().filter(|r| if keyed { mine(r.key) } else { round_robin }).collect();
             if !kept.is_empty() {
                 channels.inputs.entry(port).or_insert_with(Vec::new).extend(kept);
@@ -113,7 +125,7 @@ mod tests {
         ];
         let mut all = BTreeMap::new();
         for s in 0..3 {
-            let r = redistribute(&g3, TaskId { op: 1, subtask: s }, old.clone(), false);
+            let r = redistribute(&g3, TaskId { op: 1, subtask: s }, old.clone(), RescaleBugs::default());
             let Some(Snapshot { state: TaskState::Keyed { values }, .. }) = r.snapshot else { panic!("keyed") };
             for (k, v) in values {
                 assert_eq!(subtask_for_key(k, 3, 128), s as usize, "key {k} lands with its key group's owner");
@@ -127,7 +139,7 @@ mod tests {
     fn the_off_by_one_bug_misplaces_keys() {
         let g3 = graph(3);
         let old = vec![(TaskId { op: 1, subtask: 0 }, keyed(&(0..50).map(|k| (k, 1)).collect::<Vec<_>>()))];
-        let r = redistribute(&g3, TaskId { op: 1, subtask: 0 }, old, true);
+        let r = redistribute(&g3, TaskId { op: 1, subtask: 0 }, old, RescaleBugs { off_by_one: true, ..Default::default() });
         let Some(Snapshot { state: TaskState::Keyed { values }, .. }) = r.snapshot else { panic!("keyed") };
         assert!(values.keys().any(|k| subtask_for_key(*k, 3, 128) != 0));
     }
@@ -140,10 +152,10 @@ mod tests {
         };
         let old = vec![src(0, &[(0, 10), (2, 30)]), src(1, &[(1, 20), (3, 40)])];
         // The source keeps parallelism 2 here, so subtask 1 reads partitions 1 and 3.
-        let r = redistribute(&g, TaskId { op: 0, subtask: 1 }, old, false);
+        let r = redistribute(&g, TaskId { op: 0, subtask: 1 }, old, RescaleBugs::default());
         assert_eq!(r.snapshot.map(|s| s.state), Some(TaskState::Source { offsets: [(1, 20), (3, 40)].into() }));
         let sink = |s: u16| (TaskId { op: 2, subtask: s }, Snapshot::of(TaskState::Stateless));
-        let r = redistribute(&g, TaskId { op: 2, subtask: 0 }, vec![sink(0), sink(1), sink(2)], false);
+        let r = redistribute(&g, TaskId { op: 2, subtask: 0 }, vec![sink(0), sink(1), sink(2)], RescaleBugs::default());
         assert_eq!(r.removed, vec![(2, TaskState::Stateless)], "subtask 2 is gone: subtask 0 recovers it");
     }
 
@@ -156,7 +168,7 @@ mod tests {
         let old = vec![(TaskId { op: 1, subtask: 0 }, snapshot)];
         let total: usize = (0..3)
             .map(|s| {
-                let r = redistribute(&g3, TaskId { op: 1, subtask: s }, old.clone(), false);
+                let r = redistribute(&g3, TaskId { op: 1, subtask: s }, old.clone(), RescaleBugs::default());
                 let channels = r.snapshot.expect("state").channels;
                 assert!(channels.inputs.values().flatten().all(|r| subtask_for_key(r.key, 3, 128) == s as usize));
                 channels.records()

@@ -92,8 +92,11 @@ impl TaskCtx {
         if !restore.rescaled {
             return Ok(old.pop().map(|(_, snapshot)| Restored { snapshot: Some(snapshot), removed: vec![] }));
         }
-        let off_by_one = self.bug(Bug::RescaleKeyGroupOffByOne);
-        Ok(Some(super::rescale::redistribute(&self.graph, self.id, old, off_by_one)))
+        let bugs = super::rescale::RescaleBugs {
+            off_by_one: self.bug(Bug::RescaleKeyGroupOffByOne),
+            drops_inflight: self.bug(Bug::RescaleDropsInflight),
+        };
+        Ok(Some(super::rescale::redistribute(&self.graph, self.id, old, bugs)))
     }
 
     async fn fetch_state(&self, handle: &StateHandle) -> Result<Snapshot, TaskError> {
