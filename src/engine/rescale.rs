@@ -56,7 +56,8 @@ pub fn redistribute(graph: &ExecutionGraph, id: TaskId, old: Vec<(TaskId, Snapsh
     let mut removed = vec![];
     for (task, snapshot) in old {
         let round_robin = task.subtask as usize % p == s as usize;
-        let inputs = if bugs.drops_inflight && task.subtask != s { Default::default() } else { snapshot.channels.inputs };
+        let inputs =
+            if bugs.drops_inflight && task.subtask != s { Default::default() } else { snapshot.channels.inputs };
         for (port, records) in inputs {
             let kept: Vec<_> = records.into_iter().filter(|r| if keyed { mine(r.key) } else { round_robin }).collect();
             if !kept.is_empty() {
@@ -139,7 +140,12 @@ mod tests {
     fn the_off_by_one_bug_misplaces_keys() {
         let g3 = graph(3);
         let old = vec![(TaskId { op: 1, subtask: 0 }, keyed(&(0..50).map(|k| (k, 1)).collect::<Vec<_>>()))];
-        let r = redistribute(&g3, TaskId { op: 1, subtask: 0 }, old, RescaleBugs { off_by_one: true, ..Default::default() });
+        let r = redistribute(
+            &g3,
+            TaskId { op: 1, subtask: 0 },
+            old,
+            RescaleBugs { off_by_one: true, ..Default::default() },
+        );
         let Some(Snapshot { state: TaskState::Keyed { values }, .. }) = r.snapshot else { panic!("keyed") };
         assert!(values.keys().any(|k| subtask_for_key(*k, 3, 128) != 0));
     }
