@@ -304,7 +304,7 @@ impl Bug {
             Bug::CommitOnlyNotified => "treating notify-complete as reliable (it is best effort)",
             Bug::DiscardBeforeComplete => "cf. FLINK-26985",
             Bug::StaleBarrierAccepted => "a barrier of a cancelled checkpoint arriving late",
-            Bug::UnalignedDropInflight => "cf. FLINK-38544, in-flight data lost with unaligned checkpoints",
+            Bug::UnalignedDropInflight => "in-flight data left out of an unaligned snapshot (FLIP-76 channel state)",
             Bug::AtLeastOnceEarlySnapshot => "at-least-once still needs every barrier first",
             Bug::SinkNoFlushOnSnapshot => "a SinkWriter that skips flush() at the checkpoint",
             Bug::NonIdempotentCommit => "a non-idempotent commit re-run on recovery (cf. FLINK-8086's retry path)",
