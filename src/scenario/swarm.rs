@@ -53,10 +53,12 @@ pub enum SwarmKind {
     DiskError,
     SlowFsync,
     BitRot,
+    /// An operator's rescale (L21).
+    Rescale,
 }
 
 impl SwarmKind {
-    pub const ALL: [SwarmKind; 9] = [
+    pub const ALL: [SwarmKind; 10] = [
         SwarmKind::Crash,
         SwarmKind::Pause,
         SwarmKind::Partition,
@@ -66,6 +68,7 @@ impl SwarmKind {
         SwarmKind::DiskError,
         SwarmKind::SlowFsync,
         SwarmKind::BitRot,
+        SwarmKind::Rescale,
     ];
 }
 
@@ -172,6 +175,7 @@ impl Drawer<'_> {
             SwarmKind::SlowFsync => self.slow_fsync(),
             SwarmKind::BitRot if self.rotted || self.scenario.storage.replicas < 2 => return None,
             SwarmKind::BitRot => self.bit_rot(),
+            SwarmKind::Rescale => self.rescale()?,
         };
         let by_phase = !matches!(kind, SwarmKind::Link | SwarmKind::DiskError | SwarmKind::SlowFsync)
             && self.rng.gen_bool(PHASE_CHANCE);
@@ -198,7 +202,7 @@ impl Drawer<'_> {
                 let long = self.scenario.cluster.heartbeat_timeout * 5 / 2;
                 fault.resume_after = Some(self.between(Duration::from_millis(10), longest(long)));
             }
-            SwarmKind::BitRot => {}
+            SwarmKind::BitRot | SwarmKind::Rescale => {}
             _ => fault.heal_after = Some(self.between(Duration::from_millis(10), longest(latest))),
         }
     }
@@ -254,6 +258,29 @@ impl Drawer<'_> {
             9 => "log".into(),
             _ => format!("worker-{}", self.rng.gen_range(1..=self.scenario.cluster.workers)),
         }
+    }
+
+    /// An operator that may be rescaled, to a parallelism the cluster allows.
+    fn rescale(&mut self) -> Option<Fault> {
+        let s = self.scenario;
+        let slots = s.cluster.workers * s.cluster.slots_per_worker;
+        let ops: Vec<&super::Operator> = s
+            .job
+            .operators
+            .iter()
+            .filter(|o| o.partition != Some(super::Partitioning::Broadcast) && o.sink != Some(super::SinkKind::Upsert))
+            .collect();
+        let op = *ops.choose(&mut self.rng)?;
+        let mut most = slots.min(s.job.max_parallelism);
+        if op.kind == super::OperatorKind::Source {
+            most = most.min(op.partitions());
+        }
+        let parallelism = self.rng.gen_range(1..=most.max(1));
+        Some(Fault {
+            operator: Some(op.id.clone()),
+            parallelism: Some(parallelism),
+            ..Fault::new(FaultAction::Rescale)
+        })
     }
 
     /// Two disjoint groups of one or two nodes.

@@ -41,7 +41,8 @@ fn every_drawn_plan_is_valid_and_heals_inside_the_window() {
                 f.restart_after.is_some()
                     || f.resume_after.is_some()
                     || f.heal_after.is_some()
-                    || f.action == FaultAction::BitRot,
+                    || f.action == FaultAction::BitRot
+                    || f.action == FaultAction::Rescale,
                 "seed {seed}: {} never heals",
                 f.label()
             );

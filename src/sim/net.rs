@@ -29,6 +29,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
+/// The shortest gap between two writes on a connection: madsim's delivery
+/// floor (a receiver waits at least 1 ms after the previous one).
+const WRITE_GAP: Duration = Duration::from_millis(1);
+
 /// The port every node listens on.
 const PORT: u16 = 7000;
 
@@ -177,6 +181,7 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
     let (mut last_release, mut last_priority) = (Duration::ZERO, Duration::ZERO);
     let mut waiting: VecDeque<Outgoing<M>> = VecDeque::new();
     let mut closed = false;
+    let mut last_write = Duration::ZERO;
     loop {
         while let Ok(out) = queue.try_recv() {
             admit(&mut waiting, out);
@@ -211,7 +216,10 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
                 release
             }
         };
-        let wait = release.saturating_sub(super::now());
+        // madsim hands a connection's writes over one per millisecond at
+        // most, so writing more often only queues them there: wait for the
+        // next slot and send everything that gathered meanwhile as one write.
+        let wait = release.max(last_write + WRITE_GAP).saturating_sub(super::now());
         if !wait.is_zero() {
             // Wait for the release, but let a message that arrives meanwhile
             // in (a priority one goes ahead of this one).
@@ -266,6 +274,7 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
         let Some(tx) = &conn else {
             continue; // unreachable: the message is lost, as on a refused TCP connect
         };
+        last_write = super::now();
         if tx.send(Box::new(Wire::Msgs(msgs))).await.is_err() {
             conn = None;
             let _ = shared.events.unbounded_send(NetEvent::Closed { peer: to.as_str().into() });

@@ -10,7 +10,7 @@
 
 use super::wal;
 use crate::emit;
-use crate::engine::msg::{Attempt, CheckpointId, Msg, Record, TxnId};
+use crate::engine::msg::{Attempt, CheckpointId, Msg, Record, ReqId, TxnId};
 use crate::sim::disk::SimDisk;
 use crate::sim::net::{Net, NetEvent};
 use futures::StreamExt;
@@ -165,10 +165,27 @@ pub async fn run(disk: SimDisk, options: SinkOptions) {
     for entry in wal::recover(&disk, WAL, "sink").await {
         store.apply(entry);
     }
-    let mut node = SinkNode { disk, store, net: net.clone(), options, reported: BTreeSet::new() };
+    let mut node = SinkNode { disk, store, options, reported: BTreeSet::new() };
+    // Group commit: everything that arrived is applied and logged, then one
+    // fsync makes it durable and every request of the batch is answered.
     while let Some(event) = inbox.next().await {
-        if let NetEvent::Message { from, msg } = event {
-            node.handle(&from, msg).await;
+        let mut replies = vec![];
+        let mut next = Some(event);
+        while let Some(event) = next.take() {
+            if let NetEvent::Message { from, msg } = event {
+                if let Some((req, result)) = node.handle(msg) {
+                    replies.push((from, req, result));
+                }
+            }
+            next = inbox.try_recv().ok();
+        }
+        if replies.is_empty() {
+            continue;
+        }
+        let synced = node.disk.fsync(WAL).await.map_err(|e| e.to_string());
+        for (from, req, result) in replies {
+            let result = result.and(synced.clone());
+            net.send(&from, Msg::SinkReply { req, result });
         }
     }
 }
@@ -176,7 +193,6 @@ pub async fn run(disk: SimDisk, options: SinkOptions) {
 struct SinkNode {
     disk: SimDisk,
     store: Store,
-    net: Net<Msg>,
     options: SinkOptions,
     /// Transactions whose fenced requests were already reported in the trace.
     reported: BTreeSet<TxnId>,
@@ -200,13 +216,14 @@ impl SinkNode {
         true
     }
 
-    async fn handle(&mut self, from: &str, msg: Msg) {
+    /// Applies and logs one message; a request's reply waits for the fsync.
+    fn handle(&mut self, msg: Msg) -> Option<(ReqId, Result<(), String>)> {
         let (req, result) = match msg {
             Msg::SinkWrite { txn, records } => {
                 if !self.fenced(txn, txn.attempt, "write") && self.log(Entry::Write { txn, records }).is_err() {
                     emit!("sink", "sink_write_lost", txn = txn);
                 }
-                return;
+                return None;
             }
             Msg::SinkPreCommit { req, txn, checkpoint, records } => (req, self.pre_commit(txn, checkpoint, records)),
             Msg::SinkCommit { req, txn, fence, notified } => (req, self.commit(txn, fence, &notified.to_string())),
@@ -220,7 +237,7 @@ impl SinkNode {
                 {
                     emit!("sink", "sink_write_lost", txn = txn);
                 }
-                return;
+                return None;
             }
             Msg::SinkFlush { req, sink, subtask, fence } => {
                 let txn = TxnId { sink, subtask, attempt: fence, seq: 0 };
@@ -231,11 +248,9 @@ impl SinkNode {
                 };
                 (req, result)
             }
-            _ => return,
+            _ => return None,
         };
-        let synced = self.disk.fsync(WAL).await.map_err(|e| e.to_string());
-        let result = result.and(synced);
-        self.net.send(from, Msg::SinkReply { req, result });
+        Some((req, result))
     }
 
     fn pre_commit(&mut self, txn: TxnId, checkpoint: CheckpointId, expected: u64) -> Result<(), String> {
