@@ -4,10 +4,15 @@
 //! - `sweep` — many seeds in parallel, failing seeds with replay commands
 //! - `bugs`  — the planted bugs
 //! - `bench` — runs per second and simulated seconds per wall second
+//! - `merge` — the JSON Lines of many sweep shards as one summary
 //! - `zoo`   — the bug zoo as a scoreboard: seeds and time each bug takes to catch
+//!
+//! `summary` is what `sweep` and `merge` both print.
 
 mod bench;
+mod merge;
 mod report;
+mod summary;
 mod sweep;
 mod zoo;
 
@@ -74,9 +79,24 @@ enum Command {
         /// Print how many seeds took each catalogued protocol path.
         #[arg(long)]
         coverage: bool,
+        /// Stop at the first failing seed and print its replay command.
+        #[arg(long)]
+        until_failure: bool,
         /// Stop any one run after this much wall-clock time (e.g. `30s`).
         #[arg(long, value_parser = parse_wall_cap)]
         wall_cap: Option<Duration>,
+    },
+    /// Combine the JSON Lines of `sweep --json` shards into one summary.
+    Merge {
+        /// JSON Lines files, one per shard.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print how many seeds took each catalogued protocol path.
+        #[arg(long)]
+        coverage: bool,
+        /// The swept scenario: the coverage table then lists only its paths.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
     /// List the planted bugs.
     Bugs,
@@ -153,11 +173,14 @@ pub fn main() -> i32 {
             let report = run_seed(&spec);
             report::print_run(&report, trace, json, chrome_trace.as_deref())
         }
-        Command::Sweep { scenario, seeds, bug, jobs, shard, json, coverage, wall_cap } => {
+        Command::Sweep { scenario, seeds, bug, jobs, shard, json, coverage, until_failure, wall_cap } => {
             let Some(mut spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
-            let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage };
+            let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage, until_failure };
             sweep::sweep(&spec, &options)
+        }
+        Command::Merge { files, coverage, scenario } => {
+            merge::merge(&merge::MergeOptions { files, coverage, scenario })
         }
         Command::Zoo { seeds, windows, jobs } => {
             if seeds == 0 || windows == 0 {

@@ -9,7 +9,7 @@ use std::path::Path;
 const TAIL: usize = 12;
 
 pub fn exit_code(report: &RunReport) -> i32 {
-    match report.verdict {
+    match report.verdict.as_str() {
         "pass" => EXIT_PASS,
         "fail" => EXIT_VIOLATION,
         _ => EXIT_INTERNAL,

@@ -24,10 +24,10 @@ pub mod lifecycle;
 pub mod properties;
 pub mod reference;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A property that did not hold, with the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
     pub property: String,
     pub detail: String,

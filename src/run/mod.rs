@@ -16,7 +16,7 @@ use crate::sim::world::{self, RunEnd};
 use crate::trace::hash::trace_hash;
 use crate::trace::TraceEvent;
 use outcome::FaultOutcome;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -46,12 +46,12 @@ impl RunSpec {
 }
 
 /// The verdict of one seeded run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
     pub scenario: String,
     pub seed: u64,
     /// `pass`, `fail` (a property was violated) or `error` (internal error).
-    pub verdict: &'static str,
+    pub verdict: String,
     pub violations: Vec<Violation>,
     /// Hex XXH64 of the canonical trace.
     pub trace_hash: String,
@@ -61,13 +61,13 @@ pub struct RunReport {
     pub recoveries: usize,
     pub bug: Option<String>,
     /// How the job ended: finished, failed, timed_out, wall_clock_cap.
-    pub end: &'static str,
+    pub end: String,
     /// Why the job failed, when its restart strategy gave up.
     pub failure: Option<String>,
     /// Every fault of the run (drawn ones included) and whether it fired.
     pub faults: Vec<FaultOutcome>,
     /// The catalogued protocol paths the run took.
-    pub coverage: Vec<&'static str>,
+    pub coverage: Vec<String>,
     pub replay: String,
     /// The faults `[swarm]` drew for this seed (empty without a swarm).
     pub drawn: Vec<Fault>,
@@ -122,7 +122,7 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
             RunReport {
                 scenario: spec.scenario.name.clone(),
                 seed,
-                verdict: "error",
+                verdict: "error".into(),
                 violations: vec![Violation::new("internal_error", format!("the simulation panicked: {msg}"))],
                 trace_hash: String::new(),
                 sim_time_ms: 0,
@@ -130,7 +130,7 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
                 checkpoints_completed: 0,
                 recoveries: 0,
                 bug: bug.map(|b| b.to_string()),
-                end: "panicked",
+                end: "panicked".into(),
                 failure: None,
                 faults: vec![],
                 coverage: vec![],
@@ -153,7 +153,7 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
     RunReport {
         scenario: scenario.name.clone(),
         seed,
-        verdict: if violations.is_empty() { "pass" } else { "fail" },
+        verdict: if violations.is_empty() { "pass" } else { "fail" }.into(),
         violations,
         trace_hash: format!("{:016x}", trace_hash(&record.events)),
         sim_time_ms: record.sim_time.as_millis() as u64,
@@ -166,7 +166,8 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
             RunEnd::Failed => "failed",
             RunEnd::TimedOut => "timed_out",
             RunEnd::WallClockCap => "wall_clock_cap",
-        },
+        }
+        .into(),
         failure: record
             .events
             .iter()
@@ -175,7 +176,7 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
             .and_then(|e| e.field("reason"))
             .map(String::from),
         faults: outcome::outcomes(&record.faults, scenario.faults.len(), &record.events, record.sim_time),
-        coverage: coverage::paths_taken(&record.events, &judgement.observed),
+        coverage: coverage::paths_taken(&record.events, &judgement.observed).into_iter().map(String::from).collect(),
         replay: String::new(),
         drawn: record.faults[scenario.faults.len()..].to_vec(),
         trace: record.events,
@@ -185,13 +186,27 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
 /// Runs `seeds` on `jobs` threads, each seed on its own fresh thread;
 /// `on_report` sees reports in completion order.
 pub fn run_many(spec: &RunSpec, seeds: Vec<u64>, jobs: usize, on_report: &mut dyn FnMut(RunReport)) {
+    run_many_while(spec, seeds, jobs, &mut |report| {
+        on_report(report);
+        true
+    });
+}
+
+/// Like `run_many`, but once `on_report` answers `false` no further seed
+/// starts; the runs already under way finish and are reported. Seeds start
+/// in order, so every seed below a reported one has been reported too.
+pub fn run_many_while(spec: &RunSpec, seeds: Vec<u64>, jobs: usize, on_report: &mut dyn FnMut(RunReport) -> bool) {
     let seeds = Arc::new(seeds);
     let next = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
     let workers: Vec<_> = (0..jobs)
         .map(|_| {
-            let (seeds, next, tx, spec) = (seeds.clone(), next.clone(), tx.clone(), spec.clone());
+            let (seeds, next, stop, tx, spec) = (seeds.clone(), next.clone(), stop.clone(), tx.clone(), spec.clone());
             std::thread::spawn(move || loop {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
                 let Some(&seed) = seeds.get(i) else { return };
                 let report = run_seed(&RunSpec { seed, ..spec.clone() });
@@ -203,7 +218,9 @@ pub fn run_many(spec: &RunSpec, seeds: Vec<u64>, jobs: usize, on_report: &mut dy
         .collect();
     drop(tx);
     for report in rx {
-        on_report(report);
+        if !on_report(report) {
+            stop.store(true, Ordering::Relaxed);
+        }
     }
     workers.into_iter().for_each(|w| w.join().expect("sweep worker"));
 }

@@ -4,7 +4,7 @@
 use crate::scenario::duration::format_duration;
 use crate::scenario::Fault;
 use crate::trace::TraceEvent;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Trace events that mark a fault acting.
@@ -20,7 +20,7 @@ pub const STRIKES: [&str; 8] = [
 ];
 
 /// One fault of the run's plan and whether it fired.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FaultOutcome {
     /// Its index in the plan: the scenario's `[[faults]]`, then drawn ones.
     pub fault: usize,

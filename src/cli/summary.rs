@@ -1,0 +1,69 @@
+//! What a set of seeds showed, the same whether they ran here (`sweep`) or
+//! on many machines and were gathered from JSON Lines (`merge`): the failing
+//! seeds with their replay commands, the faults that fired in no seed, and
+//! how many seeds took each catalogued protocol path.
+
+use ckptsim::oracle::coverage::Path;
+use ckptsim::run::RunReport;
+use std::collections::BTreeMap;
+
+/// What the seeds showed, seed by seed.
+#[derive(Default)]
+pub struct Tally {
+    pub failed: Vec<RunReport>,
+    pub seeds: u64,
+    /// Path → seeds that took it.
+    pub paths: BTreeMap<String, u64>,
+    /// Scenario fault index → (label, seeds it fired in).
+    pub faults: BTreeMap<usize, (String, u64)>,
+}
+
+impl Tally {
+    pub fn add(&mut self, report: RunReport) {
+        self.seeds += 1;
+        for path in &report.coverage {
+            *self.paths.entry(path.clone()).or_default() += 1;
+        }
+        for f in report.faults.iter().filter(|f| !f.drawn) {
+            let entry = self.faults.entry(f.fault).or_insert_with(|| (f.label.clone(), 0));
+            entry.1 += u64::from(f.not_fired.is_none());
+        }
+        if !report.passed() {
+            self.failed.push(report);
+        }
+    }
+
+    /// The failing seeds in seed order, each with its replay command, and a
+    /// warning for each scenario fault that fired in no seed.
+    pub fn print_findings(&mut self) {
+        self.failed.sort_by_key(|r| r.seed);
+        for r in &self.failed {
+            super::report::print_verdict(r);
+        }
+        for (i, (label, _)) in self.faults.iter().filter(|(_, (_, fired))| *fired == 0) {
+            println!("warning: faults[{i}] ({label}) fired in none of the {} seeds", self.seeds);
+        }
+    }
+
+    /// How many seeds took each of `paths`, and which none took.
+    pub fn print_coverage(&self, paths: &[&Path], what: &str) {
+        println!("coverage ({} seeds, the {} paths of {what}):", self.seeds, paths.len());
+        println!("  {:>6}  {:<42} what happened", "seeds", "path");
+        for path in paths {
+            let n = self.paths.get(path.name).copied().unwrap_or(0);
+            println!("  {n:>6}  {:<42} {}", path.name, path.description);
+        }
+        let never: Vec<&str> = paths.iter().map(|p| p.name).filter(|p| !self.paths.contains_key(*p)).collect();
+        if never.is_empty() {
+            println!("every catalogued path was taken");
+        } else {
+            println!("never taken: {}", never.join(", "));
+        }
+    }
+
+    /// `N seeds, P passed, F failed`.
+    pub fn counts(&self) -> String {
+        let failed = self.failed.len() as u64;
+        format!("{} seeds, {} passed, {failed} failed", self.seeds, self.seeds - failed)
+    }
+}
