@@ -49,10 +49,29 @@ fn vacuous_scenario_fails() -> Result<(), Failed> {
 
 fn check_scenario(path: &std::path::Path) -> Result<(), Failed> {
     let spec = common::spec(path);
-    let reports = common::run_seeds(&spec, common::seeds(spec.scenario.seeds));
+    let reports = common::run_seeds(&spec, common::seeds_from(spec.scenario.first_seed, spec.scenario.seeds));
+    if !spec.scenario.expect.violated.is_empty() {
+        return still_caught(&spec, &reports);
+    }
     let failures: Vec<String> = reports.iter().filter(|r| !r.passed()).map(common::describe).collect();
     if !failures.is_empty() {
         return Err(format!("{} of {} seeds failed:{}", failures.len(), reports.len(), failures.concat()).into());
     }
     common::faults_fired(&spec, &reports).map_err(Failed::from)
+}
+
+/// A scenario with `[expect] violated`: each listed property must fail in
+/// some seed (the planted bug stays caught), and no run may end in an
+/// internal error.
+fn still_caught(spec: &ckptsim::run::RunSpec, reports: &[ckptsim::run::RunReport]) -> Result<(), Failed> {
+    if let Some(r) = reports.iter().find(|r| r.verdict == "error") {
+        return Err(format!("a run ended in an internal error:{}", common::describe(r)).into());
+    }
+    for property in &spec.scenario.expect.violated {
+        if !reports.iter().any(|r| r.violations.iter().any(|v| &v.property == property)) {
+            let seeds: Vec<u64> = reports.iter().map(|r| r.seed).collect();
+            return Err(format!("`{property}` held in every seed {seeds:?}: the bug is no longer caught").into());
+        }
+    }
+    Ok(())
 }

@@ -27,6 +27,8 @@
 //! 6. [`run`] — one seeded run end to end → `RunReport` (verdict, fault
 //!    outcomes, coverage); sweeps; the bench.
 //! 7. [`bugs`] — the bug zoo: planted bugs that prove the oracles have teeth.
+//! 8. [`shrink`] — from a failing seed to the smallest scenario that still
+//!    fails the same property.
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -38,6 +40,7 @@ pub mod bugs;
 pub mod engine;
 pub mod oracle;
 pub mod run;
+pub mod shrink;
 pub mod scenario;
 pub mod sim;
 pub mod trace;

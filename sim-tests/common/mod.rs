@@ -33,6 +33,15 @@ pub fn spec(path: &Path) -> RunSpec {
     RunSpec::new(Arc::new(scenario), path.to_path_buf(), 0, None)
 }
 
+/// `CKPTSIM_SEED=S` runs just S; `CKPTSIM_SEEDS=N` runs 0..N; else
+/// first..first+default (a scenario's `first_seed` and `seeds`).
+pub fn seeds_from(first: u64, default: u64) -> Vec<u64> {
+    if std::env::var("CKPTSIM_SEED").is_err() && std::env::var("CKPTSIM_SEEDS").is_err() {
+        return (first..first + default).collect();
+    }
+    seeds(default)
+}
+
 /// `CKPTSIM_SEED=S` runs just S; `CKPTSIM_SEEDS=N` runs 0..N; else 0..default.
 pub fn seeds(default: u64) -> Vec<u64> {
     if let Some(s) = std::env::var("CKPTSIM_SEED").ok().and_then(|s| s.parse().ok()) {

@@ -4,6 +4,7 @@
 //! - `sweep` — many seeds in parallel, failing seeds with replay commands
 //! - `bugs`  — the planted bugs
 //! - `bench` — runs per second and simulated seconds per wall second
+//! - `shrink` — a failing seed shrunk to a minimal regression scenario
 //! - `merge` — the JSON Lines of many sweep shards as one summary
 //! - `zoo`   — the bug zoo as a scoreboard: seeds and time each bug takes to catch
 //!
@@ -12,6 +13,7 @@
 mod bench;
 mod merge;
 mod report;
+mod shrink;
 mod summary;
 mod sweep;
 mod zoo;
@@ -19,6 +21,7 @@ mod zoo;
 use ckptsim::bugs::Bug;
 use ckptsim::run::{run_seed, RunSpec};
 use ckptsim::scenario;
+use ckptsim::shrink::ShrinkOptions;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,8 +44,9 @@ enum Command {
     /// Run one scenario under one seed and judge it.
     Run {
         scenario: PathBuf,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        /// Default: the file's `first_seed` (0 unless set).
+        #[arg(long)]
+        seed: Option<u64>,
         /// Switch on a planted bug (see `ckptsim bugs`).
         #[arg(long)]
         bug: Option<Bug>,
@@ -85,6 +89,32 @@ enum Command {
         /// Stop any one run after this much wall-clock time (e.g. `30s`).
         #[arg(long, value_parser = parse_wall_cap)]
         wall_cap: Option<Duration>,
+    },
+    /// Shrink a failing seed to the smallest scenario that still fails the
+    /// same property, and write it as a regression scenario.
+    Shrink {
+        scenario: PathBuf,
+        #[arg(long)]
+        seed: u64,
+        #[arg(long)]
+        bug: Option<Bug>,
+        /// The property that must keep failing (default: the first violated).
+        #[arg(long)]
+        property: Option<String>,
+        /// Where to write it (default `scenarios/regressions/NAME-BUG.toml`).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Wall-clock time the shrink may take (e.g. `60s`).
+        #[arg(long, default_value = "60s", value_parser = parse_wall_cap)]
+        budget: Duration,
+        /// Seeds 0..N tried when a step shifts the random draws.
+        #[arg(long, default_value_t = 8)]
+        seed_search: u64,
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Combine the JSON Lines of `sweep --json` shards into one summary.
     Merge {
@@ -168,7 +198,8 @@ pub fn main() -> i32 {
             EXIT_PASS
         }
         Command::Run { scenario, seed, bug, trace, chrome_trace, json, wall_cap } => {
-            let Some(mut spec) = load(&scenario, seed, bug) else { return EXIT_BAD_INPUT };
+            let Some(mut spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
+            spec.seed = seed.unwrap_or(spec.scenario.first_seed);
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
             let report = run_seed(&spec);
             report::print_run(&report, trace, json, chrome_trace.as_deref())
@@ -178,6 +209,11 @@ pub fn main() -> i32 {
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
             let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage, until_failure };
             sweep::sweep(&spec, &options)
+        }
+        Command::Shrink { scenario, seed, bug, property, out, force, budget, seed_search, jobs: j } => {
+            let Some(spec) = load(&scenario, seed, bug) else { return EXIT_BAD_INPUT };
+            let options = ShrinkOptions { seed, bug, property, budget, seed_search, jobs: jobs(j) };
+            shrink::run(&spec.scenario, &shrink::ShrinkArgs { file: scenario, out, force, options })
         }
         Command::Merge { files, coverage, scenario } => {
             merge::merge(&merge::MergeOptions { files, coverage, scenario })

@@ -21,6 +21,10 @@ pub struct Scenario {
     /// Seeds `cargo test` runs by default (seeds 0..seeds). Default 8.
     #[serde(default = "default_seeds")]
     pub seeds: u64,
+    /// The first of those seeds: `cargo test` runs first_seed..first_seed+seeds
+    /// and `run` defaults to it. Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_seed: u64,
     /// A planted bug to switch on (see `ckptsim bugs`). Default none.
     #[serde(default)]
     pub bug: Option<String>,
@@ -49,6 +53,10 @@ pub struct Scenario {
 
 fn default_seeds() -> u64 {
     8
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The simulated cluster.
@@ -167,7 +175,7 @@ fn default_parallelism() -> usize {
 fn default_max_parallelism() -> usize {
     128
 }
-fn default_batch_size() -> usize {
+pub fn default_batch_size() -> usize {
     64
 }
 
@@ -179,7 +187,7 @@ pub struct Operator {
     pub id: String,
     pub kind: OperatorKind,
     /// Upstream operator ids (none for a source).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input: Vec<String>,
     /// How records reach this operator from its inputs. Default `hash` for
     /// keyed operators, `forward` otherwise (falls back to `rebalance` when
@@ -511,6 +519,11 @@ pub struct Expect {
     /// How the job must end: `finished`, or `failed` when giving up is the
     /// right outcome (e.g. every copy of a checkpoint rotted). Default `finished`.
     pub end: ExpectedEnd,
+    /// Properties that must be violated (in at least one of the seeds): a
+    /// scenario that proves a planted bug is caught, e.g. one written by
+    /// `ckptsim shrink --bug`. Default none: every property must hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violated: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -528,6 +541,7 @@ impl Default for Expect {
             min_completed_checkpoints: 1,
             finish_within: Duration::from_secs(60),
             end: ExpectedEnd::Finished,
+            violated: Vec::new(),
         }
     }
 }

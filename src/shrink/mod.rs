@@ -1,0 +1,200 @@
+//! `ckptsim shrink`: from a failing seed to the smallest scenario that still
+//! fails the same property — delta debugging over a scenario file.
+//!
+//! - `steps`  — the candidate simplifications, smallest effect first
+//! - `output` — sizes, and the regression file written at the end
+//!
+//! The run is first made concrete: the faults a `[swarm]` drew become
+//! `[[faults]]`, a phase-placed fault is pinned to the checkpoint and task it
+//! struck at, and faults that never fired are dropped. Then, greedily, each
+//! step proposes simpler scenarios and the first that still fails the target
+//! property under the current seed is kept. A step that changes the data or
+//! the shape of the job (records, keys, partitions, parallelism, workers,
+//! operators) shifts every random draw after it, so when it does not fail
+//! under the current seed, seeds `0..seed_search` are tried too and the
+//! lowest failing one is kept with it. It stops when no step helps or the
+//! time budget is spent.
+
+pub mod output;
+pub mod steps;
+
+use crate::bugs::Bug;
+use crate::run::{run_many_while, run_seed, RunReport, RunSpec};
+use crate::scenario::{validate, Scenario};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use output::Size;
+pub use steps::Candidate;
+
+/// What to shrink and how hard to try.
+#[derive(Debug, Clone)]
+pub struct ShrinkOptions {
+    pub seed: u64,
+    pub bug: Option<Bug>,
+    /// The property that must keep failing; default: the run's first violation.
+    pub property: Option<String>,
+    /// Wall-clock time the whole shrink may take.
+    pub budget: Duration,
+    /// Seeds tried (`0..seed_search`) when a step shifts the random draws.
+    pub seed_search: u64,
+    /// Parallel runs during a seed search.
+    pub jobs: usize,
+}
+
+/// A shrink that could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ShrinkError {
+    #[error("seed {seed} passes{bug}: there is no failure to shrink")]
+    Passes { seed: u64, bug: String },
+    #[error("seed {seed} does not violate `{property}` (it violates: {violated})")]
+    OtherProperty { seed: u64, property: String, violated: String },
+}
+
+/// The smallest failing scenario found.
+#[derive(Debug, Clone)]
+pub struct Shrunk {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub property: String,
+    pub before: Size,
+    pub after: Size,
+    /// The simplifications kept, in order.
+    pub kept: Vec<String>,
+    /// Runs made, and whether the budget ran out.
+    pub runs: u64,
+    pub out_of_time: bool,
+}
+
+/// Where the shrink stands: the current failing scenario and seed.
+struct Search {
+    options: ShrinkOptions,
+    property: String,
+    path: PathBuf,
+    started: Instant,
+    runs: u64,
+}
+
+pub fn shrink(scenario: &Scenario, path: PathBuf, options: ShrinkOptions) -> Result<Shrunk, ShrinkError> {
+    let first = run(scenario, &path, options.seed, options.bug);
+    let property = target_property(&first, &options)?;
+    let mut search = Search { options, property, path, started: Instant::now(), runs: 1 };
+    let before = Size::of(scenario, &first);
+    let (mut current, mut seed) = (scenario.clone(), search.options.seed);
+    let mut kept = vec![];
+    if let Some(concrete) = steps::concrete(scenario, &first) {
+        if let Some(s) = search.still_fails(&concrete) {
+            (current, seed) = (concrete.scenario, s);
+            kept.push(concrete.what);
+        }
+    }
+    while let Some(step) = search.next_step(&current, seed) {
+        (current, seed) = (step.0.scenario, step.1);
+        note(&mut kept, step.0.what);
+    }
+    let last = run(&current, &search.path, seed, search.options.bug);
+    let out_of_time = search.out_of_time();
+    Ok(Shrunk {
+        after: Size::of(&current, &last),
+        scenario: current,
+        seed,
+        property: search.property,
+        before,
+        kept,
+        runs: search.runs + 1,
+        out_of_time,
+    })
+}
+
+/// Adds a kept step; a step on the same field as the last one replaces it
+/// (`records = 5000` after `records = 10000`).
+fn note(kept: &mut Vec<String>, what: String) {
+    let field = |w: &str| w.split_once(" = ").map(|(f, _)| f.to_string());
+    if field(&what).is_some() && kept.last().is_some_and(|last| field(last) == field(&what)) {
+        kept.pop();
+    }
+    kept.push(what);
+}
+
+fn run(scenario: &Scenario, path: &std::path::Path, seed: u64, bug: Option<Bug>) -> RunReport {
+    run_seed(&RunSpec::new(Arc::new(scenario.clone()), path.to_path_buf(), seed, bug))
+}
+
+fn target_property(first: &RunReport, options: &ShrinkOptions) -> Result<String, ShrinkError> {
+    let Some(v) = first.violations.first() else {
+        let bug = options.bug.map(|b| format!(" with --bug {b}")).unwrap_or_default();
+        return Err(ShrinkError::Passes { seed: options.seed, bug });
+    };
+    match &options.property {
+        None => Ok(v.property.clone()),
+        Some(p) if first.violations.iter().any(|v| &v.property == p) => Ok(p.clone()),
+        Some(p) => Err(ShrinkError::OtherProperty {
+            seed: options.seed,
+            property: p.clone(),
+            violated: first.violations.iter().map(|v| v.property.as_str()).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+impl Search {
+    fn out_of_time(&self) -> bool {
+        self.started.elapsed() >= self.options.budget
+    }
+
+    /// The first candidate of any step that still fails, with its seed.
+    fn next_step(&mut self, current: &Scenario, seed: u64) -> Option<(Candidate, u64)> {
+        for candidate in steps::all(current) {
+            if self.out_of_time() {
+                return None;
+            }
+            if validate::validate(&candidate.scenario).is_err() {
+                continue;
+            }
+            if self.fails(&candidate.scenario, seed) {
+                return Some((candidate, seed));
+            }
+            if candidate.reseeds {
+                if let Some(s) = self.seed_search(&candidate.scenario, seed) {
+                    return Some((candidate, s));
+                }
+            }
+        }
+        None
+    }
+
+    /// The seed under which `candidate` fails, trying the original seed
+    /// first and then the seed search.
+    fn still_fails(&mut self, candidate: &Candidate) -> Option<u64> {
+        let seed = self.options.seed;
+        if self.fails(&candidate.scenario, seed) {
+            return Some(seed);
+        }
+        self.seed_search(&candidate.scenario, seed)
+    }
+
+    fn fails(&mut self, scenario: &Scenario, seed: u64) -> bool {
+        self.runs += 1;
+        violates(&run(scenario, &self.path, seed, self.options.bug), &self.property)
+    }
+
+    /// The lowest seed of `0..seed_search` (other than `tried`) that fails.
+    fn seed_search(&mut self, scenario: &Scenario, tried: u64) -> Option<u64> {
+        let seeds: Vec<u64> = (0..self.options.seed_search).filter(|s| *s != tried).collect();
+        self.runs += seeds.len() as u64;
+        let spec = RunSpec::new(Arc::new(scenario.clone()), self.path.clone(), 0, self.options.bug);
+        let mut failing = vec![];
+        run_many_while(&spec, seeds, self.options.jobs, &mut |report| {
+            let hit = violates(&report, &self.property);
+            if hit {
+                failing.push(report.seed);
+            }
+            !hit
+        });
+        failing.into_iter().min()
+    }
+}
+
+fn violates(report: &RunReport, property: &str) -> bool {
+    report.violations.iter().any(|v| v.property == property)
+}

@@ -1,0 +1,214 @@
+//! The simplifications `shrink` tries, in order: faults first (fewer, then
+//! earlier, then shorter), then the data (records, keys, partitions), then
+//! the shape of the job (parallelism, workers, operators), then knobs back
+//! to their defaults. Each is a whole candidate scenario; `shrink` keeps the
+//! first that still fails.
+
+use crate::run::RunReport;
+use crate::scenario::{Cluster, Disk, Fault, Network, Restart, Scenario, Storage, When};
+use std::time::Duration;
+
+/// One simpler scenario, and what was simplified.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub what: String,
+    pub scenario: Scenario,
+    /// It changes the data or the job's shape, so the seed's random draws
+    /// shift: worth a seed search when the seed itself no longer fails.
+    pub reseeds: bool,
+}
+
+impl Candidate {
+    fn new(what: impl Into<String>, scenario: Scenario) -> Candidate {
+        Candidate { what: what.into(), scenario, reseeds: false }
+    }
+    fn reseeding(what: impl Into<String>, scenario: Scenario) -> Candidate {
+        Candidate { what: what.into(), scenario, reseeds: true }
+    }
+}
+
+/// The run made concrete: drawn faults written out, phase placements pinned
+/// to the checkpoint and task they struck at, faults that never fired gone.
+/// `None` when it is already concrete.
+pub fn concrete(scenario: &Scenario, run: &RunReport) -> Option<Candidate> {
+    let mut s = scenario.clone();
+    s.faults = scenario.faults.iter().chain(&run.drawn).cloned().collect();
+    s.swarm = None;
+    let mut kept = vec![];
+    for (i, fault) in s.faults.iter().enumerate() {
+        if run.faults.get(i).is_some_and(|f| f.not_fired.is_none()) {
+            kept.push(pin(fault, i, run));
+        }
+    }
+    s.faults = kept;
+    s.seeds = 1;
+    (s != *scenario).then(|| Candidate::new("faults made concrete (drawn ones written out, phases pinned)", s))
+}
+
+/// A phase-placed fault with its checkpoint and task pinned to where it struck.
+fn pin(fault: &Fault, i: usize, run: &RunReport) -> Fault {
+    let Some(when) = &fault.when else { return fault.clone() };
+    let index = i.to_string();
+    let reached = run.trace.iter().find(|e| e.kind == "fault_phase_reached" && e.field("fault") == Some(&index));
+    let Some(e) = reached else { return fault.clone() };
+    let task = e.field("task").filter(|t| *t != "-").map(String::from);
+    let checkpoint = e.num("checkpoint").or(when.checkpoint);
+    Fault { when: Some(When { checkpoint, phase: when.phase, task: task.or(when.task.clone()) }), ..fault.clone() }
+}
+
+/// Every candidate for `s`, in the order they are tried.
+pub fn all(s: &Scenario) -> Vec<Candidate> {
+    let mut out = vec![];
+    drop_faults(s, &mut out);
+    earlier_faults(s, &mut out);
+    shorter_windows(s, &mut out);
+    less_data(s, &mut out);
+    smaller_job(s, &mut out);
+    default_knobs(s, &mut out);
+    out
+}
+
+fn with(s: &Scenario, change: impl FnOnce(&mut Scenario)) -> Scenario {
+    let mut s = s.clone();
+    change(&mut s);
+    s
+}
+
+fn drop_faults(s: &Scenario, out: &mut Vec<Candidate>) {
+    for i in 0..s.faults.len() {
+        let label = s.faults[i].label();
+        out.push(Candidate::new(format!("dropped faults[{i}] ({label})"), with(s, |s| drop(s.faults.remove(i)))));
+    }
+}
+
+/// Earlier time placements, earlier checkpoints: the failure comes sooner.
+fn earlier_faults(s: &Scenario, out: &mut Vec<Candidate>) {
+    for (i, f) in s.faults.iter().enumerate() {
+        if let Some(at) = f.at.filter(|at| *at >= Duration::from_millis(20)) {
+            for (num, den) in [(1, 2), (3, 4)] {
+                let t = round_ms(at * num / den);
+                out.push(Candidate::new(format!("faults[{i}].at = {}", ms(t)), with(s, |s| s.faults[i].at = Some(t))));
+            }
+        }
+        if let Some(when) = f.when.as_ref().filter(|w| w.checkpoint.is_some_and(|c| c > 1)) {
+            let c = when.checkpoint.unwrap_or(1) - 1;
+            out.push(Candidate::new(
+                format!("faults[{i}].when.checkpoint = {c}"),
+                with(s, |s| s.faults[i].when.as_mut().expect("when").checkpoint = Some(c)),
+            ));
+        }
+    }
+}
+
+/// Halved restart, resume and heal delays; message filters dropped.
+fn shorter_windows(s: &Scenario, out: &mut Vec<Candidate>) {
+    for (i, f) in s.faults.iter().enumerate() {
+        let fields: [(&str, Option<Duration>, fn(&mut Fault) -> &mut Option<Duration>); 3] = [
+            ("restart_after", f.restart_after, |f| &mut f.restart_after),
+            ("resume_after", f.resume_after, |f| &mut f.resume_after),
+            ("heal_after", f.heal_after, |f| &mut f.heal_after),
+        ];
+        for (name, value, field) in fields {
+            if let Some(d) = value.filter(|d| *d >= Duration::from_millis(20)) {
+                let d = round_ms(d / 2);
+                out.push(Candidate::new(
+                    format!("faults[{i}].{name} = {}", ms(d)),
+                    with(s, |s| *field(&mut s.faults[i]) = Some(d)),
+                ));
+            }
+        }
+        if f.messages.is_some() {
+            out.push(Candidate::new(format!("faults[{i}] on every message"), with(s, |s| s.faults[i].messages = None)));
+        }
+    }
+}
+
+/// Fewer records, keys and partitions at each source.
+fn less_data(s: &Scenario, out: &mut Vec<Candidate>) {
+    for (i, op) in s.job.operators.iter().enumerate() {
+        let id = &op.id;
+        if op.records() > 16 {
+            for r in [op.records() / 2, op.records() * 3 / 4] {
+                let c = with(s, |s| s.job.operators[i].records = Some(r));
+                out.push(Candidate::reseeding(format!("{id}.records = {r}"), c));
+            }
+        }
+        if op.keys() > 1 {
+            let k = op.keys() / 2;
+            out.push(Candidate::reseeding(format!("{id}.keys = {k}"), with(s, |s| s.job.operators[i].keys = Some(k))));
+        }
+        if op.partitions() > 1 {
+            let p = op.partitions() / 2;
+            let c = with(s, |s| s.job.operators[i].partitions = Some(p));
+            out.push(Candidate::reseeding(format!("{id}.partitions = {p}"), c));
+        }
+    }
+}
+
+/// Lower parallelism, fewer workers, operators bypassed.
+fn smaller_job(s: &Scenario, out: &mut Vec<Candidate>) {
+    if s.job.parallelism > 1 {
+        let p = s.job.parallelism - 1;
+        out.push(Candidate::reseeding(format!("job.parallelism = {p}"), with(s, |s| s.job.parallelism = p)));
+    }
+    for (i, op) in s.job.operators.iter().enumerate() {
+        if let Some(p) = op.parallelism.filter(|p| *p > 1) {
+            let c = with(s, |s| s.job.operators[i].parallelism = Some(p - 1));
+            out.push(Candidate::reseeding(format!("{}.parallelism = {}", op.id, p - 1), c));
+        }
+    }
+    if s.cluster.workers > 1 {
+        let w = s.cluster.workers - 1;
+        out.push(Candidate::reseeding(format!("cluster.workers = {w}"), with(s, |s| s.cluster.workers = w)));
+    }
+    for (i, op) in s.job.operators.iter().enumerate() {
+        if let [input] = op.input.as_slice() {
+            let (id, input) = (op.id.clone(), input.clone());
+            let c = with(s, |s| bypass(s, i, &id, &input));
+            out.push(Candidate::reseeding(format!("operator {id} removed ({input} feeds its readers)"), c));
+        }
+    }
+}
+
+/// Removes operator `i` (`id`, reading only `input`): its readers read `input`.
+fn bypass(s: &mut Scenario, i: usize, id: &str, input: &str) {
+    s.job.operators.remove(i);
+    for op in &mut s.job.operators {
+        for name in op.input.iter_mut().filter(|n| *n == id) {
+            *name = input.to_string();
+        }
+    }
+}
+
+/// Knob sections back to their defaults, one at a time (the checkpoint's
+/// protocol and interval stay: they are what the scenario is about).
+fn default_knobs(s: &Scenario, out: &mut Vec<Candidate>) {
+    let mut knob = |what: &str, c: Scenario| {
+        if c != *s {
+            out.push(Candidate::new(format!("{what} at defaults"), c));
+        }
+    };
+    knob("[network]", with(s, |s| s.network = Network::default()));
+    knob("[disk]", with(s, |s| s.disk = Disk::default()));
+    knob("[storage]", with(s, |s| s.storage = Storage::default()));
+    knob("[restart]", with(s, |s| s.restart = Restart::default()));
+    let workers = s.cluster.workers;
+    knob("[cluster] timings", with(s, |s| s.cluster = Cluster { workers, ..Cluster::default() }));
+    knob("job.batch_size", with(s, |s| s.job.batch_size = crate::scenario::default_batch_size()));
+    let c = &s.checkpoint;
+    let default = crate::scenario::Checkpoint {
+        protocol: c.protocol,
+        aligned_timeout: c.aligned_timeout,
+        interval: c.interval,
+        ..Default::default()
+    };
+    knob("[checkpoint] knobs other than protocol and interval", with(s, |s| s.checkpoint = default));
+}
+
+fn round_ms(d: Duration) -> Duration {
+    Duration::from_millis(d.as_millis() as u64)
+}
+
+fn ms(d: Duration) -> String {
+    crate::scenario::duration::format_duration(d)
+}
