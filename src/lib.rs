@@ -27,7 +27,8 @@
 //! 6. [`run`] — one seeded run end to end → `RunReport` (verdict, fault
 //!    outcomes, coverage); sweeps; the bench.
 //! 7. [`bugs`] — the bug zoo: planted bugs that prove the oracles have teeth.
-//! 8. [`shrink`] — from a failing seed to the smallest scenario that still
+//! 8. [`explore`] — every single-fault placement of a small job, run once.
+//! 9. [`shrink`] — from a failing seed to the smallest scenario that still
 //!    fails the same property.
 
 #[cfg(not(madsim))]
@@ -38,9 +39,10 @@ compile_error!(
 
 pub mod bugs;
 pub mod engine;
+pub mod explore;
 pub mod oracle;
 pub mod run;
-pub mod shrink;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod trace;

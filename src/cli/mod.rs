@@ -4,6 +4,7 @@
 //! - `sweep` — many seeds in parallel, failing seeds with replay commands
 //! - `bugs`  — the planted bugs
 //! - `bench` — runs per second and simulated seconds per wall second
+//! - `explore` — every single-fault placement of a small job, run once each
 //! - `shrink` — a failing seed shrunk to a minimal regression scenario
 //! - `merge` — the JSON Lines of many sweep shards as one summary
 //! - `zoo`   — the bug zoo as a scoreboard: seeds and time each bug takes to catch
@@ -11,6 +12,7 @@
 //! `summary` is what `sweep` and `merge` both print.
 
 mod bench;
+mod explore;
 mod merge;
 mod report;
 mod shrink;
@@ -62,6 +64,41 @@ enum Command {
         /// Stop the run after this much wall-clock time (e.g. `30s`).
         #[arg(long, value_parser = parse_wall_cap)]
         wall_cap: Option<Duration>,
+        /// A fault as one inline TOML table, e.g. `{ at = "700ms", action =
+        /// "crash", node = "worker-2" }`; repeatable. Given, these replace
+        /// the file's [[faults]] and [swarm].
+        #[arg(long = "fault")]
+        faults: Vec<String>,
+    },
+    /// Run every single-fault placement of the job once and report which
+    /// placements violate which property.
+    Explore {
+        scenario: PathBuf,
+        /// Fault kinds to place.
+        #[arg(long, value_delimiter = ',', default_value = "crash,pause")]
+        kinds: Vec<ckptsim::explore::Kind>,
+        /// Checkpoints 1..=N to place faults in.
+        #[arg(long, default_value_t = 3)]
+        checkpoints: u64,
+        /// Default: the file's `first_seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        bug: Option<Bug>,
+        /// crash: restart the node this long after.
+        #[arg(long, default_value = "300ms", value_parser = parse_wall_cap)]
+        restart_after: Duration,
+        /// pause: resume the node this long after.
+        #[arg(long, default_value = "1500ms", value_parser = parse_wall_cap)]
+        resume_after: Duration,
+        /// isolate, disk: heal this long after.
+        #[arg(long, default_value = "1500ms", value_parser = parse_wall_cap)]
+        heal_after: Duration,
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// One JSON object: counts and every placement's outcome.
+        #[arg(long)]
+        json: bool,
     },
     /// Run a range of seeds in parallel.
     Sweep {
@@ -197,8 +234,17 @@ pub fn main() -> i32 {
             }
             EXIT_PASS
         }
-        Command::Run { scenario, seed, bug, trace, chrome_trace, json, wall_cap } => {
+        Command::Run { scenario, seed, bug, trace, chrome_trace, json, wall_cap, faults } => {
             let Some(mut spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
+            if !faults.is_empty() {
+                match with_faults(&spec.scenario, &faults) {
+                    Ok(s) => spec.scenario = Arc::new(s),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return EXIT_BAD_INPUT;
+                    }
+                }
+            }
             spec.seed = seed.unwrap_or(spec.scenario.first_seed);
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
             let report = run_seed(&spec);
@@ -209,6 +255,24 @@ pub fn main() -> i32 {
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
             let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage, until_failure };
             sweep::sweep(&spec, &options)
+        }
+        Command::Explore {
+            scenario,
+            kinds,
+            checkpoints,
+            seed,
+            bug,
+            restart_after,
+            resume_after,
+            heal_after,
+            jobs: j,
+            json,
+        } => {
+            let Some(spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
+            let windows = ckptsim::explore::Windows { restart_after, resume_after, heal_after };
+            let seed = seed.unwrap_or(spec.scenario.first_seed);
+            let options = ckptsim::explore::ExploreOptions { kinds, checkpoints, seed, bug, windows, jobs: jobs(j) };
+            explore::run(&spec.scenario, &scenario, &options, json)
         }
         Command::Shrink { scenario, seed, bug, property, out, force, budget, seed_search, jobs: j } => {
             let Some(spec) = load(&scenario, seed, bug) else { return EXIT_BAD_INPUT };
@@ -241,6 +305,25 @@ fn load(path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> 
             None
         }
     }
+}
+
+/// The scenario with `--fault` tables in place of its faults and swarm.
+fn with_faults(s: &scenario::Scenario, faults: &[String]) -> Result<scenario::Scenario, String> {
+    #[derive(serde::Deserialize)]
+    struct One {
+        fault: scenario::Fault,
+    }
+    let mut s = s.clone();
+    s.swarm = None;
+    s.faults.clear();
+    for text in faults {
+        let one: One =
+            toml::from_str(&format!("fault = {text}")).map_err(|e| format!("--fault '{text}': {}", e.message()))?;
+        s.faults.push(one.fault);
+    }
+    // faults[i] is the i-th --fault, counting from 0.
+    scenario::validate::validate(&s).map_err(|(field, message)| format!("--fault: {field}: {message}"))?;
+    Ok(s)
 }
 
 /// Worker threads to use.

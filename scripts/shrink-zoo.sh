@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Shrinks each planted bug's first failure on the scenario that catches it
+# (src/bugs.rs) into scenarios/regressions/<scenario>-<bug>.toml, and prints
+# before/after sizes. Usage: scripts/shrink-zoo.sh [BUDGET]   (default 30s)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+budget=${1:-30s}
+cargo build --release -q
+bin=target/release/ckptsim
+grep -oE 'Bug::[A-Za-z]+ => &\[' src/bugs.rs >/dev/null
+python3 - <<'PY' > /tmp/zoo-catches.txt
+import re
+src = open("src/bugs.rs").read()
+body = src[src.index("pub fn catches"):src.index("pub fn incident")]
+for m in re.finditer(r'Bug::(\w+) => &\[\s*at!\("([^"]+)", "([^"]+)"\)', body):
+    name = re.sub(r'(?<!^)(?=[A-Z])', '_', m.group(1)).lower()
+    print(name, m.group(2), m.group(3))
+PY
+while read -r bug scenario property; do
+  first=$($bin sweep "$scenario" --seeds 0..64 --bug "$bug" --until-failure | sed -n 's/^first failing seed: //p')
+  if [ -z "$first" ]; then echo "== $bug: no failing seed in 0..64 of $scenario"; continue; fi
+  out="scenarios/regressions/$(basename "$scenario" .toml)-${bug//_/-}.toml"
+  echo "== $bug on $scenario seed $first ($property)"
+  $bin shrink "$scenario" --seed "$first" --bug "$bug" --property "$property" --budget "$budget" -o "$out" --force \
+    || $bin shrink "$scenario" --seed "$first" --bug "$bug" --budget "$budget" -o "$out" --force
+done < /tmp/zoo-catches.txt
