@@ -5,8 +5,12 @@
 //! - `bugs`  — the planted bugs
 //! - `bench` — runs per second and simulated seconds per wall second
 //! - `zoo`   — the bug zoo as a scoreboard: seeds and time each bug takes to catch
+//! - `check` — validates scenario files without running them
+//! - `new`   — writes a commented starter scenario
 
 mod bench;
+mod check;
+mod new;
 mod report;
 mod sweep;
 mod zoo;
@@ -92,6 +96,19 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Validate scenario files without running them (a directory: its *.toml files).
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a commented starter scenario (source → keyed_count → sink, one crash).
+    New {
+        /// The scenario's name (letters, digits, `-`, `_`).
+        name: String,
+        /// Where to write it; `-` for stdout. Default: scenarios/NAME.toml.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Measure runs per second and simulated time per wall second (use --release).
     Bench {
         #[arg(default_value = "scenarios/worker-crash.toml")]
@@ -166,6 +183,8 @@ pub fn main() -> i32 {
             }
             zoo::zoo(&zoo::ZooOptions { seeds, windows, jobs })
         }
+        Command::Check { files } => check::check(&files),
+        Command::New { name, output } => new::new(&name, output.as_deref()),
         Command::Bench { scenario, runs, jobs } => {
             let Some(spec) = load(&scenario, 0, None) else { return EXIT_BAD_INPUT };
             bench::bench(&spec, runs, jobs)
@@ -173,12 +192,13 @@ pub fn main() -> i32 {
     }
 }
 
-/// Loads the scenario; prints the error (file:line: field: message) if bad.
+/// Loads the scenario; prints the error (`file:line:col: field: message`,
+/// then the line with carets) if bad.
 fn load(path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> {
     match scenario::load(path) {
         Ok(s) => Some(RunSpec::new(Arc::new(s), path.to_path_buf(), seed, bug)),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.render());
             None
         }
     }

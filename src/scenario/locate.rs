@@ -191,10 +191,13 @@ fn path_at(text: &str, span: &Range<usize>) -> Option<String> {
 }
 
 /// The smallest non-empty value that contains `span`, the deepest on a tie.
+/// Its key must come before `span`: in a malformed document a table after a
+/// broken header can be recovered with a value starting at that header.
 fn tightest_around<'p>(all: &'p [Place], span: &Range<usize>) -> Option<&'p Place> {
     all.iter()
         .filter(|p| p.value.start < p.value.end)
         .filter(|p| p.value.start <= span.start && span.end <= p.value.end)
+        .filter(|p| p.key.as_ref().is_none_or(|key| key.start <= span.start))
         .min_by_key(|p| (p.value.end - p.value.start, usize::MAX - p.path.len()))
 }
 
@@ -346,6 +349,13 @@ between = [["coordinator"], ["worker-2"]]
         let text = "name = \"demo\"\n[cluster]\nworkers = 1\nworkers = 2\n";
         let err = super::super::parse(text, "x.toml").unwrap_err();
         assert_eq!((err.field.as_str(), err.line()), ("cluster.workers", Some(4)));
+    }
+
+    #[test]
+    fn a_broken_header_is_not_blamed_on_the_next_table() {
+        let text = "name = \"demo\"\n[job\nparallelism = 2\n[checkpoint]\ninterval = \"1s\"\n";
+        let err = super::super::parse(text, "x.toml").unwrap_err();
+        assert_eq!((err.field.as_str(), err.line(), err.column()), ("(toml)", Some(2), Some(5)));
     }
 
     #[test]
