@@ -1,6 +1,7 @@
 //! The CLI contract scripts rely on: JSON fields, exit codes (0 pass,
 //! 1 violation, 2 bad input, 3 internal error), errors that name the file,
-//! line and field, and a replay command that reproduces the run.
+//! line, column and field (with carets and "did you mean"), a replay command
+//! that reproduces the run, and the `check` and `new` commands.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -85,6 +86,107 @@ fn a_typo_in_a_scenario_exits_2_naming_file_line_and_field() {
     let err = stderr(&o);
     assert!(err.contains(&format!("typo.toml:{line}:")), "{err}");
     assert!(err.contains("checkpoint.intervl"), "{err}");
+}
+
+#[test]
+fn a_misspelt_field_shows_line_column_the_line_with_carets_and_a_suggestion() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
+    let text = text.replace("interval = \"100ms\"", "intervl = \"100ms\"");
+    let line = text.lines().position(|l| l.starts_with("intervl")).unwrap() + 1;
+    let path = temp_scenario("misspelt.toml", &text);
+    let o = ckptsim(&["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let first = format!(
+        "error: {}:{line}:1: checkpoint.intervl: unknown field `intervl` — did you mean `interval`?",
+        path.display()
+    );
+    assert!(err.lines().any(|l| l == first), "{err}");
+    assert!(err.lines().any(|l| l == format!("{line} | intervl = \"100ms\"")), "{err}");
+    assert!(err.lines().any(|l| l.ends_with(" | ^^^^^^^")), "{err}");
+}
+
+#[test]
+fn a_misspelt_value_gets_a_suggestion_and_carets_under_it() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/worker-crash.toml")).unwrap();
+    let path = temp_scenario("crsh.toml", &text.replace("action = \"crash\"", "action = \"crsh\""));
+    let o = ckptsim(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains(":10: faults[0].action: unknown variant `crsh` — did you mean `crash`?"), "{err}");
+    assert!(err.lines().any(|l| l.ends_with("| action = \"crsh\"")), "{err}");
+    assert!(err.lines().any(|l| l.ends_with("|          ^^^^^^")), "{err}");
+    let path = temp_scenario("evnts.toml", &text.replace("input = [\"events\"]", "input = [\"evnts\"]"));
+    let err = stderr(&ckptsim(&["check", path.to_str().unwrap()]));
+    assert!(err.contains("`evnts` is not an operator id") && err.contains("did you mean `events`?"), "{err}");
+}
+
+#[test]
+fn check_accepts_every_stock_scenario() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = ["scenarios", "scenarios/regressions"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .map(|path| path.strip_prefix(root).unwrap().display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(String::as_str));
+    let o = ckptsim(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for file in &files {
+        assert!(out.lines().any(|l| l.starts_with(&format!("ok {file} ("))), "{file} in:\n{out}");
+    }
+    assert!(
+        out.contains("ok scenarios/worker-crash.toml (worker-crash: 3 operators, 1 fault, protocol aligned)"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{n} files checked: {n} ok, 0 bad", n = files.len())), "{out}");
+}
+
+#[test]
+fn check_of_a_bad_file_exits_2_and_still_checks_the_others() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
+    let bad = temp_scenario("bad-workers.toml", &text.replace("workers = 3", "workers = 0"));
+    let o = ckptsim(&["check", bad.to_str().unwrap(), "scenarios/no-faults.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad-workers.toml:") && stderr(&o).contains("cluster.workers: is 0"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok scenarios/no-faults.toml"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("2 files checked: 1 ok, 1 bad"), "{}", stdout(&o));
+    assert_eq!(ckptsim(&["check", "scenarios/does-not-exist.toml"]).status.code(), Some(2));
+}
+
+#[test]
+fn new_writes_a_starter_that_checks_runs_passes_and_fires_its_fault() {
+    let path = temp_scenario("starter.toml", "");
+    std::fs::remove_file(&path).unwrap();
+    let file = path.to_str().unwrap();
+    let o = ckptsim(&["new", "my-first", "-o", file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("name = \"my-first\"") && text.contains("phase = \"aligning\""), "{text}");
+    let o = ckptsim(&["check", file]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("(my-first: 3 operators, 1 fault, protocol aligned)"), "{}", stdout(&o));
+    let o = ckptsim(&["run", file, "--seed", "0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("faults: 1 of 1 fired"), "{}", stdout(&o));
+    let o = ckptsim(&["new", "other", "-o", file]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "an existing file is never overwritten");
+}
+
+#[test]
+fn new_writes_to_stdout_with_a_dash_and_refuses_odd_names() {
+    let o = ckptsim(&["new", "piped", "-o", "-"]);
+    assert_eq!(o.status.code(), Some(0));
+    ckptsim::scenario::parse(&stdout(&o), "piped.toml").unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(ckptsim(&["new", "../escape"]).status.code(), Some(2));
 }
 
 #[test]

@@ -326,7 +326,8 @@ impl FromStr for Bug {
     fn from_str(s: &str) -> Result<Bug, String> {
         Bug::ALL.into_iter().find(|b| b.name() == s).ok_or_else(|| {
             let names: Vec<_> = Bug::ALL.iter().map(|b| b.name()).collect();
-            format!("unknown bug `{s}` (known: {})", names.join(", "))
+            let hint = crate::scenario::suggest::hint(s, names.iter().copied());
+            format!("unknown bug `{s}` (known: {}){hint}", names.join(", "))
         })
     }
 }

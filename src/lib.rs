@@ -12,7 +12,8 @@
 //! Read it top-down:
 //!
 //! 1. [`scenario`] — what a `scenarios/*.toml` file says, validated with
-//!    file/line/field errors; the faults a `[swarm]` draws per seed.
+//!    file/line/column/field errors (carets, "did you mean"); the faults a
+//!    `[swarm]` draws per seed; the starter `ckptsim new` writes.
 //! 2. [`sim`] — the world for one seed: rng streams, disks that lose unsynced
 //!    writes (and fail, slow down, rot), FIFO node messaging judged by link
 //!    rules, the fault injector.

@@ -1,4 +1,4 @@
-//! The `ckptsim` command line: `run`, `sweep`, `bugs`, `bench`.
+//! The `ckptsim` command line: `run`, `sweep`, `bugs`, `bench`, `zoo`, `check`, `new`.
 //! Exit codes: 0 all pass, 1 a property violated, 2 bad input, 3 internal error.
 
 mod cli;

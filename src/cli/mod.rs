@@ -8,12 +8,16 @@
 //! - `shrink` — a failing seed shrunk to a minimal regression scenario
 //! - `merge` — the JSON Lines of many sweep shards as one summary
 //! - `zoo`   — the bug zoo as a scoreboard: seeds and time each bug takes to catch
+//! - `check` — validates scenario files without running them
+//! - `new`   — writes a commented starter scenario
 //!
 //! `summary` is what `sweep` and `merge` both print.
 
 mod bench;
+mod check;
 mod explore;
 mod merge;
+mod new;
 mod report;
 mod shrink;
 mod summary;
@@ -179,6 +183,19 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Validate scenario files without running them (a directory: its *.toml files).
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a commented starter scenario (source → keyed_count → sink, one crash).
+    New {
+        /// The scenario's name (letters, digits, `-`, `_`).
+        name: String,
+        /// Where to write it; `-` for stdout. Default: scenarios/NAME.toml.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Measure runs per second and simulated time per wall second (use --release).
     Bench {
         #[arg(default_value = "scenarios/worker-crash.toml")]
@@ -289,6 +306,8 @@ pub fn main() -> i32 {
             }
             zoo::zoo(&zoo::ZooOptions { seeds, windows, jobs })
         }
+        Command::Check { files } => check::check(&files),
+        Command::New { name, output } => new::new(&name, output.as_deref()),
         Command::Bench { scenario, runs, jobs } => {
             let Some(spec) = load(&scenario, 0, None) else { return EXIT_BAD_INPUT };
             bench::bench(&spec, runs, jobs)
@@ -296,12 +315,13 @@ pub fn main() -> i32 {
     }
 }
 
-/// Loads the scenario; prints the error (file:line: field: message) if bad.
+/// Loads the scenario; prints the error (`file:line:col: field: message`,
+/// then the line with carets) if bad.
 fn load(path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> {
     match scenario::load(path) {
         Ok(s) => Some(RunSpec::new(Arc::new(s), path.to_path_buf(), seed, bug)),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.render());
             None
         }
     }

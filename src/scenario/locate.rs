@@ -1,10 +1,13 @@
-//! Maps a dotted field path (`job.operators[1].input`) to its line in the file.
+//! Maps a dotted field path (`job.operators[1].input`) or a TOML error to the
+//! span of the file it is about, and so to a `Location` (line, column, text).
 
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use super::location::Location;
+use super::suggest::{backticked, improve_serde};
 use super::ScenarioError;
 
 /// The field used when a TOML error cannot be tied to a key.
@@ -19,32 +22,69 @@ enum Step<'a> {
     Index(usize),
 }
 
-/// The 1-based line where `field` is written, if it is written at all.
-///
-/// `field` is a dotted path such as `checkpoint.interval`, `faults[0].node` or
-/// `job.operators[2]`. A key that is absent falls back to the line of the
-/// nearest enclosing table or element that is written; `None` when not even
-/// the first step is.
+/// The 1-based line where `field` is written, if it is written at all (see
+/// `span_of`).
 pub fn line_of(text: &str, field: &str) -> Option<usize> {
-    let steps = parse_path(field)?;
-    let root = document(text);
-    let mut node = root.get_ref();
-    let mut line = None;
-    for step in steps {
-        let Some((span, next)) = child(node, step) else {
-            break;
-        };
-        line = Some(line_at(text, span.start));
-        node = next;
-    }
-    line
+    span_of(text, field, "").map(|span| Location::of_span(text, span).line)
 }
 
-/// Turns a TOML/serde error into a `ScenarioError` with line and field.
+/// The span of `text` an error about `field` should point at.
+///
+/// `field` is a dotted path such as `checkpoint.interval`, `faults[0].node` or
+/// `job.operators[2]`. When it is written, the span is its value: within an
+/// array, the element `message` names first in backticks (`` `cuont` is not
+/// an operator id ``); else the whole value if it fits on one line; else its
+/// key. A key that is absent falls back to the key (or element) of the
+/// nearest enclosing table or element that is written; `None` when not even
+/// the first step is.
+pub fn span_of(text: &str, field: &str, message: &str) -> Option<Range<usize>> {
+    let steps = parse_path(field)?;
+    let root = document(text);
+    let mut node = &root;
+    let mut mark = None;
+    for (depth, step) in steps.iter().enumerate() {
+        let Some((key, value)) = child(node.get_ref(), *step) else {
+            return mark;
+        };
+        if depth + 1 == steps.len() {
+            return Some(value_span(text, value, message).unwrap_or(key));
+        }
+        (mark, node) = (Some(key), value);
+    }
+    mark
+}
+
+/// The span to blame within a written value: the array element `message`
+/// names, else the value if it is on one line.
+fn value_span(text: &str, value: &Spanned<DeValue<'_>>, message: &str) -> Option<Range<usize>> {
+    if let Some(named) = backticked(message).next() {
+        if let Some(span) = element_named(value, named) {
+            return Some(span);
+        }
+    }
+    let span = value.span();
+    let one_line = text.get(span.clone()).is_some_and(|written| !written.contains('\n'));
+    one_line.then_some(span)
+}
+
+/// The last string in `value` (an array, nested or not) equal to `name`.
+fn element_named(value: &Spanned<DeValue<'_>>, name: &str) -> Option<Range<usize>> {
+    let DeValue::Array(array) = value.get_ref() else {
+        return None;
+    };
+    array.iter().rev().find_map(|element| match element.get_ref() {
+        DeValue::String(s) if s == name => Some(element.span()),
+        DeValue::Array(_) => element_named(element, name),
+        _ => None,
+    })
+}
+
+/// Turns a TOML/serde error into a `ScenarioError` with location and field.
 ///
 /// The field is the dotted path of the key the error's span points at (an
 /// unknown key, a badly typed value); for a missing field it is the enclosing
 /// table's path plus the missing name. `(toml)` when no key can be found.
+/// An unknown field or variant close to a known one gets "did you mean".
 pub fn from_toml_error(err: &toml::de::Error, text: &str, file: &str) -> ScenarioError {
     let message = one_line(err.message());
     let span = err.span();
@@ -57,8 +97,8 @@ pub fn from_toml_error(err: &toml::de::Error, text: &str, file: &str) -> Scenari
     };
     // A field missing from the document root is not written on any line.
     let at_root = path.as_deref() == Some("") && missing.is_some();
-    let line = span.filter(|_| !at_root).map(|span| line_at(text, span.start));
-    ScenarioError { file: file.to_string(), line, field, message }
+    let location = span.filter(|_| !at_root).map(|span| Location::of_span(text, span));
+    ScenarioError { file: file.to_string(), location, field, message: improve_serde(&message) }
 }
 
 /// The document as one spanned table value; best effort when it is malformed.
@@ -91,14 +131,12 @@ fn parse_path(field: &str) -> Option<Vec<Step<'_>>> {
 
 /// The child `step` names, with the span that marks where it is written: the
 /// key for a table entry, the element itself for an array element.
-fn child<'v, 'i>(node: &'v DeValue<'i>, step: Step<'_>) -> Option<(Range<usize>, &'v DeValue<'i>)> {
+fn child<'v, 'i>(node: &'v DeValue<'i>, step: Step<'_>) -> Option<(Range<usize>, &'v Spanned<DeValue<'i>>)> {
     match (node, step) {
         (DeValue::Table(table), Step::Key(name)) => {
-            table.iter().find(|(key, _)| key.get_ref() == name).map(|(key, value)| (key.span(), value.get_ref()))
+            table.iter().find(|(key, _)| key.get_ref() == name).map(|(key, value)| (key.span(), value))
         }
-        (DeValue::Array(array), Step::Index(index)) => {
-            array.get(index).map(|element| (element.span(), element.get_ref()))
-        }
+        (DeValue::Array(array), Step::Index(index)) => array.get(index).map(|element| (element.span(), element)),
         _ => None,
     }
 }
@@ -153,10 +191,13 @@ fn path_at(text: &str, span: &Range<usize>) -> Option<String> {
 }
 
 /// The smallest non-empty value that contains `span`, the deepest on a tie.
+/// Its key must come before `span`: in a malformed document a table after a
+/// broken header can be recovered with a value starting at that header.
 fn tightest_around<'p>(all: &'p [Place], span: &Range<usize>) -> Option<&'p Place> {
     all.iter()
         .filter(|p| p.value.start < p.value.end)
         .filter(|p| p.value.start <= span.start && span.end <= p.value.end)
+        .filter(|p| p.key.as_ref().is_none_or(|key| key.start <= span.start))
         .min_by_key(|p| (p.value.end - p.value.start, usize::MAX - p.path.len()))
 }
 
@@ -188,12 +229,6 @@ fn missing_field(message: &str) -> Option<&str> {
 fn one_line(message: &str) -> String {
     let lines: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     lines.join("; ")
-}
-
-/// The 1-based line holding byte `offset` of `text`.
-fn line_at(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[cfg(test)]
@@ -256,6 +291,23 @@ between = [["coordinator"], ["worker-2"]]
     }
 
     #[test]
+    fn errors_point_at_the_value_or_the_array_element_they_name() {
+        let at = |field, message| span_of(TEXT, field, message).map(|span| &TEXT[span]);
+        assert_eq!(at("faults[0].node", "names `worker-9`"), Some("\"worker-1\""));
+        assert_eq!(at("job.operators[1].input", "lists 1 input"), Some("[\"events\"]"));
+        assert_eq!(at("job.operators[1].input", "`events` is not an operator id"), Some("\"events\""));
+        assert_eq!(at("faults[1].between", "has `worker-2` in both groups"), Some("\"worker-2\""));
+    }
+
+    #[test]
+    fn values_over_several_lines_and_absent_keys_point_at_a_key() {
+        let at = |field| span_of(TEXT, field, "").map(|span| &TEXT[span]);
+        assert_eq!(at("job.operators"), Some("operators"));
+        assert_eq!(at("cluster.slots_per_worker"), Some("cluster"));
+        assert!(at("job.operators[1]").is_some_and(|element| element.starts_with("{ id = \"count\",\n")));
+    }
+
+    #[test]
     fn dotted_keys_point_at_their_own_line() {
         let text = "name = \"demo\"\ncluster.workers = 2\ncluster.slots_per_worker = 1\n";
         assert_eq!(line_of(text, "cluster.workers"), Some(2));
@@ -288,7 +340,7 @@ between = [["coordinator"], ["worker-2"]]
     fn syntax_errors_keep_their_line() {
         let text = "name = \"demo\"\n[network]\nloss = \n";
         let err = super::super::parse(text, "x.toml").unwrap_err();
-        assert_eq!(err.line, Some(3));
+        assert_eq!((err.line(), err.column()), (Some(3), Some(8)));
         assert!(!err.message.contains('\n'), "{}", err.message);
     }
 
@@ -296,13 +348,21 @@ between = [["coordinator"], ["worker-2"]]
     fn duplicate_keys_name_the_key_already_written() {
         let text = "name = \"demo\"\n[cluster]\nworkers = 1\nworkers = 2\n";
         let err = super::super::parse(text, "x.toml").unwrap_err();
-        assert_eq!((err.field.as_str(), err.line), ("cluster.workers", Some(4)));
+        assert_eq!((err.field.as_str(), err.line()), ("cluster.workers", Some(4)));
+    }
+
+    #[test]
+    fn a_broken_header_is_not_blamed_on_the_next_table() {
+        let text = "name = \"demo\"\n[job\nparallelism = 2\n[checkpoint]\ninterval = \"1s\"\n";
+        let err = super::super::parse(text, "x.toml").unwrap_err();
+        assert_eq!((err.field.as_str(), err.line(), err.column()), ("(toml)", Some(2), Some(5)));
     }
 
     #[test]
     fn unlocatable_syntax_errors_use_the_toml_field() {
         let err = super::super::parse("name = \"demo\"\n[job\n", "x.toml").unwrap_err();
-        assert_eq!((err.field.as_str(), err.line), ("(toml)", Some(2)));
+        assert_eq!((err.field.as_str(), err.line(), err.column()), ("(toml)", Some(2), Some(5)));
         assert_eq!(err.message, "unclosed table, expected `]`");
+        assert_eq!(err.render(), "x.toml:2:5: (toml): unclosed table, expected `]`\n  |\n2 | [job\n  |     ^");
     }
 }

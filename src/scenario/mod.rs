@@ -7,35 +7,74 @@
 //! - `swarm`     — `[swarm]`: faults drawn per seed
 //! - `duration`  — `"100ms"`-style durations
 //! - `validate`  — cross-field rules (graph shape, node names, ranges)
-//! - `locate`    — maps a field path to its line in the file
+//! - `locate`    — maps a field path or a TOML error to its place in the file
+//! - `location`  — a line and column, shown rustc-style with carets
+//! - `suggest`   — "did you mean `interval`?" for misspelt names
+//! - `starter`   — the commented starter scenario `ckptsim new` writes
 
 pub mod duration;
 pub mod fault;
 pub mod fault_kind;
 pub mod locate;
+pub mod location;
 pub mod model;
+pub mod starter;
+pub mod suggest;
 pub mod swarm;
 pub mod validate;
 
 pub use fault::*;
 pub use fault_kind::*;
+pub use location::Location;
 pub use model::*;
 pub use swarm::{Swarm, SwarmKind};
 
 use std::path::Path;
 
 /// A scenario that cannot be used, with where the mistake is.
+///
+/// It displays as one greppable line, `file:line:col: field: message`
+/// (`file:?: field: message` when the mistake is on no line); `render` adds
+/// the offending line with carets under it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{file}:{}: {field}: {message}", line.map(|l| l.to_string()).unwrap_or_else(|| "?".into()))]
+#[error("{file}:{}: {field}: {message}", self.position())]
 pub struct ScenarioError {
     /// The scenario file as given.
     pub file: String,
-    /// 1-based line of the offending field, when it can be found.
-    pub line: Option<usize>,
+    /// Where the offending text is, when it can be found.
+    pub location: Option<Location>,
     /// Dotted path of the field, e.g. `job.operators[1].input`.
     pub field: String,
     /// What is wrong and what would be right.
     pub message: String,
+}
+
+impl ScenarioError {
+    /// 1-based line of the offending text, when it can be found.
+    pub fn line(&self) -> Option<usize> {
+        self.location.as_ref().map(|at| at.line)
+    }
+
+    /// 1-based column (in characters) of the offending text.
+    pub fn column(&self) -> Option<usize> {
+        self.location.as_ref().map(|at| at.column)
+    }
+
+    /// The one-line error, then the offending line with carets under it.
+    pub fn render(&self) -> String {
+        match &self.location {
+            Some(at) => format!("{self}\n{}", at.render()),
+            None => self.to_string(),
+        }
+    }
+
+    /// `line:col`, or `?`.
+    fn position(&self) -> String {
+        match &self.location {
+            Some(at) => format!("{}:{}", at.line, at.column),
+            None => "?".into(),
+        }
+    }
 }
 
 /// Reads and validates a scenario file.
@@ -43,7 +82,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
-        line: None,
+        location: None,
         field: "(file)".into(),
         message: format!("cannot read: {e}"),
     })?;
@@ -55,7 +94,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = toml::from_str(text).map_err(|e| locate::from_toml_error(&e, text, file))?;
     validate::validate(&scenario).map_err(|(field, message)| ScenarioError {
         file: file.to_string(),
-        line: locate::line_of(text, &field),
+        location: locate::span_of(text, &field, &message).map(|span| Location::of_span(text, span)),
         field,
         message,
     })?;

@@ -270,10 +270,11 @@ fn expect(e: &Expect) -> Check {
 mod snapshot_tests {
     use super::tests::{error_of, example_with};
 
-    /// Snapshots live in `src/scenario/snapshots/`, named without the module.
+    /// Snapshots live in `src/scenario/snapshots/`, named without the module:
+    /// the error as the CLI prints it, carets and all.
     fn snapshot(name: &str, text: &str) {
         insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
-            insta::assert_snapshot!(name, error_of(text).to_string());
+            insta::assert_snapshot!(name, error_of(text).render());
         });
     }
 
@@ -285,6 +286,16 @@ mod snapshot_tests {
     #[test]
     fn snapshot_of_an_unknown_input() {
         snapshot("unknown_input", &example_with("input = [\"count\"]", "input = [\"cuont\"]"));
+    }
+
+    #[test]
+    fn snapshot_of_a_misspelt_action() {
+        snapshot("misspelt_action", &example_with("action = \"crash\"", "action = \"crsh\""));
+    }
+
+    #[test]
+    fn snapshot_of_a_misspelt_node() {
+        snapshot("misspelt_node", &example_with("[\"worker-2\"]", "[\"wroker-2\"]"));
     }
 
     #[test]

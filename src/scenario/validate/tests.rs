@@ -79,7 +79,7 @@ pub(super) fn line_with(text: &str, needle: &str) -> usize {
 pub(super) fn assert_error(text: &str, field: &str, at: &str, says: &str) {
     let err = error_of(text);
     assert_eq!(err.field, field, "{err}");
-    assert_eq!(err.line, Some(line_with(text, at)), "{err}");
+    assert_eq!(err.line(), Some(line_with(text, at)), "{err}");
     assert!(err.message.contains(says), "message lacks `{says}`: {err}");
     assert!(!err.message.contains('\n'), "message is not one line: {err}");
 }
@@ -102,7 +102,13 @@ operators = [{ id = "a", kind = "source" }, { id = "b", kind = "sink", input = [
 #[test]
 fn typo_in_a_key_names_the_line_and_the_dotted_key() {
     let text = example_with("interval = \"100ms\"", "intervl = \"100ms\"");
-    assert_error(&text, "checkpoint.intervl", "intervl", "unknown field `intervl`, expected one of `protocol`");
+    assert_error(&text, "checkpoint.intervl", "intervl", "unknown field `intervl` — did you mean `interval`?");
+}
+
+#[test]
+fn a_key_like_no_other_lists_the_keys_there_are() {
+    let text = example_with("interval = \"100ms\"", "cadence = \"100ms\"");
+    assert_error(&text, "checkpoint.cadence", "cadence", "unknown field `cadence`, expected one of `protocol`");
 }
 
 #[test]
@@ -132,7 +138,7 @@ fn missing_operator_field_names_it_at_the_element() {
 #[test]
 fn missing_job_has_no_line() {
     let err = error_of("name = \"x\"\n");
-    assert_eq!((err.field.as_str(), err.line), ("job", None));
+    assert_eq!((err.field.as_str(), err.line()), ("job", None));
     assert_eq!(err.to_string(), "x.toml:?: job: missing field `job`");
 }
 

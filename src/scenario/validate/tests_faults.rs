@@ -11,7 +11,7 @@ fn with_fault(body: &str) -> String {
 fn crash_without_node_blames_the_fault_header() {
     let text = with_fault("action = \"crash\"");
     let err = error_of(&text);
-    assert_eq!((err.field.as_str(), err.line), ("faults[2].node", Some(EXAMPLE.lines().count() + 1)));
+    assert_eq!((err.field.as_str(), err.line()), ("faults[2].node", Some(EXAMPLE.lines().count() + 1)));
     assert!(err.message.contains("a crash fault names its node"), "{err}");
 }
 
@@ -56,7 +56,7 @@ fn partition_with_node_is_refused() {
 fn partition_without_between_is_refused() {
     let text = with_fault("action = \"partition\"");
     let err = error_of(&text);
-    assert_eq!((err.field.as_str(), err.line), ("faults[2].between", Some(EXAMPLE.lines().count() + 1)));
+    assert_eq!((err.field.as_str(), err.line()), ("faults[2].between", Some(EXAMPLE.lines().count() + 1)));
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn worker_of_in_a_partition_is_refused() {
 fn network_without_settings_is_refused() {
     let text = with_fault("action = \"network\"");
     let err = error_of(&text);
-    assert_eq!((err.field.as_str(), err.line), ("faults[2]", Some(EXAMPLE.lines().count() + 1)));
+    assert_eq!((err.field.as_str(), err.line()), ("faults[2]", Some(EXAMPLE.lines().count() + 1)));
     assert!(err.message.contains("changes nothing"), "{err}");
 }
 
@@ -204,10 +204,18 @@ fn a_fault_with_both_at_and_when_is_refused() {
 
 #[test]
 fn an_unknown_phase_names_the_phases() {
-    let text = with_placed_fault("when = { phase = \"alligning\" }\naction = \"crash\"\nnode = \"log\"");
+    let text = with_placed_fault("when = { phase = \"exploding\" }\naction = \"crash\"\nnode = \"log\"");
     let err = error_of(&text);
     assert!(err.field.starts_with("faults[2].when"), "{err}");
     assert!(err.message.contains("aligning") && err.message.contains("pre-committed"), "{err}");
+}
+
+#[test]
+fn a_misspelt_phase_suggests_the_phase_meant() {
+    let text = with_placed_fault("when = { phase = \"aligned\" }\naction = \"crash\"\nnode = \"log\"");
+    let err = error_of(&text);
+    assert_eq!(err.field, "faults[2].when.phase", "{err}");
+    assert_eq!(err.message, "unknown variant `aligned` — did you mean `aligning`?");
 }
 
 #[test]

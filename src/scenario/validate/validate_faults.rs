@@ -1,5 +1,6 @@
 //! Rules of `[[faults]]`: the fields each action takes, and node names.
 
+use super::super::suggest::hint;
 use super::super::{Fault, FaultAction, Scenario};
 use super::validate_job::known_ids;
 use super::{at_most_max_latency, ordered, probability, require, Check};
@@ -92,7 +93,7 @@ fn find_task(s: &Scenario, task: &str) -> Result<(), TaskProblem> {
     let (id, index) = task.strip_suffix(']').and_then(|t| t.split_once('[')).ok_or(TaskProblem::Malformed)?;
     let index: usize = index.parse().map_err(|_| TaskProblem::Malformed)?;
     let Some(op) = ops.iter().find(|op| op.id == id) else {
-        return Err(TaskProblem::NoOperator(id.to_string(), known_ids(ops)));
+        return Err(TaskProblem::NoOperator(id.to_string(), known_ids(ops, id)));
     };
     let p = s.parallelism_of(op);
     if index >= p {
@@ -190,7 +191,7 @@ fn rescale(s: &Scenario, i: usize, f: &Fault) -> Check {
         return Err((field(i, "operator"), message));
     };
     let Some(op) = s.job.operators.iter().find(|o| &o.id == id) else {
-        let message = format!("is `{id}`, which is not an operator id; known ids: {}", known_ids(&s.job.operators));
+        let message = format!("is `{id}`, which is not an operator id; known ids: {}", known_ids(&s.job.operators, id));
         return Err((field(i, "operator"), message));
     };
     let Some(p) = f.parallelism else {
@@ -384,7 +385,9 @@ fn check_worker(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String>
         None => {
             let extra = if worker_of { ", or worker-of(OP[I]) for the worker running task OP[I]" } else { "" };
             let nodes = format!("{}, {}{extra}", SERVICES.join(", "), workers(s));
-            Err(format!("names `{name}`, which is no node; nodes are {nodes}"))
+            let names: Vec<String> = (1..=s.cluster.workers).map(|k| format!("worker-{k}")).collect();
+            let hint = hint(name, SERVICES.into_iter().chain(names.iter().map(String::as_str)));
+            Err(format!("names `{name}`, which is no node; nodes are {nodes}{hint}"))
         }
     }
 }

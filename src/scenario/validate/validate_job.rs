@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use super::super::suggest::hint;
 use super::super::{Operator, OperatorKind, Partitioning, Scenario, SinkKind};
 use super::{require, Check};
 
@@ -43,10 +44,11 @@ pub(super) fn kind_name(kind: OperatorKind) -> &'static str {
     }
 }
 
-/// Every id, for messages: "`events`, `count`, `out`".
-pub(super) fn known_ids(ops: &[Operator]) -> String {
+/// Every id, for messages about `unknown`, which is none of them, with the
+/// one it likely misspells: "`events`, `count`, `out` — did you mean `count`?".
+pub(super) fn known_ids(ops: &[Operator], unknown: &str) -> String {
     let ids: Vec<String> = ops.iter().map(|op| format!("`{}`", op.id)).collect();
-    ids.join(", ")
+    format!("{}{}", ids.join(", "), hint(unknown, ops.iter().map(|op| op.id.as_str())))
 }
 
 /// `parallelism`, `max_parallelism`, `batch_size` and a non-empty operator list.
@@ -282,8 +284,10 @@ fn input_count(ops: &[Operator], i: usize, op: &Operator) -> Check {
 /// Every input names an existing operator, once.
 fn inputs_exist(ops: &[Operator], i: usize, op: &Operator) -> Check {
     for (k, name) in op.input.iter().enumerate() {
-        let message = format!("`{name}` is not an operator id; known ids: {}", known_ids(ops));
-        require(ops.iter().any(|o| &o.id == name), op_field(i, "input"), message)?;
+        if !ops.iter().any(|o| &o.id == name) {
+            let message = format!("`{name}` is not an operator id; known ids: {}", known_ids(ops, name));
+            return Err((op_field(i, "input"), message));
+        }
         let message = format!("lists `{name}` twice; list each input once");
         require(!op.input[..k].contains(name), op_field(i, "input"), message)?;
     }
