@@ -2,12 +2,12 @@
 # Shrinks each planted bug's first failure on the scenario that catches it
 # (src/bugs.rs) into scenarios/regressions/<scenario>-<bug>.toml, and prints
 # before/after sizes. Usage: scripts/shrink-zoo.sh [BUDGET]   (default 30s)
+# CKPTSIM=path/to/binary skips the build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 budget=${1:-30s}
-cargo build --release -q
-bin=target/release/ckptsim
-grep -oE 'Bug::[A-Za-z]+ => &\[' src/bugs.rs >/dev/null
+bin=${CKPTSIM:-target/release/ckptsim}
+[ -n "${CKPTSIM:-}" ] || cargo build --release -q
 python3 - <<'PY' > /tmp/zoo-catches.txt
 import re
 src = open("src/bugs.rs").read()

@@ -96,7 +96,7 @@ fn header(shrunk: &Shrunk, command: &str, bug: Option<&str>) -> String {
 fn without_defaults(s: &Scenario) -> String {
     use crate::scenario as sc;
     let mut doc = toml::Table::try_from(s).expect("a scenario serializes");
-    let job: Option<sc::Job> = toml::from_str("operators = []\nparallelism = 1").ok();
+    let job: Option<sc::Job> = toml::from_str("operators = []").ok();
     let defaults = [
         ("cluster", toml::Value::try_from(sc::Cluster::default())),
         ("network", toml::Value::try_from(sc::Network::default())),
