@@ -41,7 +41,6 @@ pub fn concrete(scenario: &Scenario, run: &RunReport) -> Option<Candidate> {
         }
     }
     s.faults = kept;
-    s.seeds = 1;
     (s != *scenario).then(|| Candidate::new("faults made concrete (drawn ones written out, phases pinned)", s))
 }
 
