@@ -148,11 +148,18 @@ fn less_data(s: &Scenario, out: &mut Vec<Candidate>) {
 fn smaller_job(s: &Scenario, out: &mut Vec<Candidate>) {
     if s.job.parallelism > 1 {
         let p = s.job.parallelism - 1;
-        out.push(Candidate::reseeding(format!("job.parallelism = {p}"), with(s, |s| s.job.parallelism = p)));
+        let c = with(s, |s| {
+            s.job.parallelism = p;
+            retarget(s);
+        });
+        out.push(Candidate::reseeding(format!("job.parallelism = {p}"), c));
     }
     for (i, op) in s.job.operators.iter().enumerate() {
         if let Some(p) = op.parallelism.filter(|p| *p > 1) {
-            let c = with(s, |s| s.job.operators[i].parallelism = Some(p - 1));
+            let c = with(s, |s| {
+                s.job.operators[i].parallelism = Some(p - 1);
+                retarget(s);
+            });
             out.push(Candidate::reseeding(format!("{}.parallelism = {}", op.id, p - 1), c));
         }
     }
@@ -165,6 +172,28 @@ fn smaller_job(s: &Scenario, out: &mut Vec<Candidate>) {
             let (id, input) = (op.id.clone(), input.clone());
             let c = with(s, |s| bypass(s, i, &id, &input));
             out.push(Candidate::reseeding(format!("operator {id} removed ({input} feeds its readers)"), c));
+        }
+    }
+}
+
+/// Faults aimed at a subtask that a lower parallelism removed (`count[1]`
+/// at parallelism 1) aim at the last remaining one (`count[0]`) instead.
+fn retarget(s: &mut Scenario) {
+    let parallelism: Vec<(String, usize)> = s.job.operators.iter().map(|o| (o.id.clone(), s.parallelism_of(o))).collect();
+    let clamp = |task: &str| -> String {
+        let Some((op, rest)) = task.split_once('[') else { return task.to_string() };
+        let index: Option<usize> = rest.strip_suffix(']').and_then(|i| i.parse().ok());
+        match (index, parallelism.iter().find(|(id, _)| id == op)) {
+            (Some(i), Some((_, p))) if i >= *p => format!("{op}[{}]", p - 1),
+            _ => task.to_string(),
+        }
+    };
+    for f in &mut s.faults {
+        if let Some(task) = f.node.as_deref().and_then(|n| n.strip_prefix("worker-of(")?.strip_suffix(')')) {
+            f.node = Some(format!("worker-of({})", clamp(task)));
+        }
+        if let Some(task) = f.when.as_mut().and_then(|w| w.task.as_mut()) {
+            *task = clamp(task);
         }
     }
 }
