@@ -9,6 +9,7 @@ use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::Origin;
 use crate::engine::services::log::LogData;
 use crate::scenario::{OperatorKind, Partitioning};
+use crate::trace::TraceEvent;
 use std::collections::BTreeMap;
 
 /// Per keyed operator: value per key.
@@ -135,6 +136,36 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
     Reference { sink_records: run.sink_records, sink_final, keyed_state: run.state }
 }
 
+/// Forgets the last-value-per-key expectation of every sink that some
+/// deployment of the run fed over an edge that does not keep key order.
+/// A rescale can do that: a forward edge between operators whose
+/// parallelisms come to differ becomes rebalance (Flink's default), and a
+/// key's updates then reach several sink subtasks whose commits interleave.
+/// The deployments are read from the trace (`task_deployed`).
+pub fn forget_unordered_finals(reference: &mut Reference, scenario: &crate::scenario::Scenario, events: &[TraceEvent]) {
+    let mut deployed: BTreeMap<u64, BTreeMap<String, usize>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == "task_deployed") {
+        let (Some(attempt), Some((op, subtask))) = (e.num("attempt"), e.field("task").and_then(split_task)) else {
+            continue;
+        };
+        let p = deployed.entry(attempt).or_default().entry(op.to_string()).or_default();
+        *p = (*p).max(subtask + 1);
+    }
+    for parallelism in deployed.values() {
+        let graph = ExecutionGraph::build_with(scenario, parallelism);
+        reference.sink_final.retain(|sink, _| match graph.ops[*sink as usize].inputs[..] {
+            [single] => keeps_key_order(&graph, single, *sink),
+            _ => false,
+        });
+    }
+}
+
+/// `count[2]` → (`count`, 2).
+fn split_task(task: &str) -> Option<(&str, usize)> {
+    let (op, rest) = task.split_once('[')?;
+    Some((op, rest.strip_suffix(']')?.parse().ok()?))
+}
+
 /// Whether the edge `from → to` sends every update of a key to one subtask,
 /// in order (hash or pointwise forward; not rebalance), so the last value
 /// committed per key is the final one.
@@ -192,6 +223,22 @@ mod tests {
     const COUNT: &str = r#"{ id = "src", kind = "source", partitions = 2, records = 1000, keys = 7 },
         { id = "count", kind = "keyed_count", input = ["src"] },
         { id = "out", kind = "sink", input = ["count"] },"#;
+
+    /// A rescale of `count` to 3 makes its forward edge to `out` (2)
+    /// rebalance: the final value per key is no longer what the sink must end with.
+    #[test]
+    fn a_deployment_that_rebalances_into_the_sink_drops_the_final_values() {
+        let text = format!("name = \"t\"\n[job]\nparallelism = 2\noperators = [\n{COUNT}\n]\n");
+        let s = scenario::parse(&text, "t.toml").expect("valid");
+        let mut r = compute(&ExecutionGraph::build(&s), LogData::new(3));
+        let deployed =
+            |task: &str, attempt: &str| TraceEvent::at_ms(1, "task_deployed", &[("task", task), ("attempt", attempt)]);
+        let as_built = [deployed("count[1]", "1"), deployed("out[1]", "1")];
+        forget_unordered_finals(&mut r, &s, &as_built);
+        assert_eq!(r.sink_final.len(), 1, "forward between equal parallelisms keeps key order");
+        forget_unordered_finals(&mut r, &s, &[deployed("count[2]", "2"), deployed("out[1]", "2")]);
+        assert!(r.sink_final.is_empty());
+    }
 
     #[test]
     fn the_count_of_every_key_adds_up_to_the_records_and_every_record_reaches_the_sink() {

@@ -145,7 +145,8 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
 fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<AtomicBool>) -> RunReport {
     let record = world::run(scenario.clone(), seed, bug, stop);
     let graph = ExecutionGraph::build(scenario);
-    let reference = reference::compute(&graph, LogData::new(seed));
+    let mut reference = reference::compute(&graph, LogData::new(seed));
+    reference::forget_unordered_finals(&mut reference, scenario, &record.events);
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
     let judgement = properties::check_all(scenario, &graph, LogData::new(seed), &reference, &evidence);
     let violations = judgement.violations;

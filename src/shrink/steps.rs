@@ -179,7 +179,8 @@ fn smaller_job(s: &Scenario, out: &mut Vec<Candidate>) {
 /// Faults aimed at a subtask that a lower parallelism removed (`count[1]`
 /// at parallelism 1) aim at the last remaining one (`count[0]`) instead.
 fn retarget(s: &mut Scenario) {
-    let parallelism: Vec<(String, usize)> = s.job.operators.iter().map(|o| (o.id.clone(), s.parallelism_of(o))).collect();
+    let parallelism: Vec<(String, usize)> =
+        s.job.operators.iter().map(|o| (o.id.clone(), s.parallelism_of(o))).collect();
     let clamp = |task: &str| -> String {
         let Some((op, rest)) = task.split_once('[') else { return task.to_string() };
         let index: Option<usize> = rest.strip_suffix(']').and_then(|i| i.parse().ok());
