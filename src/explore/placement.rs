@@ -25,6 +25,20 @@ pub enum Kind {
     Rescale,
 }
 
+impl Kind {
+    /// The name `--kinds` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Crash => "crash",
+            Kind::Pause => "pause",
+            Kind::Isolate => "isolate",
+            Kind::Disk => "disk",
+            Kind::BitRot => "bit_rot",
+            Kind::Rescale => "rescale",
+        }
+    }
+}
+
 /// How long the windowed kinds last.
 #[derive(Debug, Clone, Copy)]
 pub struct Windows {
@@ -50,7 +64,7 @@ impl Placement {
     /// `checkpoint 2 · aligning at count[1] · crash worker-of(count[1])`.
     pub fn label(&self) -> String {
         let at = self.task.as_deref().map(|t| format!(" at {t}")).unwrap_or_default();
-        format!("checkpoint {} · {}{at} · {:?} {}", self.checkpoint, self.phase, self.kind, self.target).to_lowercase()
+        format!("checkpoint {} · {}{at} · {} {}", self.checkpoint, self.phase, self.kind.name(), self.target)
     }
 }
 
