@@ -27,7 +27,7 @@ for p in d["placements"]:
         props[v] = props.get(v, 0) + 1
 first = next((p for p in d["placements"] if p["violated"]), None)
 where = "" if first is None else " · first: checkpoint %d %s%s %s %s" % (first["placement"]["checkpoint"], first["placement"]["phase"], " at " + first["placement"]["task"] if first["placement"]["task"] else "", first["placement"]["kind"], first["placement"]["target"])
-print("%s | %d | %d | %d | %s%s" % (sys.argv[1], d["tried"], d["fired"], d["failed"], ", ".join("%s %d" % kv for kv in sorted(props.items())), where))
+print("| %s | %d | %d | %d | %s%s |" % (sys.argv[1], d["tried"], d["fired"], d["failed"], ", ".join("%s %d" % kv for kv in sorted(props.items())), where))
 ' "$1"; }
 echo "| bug or engine | scenario | placements | fired | failing | by property · first failing placement |"
 echo "|---|---|---|---|---|---|"

@@ -6,15 +6,15 @@
 //!
 //! A placement is a checkpoint (1..=bound) × a protocol phase × a task (for
 //! phases that happen at a task) or nothing × a fault kind × a target. The
-//! scenario's own faults and swarm are set aside; each placement is the one
-//! fault of its run. Runs go to every core; results come back in placement
+//! scenario's own faults, swarm and `[expect]` are set aside; each placement
+//! is the one fault of its run, judged by the default expectations. Runs go to every core; results come back in placement
 //! order, so the report is the same on any machine.
 
 pub mod placement;
 
 use crate::bugs::Bug;
 use crate::run::{run_seed, RunReport, RunSpec};
-use crate::scenario::Scenario;
+use crate::scenario::{Expect, Scenario};
 use placement::Placement;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -67,11 +67,15 @@ pub fn explore(scenario: &Scenario, path: PathBuf, options: &ExploreOptions) -> 
     results.into_inner().expect("results").into_iter().flatten().collect()
 }
 
-/// The scenario without its own faults and swarm.
+/// The scenario without its own faults, swarm and expectations: its
+/// `[expect]` is tuned to its own faults (a checkpoint count, a planned
+/// failure), so a placement is judged by the defaults — the job finishes and
+/// completes a checkpoint — under the file's output guarantee.
 fn base_scenario(scenario: &Scenario) -> Scenario {
     let mut s = scenario.clone();
     s.faults.clear();
     s.swarm = None;
+    s.expect = Expect { guarantee: scenario.expect.guarantee, ..Expect::default() };
     s
 }
 
