@@ -2,7 +2,7 @@
 
 use super::{EXIT_INTERNAL, EXIT_PASS, EXIT_VIOLATION};
 use ckptsim::run::RunReport;
-use ckptsim::trace::render;
+use ckptsim::trace::{chrome, render};
 use std::path::Path;
 
 /// How many trace events a failing run shows without `--trace`.
@@ -18,7 +18,7 @@ pub fn exit_code(report: &RunReport) -> i32 {
 
 pub fn print_run(report: &RunReport, trace: bool, json: bool, chrome: Option<&Path>) -> i32 {
     if let Some(path) = chrome {
-        if let Err(e) = std::fs::write(path, render::render_chrome(&report.trace)) {
+        if let Err(e) = std::fs::write(path, chrome::render_chrome(&report.trace)) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return super::EXIT_BAD_INPUT;
         }

@@ -105,6 +105,20 @@ impl SpanKind {
     }
 }
 
+impl Span {
+    /// What it was, in words: `checkpoint 3: expired`, `crash`,
+    /// `failover: worker_restarted`.
+    pub fn describe(&self) -> String {
+        match (self.kind, self.checkpoint) {
+            (SpanKind::Checkpoint(e), Some(n)) => format!("checkpoint {n}: {}", e.name()),
+            (SpanKind::Alignment(Ending::Completed), Some(n)) => format!("alignment for checkpoint {n}: aligned"),
+            (SpanKind::Alignment(e), Some(n)) => format!("alignment for checkpoint {n}: {}", e.name()),
+            (SpanKind::Outage(_), _) if self.label.is_empty() => "outage".to_string(),
+            _ => self.label.clone(),
+        }
+    }
+}
+
 /// How a checkpoint or an alignment ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
