@@ -109,8 +109,8 @@ impl OpRanks {
     }
 }
 
-/// Coordinator, workers by number, other nodes by name, faults, then tasks
-/// by operator and subtask.
+/// Job, coordinator, workers by number, other nodes by name, faults, then
+/// tasks by operator and subtask.
 fn lane_rank(lane: &(LaneKind, String), ranks: &OpRanks) -> (LaneKind, usize, u64, String) {
     let (kind, name) = lane;
     let number = |s: &str| s.trim_end_matches(']').parse::<u64>().unwrap_or(0);
@@ -120,7 +120,7 @@ fn lane_rank(lane: &(LaneKind, String), ranks: &OpRanks) -> (LaneKind, usize, u6
             Some(n) => (*kind, 1, number(n), String::new()),
             None => (*kind, 2, 0, name.clone()),
         },
-        LaneKind::Faults => (*kind, 0, 0, String::new()),
+        LaneKind::Job | LaneKind::Faults => (*kind, 0, 0, String::new()),
         LaneKind::Task => {
             let (op, subtask) = name.split_once('[').unwrap_or((name, "0]"));
             let rank = ranks.0.iter().position(|o| o == op).unwrap_or(usize::MAX);

@@ -14,6 +14,7 @@ enum Place {
     /// The lane of its `task` field if it has one, else its node's.
     TaskOrNode,
     Faults,
+    Job,
 }
 
 /// Every event worth a glyph, in trace order.
@@ -23,6 +24,7 @@ pub(super) fn collect(b: &mut Builder) {
         let task = e.field("task").filter(|t| *t != "-");
         let lane = match (place, task) {
             (Place::Faults, _) => b.lane(LaneKind::Faults, "faults"),
+            (Place::Job, _) => b.lane(LaneKind::Job, "job"),
             (Place::Task | Place::TaskOrNode, Some(task)) => b.lane(LaneKind::Task, task),
             (Place::Task, None) => continue,
             (Place::Node | Place::TaskOrNode, _) => b.lane(LaneKind::Node, &e.node),
@@ -36,9 +38,9 @@ fn classify(e: &TraceEvent) -> Option<(MarkKind, Place)> {
         return Some((MarkKind::Fault, Place::Faults));
     }
     Some(match e.kind.as_str() {
-        "job_failover" => (MarkKind::Failover, Place::Node),
-        "job_deployed" => (MarkKind::Deployed, Place::Node),
-        "job_finished" | "job_failed" => (MarkKind::JobEnd, Place::Node),
+        "job_failover" => (MarkKind::Failover, Place::Job),
+        "job_deployed" => (MarkKind::Deployed, Place::Job),
+        "job_finished" | "job_failed" => (MarkKind::JobEnd, Place::Job),
         "task_restored" => (MarkKind::Restored, Place::Task),
         "task_failed" => (MarkKind::TaskFailed, Place::Task),
         "checkpoint_declined" => (MarkKind::Declined, Place::Task),
@@ -67,7 +69,8 @@ fn classify(e: &TraceEvent) -> Option<(MarkKind, Place)> {
 fn label(kind: MarkKind, e: &TraceEvent) -> String {
     let field = |name| e.field(name).unwrap_or("?");
     match kind {
-        MarkKind::Failover => format!("failover ({})", field("cause")),
+        // The recovery span that starts here carries the cause.
+        MarkKind::Failover => String::new(),
         MarkKind::Deployed => match e.num("restore") {
             Some(n) if n > 0 => format!("attempt {} ← chk {n}", field("attempt")),
             _ => format!("attempt {}", field("attempt")),

@@ -7,7 +7,7 @@
 //! | checkpoint n | coordinator | `checkpoint_triggered` | `checkpoint_completed`, `checkpoint_aborted`, the `job_failover` that dropped it, or the coordinator's restart |
 //! | alignment | task | `barrier_aligning` | `snapshot_taken`, `alignment_aborted`, `alignment_timed_out` (went unaligned), or the task's failure, a failover, a redeployment |
 //! | outage | the nodes a fault touched (`faults` for the whole network) | `fault_crash` / `fault_pause` / `fault_cut` / `fault_link` / `fault_disk` / `fault_network` | the restart, resume or heal of the same fault |
-//! | recovery | coordinator | `job_failover` (or a restarted coordinator) | `job_deployed` or `job_failed` |
+//! | recovery | job | `job_failover` (or a restarted coordinator) | `job_deployed` or `job_failed` |
 //! | attempt | task | `task_deployed` | the task's failure, a failover, a redeployment, the end of the job |
 //!
 //! A span still open when the trace ends ends there, `Ending::Open`.
@@ -31,7 +31,7 @@ use std::time::Duration;
 /// A trace laid out on lanes.
 #[derive(Debug, Default)]
 pub struct Timeline {
-    /// In drawing order: coordinator, workers, services, faults, tasks.
+    /// In drawing order: job, coordinator, workers, services, faults, tasks.
     pub lanes: Vec<Lane>,
     /// Sorted by lane, then start.
     pub spans: Vec<Span>,
@@ -54,6 +54,8 @@ pub struct Lane {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LaneKind {
+    /// `job`: deployments, failovers and recoveries, the end of the job.
+    Job,
     Node,
     /// World events, and faults of the whole network.
     Faults,

@@ -40,29 +40,49 @@ fn dropped(e: &TraceEvent) -> Vec<u64> {
     list.trim_matches(|c| c == '[' || c == ']').split(',').filter_map(|n| n.trim().parse().ok()).collect()
 }
 
-/// Whether `e` ends whatever the tasks on `worker` (task `task`) were doing:
-/// the task failed, the job failed over or was redeployed, the worker lost
-/// the coordinator, or the coordinator restarted.
-fn ends_task_work(e: &TraceEvent, task: &str, worker: &str) -> bool {
-    match e.kind.as_str() {
-        "task_failed" => e.field("task") == Some(task),
-        "job_failover" | "job_deployed" | "coordinator_started" | "job_finished" | "job_failed" => true,
-        "coordinator_lost" => e.node == worker,
-        _ => false,
+/// A task running on a worker in one attempt.
+struct TaskRun {
+    task: String,
+    worker: String,
+    attempt: Option<u64>,
+}
+
+impl TaskRun {
+    /// Whether `e` ends what it was doing: it failed, the job failed over or
+    /// was redeployed or ended, its worker lost the coordinator, or the
+    /// coordinator restarted. (A zombie of an older attempt failing does not
+    /// end the task's current run.)
+    fn ended_by(&self, e: &TraceEvent) -> bool {
+        match e.kind.as_str() {
+            "task_failed" => {
+                e.field("task") == Some(self.task.as_str()) && self.attempt.is_none_or(|a| e.num("attempt") == Some(a))
+            }
+            "job_failover" | "job_deployed" | "coordinator_started" | "job_finished" | "job_failed" => true,
+            "coordinator_lost" => e.node == self.worker,
+            _ => false,
+        }
     }
 }
 
 /// Alignments per task, from the first barrier to the snapshot.
 pub(super) fn alignments(b: &mut Builder) {
-    // (task, checkpoint) → the alignment and the worker it runs on.
-    let mut pending: BTreeMap<(String, u64), (Opening, String)> = BTreeMap::new();
+    // (task, checkpoint) → the alignment and the task's run.
+    let mut pending: BTreeMap<(String, u64), (Opening, TaskRun)> = BTreeMap::new();
+    // task → its latest deployed attempt
+    let mut deployed: BTreeMap<String, u64> = BTreeMap::new();
     for (i, e) in b.trace.iter().enumerate() {
         let key = e.field("task").zip(e.num("checkpoint")).map(|(t, n)| (t.to_string(), n));
         let ending = match e.kind.as_str() {
+            "task_deployed" => {
+                let (Some(task), Some(a)) = (e.field("task"), e.num("attempt")) else { continue };
+                deployed.insert(task.to_string(), a);
+                Ending::Dropped
+            }
             "barrier_aligning" => {
                 let Some((task, n)) = key else { continue };
                 let lane = b.lane(LaneKind::Task, &task);
-                pending.insert((task, n), (b.open(lane, i, n.to_string(), Some(n)), e.node.clone()));
+                let run = TaskRun { attempt: deployed.get(&task).copied(), task: task.clone(), worker: e.node.clone() };
+                pending.insert((task, n), (b.open(lane, i, n.to_string(), Some(n)), run));
                 continue;
             }
             "snapshot_taken" => Ending::Completed,
@@ -71,11 +91,9 @@ pub(super) fn alignments(b: &mut Builder) {
             _ => Ending::Dropped,
         };
         let ended: Vec<(String, u64)> = match (ending, key) {
-            (Ending::Dropped, _) => pending
-                .iter()
-                .filter(|((task, _), (_, worker))| ends_task_work(e, task, worker))
-                .map(|(k, _)| k.clone())
-                .collect(),
+            (Ending::Dropped, _) => {
+                pending.iter().filter(|(_, (_, run))| run.ended_by(e)).map(|(k, _)| k.clone()).collect()
+            }
             (_, Some(key)) => vec![key],
             (_, None) => vec![],
         };
@@ -158,7 +176,7 @@ pub(super) fn recoveries(b: &mut Builder) {
         if let Some(o) = pending.take() {
             b.close(o, Some(i), SpanKind::Recovery);
         }
-        let lane = b.lane(LaneKind::Node, &e.node);
+        let lane = b.lane(LaneKind::Job, "job");
         pending = Some(b.open(lane, i, label, None));
     }
     pending.into_iter().for_each(|o| b.close(o, None, SpanKind::Recovery));
@@ -166,14 +184,11 @@ pub(super) fn recoveries(b: &mut Builder) {
 
 /// Each task's deployments, from `task_deployed` until its work ends.
 pub(super) fn attempts(b: &mut Builder) {
-    // task → the attempt and its worker
-    let mut pending: BTreeMap<String, (Opening, String)> = BTreeMap::new();
+    // task → its current run
+    let mut pending: BTreeMap<String, (Opening, TaskRun)> = BTreeMap::new();
     for (i, e) in b.trace.iter().enumerate() {
-        let ended: Vec<String> = pending
-            .iter()
-            .filter(|(task, (_, worker))| ends_task_work(e, task, worker))
-            .map(|(t, _)| t.clone())
-            .collect();
+        let ended: Vec<String> =
+            pending.iter().filter(|(_, (_, run))| run.ended_by(e)).map(|(t, _)| t.clone()).collect();
         for task in ended {
             let (o, _) = pending.remove(&task).expect("just seen");
             b.close(o, Some(i), SpanKind::Attempt);
@@ -185,7 +200,8 @@ pub(super) fn attempts(b: &mut Builder) {
         let lane = b.lane(LaneKind::Task, task);
         let label = format!("attempt {} on {worker}", e.field("attempt").unwrap_or("?"));
         let o = b.open(lane, i, label, None);
-        if let Some((old, _)) = pending.insert(task.to_string(), (o, worker.to_string())) {
+        let run = TaskRun { task: task.to_string(), worker: worker.to_string(), attempt: e.num("attempt") };
+        if let Some((old, _)) = pending.insert(task.to_string(), (o, run)) {
             b.close(old, Some(i), SpanKind::Attempt);
         }
     }

@@ -56,13 +56,13 @@ fn spans_of(t: &Timeline, kind: SpanKind) -> Vec<(&str, Duration, Duration)> {
 #[test]
 fn a_worker_crash_yields_its_checkpoints_alignments_outage_and_recovery() {
     let t = Timeline::of(&worker_crash());
-    assert_eq!(lane_names(&t), ["coordinator", "worker-2", "sink", "faults", "count[0]", "count[1]"]);
+    assert_eq!(lane_names(&t), ["job", "coordinator", "worker-2", "sink", "faults", "count[0]", "count[1]"]);
     assert_eq!(spans_of(&t, SpanKind::Checkpoint(Ending::Completed)), [("coordinator", ms(100), ms(150))]);
     assert_eq!(spans_of(&t, SpanKind::Checkpoint(Ending::Dropped)), [("coordinator", ms(200), ms(510))]);
     assert_eq!(spans_of(&t, SpanKind::Alignment(Ending::Completed)), [("count[1]", ms(105), ms(108))]);
     assert_eq!(spans_of(&t, SpanKind::Alignment(Ending::Dropped)), [("count[1]", ms(205), ms(510))]);
     assert_eq!(spans_of(&t, SpanKind::Outage(Outage::Crash)), [("worker-2", ms(210), ms(500))]);
-    assert_eq!(spans_of(&t, SpanKind::Recovery), [("coordinator", ms(510), ms(700))]);
+    assert_eq!(spans_of(&t, SpanKind::Recovery), [("job", ms(510), ms(700))]);
     let recovery = t.spans.iter().find(|s| s.kind == SpanKind::Recovery).unwrap();
     assert_eq!(recovery.label, "failover: worker_restarted");
     // Each task ran twice: attempt 1 until the failover, attempt 2 until the end.
@@ -78,8 +78,8 @@ fn restores_failovers_commits_and_faults_are_marks_in_their_lanes() {
     let marks: Vec<(&str, MarkKind, &str)> =
         t.marks.iter().map(|m| (t.lanes[m.lane].name.as_str(), m.kind, m.label.as_str())).collect();
     assert!(marks.contains(&("count[1]", MarkKind::Restored, "↺1")), "{marks:?}");
-    assert!(marks.contains(&("coordinator", MarkKind::Failover, "failover (worker_restarted)")));
-    assert!(marks.contains(&("coordinator", MarkKind::Deployed, "attempt 2 ← chk 1")));
+    assert!(marks.contains(&("job", MarkKind::Failover, "")));
+    assert!(marks.contains(&("job", MarkKind::Deployed, "attempt 2 ← chk 1")));
     assert!(marks.contains(&("sink", MarkKind::Commit, "")));
     assert!(marks.contains(&("faults", MarkKind::Fault, "crash worker-2")));
     assert!(marks.contains(&("count[1]", MarkKind::Snapshot, "")));
@@ -164,4 +164,16 @@ fn lanes_come_coordinator_workers_services_faults_then_tasks_in_graph_order() {
     assert_eq!(lane_names(&t), want);
     let rescale = t.marks.iter().find(|m| m.kind == MarkKind::Fault).unwrap();
     assert_eq!((t.lanes[rescale.lane].name.as_str(), rescale.label.as_str()), ("faults", "rescale count→3"));
+}
+
+#[test]
+fn a_zombie_task_failing_does_not_end_the_current_attempt() {
+    let mut t = deploy(10, "1", "0");
+    t.push(ev(500, "coordinator", "job_failover", &[("cause", "worker_lost"), ("dropped_checkpoints", "[]")]));
+    t.extend(deploy(700, "2", "0"));
+    t.push(ev(900, "worker-2", "task_failed", &[("task", "count[1]"), ("attempt", "1")]));
+    t.push(ev(1000, "coordinator", "job_finished", &[]));
+    let t = Timeline::of(&t);
+    let attempts = spans_of(&t, SpanKind::Attempt);
+    assert!(attempts.contains(&("count[1]", ms(700), ms(1000))), "{attempts:?}");
 }
