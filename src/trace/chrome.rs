@@ -115,7 +115,7 @@ mod tests {
             .collect();
         assert_eq!(
             complete,
-            [("checkpoint 1: completed", 50_000.0), ("failover: worker_restarted", 190_000.0), ("crash", 300_000.0)]
+            [("failover: worker_restarted", 190_000.0), ("checkpoint 1: completed", 50_000.0), ("crash", 300_000.0)]
         );
         assert_eq!(all.iter().filter(|e| e["ph"] == "i").count(), trace.len(), "every event stays an instant");
         let crash = all.iter().find(|e| e["name"] == "crash").unwrap();

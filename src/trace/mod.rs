@@ -20,5 +20,6 @@ pub mod hash;
 pub mod layer;
 pub mod render;
 pub mod spans;
+pub mod timeline;
 
 pub use event::{Recorder, TraceEvent};
