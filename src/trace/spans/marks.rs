@@ -83,10 +83,10 @@ fn label(kind: MarkKind, e: &TraceEvent) -> String {
     }
 }
 
-/// `crash worker-2`, `restart worker-2`, `rescale count→3`.
+/// `crash worker-2`, `disk healed sink`, `rescale count→3`.
 fn fault_label(e: &TraceEvent) -> String {
     let what = e.field("action").unwrap_or(&e.kind);
-    let what = what.trim_start_matches("fault_");
+    let what = what.trim_start_matches("fault_").replace('_', " ");
     match e.kind.as_str() {
         "fault_rescale" => {
             format!("rescale {}→{}", e.field("operator").unwrap_or("?"), e.field("parallelism").unwrap_or("?"))
