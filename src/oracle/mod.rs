@@ -70,13 +70,6 @@ fn ser_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::
     }
 }
 
-impl Location {
-    /// Whether the property knew nothing of where.
-    pub fn is_unknown(&self) -> bool {
-        *self == Location::default()
-    }
-}
-
 impl Violation {
     pub fn new(property: &str, detail: impl Into<String>) -> Self {
         Violation { property: property.to_string(), detail: detail.into(), location: Location::default() }
