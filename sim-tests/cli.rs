@@ -340,3 +340,27 @@ fn a_node_paused_forever_and_a_partition_never_healed_still_end_with_a_verdict()
     assert_eq!(v["end"], "timed_out");
     assert!(v["sim_time_ms"].as_u64().unwrap() < 10_000, "{v}");
 }
+
+#[test]
+fn a_failing_run_writes_a_self_contained_timeline_that_marks_the_violation() {
+    let dir = std::env::temp_dir().join(format!("ckptsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str| {
+        let path = dir.join(name);
+        let args = ["run", "scenarios/worker-crash.toml", "--seed", "1", "--bug", "no_offset_restore", "--timeline"];
+        let o = ckptsim(&[&args[..], &[path.to_str().unwrap()]].concat());
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        std::fs::read_to_string(path).expect("the timeline was written")
+    };
+    let html = write("timeline.html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"), "not an HTML page with an SVG");
+    // Nothing fetched: the only URL is the SVG namespace, which names, not loads.
+    let namespace = r#"xmlns="http://www.w3.org/2000/svg""#;
+    assert_eq!(html.matches("http://").count(), html.matches(namespace).count(), "an http:// reference");
+    assert!(!html.contains("https://") && !html.contains("@import"), "a remote reference");
+    for task in ["events[0]", "events[1]", "count[0]", "count[1]", "out[0]", "out[1]"] {
+        assert!(html.contains(&format!(">{task}</text>")), "no lane for {task}");
+    }
+    assert!(html.contains("consistent_cut") && html.contains(r#"id="violation-"#), "no violation marker");
+    assert_eq!(html, write("again.html"), "the same run gives the same bytes");
+}

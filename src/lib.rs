@@ -22,7 +22,8 @@
 //!    unaligned, aligned-timeout —, `TwoPhaseCommitSink`, `Committer`,
 //!    `RestartStrategy`) and the node runtimes that drive them (coordinator,
 //!    workers, log, storage, sink).
-//! 4. [`trace`] — events stamped with simulated time, the trace hash, renderings.
+//! 4. [`trace`] — events stamped with simulated time, the trace hash, the run
+//!    laid out as spans on lanes, renderings (lines, Chrome trace, HTML timeline).
 //! 5. [`oracle`] — the reference model, the named properties, and the
 //!    catalogue of protocol paths (coverage).
 //! 6. [`run`] — one seeded run end to end → `RunReport` (verdict, fault

@@ -1,6 +1,7 @@
 //! Argument parsing (clap) and the commands.
 //!
-//! - `run`   — one seed, verdict + evidence + stats (+ trace, + JSON)
+//! - `run`   — one seed, verdict + evidence + stats (+ trace, + JSON, + Chrome
+//!   trace, + HTML timeline)
 //! - `sweep` — many seeds in parallel, failing seeds with replay commands
 //! - `bugs`  — the planted bugs
 //! - `bench` — runs per second and simulated seconds per wall second
@@ -62,6 +63,9 @@ enum Command {
         /// Write the trace as Chrome/Perfetto JSON to this file.
         #[arg(long)]
         chrome_trace: Option<PathBuf>,
+        /// Write the run as one self-contained HTML timeline to this file.
+        #[arg(long)]
+        timeline: Option<PathBuf>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -251,7 +255,7 @@ pub fn main() -> i32 {
             }
             EXIT_PASS
         }
-        Command::Run { scenario, seed, bug, trace, chrome_trace, json, wall_cap, faults } => {
+        Command::Run { scenario, seed, bug, trace, chrome_trace, timeline, json, wall_cap, faults } => {
             let Some(mut spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
             if !faults.is_empty() {
                 match with_faults(&spec.scenario, &faults) {
@@ -265,7 +269,8 @@ pub fn main() -> i32 {
             spec.seed = seed.unwrap_or(spec.scenario.first_seed);
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
             let report = run_seed(&spec);
-            report::print_run(&report, trace, json, chrome_trace.as_deref())
+            let files = report::Files { chrome: chrome_trace.as_deref(), timeline: timeline.as_deref() };
+            report::print_run(&report, trace, json, &files)
         }
         Command::Sweep { scenario, seeds, bug, jobs, shard, json, coverage, until_failure, wall_cap } => {
             let Some(mut spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };

@@ -1,8 +1,8 @@
-//! Printing one run's verdict.
+//! Printing one run's verdict, and writing its Chrome trace and timeline.
 
 use super::{EXIT_INTERNAL, EXIT_PASS, EXIT_VIOLATION};
 use ckptsim::run::RunReport;
-use ckptsim::trace::render;
+use ckptsim::trace::{chrome, render, timeline};
 use std::path::Path;
 
 /// How many trace events a failing run shows without `--trace`.
@@ -16,9 +16,23 @@ pub fn exit_code(report: &RunReport) -> i32 {
     }
 }
 
-pub fn print_run(report: &RunReport, trace: bool, json: bool, chrome: Option<&Path>) -> i32 {
-    if let Some(path) = chrome {
-        if let Err(e) = std::fs::write(path, render::render_chrome(&report.trace)) {
+/// Renders a run into a file's text.
+type Render = fn(&RunReport) -> String;
+
+/// Files to write the run to, besides printing it.
+pub struct Files<'a> {
+    /// `--chrome-trace`: Chrome/Perfetto JSON.
+    pub chrome: Option<&'a Path>,
+    /// `--timeline`: the HTML timeline.
+    pub timeline: Option<&'a Path>,
+}
+
+pub fn print_run(report: &RunReport, trace: bool, json: bool, files: &Files) -> i32 {
+    let writes: [(Option<&Path>, Render); 2] =
+        [(files.chrome, |r| chrome::render_chrome(&r.trace)), (files.timeline, timeline::render_html)];
+    for (path, render) in writes {
+        let Some(path) = path else { continue };
+        if let Err(e) = std::fs::write(path, render(report)) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return super::EXIT_BAD_INPUT;
         }

@@ -29,7 +29,7 @@ pub fn consistent_cut(graph: &ExecutionGraph, log: LogData, ev: &Evidence) -> Ve
         match result {
             // Injected bit rot destroyed it: nothing left to judge.
             Ok(()) | Err(Unreadable::Rotted(_)) => {}
-            Err(detail) => out.push(Violation::new(PROPERTY, format!("checkpoint {n}: {detail}"))),
+            Err(detail) => out.push(ev.at_checkpoint(n, Violation::new(PROPERTY, format!("checkpoint {n}: {detail}")))),
         }
     }
     out

@@ -2,6 +2,7 @@
 //! events from the trace, committed transactions from the sink's durable WAL,
 //! and completed checkpoints' metadata and state from storage's durable disk.
 
+use super::Violation;
 use crate::engine::meta::MetaStore;
 use crate::engine::msg::{CheckpointId, CheckpointMeta};
 use crate::engine::services::blobs::{self, BlobRead};
@@ -35,6 +36,14 @@ impl<'a> Evidence<'a> {
         let committed = committed_output(&record.disks["sink"]);
         let finished_with = MetaStore::read_durable(&record.disks["coordinator"]).and_then(|m| m.finished);
         Evidence { record, completed, committed, finished_with, replicas }
+    }
+
+    /// `v`, located at checkpoint `n` (and at its completion, if it completed).
+    pub fn at_checkpoint(&self, n: CheckpointId, v: Violation) -> Violation {
+        match self.completed.get(&n) {
+            Some(done) => v.checkpoint(n).at(*done),
+            None => v.checkpoint(n),
+        }
     }
 
     /// A blob as durably stored (deleted ones included), through its first healthy copy.

@@ -177,24 +177,24 @@ pub fn explained_failovers(scenario: &Scenario, ev: &Evidence) -> Vec<Violation>
         rescales: events(ev.record, "fault_rescale").map(|e| e.time).collect(),
     };
     let mut used_restarts = BTreeSet::new();
-    let unexplained: Vec<String> = events(ev.record, "job_failover")
-        .filter(|e| !judge.explains(e, &mut used_restarts))
-        .map(|e| {
-            format!(
-                "at {:.3}s (attempt {}): {}",
-                e.time.as_secs_f64(),
-                e.field("attempt").unwrap_or("?"),
-                e.field("reason").unwrap_or("?")
-            )
-        })
-        .collect();
-    if unexplained.is_empty() {
-        return vec![];
-    }
+    let unexplained: Vec<&TraceEvent> =
+        events(ev.record, "job_failover").filter(|e| !judge.explains(e, &mut used_restarts)).collect();
+    let Some(first) = unexplained.first() else { return vec![] };
+    let described = unexplained.iter().map(|e| {
+        format!(
+            "at {:.3}s (attempt {}): {}",
+            e.time.as_secs_f64(),
+            e.field("attempt").unwrap_or("?"),
+            e.field("reason").unwrap_or("?")
+        )
+    });
+    // Located at the first failover nothing explains.
     vec![Violation::new(
         PROPERTY,
-        format!("{} failovers no injected fault explains: {}", unexplained.len(), examples(unexplained)),
-    )]
+        format!("{} failovers no injected fault explains: {}", unexplained.len(), examples(described)),
+    )
+    .at(first.time)
+    .node(&first.node)]
 }
 
 /// Detection delays beyond the configured timeouts (ticks, scheduling).

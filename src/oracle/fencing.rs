@@ -15,6 +15,7 @@ use super::properties::examples;
 use super::Violation;
 use crate::engine::msg::{Attempt, TxnId};
 use crate::engine::services::sink::{durable_entries, Entry};
+use crate::trace::TraceEvent;
 use std::collections::{BTreeMap, BTreeSet};
 
 const PROPERTY: &str = "attempt_fencing";
@@ -44,13 +45,14 @@ fn acks(ev: &Evidence) -> Vec<Violation> {
             Err(_) => continue, // missing metadata is consistent_cut's finding
         };
         if deployed.is_some_and(|a| a != meta.attempt) {
-            out.push(Violation::new(
+            let v = Violation::new(
                 PROPERTY,
                 format!(
                     "checkpoint {n} completed for attempt {} while attempt {deployed:?} was deployed",
                     meta.attempt
                 ),
-            ));
+            );
+            out.push(ev.at_checkpoint(n, v));
         }
         let foreign: Vec<&str> = meta
             .states
@@ -59,14 +61,15 @@ fn acks(ev: &Evidence) -> Vec<Violation> {
             .filter(|k| attempt_of_key(k).is_some_and(|a| a != meta.attempt))
             .collect();
         if !foreign.is_empty() {
-            out.push(Violation::new(
+            let v = Violation::new(
                 PROPERTY,
                 format!(
                     "checkpoint {n} of attempt {} counts acks of another attempt: {}",
                     meta.attempt,
                     examples(foreign)
                 ),
-            ));
+            );
+            out.push(ev.at_checkpoint(n, v));
         }
     }
     out
@@ -77,21 +80,30 @@ fn barriers(ev: &Evidence) -> Vec<Violation> {
     let r = ev.record;
     let triggered: BTreeMap<u64, u64> =
         events(r, "checkpoint_triggered").filter_map(|e| Some((e.num("checkpoint")?, e.num("attempt")?))).collect();
-    let stray: Vec<String> = events(r, "snapshot_taken")
+    let stray: Vec<(&TraceEvent, String)> = events(r, "snapshot_taken")
         .filter_map(|e| {
             let (n, a) = (e.num("checkpoint")?, e.num("attempt")?);
             let by = triggered.get(&n)?;
             let task = e.field("task")?;
-            (*by != a).then(|| format!("{task} (attempt {a}) snapshotted checkpoint {n} of attempt {by}"))
+            (*by != a).then(|| (e, format!("{task} (attempt {a}) snapshotted checkpoint {n} of attempt {by}")))
         })
         .collect();
-    if stray.is_empty() {
-        return vec![];
-    }
-    vec![Violation::new(
+    let Some((first, _)) = stray.first() else { return vec![] };
+    // Located at the first stray snapshot.
+    let v = Violation::new(
         PROPERTY,
-        format!("{} snapshots were taken on a barrier of another attempt: {}", stray.len(), examples(stray)),
-    )]
+        format!(
+            "{} snapshots were taken on a barrier of another attempt: {}",
+            stray.len(),
+            examples(stray.iter().map(|(_, s)| s))
+        ),
+    )
+    .at(first.time)
+    .task(first.field("task").unwrap_or("?"));
+    vec![match first.num("checkpoint") {
+        Some(n) => v.checkpoint(n),
+        None => v,
+    }]
 }
 
 /// The sink's WAL: nothing below a fence after it, no foreign records.

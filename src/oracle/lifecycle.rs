@@ -27,10 +27,15 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
     for e in events(r, "checkpoint_triggered") {
         let n = e.num("checkpoint").unwrap_or(0);
         if n <= last {
-            out.push(Violation::new(
-                "checkpoint_monotonic",
-                format!("checkpoint {n} triggered at {:.3}s after {last}", e.time.as_secs_f64()),
-            ));
+            out.push(
+                Violation::new(
+                    "checkpoint_monotonic",
+                    format!("checkpoint {n} triggered at {:.3}s after {last}", e.time.as_secs_f64()),
+                )
+                .at(e.time)
+                .checkpoint(n)
+                .node(&e.node),
+            );
         }
         last = last.max(n);
     }
@@ -52,14 +57,19 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
         };
         let missing: Vec<&str> = all.into_iter().filter(|t| !acked.contains(t)).collect();
         if !missing.is_empty() {
-            out.push(Violation::new(
-                "checkpoint_monotonic",
-                format!(
-                    "checkpoint {n} completed at {:.3}s without the ack of {}",
-                    e.time.as_secs_f64(),
-                    examples(missing)
-                ),
-            ));
+            out.push(
+                Violation::new(
+                    "checkpoint_monotonic",
+                    format!(
+                        "checkpoint {n} completed at {:.3}s without the ack of {}",
+                        e.time.as_secs_f64(),
+                        examples(missing)
+                    ),
+                )
+                .at(e.time)
+                .checkpoint(n)
+                .node(&e.node),
+            );
         }
     }
     out.extend(durable_before_completion(ev));
@@ -78,14 +88,15 @@ fn durable_before_completion(ev: &Evidence) -> Vec<Violation> {
             .filter_map(|k| ev.durable_at(&k).filter(|t| *t > done).map(|t| format!("{k} at {:.3}s", t.as_secs_f64())))
             .collect();
         if !late.is_empty() {
-            out.push(Violation::new(
+            let v = Violation::new(
                 "checkpoint_monotonic",
                 format!(
                     "checkpoint {n} completed at {:.3}s before its blobs were durable: {}",
                     done.as_secs_f64(),
                     examples(late)
                 ),
-            ));
+            );
+            out.push(ev.at_checkpoint(n, v));
         }
     }
     out
@@ -101,28 +112,29 @@ fn restores_from_the_latest(ev: &Evidence) -> Vec<Violation> {
         chosen.insert(attempt, n);
         let latest = ev.completed.iter().filter(|(_, t)| **t <= d.time).map(|(id, _)| *id).max().unwrap_or(0);
         if n < latest {
-            out.push(Violation::new(
-                "checkpoint_monotonic",
-                format!(
-                    "attempt {attempt} was deployed to restore checkpoint {n} although checkpoint {latest} had \
-                     completed: an older checkpoint was used instead of the latest (L20, FLINK-22502)"
-                ),
-            ));
+            out.push(
+                Violation::new(
+                    "checkpoint_monotonic",
+                    format!(
+                        "attempt {attempt} was deployed to restore checkpoint {n} although checkpoint {latest} had \
+                         completed: an older checkpoint was used instead of the latest (L20, FLINK-22502)"
+                    ),
+                )
+                .at(d.time)
+                .checkpoint(n)
+                .node(&d.node),
+            );
         }
     }
     for e in events(ev.record, "task_restored") {
         let n = e.num("checkpoint").unwrap_or(0);
         let task = e.field("task").unwrap_or("?");
+        let located =
+            |detail: String| Violation::new("checkpoint_monotonic", detail).at(e.time).checkpoint(n).task(task);
         if ev.completed.get(&n).is_none_or(|t| *t > e.time) {
-            out.push(Violation::new(
-                "checkpoint_monotonic",
-                format!("{task} restored from checkpoint {n}, which had not completed"),
-            ));
+            out.push(located(format!("{task} restored from checkpoint {n}, which had not completed")));
         } else if let Some(want) = e.num("attempt").and_then(|a| chosen.get(&a)).filter(|want| **want != n) {
-            out.push(Violation::new(
-                "checkpoint_monotonic",
-                format!("{task} restored checkpoint {n}, but its deployment restores checkpoint {want}"),
-            ));
+            out.push(located(format!("{task} restored checkpoint {n}, but its deployment restores checkpoint {want}")));
         }
     }
     out
@@ -141,26 +153,36 @@ pub fn aborted_never_completes(ev: &Evidence) -> Vec<Violation> {
         }
         let why = abort.field("reason").unwrap_or("?");
         if let Some(done) = ev.completed.get(&n) {
-            out.push(Violation::new(
-                "aborted_never_completes",
-                format!(
-                    "checkpoint {n} was aborted at {:.3}s ({why}) but completed at {:.3}s",
-                    abort.time.as_secs_f64(),
-                    done.as_secs_f64()
-                ),
-            ));
+            out.push(
+                Violation::new(
+                    "aborted_never_completes",
+                    format!(
+                        "checkpoint {n} was aborted at {:.3}s ({why}) but completed at {:.3}s",
+                        abort.time.as_secs_f64(),
+                        done.as_secs_f64()
+                    ),
+                )
+                .at(*done)
+                .checkpoint(n)
+                .node("coordinator"),
+            );
         }
         let restored = events(r, "task_restored").find(|e| e.time >= abort.time && e.num("checkpoint") == Some(n));
         if let Some(e) = restored {
-            out.push(Violation::new(
-                "aborted_never_completes",
-                format!(
-                    "checkpoint {n} was aborted at {:.3}s ({why}) and {} restored from it at {:.3}s",
-                    abort.time.as_secs_f64(),
-                    e.field("task").unwrap_or("?"),
-                    e.time.as_secs_f64()
-                ),
-            ));
+            let task = e.field("task").unwrap_or("?");
+            out.push(
+                Violation::new(
+                    "aborted_never_completes",
+                    format!(
+                        "checkpoint {n} was aborted at {:.3}s ({why}) and {task} restored from it at {:.3}s",
+                        abort.time.as_secs_f64(),
+                        e.time.as_secs_f64()
+                    ),
+                )
+                .at(e.time)
+                .checkpoint(n)
+                .task(task),
+            );
         }
     }
     out
@@ -220,14 +242,18 @@ pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> 
             }
             "job_failover" if e.field("cause") == Some("checkpoint_failures") => {
                 if due.take().is_none() {
-                    out.push(Violation::new(
-                        "tolerable_failures",
-                        format!(
-                            "the job failed over at {:.3}s for checkpoint failures, but only {count} counted \
-                             failures ≤ tolerable {tolerable} had happened",
-                            e.time.as_secs_f64()
-                        ),
-                    ));
+                    out.push(
+                        Violation::new(
+                            "tolerable_failures",
+                            format!(
+                                "the job failed over at {:.3}s for checkpoint failures, but only {count} counted \
+                                 failures ≤ tolerable {tolerable} had happened",
+                                e.time.as_secs_f64()
+                            ),
+                        )
+                        .at(e.time)
+                        .node(&e.node),
+                    );
                 }
                 (count, running) = (0, false);
             }
@@ -248,7 +274,7 @@ pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> 
 
 fn missed_failover(abort: &TraceEvent, tolerable: u64) -> Violation {
     let what = abort.num("checkpoint").map_or("a trigger".to_string(), |n| format!("checkpoint {n}"));
-    Violation::new(
+    let v = Violation::new(
         "tolerable_failures",
         format!(
             "{what} failed at {:.3}s ({}), past tolerable_failures = {tolerable}, but the job did not fail over (L18)",
@@ -256,4 +282,10 @@ fn missed_failover(abort: &TraceEvent, tolerable: u64) -> Violation {
             abort.field("reason").unwrap_or("?")
         ),
     )
+    .at(abort.time)
+    .node(&abort.node);
+    match abort.num("checkpoint") {
+        Some(n) => v.checkpoint(n),
+        None => v,
+    }
 }
