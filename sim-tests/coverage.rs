@@ -23,16 +23,16 @@ fn swarm_sweeps_take_every_catalogued_path_without_a_violation() {
         ("scenarios/at-least-once-crash.toml", 8),
         ("scenarios/rescale-unaligned.toml", 8),
     ];
-    let mut taken: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut taken: BTreeMap<String, u64> = BTreeMap::new();
     for (file, seeds) in sweeps {
         let spec = common::spec(Path::new(file));
         let reports = common::run_seeds(&spec, (0..seeds).collect());
         let failures: Vec<String> = reports.iter().filter(|r| !r.passed()).map(common::describe).collect();
         assert!(failures.is_empty(), "{} of {seeds} seeds of {file} failed:{}", failures.len(), failures.concat());
-        let mut here: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut here: BTreeMap<String, u64> = BTreeMap::new();
         for r in &reports {
             for path in &r.coverage {
-                *here.entry(path).or_default() += 1;
+                *here.entry(path.clone()).or_default() += 1;
             }
         }
         let possible = applicable(&spec.scenario).len();
@@ -41,6 +41,6 @@ fn swarm_sweeps_take_every_catalogued_path_without_a_violation() {
             *taken.entry(path).or_default() += k;
         }
     }
-    let never: Vec<&str> = CATALOGUE.iter().map(|p| p.name).filter(|p| !taken.contains_key(p)).collect();
+    let never: Vec<&str> = CATALOGUE.iter().map(|p| p.name).filter(|p| !taken.contains_key(*p)).collect();
     assert!(never.is_empty(), "paths no seed took: {never:?} (taken: {taken:?})");
 }

@@ -99,10 +99,13 @@ fn earlier_faults(s: &Scenario, out: &mut Vec<Candidate>) {
     }
 }
 
+/// Where a fault keeps one of its delays.
+type DelayField = fn(&mut Fault) -> &mut Option<Duration>;
+
 /// Halved restart, resume and heal delays; message filters dropped.
 fn shorter_windows(s: &Scenario, out: &mut Vec<Candidate>) {
     for (i, f) in s.faults.iter().enumerate() {
-        let fields: [(&str, Option<Duration>, fn(&mut Fault) -> &mut Option<Duration>); 3] = [
+        let fields: [(&str, Option<Duration>, DelayField); 3] = [
             ("restart_after", f.restart_after, |f| &mut f.restart_after),
             ("resume_after", f.resume_after, |f| &mut f.resume_after),
             ("heal_after", f.heal_after, |f| &mut f.heal_after),
