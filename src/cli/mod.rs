@@ -99,7 +99,11 @@ enum Command {
         /// pause: resume the node this long after.
         #[arg(long, default_value = "1500ms", value_parser = parse_wall_cap)]
         resume_after: Duration,
-        /// isolate, disk: heal this long after.
+        /// Narrow isolate, slow, lossy and drop faults to these message
+        /// classes (e.g. `notify_complete`; see the format reference).
+        #[arg(long, value_delimiter = ',', value_parser = parse_message_class)]
+        messages: Option<Vec<scenario::MessageClass>>,
+        /// isolate, disk, slow, lossy, drop, network_loss: heal this long after.
         #[arg(long, default_value = "1500ms", value_parser = parse_wall_cap)]
         heal_after: Duration,
         #[arg(long)]
@@ -230,6 +234,10 @@ fn parse_wall_cap(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+fn parse_message_class(s: &str) -> Result<scenario::MessageClass, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| format!("`{s}`: {e}"))
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let (k, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not K/N"))?;
     let (k, n): (u64, u64) = (k.parse().map_err(|_| "K is not a number")?, n.parse().map_err(|_| "N is not a number")?);
@@ -287,13 +295,15 @@ pub fn main() -> i32 {
             restart_after,
             resume_after,
             heal_after,
+            messages,
             jobs: j,
             json,
         } => {
             let Some(spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
             let windows = ckptsim::explore::Windows { restart_after, resume_after, heal_after };
             let seed = seed.unwrap_or(spec.scenario.first_seed);
-            let options = ckptsim::explore::ExploreOptions { kinds, checkpoints, seed, bug, windows, jobs: jobs(j) };
+            let options =
+                ckptsim::explore::ExploreOptions { kinds, checkpoints, seed, bug, windows, messages, jobs: jobs(j) };
             explore::run(&spec.scenario, &scenario, &options, json)
         }
         Command::Shrink { scenario, seed, bug, property, out, force, budget, seed_search, jobs: j } => {

@@ -32,6 +32,8 @@ pub struct ExploreOptions {
     pub seed: u64,
     pub bug: Option<Bug>,
     pub windows: Windows,
+    /// Narrow link and isolate faults to these message classes.
+    pub messages: Option<Vec<crate::scenario::MessageClass>>,
     pub jobs: usize,
 }
 

@@ -23,6 +23,14 @@ pub enum Kind {
     BitRot,
     /// Rescale each operator one up and one down.
     Rescale,
+    /// Everything a node sends is delayed 20–200 ms (in order) until `heal_after`.
+    Slow,
+    /// A third of what a node sends is lost until `heal_after`.
+    Lossy,
+    /// Everything a node sends is lost until `heal_after` (one way).
+    Drop,
+    /// 60% of every message on the network is lost until `heal_after`.
+    NetworkLoss,
 }
 
 impl Kind {
@@ -35,6 +43,10 @@ impl Kind {
             Kind::Disk => "disk",
             Kind::BitRot => "bit_rot",
             Kind::Rescale => "rescale",
+            Kind::Slow => "slow",
+            Kind::Lossy => "lossy",
+            Kind::Drop => "drop",
+            Kind::NetworkLoss => "network_loss",
         }
     }
 }
@@ -137,7 +149,47 @@ fn faults(s: &Scenario, kind: Kind, task: Option<&str>, o: &ExploreOptions) -> V
         Kind::BitRot => vec![],
         Kind::Rescale if task.is_none() => rescales(s),
         Kind::Rescale => vec![],
+        Kind::Slow => links(s, w.heal_after, |f| Fault {
+            latency_min: Some(Duration::from_millis(20)),
+            latency_max: Some(Duration::from_millis(200)),
+            ..f
+        }),
+        Kind::Lossy => links(s, w.heal_after, |f| Fault { loss: Some(0.3), ..f }),
+        Kind::Drop => links(s, w.heal_after, |f| Fault { loss: Some(1.0), ..f }),
+        Kind::NetworkLoss if task.is_none() => {
+            let f = Fault { loss: Some(0.6), heal_after: Some(w.heal_after), ..Fault::new(FaultAction::Network) };
+            vec![("network".into(), f)]
+        }
+        Kind::NetworkLoss => vec![],
     }
+    .into_iter()
+    .map(|(target, f)| (target, narrowed(f, o)))
+    .collect()
+}
+
+/// The link and isolate faults narrowed to `--messages`, when given.
+fn narrowed(f: Fault, o: &ExploreOptions) -> Fault {
+    match f.action {
+        FaultAction::Link | FaultAction::Isolate => Fault { messages: o.messages.clone(), ..f },
+        _ => f,
+    }
+}
+
+/// A link fault from each node to every other, shaped by `shape`.
+fn links(s: &Scenario, heal_after: Duration, shape: impl Fn(Fault) -> Fault) -> Vec<(String, Fault)> {
+    let all = nodes(s);
+    all.iter()
+        .map(|n| {
+            let to: Vec<String> = all.iter().filter(|m| *m != n).cloned().collect();
+            let f = Fault {
+                from: Some(vec![n.clone()]),
+                to: Some(to),
+                heal_after: Some(heal_after),
+                ..Fault::new(FaultAction::Link)
+            };
+            (format!("{n} → every node"), shape(f))
+        })
+        .collect()
 }
 
 /// One copy, then every copy, of the latest checkpoint.
