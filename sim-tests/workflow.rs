@@ -155,3 +155,15 @@ fn explore_finds_no_failing_placement_on_the_correct_engine_and_some_with_a_bug(
     let o = ckptsim(&["run", path, "--seed", "0", "--bug", "no_offset_restore", "--fault", fault]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
+
+/// The README's quickstart shows the verdict `run` prints: kept true by
+/// this test, not by hand.
+#[test]
+fn the_readme_quickstart_shows_what_run_prints() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let o = ckptsim(&["run", "scenarios/worker-crash.toml", "--seed", "1"]);
+    assert_eq!(o.status.code(), Some(0));
+    for line in stdout(&o).lines() {
+        assert!(readme.contains(line), "README's quickstart lacks `{line}`");
+    }
+}
