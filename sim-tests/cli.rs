@@ -3,32 +3,11 @@
 //! line, column and field (with carets and "did you mean"), a replay command
 //! that reproduces the run, and the `check` and `new` commands.
 
+mod common;
+
+use common::binary::{ckptsim, stderr, stdout, temp_file as temp_scenario};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn ckptsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ckptsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run ckptsim")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn temp_scenario(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ckptsim-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write scenario");
-    path
-}
+use std::process::Output;
 
 #[test]
 fn run_json_has_the_documented_fields_and_exit_0() {

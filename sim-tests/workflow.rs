@@ -1,26 +1,10 @@
 //! The loop from a sweep to a minimal regression, through the CLI:
 //! `sweep --until-failure`, `merge` of shards, `shrink`, `explore`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn ckptsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ckptsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run ckptsim")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ckptsim-workflow-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
-}
+use common::binary::{ckptsim, stdout, temp_path as temp};
+use std::path::Path;
 
 /// A job small enough to explore in a debug build.
 const SMALL: &str = r#"

@@ -1,7 +1,10 @@
 //! Shared by the sim-test binaries: finding scenario files, choosing seeds
 //! (`CKPTSIM_SEED`, `CKPTSIM_SEEDS`), running them in parallel, and printing
-//! a failure the way a person needs it: violations, trace tail, replay command.
+//! a failure the way a person needs it: violations, trace tail, replay command;
+//! `binary`: running the `ckptsim` binary and scratch files.
 #![allow(dead_code)]
+
+pub mod binary;
 
 use ckptsim::run::{run_many, RunReport, RunSpec};
 use ckptsim::scenario;
