@@ -84,7 +84,7 @@ pub fn shrink(scenario: &Scenario, path: PathBuf, options: ShrinkOptions) -> Res
     let (mut current, mut seed) = (scenario.clone(), search.options.seed);
     let mut kept = vec![];
     if let Some(concrete) = steps::concrete(scenario, &first) {
-        if let Some(s) = search.still_fails(&concrete) {
+        if let Some(s) = search.failing_seed(&concrete, search.options.seed) {
             (current, seed) = (concrete.scenario, s);
             kept.push(concrete.what);
         }
@@ -151,26 +151,20 @@ impl Search {
             if validate::validate(&candidate.scenario).is_err() {
                 continue;
             }
-            if self.fails(&candidate.scenario, seed) {
-                return Some((candidate, seed));
-            }
-            if candidate.reseeds {
-                if let Some(s) = self.seed_search(&candidate.scenario, seed) {
-                    return Some((candidate, s));
-                }
+            if let Some(s) = self.failing_seed(&candidate, seed) {
+                return Some((candidate, s));
             }
         }
         None
     }
 
-    /// The seed under which `candidate` fails, trying the original seed
-    /// first and then the seed search.
-    fn still_fails(&mut self, candidate: &Candidate) -> Option<u64> {
-        let seed = self.options.seed;
+    /// The seed under which `candidate` fails the property: `seed`, else,
+    /// for a candidate that shifts the random draws, the seed search's.
+    fn failing_seed(&mut self, candidate: &Candidate, seed: u64) -> Option<u64> {
         if self.fails(&candidate.scenario, seed) {
             return Some(seed);
         }
-        self.seed_search(&candidate.scenario, seed)
+        candidate.reseeds.then(|| self.seed_search(&candidate.scenario, seed)).flatten()
     }
 
     fn fails(&mut self, scenario: &Scenario, seed: u64) -> bool {

@@ -41,7 +41,8 @@ pub fn concrete(scenario: &Scenario, run: &RunReport) -> Option<Candidate> {
         }
     }
     s.faults = kept;
-    (s != *scenario).then(|| Candidate::new("faults made concrete (drawn ones written out, phases pinned)", s))
+    // Writing the swarm's faults out changes what the world draws from the seed.
+    (s != *scenario).then(|| Candidate::reseeding("faults made concrete (drawn ones written out, phases pinned)", s))
 }
 
 /// A phase-placed fault with its checkpoint and task pinned to where it struck.
