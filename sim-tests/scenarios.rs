@@ -51,7 +51,8 @@ fn check_scenario(path: &std::path::Path) -> Result<(), Failed> {
     let spec = common::spec(path);
     let reports = common::run_seeds(&spec, common::seeds_from(spec.scenario.first_seed, spec.scenario.seeds));
     if !spec.scenario.expect.violated.is_empty() {
-        return still_caught(&spec, &reports);
+        still_caught(&spec, &reports)?;
+        return common::faults_fired(&spec, &reports).map_err(Failed::from);
     }
     let failures: Vec<String> = reports.iter().filter(|r| !r.passed()).map(common::describe).collect();
     if !failures.is_empty() {
@@ -62,7 +63,7 @@ fn check_scenario(path: &std::path::Path) -> Result<(), Failed> {
 
 /// A scenario with `[expect] violated`: each listed property must fail in
 /// some seed (the planted bug stays caught), and no run may end in an
-/// internal error.
+/// internal error. (Its faults must still fire, checked by the caller.)
 fn still_caught(spec: &ckptsim::run::RunSpec, reports: &[ckptsim::run::RunReport]) -> Result<(), Failed> {
     if let Some(r) = reports.iter().find(|r| r.verdict == "error") {
         return Err(format!("a run ended in an internal error:{}", common::describe(r)).into());
