@@ -1,7 +1,7 @@
 //! The job graph (operators and edges, a petgraph DAG) and its expansion into
 //! the execution graph: subtasks, their input channels and output channels.
 
-use super::msg::TaskId;
+use crate::scenario::ids::TaskId;
 use crate::scenario::{Function, OperatorKind, Partitioning, Protocol, Scenario, SinkKind};
 use petgraph::algo::toposort;
 use petgraph::graph::DiGraph;

@@ -35,7 +35,6 @@ pub mod rescale;
 pub mod restart;
 pub mod rpc;
 pub mod services;
-pub mod source;
 pub mod state;
 pub mod task;
 pub mod twopc;

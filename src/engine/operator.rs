@@ -8,7 +8,7 @@ use super::committer::{Committable, Committer};
 use super::msg::{CheckpointId, Msg, Record, TaskError, TxnId};
 use super::outputs::Outputs;
 use super::state::TaskState;
-use super::task::TaskCtx;
+use super::task::context::TaskCtx;
 use super::twopc::{SinkOut, TwoPhaseCommitSink};
 use crate::bugs::Bug;
 use crate::emit;

@@ -8,8 +8,8 @@
 //! which recovers (commits or aborts) their transactions.
 
 use super::graph::{key_group, subtask_for_key, ExecutionGraph};
-use super::msg::TaskId;
 use super::state::{ChannelState, Snapshot, TaskState};
+use crate::scenario::ids::TaskId;
 use std::collections::BTreeMap;
 
 /// What a task restores.

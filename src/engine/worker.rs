@@ -5,7 +5,8 @@
 use super::graph::ExecutionGraph;
 use super::msg::{Attempt, Deployment, Msg, TaskId};
 use super::rpc::Rpc;
-use super::task::{self, TaskCtx, WorkerEnv};
+use super::task;
+use super::task::context::{Restore, TaskCtx, WorkerEnv};
 use crate::bugs::Bug;
 use crate::emit;
 use crate::scenario::Cluster;
@@ -178,7 +179,7 @@ impl Worker {
                 let handles: Vec<_> =
                     m.states.iter().filter(|(t, _)| t.op == id.op).map(|(t, h)| (*t, h.clone())).collect();
                 let rescaled = handles.len() != d.graph.op(id).parallelism;
-                super::task::Restore { checkpoint: m.id, handles, rescaled }
+                Restore { checkpoint: m.id, handles, rescaled }
             });
             let ctx = TaskCtx {
                 env: self.env.clone(),

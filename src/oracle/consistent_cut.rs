@@ -8,9 +8,8 @@
 //! Unlike the end-of-run checks, this catches a bad cut without a crash.
 
 use super::evidence::{Evidence, Unreadable};
-use super::properties::examples;
 use super::reference::{CutReference, KeyedState, ReferenceRun};
-use super::Violation;
+use super::violation::{examples, Violation};
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{CheckpointMeta, TaskId};
 use crate::engine::services::log::LogData;

@@ -2,7 +2,7 @@
 //! events from the trace, committed transactions from the sink's durable WAL,
 //! and completed checkpoints' metadata and state from storage's durable disk.
 
-use super::Violation;
+use super::violation::Violation;
 use crate::engine::meta::MetaStore;
 use crate::engine::msg::{CheckpointId, CheckpointMeta};
 use crate::engine::services::blobs::{self, BlobRead};

@@ -17,8 +17,7 @@
 //! | checkpoint failures | (always explained: L18 counts them) |
 
 use super::evidence::{events, Evidence};
-use super::properties::examples;
-use super::Violation;
+use super::violation::{examples, Violation};
 use crate::scenario::{FaultKind, Scenario};
 use crate::trace::TraceEvent;
 use std::collections::{BTreeMap, BTreeSet};

@@ -11,8 +11,7 @@
 //!   the sink recorded for that sink subtask (its WAL, in order).
 
 use super::evidence::{events, Evidence, Unreadable};
-use super::properties::examples;
-use super::Violation;
+use super::violation::{examples, Violation};
 use crate::engine::msg::{Attempt, TxnId};
 use crate::engine::services::sink::{durable_entries, Entry};
 use crate::trace::TraceEvent;

@@ -11,8 +11,7 @@
 //!   from the trace independently of the coordinator
 
 use super::evidence::{events, Evidence};
-use super::properties::examples;
-use super::Violation;
+use super::violation::{examples, Violation};
 use crate::engine::graph::ExecutionGraph;
 use crate::scenario::Scenario;
 use crate::trace::TraceEvent;

@@ -5,9 +5,8 @@
 //! sink's final table = the reference's final state).
 
 use super::evidence::Evidence;
-use super::properties::examples;
 use super::reference::Reference;
-use super::Violation;
+use super::violation::{examples, Violation};
 use crate::engine::msg::{Origin, TxnId};
 use crate::scenario::{Guarantee, Scenario, SinkKind};
 use crate::sim::world::RunEnd;

@@ -5,16 +5,13 @@
 use super::evidence::{events, Evidence, Unreadable};
 use super::output::{output, upsert_table, OutputMode};
 use super::reference::Reference;
-use super::Violation;
+use super::violation::{examples, Violation, EXAMPLES};
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
 use crate::scenario::{ExpectedEnd, Guarantee, OperatorKind, Scenario};
 use crate::sim::world::RunEnd;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// How many examples a violation lists.
-const EXAMPLES: usize = 5;
 
 /// What the properties found: the violations, and the paths only an oracle
 /// can see (e.g. duplicates committed), for coverage.
@@ -81,16 +78,6 @@ fn cap_per_property(all: Vec<Violation>) -> Vec<Violation> {
         kept.push(Violation::new(&property, format!("… and {n} more violations of {property}")));
     }
     kept
-}
-
-pub(super) fn examples<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    let items: Vec<String> = items.into_iter().map(|x| x.to_string()).collect();
-    let more = items.len().saturating_sub(EXAMPLES);
-    let mut s = items.into_iter().take(EXAMPLES).collect::<Vec<_>>().join(", ");
-    if more > 0 {
-        s += &format!(" (+{more} more)");
-    }
-    s
 }
 
 /// Whether fault `i` of the run's plan struck.

@@ -5,6 +5,7 @@
 //! - `outcome` — which faults fired, and why the others did not
 
 pub mod outcome;
+pub mod swarm;
 
 use crate::bugs::Bug;
 use crate::engine::graph::ExecutionGraph;

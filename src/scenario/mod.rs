@@ -15,6 +15,7 @@
 pub mod duration;
 pub mod fault;
 pub mod fault_kind;
+pub mod ids;
 pub mod locate;
 pub mod location;
 pub mod model;

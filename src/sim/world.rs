@@ -14,7 +14,7 @@ use crate::engine::services::log::LogData;
 use crate::engine::services::storage::StorageOptions;
 use crate::engine::worker::WorkerConfig;
 use crate::engine::{jobmaster, services, worker};
-use crate::scenario::swarm::Plan;
+use crate::run::swarm::Plan;
 use crate::scenario::{Fault, Scenario};
 use crate::trace::layer::with_recording;
 use crate::trace::{Recorder, TraceEvent};
@@ -107,7 +107,7 @@ fn faults_end(faults: &[Fault]) -> Duration {
 /// The run's faults: the scenario's own, then the ones its swarm draws for `seed`.
 pub fn plan_of(scenario: &Scenario, seed: u64) -> Plan {
     let mut faults = scenario.faults.clone();
-    let drawn = scenario.swarm.as_ref().map(|swarm| crate::scenario::swarm::draw(scenario, swarm, seed));
+    let drawn = scenario.swarm.as_ref().map(|swarm| crate::run::swarm::draw(scenario, swarm, seed));
     let expect_failure = drawn.as_ref().is_some_and(|p| p.expect_failure);
     faults.extend(drawn.map(|p| p.faults).unwrap_or_default());
     Plan { faults, expect_failure }

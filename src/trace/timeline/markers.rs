@@ -5,7 +5,7 @@
 //! checkpoint it names. Violations the oracle could not place in time get
 //! no marker; the page header lists every violation with its number.
 
-use super::chart::{Layout, Scale, ROW, WIDTH};
+use super::geometry::{Layout, Scale, ROW, WIDTH};
 use super::palette::VIOLATION;
 use super::svg::{escape, text_width, title};
 use crate::oracle::Violation;

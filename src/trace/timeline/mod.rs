@@ -4,11 +4,13 @@
 //! run gives the same bytes.
 //!
 //! - `chart`   — the SVG: axis, lanes, spans, marks
+//! - `geometry` — the time scale and where each lane sits
 //! - `markers` — where each violated property's evidence lies
 //! - `palette` — how each kind of span and mark looks
 //! - `svg`     — escaping, bars, glyphs
 
 mod chart;
+mod geometry;
 mod markers;
 mod palette;
 mod svg;

@@ -4,14 +4,13 @@
 //! it sends end-of-data but stays up to take part in checkpoints, so the
 //! final checkpoint covers everything (Flink's FLIP-147).
 
-use super::graph::ExecutionGraph;
-use super::msg::{Msg, Origin, Record, TaskError};
-use super::outputs::BarrierMode;
-use super::outputs::Outputs;
-use super::state::{ChannelState, Snapshot, TaskState};
-use super::task::TaskCtx;
+use super::context::TaskCtx;
 use crate::bugs::Bug;
 use crate::emit;
+use crate::engine::graph::ExecutionGraph;
+use crate::engine::msg::{Msg, Origin, Record, TaskError};
+use crate::engine::outputs::{BarrierMode, Outputs};
+use crate::engine::state::{ChannelState, Snapshot, TaskState};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -28,7 +27,7 @@ struct SourceTask {
     finished: bool,
 }
 
-pub async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), TaskError> {
+pub(super) async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), TaskError> {
     let graph = ctx.graph.clone();
     let op = graph.op(ctx.id);
     let partitions = graph.partitions_of(op, ctx.id.subtask);

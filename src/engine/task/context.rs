@@ -1,0 +1,160 @@
+//! What a running subtask is: its identity, its worker's shared handles,
+//! what it restores from, and what every task does the same way — restore
+//! its snapshot, upload a snapshot and ack it, report a failure.
+
+use crate::bugs::Bug;
+use crate::emit;
+use crate::engine::graph::ExecutionGraph;
+use crate::engine::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskError, TaskId};
+use crate::engine::outputs::Outputs;
+use crate::engine::rescale::{self, Restored};
+use crate::engine::rpc::Rpc;
+use crate::engine::state::{self, Snapshot};
+use crate::sim::net::Net;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// What every task on a worker shares.
+pub struct WorkerEnv {
+    pub worker: String,
+    pub net: Net<Msg>,
+    pub rpc: Rpc,
+    pub graph: Arc<ExecutionGraph>,
+    pub bug: Option<Bug>,
+}
+
+/// One deployed subtask's identity and inputs.
+pub struct TaskCtx {
+    pub env: Rc<WorkerEnv>,
+    /// The job as this deployment runs it (parallelisms change on rescale).
+    pub graph: Arc<ExecutionGraph>,
+    pub id: TaskId,
+    pub name: String,
+    pub attempt: Attempt,
+    pub placement: Arc<BTreeMap<TaskId, String>>,
+    /// The checkpoint restored from, if any.
+    pub restore: Option<Restore>,
+}
+
+/// What a task restores: the checkpoint, and the snapshots of its
+/// operator's subtasks in it (its own; after a rescale, all of them, to be
+/// redistributed).
+#[derive(Debug, Clone)]
+pub struct Restore {
+    pub checkpoint: CheckpointId,
+    pub handles: Vec<(TaskId, StateHandle)>,
+    /// The operator's parallelism in the checkpoint differs from now.
+    pub rescaled: bool,
+}
+
+impl TaskCtx {
+    pub fn bug(&self, bug: Bug) -> bool {
+        self.env.bug == Some(bug)
+    }
+
+    pub fn outputs(&self) -> Outputs {
+        Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone())
+    }
+
+    /// Fetches and checks this task's restored snapshot, if any. After a
+    /// rescale it is rebuilt from every old subtask's (key groups by range,
+    /// partitions by assignment, channel state by owner, L21); `removed` then
+    /// holds the states of old subtasks that no longer exist, for subtask 0
+    /// to recover (their sink transactions).
+    pub async fn restore_state(&self) -> Result<Option<Restored>, TaskError> {
+        let Some(restore) = &self.restore else { return Ok(None) };
+        let n = restore.checkpoint;
+        let mut old = vec![];
+        for (task, handle) in &restore.handles {
+            if !restore.rescaled && *task != self.id {
+                continue;
+            }
+            let snapshot = self
+                .fetch_state(handle)
+                .await
+                .map_err(|detail| TaskError::Restore { checkpoint: n, detail: Box::new(detail) })?;
+            old.push((*task, snapshot));
+        }
+        let keys: Vec<&str> = restore
+            .handles
+            .iter()
+            .filter(|(t, _)| restore.rescaled || *t == self.id)
+            .map(|(_, h)| h.key.as_str())
+            .collect();
+        let key = if keys.is_empty() { "none".to_string() } else { keys.join(",") };
+        emit!(self.env.worker, "task_restored", task = self.name, attempt = self.attempt, checkpoint = n, state = key);
+        if !restore.rescaled {
+            return Ok(old.pop().map(|(_, snapshot)| Restored { snapshot: Some(snapshot), removed: vec![] }));
+        }
+        let bugs = rescale::RescaleBugs {
+            off_by_one: self.bug(Bug::RescaleKeyGroupOffByOne),
+            drops_inflight: self.bug(Bug::RescaleDropsInflight),
+        };
+        Ok(Some(rescale::redistribute(&self.graph, self.id, old, bugs)))
+    }
+
+    async fn fetch_state(&self, handle: &StateHandle) -> Result<Snapshot, TaskError> {
+        let bytes = self.env.rpc.storage_get(handle.key.clone()).await?;
+        let bytes = bytes.ok_or_else(|| TaskError::Service {
+            service: "storage".into(),
+            detail: format!("snapshot {} missing", handle.key),
+        })?;
+        let checked = !self.bug(Bug::IgnoreChecksum);
+        state::decode(&bytes, handle, checked).map_err(TaskError::Other)
+    }
+
+    /// The synchronous part of the snapshot of `n` is done (L12).
+    pub fn snapshot_taken(&self, n: CheckpointId) {
+        emit!(self.env.worker, "snapshot_taken", task = self.name, checkpoint = n, attempt = self.attempt);
+    }
+
+    /// Uploads the snapshot of `n` in the background; acks once durable (L7,
+    /// L12), declines if the upload fails.
+    pub fn upload_and_ack(self: &Rc<Self>, n: CheckpointId, state: Snapshot, end_of_data: bool) {
+        let ctx = self.clone();
+        madsim::task::spawn_local(async move {
+            let (bytes, checksum) = state::encode(&state);
+            let key = format!("chk-{n}/{}-a{}", ctx.name, ctx.attempt);
+            let handle = StateHandle { key: key.clone(), checksum, len: bytes.len() as u64 };
+            let early = ctx.bug(Bug::AckBeforeDurable);
+            if early {
+                ctx.ack(n, handle.clone(), end_of_data);
+            }
+            match ctx.env.rpc.storage_put(key, Arc::new(bytes)).await {
+                Ok(()) => {
+                    emit!(ctx.env.worker, "snapshot_durable", task = ctx.name, checkpoint = n, key = handle.key);
+                    if !early {
+                        ctx.ack(n, handle, end_of_data);
+                    }
+                }
+                Err(error) => {
+                    let reason = error.to_string();
+                    emit!(ctx.env.worker, "checkpoint_declined", task = ctx.name, checkpoint = n, reason = reason);
+                    let (attempt, task) = (ctx.attempt, ctx.id);
+                    ctx.env.net.send("coordinator", Msg::Decline { attempt, task, checkpoint: n, reason });
+                }
+            }
+        });
+    }
+
+    fn ack(&self, n: CheckpointId, handle: StateHandle, end_of_data: bool) {
+        let (attempt, task) = (self.attempt, self.id);
+        emit!(self.env.worker, "checkpoint_acked", task = self.name, checkpoint = n, attempt = attempt);
+        self.env.net.send("coordinator", Msg::Ack { attempt, task, checkpoint: n, handle, end_of_data });
+    }
+
+    /// Reports a task failure to the coordinator.
+    pub fn fail(&self, error: TaskError) {
+        emit!(
+            self.env.worker,
+            "task_failed",
+            task = self.name,
+            attempt = self.attempt,
+            error = error.kind(),
+            reason = error
+        );
+        let msg = Msg::TaskFailed { attempt: self.attempt, task: self.id, error };
+        self.env.net.send("coordinator", msg);
+    }
+}

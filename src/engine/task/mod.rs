@@ -1,0 +1,29 @@
+//! A running subtask.
+//!
+//! - `context`       — `TaskCtx`: identity, restore, snapshot upload and ack, failure reports
+//! - `source`        — a source subtask: reads the log, emits barriers on triggers
+//! - `operator_task` — every other subtask: input channels through the
+//!   checkpoint protocol into the operator, out through `Outputs`
+
+pub mod context;
+mod operator_task;
+mod source;
+
+use super::msg::Msg;
+use crate::scenario::OperatorKind;
+use context::TaskCtx;
+use futures::channel::mpsc::UnboundedReceiver;
+use std::rc::Rc;
+
+/// Runs a subtask until it fails or is cancelled (dropped).
+/// `priority` carries the barriers that overtake the inbox (unaligned).
+pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<Msg>, priority: UnboundedReceiver<Msg>) {
+    let ctx = Rc::new(ctx);
+    let result = match ctx.graph.op(ctx.id).kind {
+        OperatorKind::Source => source::run(ctx.clone(), inbox).await,
+        _ => operator_task::run(ctx.clone(), inbox, priority).await,
+    };
+    if let Err(error) = result {
+        ctx.fail(error);
+    }
+}
