@@ -26,6 +26,10 @@ pub struct DurableMeta {
     /// Parallelisms changed by rescales, by operator id.
     #[serde(default)]
     pub parallelism: std::collections::BTreeMap<String, usize>,
+    /// The faults whose rescale requests were applied (a request sent again
+    /// is accepted, not applied twice).
+    #[serde(default)]
+    pub rescales: std::collections::BTreeSet<usize>,
 }
 
 /// The in-memory copy and the disk it is persisted to; clones share both.

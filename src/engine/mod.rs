@@ -16,12 +16,14 @@
 //! - `rescale`  — a snapshot redistributed to a new parallelism (L21)
 //!
 //! Node runtimes (the only code that touches time, network and disk):
+//! - `cluster`   — the nodes' names and addresses, and how each boots
 //! - `jobmaster` — the `coordinator` node (job control, `checkpointing`,
 //!   `failover` with its causes); `meta` its durable record
 //! - `worker`    — `worker-N` nodes; `task`, `source`, `operator`, `outputs` run subtasks
 //! - `rpc`       — request/reply with timeouts, ids unique across restarts
 //! - `services`  — the `log`, `storage` (replicated blobs) and `sink` nodes
 
+pub mod cluster;
 pub mod committer;
 pub mod coordinator;
 pub mod graph;

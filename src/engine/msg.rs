@@ -169,6 +169,18 @@ pub enum Msg {
         checkpoint: CheckpointId,
     },
 
+    // ---- the job's client ↔ coordinator ----
+    /// Rescale `operator` to `parallelism` (asked by fault `fault`).
+    Rescale {
+        fault: usize,
+        operator: String,
+        parallelism: usize,
+    },
+    /// The rescale asked by fault `fault` is durably decided.
+    RescaleAccepted {
+        fault: usize,
+    },
+
     // ---- services: requests carry a `req` echoed by the reply ----
     LogFetch {
         req: ReqId,
@@ -307,6 +319,7 @@ impl Classify for Msg {
             Msg::NotifyComplete { .. } => MessageClass::NotifyComplete,
             Msg::NotifyAborted { .. } => MessageClass::NotifyAborted,
             Msg::Committed { .. } => MessageClass::Committed,
+            Msg::Rescale { .. } | Msg::RescaleAccepted { .. } => MessageClass::Rescale,
             Msg::LogFetch { .. } | Msg::LogRecords { .. } => MessageClass::Log,
             Msg::StoragePut { .. } | Msg::StorageGet { .. } | Msg::StorageDelete { .. } | Msg::StorageReply { .. } => {
                 MessageClass::Storage
@@ -319,5 +332,9 @@ impl Classify for Msg {
             | Msg::SinkRecover { .. }
             | Msg::SinkReply { .. } => MessageClass::Sink,
         }
+    }
+
+    fn dropped(from: &str, to: &str, class: MessageClass) {
+        crate::emit!(from, "message_dropped", to = to, msg = class.name());
     }
 }

@@ -133,7 +133,7 @@ impl Worker {
             self.early.entry(attempt).or_default().push(msg);
         } else if attempt < self.known_attempt && self.stale_reported.insert(attempt) {
             // A message of a superseded attempt: fenced (dropped).
-            let kind = crate::sim::net::class_name(crate::sim::net::Classify::class(&msg));
+            let kind = crate::sim::net::Classify::class(&msg).name();
             emit!(self.env.worker, "stale_message_fenced", attempt = attempt, msg = kind, current = self.known_attempt);
         }
     }

@@ -8,7 +8,7 @@ use crate::engine::msg::{CheckpointId, CheckpointMeta};
 use crate::engine::services::blobs::{self, BlobRead};
 use crate::engine::services::sink::{committed_output, CommittedTxn};
 use crate::engine::state::{decode, Snapshot, TaskState};
-use crate::sim::world::RunRecord;
+use crate::oracle::record::RunRecord;
 use crate::trace::TraceEvent;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Oracles: the reference model and the named properties a run must hold.
 //!
 //! - `reference`  — the job run sequentially, fault-free, over the same log
+//! - `record`     — what a run leaves behind: trace, disks, faults, how it ended
 //! - `evidence`   — what the run left behind, read back from trace and disks
 //! - `properties` — every property in order; `liveness`, `exactly_once_state`,
 //!   `commit_only_completed`
@@ -28,6 +29,7 @@ pub mod fencing;
 pub mod lifecycle;
 pub mod output;
 pub mod properties;
+pub mod record;
 pub mod reference;
 pub mod violation;
 

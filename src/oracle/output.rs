@@ -8,8 +8,8 @@ use super::evidence::Evidence;
 use super::reference::Reference;
 use super::violation::{examples, Violation};
 use crate::engine::msg::{Origin, TxnId};
+use crate::oracle::record::RunEnd;
 use crate::scenario::{Guarantee, Scenario, SinkKind};
-use crate::sim::world::RunEnd;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

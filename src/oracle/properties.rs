@@ -9,8 +9,8 @@ use super::violation::{examples, Violation, EXAMPLES};
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
+use crate::oracle::record::RunEnd;
 use crate::scenario::{ExpectedEnd, Guarantee, OperatorKind, Scenario};
-use crate::sim::world::RunEnd;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the properties found: the violations, and the paths only an oracle
@@ -81,7 +81,7 @@ fn cap_per_property(all: Vec<Violation>) -> Vec<Violation> {
 }
 
 /// Whether fault `i` of the run's plan struck.
-fn struck(r: &crate::sim::world::RunRecord, i: usize) -> bool {
+fn struck(r: &crate::oracle::record::RunRecord, i: usize) -> bool {
     let index = i.to_string();
     r.events
         .iter()

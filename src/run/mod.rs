@@ -2,18 +2,25 @@
 //! seed on a fresh thread under a wall-clock cap, and the one command that
 //! replays it.
 //!
+//! - `world`   — one seed's cluster on a fresh madsim runtime, supervised to the end
+//! - `faults`  — the fault injector that carries out a scenario's faults
+//! - `client`  — the job's client node: rescale requests to the coordinator
+//! - `swarm`   — the faults a `[swarm]` draws per seed
 //! - `outcome` — which faults fired, and why the others did not
 
+pub mod client;
+pub mod faults;
 pub mod outcome;
 pub mod swarm;
+pub mod world;
 
 use crate::bugs::Bug;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::services::log::LogData;
 use crate::oracle::evidence::Evidence;
+use crate::oracle::record::RunEnd;
 use crate::oracle::{coverage, properties, reference, Violation};
 use crate::scenario::{Fault, Scenario};
-use crate::sim::world::{self, RunEnd};
 use crate::trace::hash::trace_hash;
 use crate::trace::TraceEvent;
 use outcome::FaultOutcome;

@@ -273,12 +273,21 @@ pub enum MessageClass {
     NotifyAborted,
     /// Sink tasks' committed-through reports.
     Committed,
+    /// The job's client's rescale requests and the coordinator's answers.
+    Rescale,
     /// Requests to and replies from the `log`.
     Log,
     /// Requests to and replies from `storage`.
     Storage,
     /// Requests to and replies from the `sink`.
     Sink,
+}
+
+impl MessageClass {
+    /// The name files and traces write (`notify_complete`).
+    pub fn name(self) -> String {
+        super::names::name_of(&self)
+    }
 }
 
 /// Which blob of a checkpoint a bit-rot fault damages.

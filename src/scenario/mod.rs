@@ -19,6 +19,7 @@ pub mod ids;
 pub mod locate;
 pub mod location;
 pub mod model;
+pub mod names;
 pub mod starter;
 pub mod suggest;
 pub mod swarm;

@@ -18,15 +18,16 @@
 //! keep their order among themselves, and nothing sent after one overtakes it.
 
 use super::link_rules::{LinkRules, Verdict};
-use crate::emit;
 use crate::scenario::MessageClass;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::StreamExt;
 use madsim::net::Endpoint;
+use madsim::plugin::Simulator;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The shortest gap between two writes on a connection: madsim's delivery
@@ -36,31 +37,46 @@ const WRITE_GAP: Duration = Duration::from_millis(1);
 /// The port every node listens on.
 const PORT: u16 = 7000;
 
-/// The simulated IP of a node, by name: fixed, so addresses need no lookup.
-pub fn ip_of(node: &str) -> IpAddr {
-    let [a, b] = match node {
-        "coordinator" => [0, 1],
-        "log" => [0, 2],
-        "storage" => [0, 3],
-        "sink" => [0, 4],
-        other => {
-            let k: u8 = other
-                .strip_prefix("worker-")
-                .and_then(|k| k.parse().ok())
-                .unwrap_or_else(|| panic!("no address for node `{other}`"));
-            [1, k]
-        }
-    };
-    IpAddr::V4(Ipv4Addr::new(10, 0, a, b))
+/// The run's address book: every node's simulated IP, by name, as the
+/// harness registered them when it built the cluster (a madsim simulator
+/// plugin, so each run has its own).
+#[derive(Default)]
+pub struct Addresses {
+    ips: Mutex<BTreeMap<String, IpAddr>>,
 }
 
-fn addr_of(node: &str) -> SocketAddr {
-    SocketAddr::new(ip_of(node), PORT)
+impl Simulator for Addresses {
+    fn new(_rand: &madsim::rand::GlobalRng, _time: &madsim::time::TimeHandle, _config: &madsim::Config) -> Self {
+        Addresses::default()
+    }
 }
 
-/// A message that says what kind it is, so network faults can be narrowed.
+impl Addresses {
+    /// The run's address book.
+    pub fn current() -> std::sync::Arc<Addresses> {
+        madsim::plugin::simulator::<Addresses>()
+    }
+
+    /// Node `name` lives at `ip`.
+    pub fn register(&self, name: &str, ip: IpAddr) {
+        self.ips.lock().expect("address book").insert(name.to_string(), ip);
+    }
+
+    /// Where node `name` listens.
+    fn addr_of(&self, name: &str) -> SocketAddr {
+        let ips = self.ips.lock().expect("address book");
+        let ip = ips.get(name).unwrap_or_else(|| panic!("no address registered for node `{name}`"));
+        SocketAddr::new(*ip, PORT)
+    }
+}
+
+/// A message that says what kind it is, so network faults can be narrowed,
+/// and hears of the ones a link rule drops (the engine traces them).
 pub trait Classify {
     fn class(&self) -> MessageClass;
+
+    /// A link rule dropped a message of `class` from `from` to `to`.
+    fn dropped(_from: &str, _to: &str, _class: MessageClass) {}
 }
 
 /// What a node's network hands to it.
@@ -112,7 +128,7 @@ impl<M> Clone for Net<M> {
 impl<M: Classify + Send + Sync + 'static> Net<M> {
     /// Binds this node's address and starts accepting connections.
     pub async fn bind(me: &str) -> (Net<M>, UnboundedReceiver<NetEvent<M>>) {
-        let endpoint = Endpoint::bind(addr_of(me)).await.expect("node address already bound");
+        let endpoint = Endpoint::bind(Addresses::current().addr_of(me)).await.expect("node address already bound");
         let (events, inbox) = unbounded();
         let shared = Rc::new(Shared { me: me.to_string(), endpoint, events, writers: RefCell::default() });
         madsim::task::spawn_local(accept_loop(shared.endpoint.clone(), shared.events.clone()));
@@ -202,7 +218,7 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
                 let release = match judge(&rules, &shared.me, &to, front.msg.class()).await {
                     Verdict::Drop => {
                         let out = waiting.pop_front().expect("front");
-                        emit!(shared.me, "message_dropped", to = to, msg = class_name(out.msg.class()));
+                        M::dropped(&shared.me, &to, out.msg.class());
                         continue;
                     }
                     Verdict::Delay(delay) => {
@@ -243,7 +259,7 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
                 None => match rules.verdict(&shared.me, &to, next.msg.class()) {
                     Verdict::Drop => {
                         let out = waiting.pop_front().expect("front");
-                        emit!(shared.me, "message_dropped", to = to, msg = class_name(out.msg.class()));
+                        M::dropped(&shared.me, &to, out.msg.class());
                         continue;
                     }
                     Verdict::Delay(delay) => {
@@ -307,11 +323,6 @@ async fn judge(rules: &LinkRules, from: &str, to: &str, class: MessageClass) -> 
     }
 }
 
-/// A message class as traces write it.
-pub fn class_name(class: MessageClass) -> String {
-    serde_json::to_value(class).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 /// Connect attempts before giving up, backing off 1, 2, 4, … ms (like SYN
 /// retransmits): a lossy link delays a connection, a dead or cut-off peer
 /// refuses it.
@@ -319,7 +330,7 @@ const CONNECT_TRIES: u32 = 6;
 
 async fn connect<M: Classify + Send + Sync + 'static>(shared: &Shared<M>, to: &str) -> Option<madsim::net::Sender> {
     for attempt in 0..CONNECT_TRIES {
-        if let Ok((tx, _rx)) = shared.endpoint.connect1(addr_of(to)).await {
+        if let Ok((tx, _rx)) = shared.endpoint.connect1(Addresses::current().addr_of(to)).await {
             tx.send(Box::new(Wire::<M>::Hello(shared.me.clone()))).await.ok()?;
             return Some(tx);
         }

@@ -73,14 +73,16 @@ impl JobMaster {
     /// every task stops, and the job is scheduled again at once with the new
     /// graph, restoring the latest completed checkpoint; the restart
     /// strategy is not asked (nothing failed).
-    pub(super) async fn rescale(&mut self, request: crate::sim::job_control::RescaleRequest) {
+    pub(super) async fn rescale(&mut self, request: super::RescaleRequest) {
         let mut durable = self.meta.get();
         durable.parallelism.insert(request.operator.clone(), request.parallelism);
+        durable.rescales.insert(request.fault);
         if let Err(e) = self.meta.persist(durable.clone()).await {
             emit!("coordinator", "coordinator_disk_error", error = e);
-            crate::sim::job_control::JobControl::current().request(request); // try again next tick
+            self.rescales.push_front(request); // try again next tick
             return;
         }
+        self.net.send(&request.from, Msg::RescaleAccepted { fault: request.fault });
         let attempt = self.attempt();
         let dropped = self.checkpoints.stop();
         for w in self.workers.keys() {

@@ -29,7 +29,7 @@ use crate::sim::rng::SeedTree;
 use failover::FailoverCause;
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use futures::{select_biased, FutureExt, StreamExt};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,6 +97,19 @@ struct JobMaster {
     /// Attempts whose stale acks were already reported in the trace.
     stale_reported: BTreeSet<Attempt>,
     internal: UnboundedSender<Internal>,
+    /// Rescale requests not yet applied, in arrival order; one is taken per
+    /// tick while the job runs or waits to be scheduled.
+    rescales: VecDeque<RescaleRequest>,
+}
+
+/// A client's request to rescale an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RescaleRequest {
+    /// The node that asked, for the answer.
+    from: String,
+    fault: usize,
+    operator: String,
+    parallelism: usize,
 }
 
 /// The coordinator's main loop.
@@ -190,6 +203,7 @@ impl JobMaster {
             committed: BTreeMap::new(),
             stale_reported: BTreeSet::new(),
             internal,
+            rescales: VecDeque::new(),
         }
     }
 
@@ -221,6 +235,13 @@ impl JobMaster {
             Msg::Decline { attempt: a, checkpoint, reason, .. } => {
                 let outs = self.checkpoints.on_decline(a, checkpoint, reason);
                 self.carry_out(outs).await;
+            }
+            Msg::Rescale { fault, operator, parallelism } => {
+                if self.meta.get().rescales.contains(&fault) {
+                    self.net.send(from, Msg::RescaleAccepted { fault });
+                } else if !self.rescales.iter().any(|r| r.fault == fault) {
+                    self.rescales.push_back(RescaleRequest { from: from.to_string(), fault, operator, parallelism });
+                }
             }
             Msg::Committed { attempt: a, task, checkpoint } if a == attempt => {
                 self.committed.insert(task, checkpoint);
@@ -281,7 +302,7 @@ impl JobMaster {
             }
         }
         if matches!(self.status, JobStatus::Running | JobStatus::Scheduling { .. }) {
-            if let Some(request) = crate::sim::job_control::JobControl::current().take() {
+            if let Some(request) = self.rescales.pop_front() {
                 self.rescale(request).await;
             }
         }

@@ -5,7 +5,7 @@
 //! - `process` — crash (and restart), pause (and resume)
 //! - `network` — partition, one-way partition, isolate, link, global network
 //! - `storage` — disk errors and slow fsyncs, bit rot
-//! - rescale — a request to the coordinator (`sim::job_control`)
+//! - rescale — a request to the coordinator, sent by the job's client (`run::client`)
 //!
 //! Every event a fault emits carries `fault = i` (its index in the plan), so
 //! a verdict can say which faults fired and which did not.
@@ -14,10 +14,11 @@ mod network;
 mod process;
 mod storage;
 
-use super::disk::SimDisk;
-use super::rng::SeedTree;
+use super::client::{Client, RescaleRequest};
 use crate::emit;
 use crate::scenario::{Fault, FaultKind, Network};
+use crate::sim::disk::SimDisk;
+use crate::sim::rng::SeedTree;
 use crate::trace::Recorder;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct FaultCtx {
     pub disks: BTreeMap<String, SimDisk>,
     pub recorder: Recorder,
     pub seeds: SeedTree,
+    /// Sends the job's rescale requests.
+    pub client: Client,
 }
 
 /// Starts one background task per fault; `faults[i]` is fault `i`. The
@@ -42,7 +45,7 @@ pub fn spawn_all(faults: &[Fault], ctx: &FaultCtx) -> Vec<madsim::task::JoinHand
             if !strike_time(i, &fault, &ctx.recorder).await {
                 return;
             }
-            ctx.recorder.faults_act_until(super::now() + fault.aftermath());
+            ctx.recorder.faults_act_until(crate::sim::now() + fault.aftermath());
             strike(i, &fault, &ctx).await;
         })
     };
@@ -64,8 +67,7 @@ async fn strike(i: usize, fault: &Fault, ctx: &FaultCtx) {
         FaultKind::BitRot { node, copies, blob } => storage::bit_rot(i, &node, copies, blob, ctx),
         FaultKind::Rescale { operator, parallelism } => {
             emit!("world", "fault_rescale", fault = i, operator = operator, parallelism = parallelism);
-            let request = super::job_control::RescaleRequest { fault: i, operator, parallelism };
-            super::job_control::JobControl::current().request(request);
+            ctx.client.request(RescaleRequest { fault: i, operator, parallelism });
         }
     }
 }
