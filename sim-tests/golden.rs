@@ -9,8 +9,8 @@
 
 mod common;
 
+use ckptsim::cli::render::lines::render_lines;
 use ckptsim::run::{run_seed, RunSpec};
-use ckptsim::trace::render::render_lines;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::Path;
 

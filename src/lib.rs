@@ -23,7 +23,7 @@
 //!    `RestartStrategy`) and the node runtimes that drive them (coordinator,
 //!    workers, log, storage, sink).
 //! 4. [`trace`] — events stamped with simulated time, the trace hash, the run
-//!    laid out as spans on lanes, renderings (lines, Chrome trace, HTML timeline).
+//!    laid out as spans on lanes.
 //! 5. [`oracle`] — the reference model, the named properties, and the
 //!    catalogue of protocol paths (coverage).
 //! 6. [`run`] — one seeded run end to end → `RunReport` (verdict, fault
@@ -32,6 +32,8 @@
 //! 8. [`explore`] — every single-fault placement of a small job, run once.
 //! 9. [`shrink`] — from a failing seed to the smallest scenario that still
 //!    fails the same property.
+//! 10. [`cli`] — the `ckptsim` command line, and the renderings of a run
+//!     (trace lines, Chrome trace, HTML timeline).
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -40,6 +42,7 @@ compile_error!(
 );
 
 pub mod bugs;
+pub mod cli;
 pub mod engine;
 pub mod explore;
 pub mod oracle;

@@ -6,9 +6,9 @@
 
 pub mod binary;
 
+use ckptsim::cli::render::lines::render_lines;
 use ckptsim::run::{run_many, RunReport, RunSpec};
 use ckptsim::scenario;
-use ckptsim::trace::render::render_lines;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! per wall second, and peak memory. Build with `--release`.
 
 use super::{jobs, EXIT_INTERNAL, EXIT_PASS};
-use ckptsim::run::RunSpec;
+use crate::run::RunSpec;
 use std::time::Instant;
 
 pub fn bench(spec: &RunSpec, runs: u64, requested: Option<usize>) -> i32 {
@@ -12,7 +12,7 @@ pub fn bench(spec: &RunSpec, runs: u64, requested: Option<usize>) -> i32 {
     let jobs = jobs(requested);
     let started = Instant::now();
     let (mut sim_ms, mut passed, mut events) = (0u64, 0u64, 0u64);
-    ckptsim::run::run_many(spec, (0..runs).collect(), jobs, &mut |r| {
+    crate::run::run_many(spec, (0..runs).collect(), jobs, &mut |r| {
         sim_ms += r.sim_time_ms;
         events += r.events as u64;
         passed += u64::from(r.passed());

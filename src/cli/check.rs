@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ckptsim::scenario::{self, Scenario};
+use crate::scenario::{self, Scenario};
 
 use super::{EXIT_BAD_INPUT, EXIT_PASS};
 

@@ -3,8 +3,8 @@
 //! with its replay command — plus how many were tried and how many fired.
 
 use super::{EXIT_PASS, EXIT_VIOLATION};
-use ckptsim::explore::{explore, ExploreOptions, Outcome};
-use ckptsim::scenario::Scenario;
+use crate::explore::{explore, ExploreOptions, Outcome};
+use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -7,8 +7,8 @@
 
 use super::summary::Tally;
 use super::{report::exit_code, EXIT_BAD_INPUT, EXIT_PASS};
-use ckptsim::oracle::coverage::{applicable, CATALOGUE};
-use ckptsim::run::RunReport;
+use crate::oracle::coverage::{applicable, CATALOGUE};
+use crate::run::RunReport;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ pub fn merge(options: &MergeOptions) -> i32 {
         }
     }
     let (paths, what) = match &options.scenario {
-        Some(path) => match ckptsim::scenario::load(path) {
+        Some(path) => match crate::scenario::load(path) {
             Ok(s) => (applicable(&s), format!("protocol {}", s.checkpoint.protocol.name())),
             Err(e) => {
                 eprintln!("error: {e}");

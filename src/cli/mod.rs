@@ -12,31 +12,37 @@
 //! - `check` — validates scenario files without running them
 //! - `new`   — writes a commented starter scenario
 //!
-//! `summary` is what `sweep` and `merge` both print.
+//! `summary` is what `sweep` and `merge` both print; `render` draws a run
+//! (trace lines, Chrome trace, timeline).
 
 mod bench;
 mod check;
 mod explore;
 mod merge;
 mod new;
+pub mod render;
 mod report;
 mod shrink;
 mod summary;
 mod sweep;
 mod zoo;
 
-use ckptsim::bugs::Bug;
-use ckptsim::run::{run_seed, RunSpec};
-use ckptsim::scenario;
-use ckptsim::shrink::ShrinkOptions;
+use crate::bugs::Bug;
+use crate::run::{run_seed, RunSpec};
+use crate::scenario;
+use crate::shrink::ShrinkOptions;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Exit code: every run passed.
 pub const EXIT_PASS: i32 = 0;
+/// Exit code: a property was violated.
 pub const EXIT_VIOLATION: i32 = 1;
+/// Exit code: bad input (a scenario file, a flag, an impossible config).
 pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code: the simulation itself panicked.
 pub const EXIT_INTERNAL: i32 = 3;
 
 #[derive(Parser)]
@@ -84,7 +90,7 @@ enum Command {
         scenario: PathBuf,
         /// Fault kinds to place.
         #[arg(long, value_delimiter = ',', default_value = "crash,pause")]
-        kinds: Vec<ckptsim::explore::Kind>,
+        kinds: Vec<crate::explore::Kind>,
         /// Checkpoints 1..=N to place faults in.
         #[arg(long, default_value_t = 3)]
         checkpoints: u64,
@@ -227,7 +233,7 @@ fn parse_range(s: &str) -> Result<(u64, u64), String> {
 }
 
 fn parse_wall_cap(s: &str) -> Result<Duration, String> {
-    let d = ckptsim::scenario::duration::parse_duration(s)?;
+    let d = crate::scenario::duration::parse_duration(s)?;
     if d.is_zero() {
         return Err("the wall-clock cap must be longer than 0".into());
     }
@@ -300,10 +306,10 @@ pub fn main() -> i32 {
             json,
         } => {
             let Some(spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
-            let windows = ckptsim::explore::Windows { restart_after, resume_after, heal_after };
+            let windows = crate::explore::Windows { restart_after, resume_after, heal_after };
             let seed = seed.unwrap_or(spec.scenario.first_seed);
             let options =
-                ckptsim::explore::ExploreOptions { kinds, checkpoints, seed, bug, windows, messages, jobs: jobs(j) };
+                crate::explore::ExploreOptions { kinds, checkpoints, seed, bug, windows, messages, jobs: jobs(j) };
             explore::run(&spec.scenario, &scenario, &options, json)
         }
         Command::Shrink { scenario, seed, bug, property, out, force, budget, seed_search, jobs: j } => {

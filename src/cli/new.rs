@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ckptsim::scenario::starter::starter;
+use crate::scenario::starter::starter;
 
 use super::{EXIT_BAD_INPUT, EXIT_PASS};
 

@@ -1,8 +1,8 @@
 //! Printing one run's verdict, and writing its Chrome trace and timeline.
 
+use super::render::{chrome, lines, timeline};
 use super::{EXIT_INTERNAL, EXIT_PASS, EXIT_VIOLATION};
-use ckptsim::run::RunReport;
-use ckptsim::trace::{chrome, render, timeline};
+use crate::run::RunReport;
 use std::path::Path;
 
 /// How many trace events a failing run shows without `--trace`.
@@ -43,14 +43,14 @@ pub fn print_run(report: &RunReport, trace: bool, json: bool, files: &Files) -> 
     }
     if trace {
         print_plan(report);
-        print!("{}", render::render_lines(&report.trace));
+        print!("{}", lines::render_lines(&report.trace));
         println!();
     }
     print_verdict(report);
     if !report.passed() && !trace {
         println!("\nlast {TAIL} trace events:");
         let from = report.trace.len().saturating_sub(TAIL);
-        print!("{}", render::render_lines(&report.trace[from..]));
+        print!("{}", lines::render_lines(&report.trace[from..]));
     }
     exit_code(report)
 }
@@ -62,7 +62,7 @@ fn print_plan(r: &RunReport) {
     }
     #[derive(serde::Serialize)]
     struct Plan<'a> {
-        faults: &'a [ckptsim::scenario::Fault],
+        faults: &'a [crate::scenario::Fault],
     }
     println!("# the faults [swarm] drew for seed {}: paste them into a scenario (without [swarm]) to replay", r.seed);
     println!("{}", toml::to_string(&Plan { faults: &r.drawn }).unwrap_or_default());

@@ -3,10 +3,10 @@
 //! (`scenarios/regressions/NAME.toml` by default) that `cargo test` runs.
 
 use super::{EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_PASS};
-use ckptsim::bugs::Bug;
-use ckptsim::run::{replay_command, run_seed, RunSpec};
-use ckptsim::scenario::Scenario;
-use ckptsim::shrink::{output, shrink, ShrinkOptions, Shrunk};
+use crate::bugs::Bug;
+use crate::run::{replay_command, run_seed, RunSpec};
+use crate::scenario::Scenario;
+use crate::shrink::{output, shrink, ShrinkOptions, Shrunk};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -79,7 +79,7 @@ fn report(shrunk: &Shrunk, out: &Path) -> i32 {
     }
     let budget = if shrunk.out_of_time { " (time budget spent; shrink again to go further)" } else { "" };
     println!("  {} runs{budget}", shrunk.runs);
-    let Ok(written) = ckptsim::scenario::load(out) else {
+    let Ok(written) = crate::scenario::load(out) else {
         eprintln!("internal error: {} does not read back", out.display());
         return EXIT_INTERNAL;
     };

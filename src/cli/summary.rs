@@ -3,8 +3,8 @@
 //! seeds with their replay commands, the faults that fired in no seed, and
 //! how many seeds took each catalogued protocol path.
 
-use ckptsim::oracle::coverage::Path;
-use ckptsim::run::RunReport;
+use crate::oracle::coverage::Path;
+use crate::run::RunReport;
 use std::collections::BTreeMap;
 
 /// What the seeds showed, seed by seed.

@@ -7,8 +7,8 @@
 use super::report::exit_code;
 use super::summary::Tally;
 use super::{jobs, EXIT_PASS};
-use ckptsim::oracle::coverage::applicable;
-use ckptsim::run::{run_many_while, RunSpec};
+use crate::oracle::coverage::applicable;
+use crate::run::{run_many_while, RunSpec};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// What `sweep` was asked for.

@@ -6,8 +6,8 @@
 //! scenario.
 
 use super::{jobs, EXIT_BAD_INPUT, EXIT_PASS, EXIT_VIOLATION};
-use ckptsim::bugs::Bug;
-use ckptsim::run::{run_many, RunReport, RunSpec};
+use crate::bugs::Bug;
+use crate::run::{run_many, RunReport, RunSpec};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,7 +54,7 @@ pub fn zoo(options: &ZooOptions) -> i32 {
     let mut cleans: std::collections::BTreeMap<&str, Clean> = Default::default();
     for bug in Bug::ALL {
         let catch = bug.catches()[0];
-        let spec = match ckptsim::scenario::load(Path::new(catch.scenario)) {
+        let spec = match crate::scenario::load(Path::new(catch.scenario)) {
             Ok(s) => RunSpec::new(Arc::new(s), catch.scenario.into(), 0, None),
             Err(e) => {
                 eprintln!("error: {e} (run `ckptsim zoo` from the repository root)");

@@ -1,6 +1,6 @@
 //! A trace as text, one line per event.
 
-use super::TraceEvent;
+use crate::trace::TraceEvent;
 use std::fmt::Write;
 
 /// `  1234.567ms  worker-2      checkpoint_acked  checkpoint=3 task=count[1]`

@@ -4,9 +4,9 @@
 //! attempts), and every trace event as an instant (`ph: "i"`) on its node's
 //! track.
 
-use super::render::render_line;
-use super::spans::{LaneKind, Span, SpanKind, Timeline};
-use super::TraceEvent;
+use super::lines::render_line;
+use crate::trace::spans::{LaneKind, Span, SpanKind, Timeline};
+use crate::trace::TraceEvent;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
