@@ -11,6 +11,7 @@
 //! lands.
 
 use super::msg::{Attempt, CheckpointId, CheckpointMeta, StateHandle, TaskId};
+use crate::trace::event::AbortReason;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ pub enum CoordinatorOut {
     /// `n` completed: tell every task (best effort, L19).
     NotifyComplete(CheckpointId),
     /// `n` was aborted (L16): tell every task, best effort (a cancel marker).
-    NotifyAborted(CheckpointId, String),
+    NotifyAborted(CheckpointId, AbortReason),
     /// A trigger failed before it left (its id could not be made durable);
     /// the id is given back, nothing to tell the tasks.
     TriggerFailed(String),
@@ -171,7 +172,7 @@ impl CheckpointCoordinator {
             .map(|(id, _)| *id)
             .collect();
         for id in expired {
-            self.abort(id, "expired".into(), true, &mut out);
+            self.abort(id, AbortReason::Expired, true, &mut out);
         }
         let paused = self.last_completion.is_some_and(|t| now < t + self.config.min_pause);
         if now >= self.next_trigger && self.pending.len() < self.config.max_concurrent && !paused {
@@ -267,7 +268,7 @@ impl CheckpointCoordinator {
     /// Writing the metadata of `id` failed: a counted failure (L14, L18).
     pub fn on_metadata_failed(&mut self, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
         let mut out = vec![];
-        let reason = format!("metadata write failed: {reason}");
+        let reason = AbortReason::MetadataWriteFailed(reason);
         if self.unconfirmed.remove(&id) {
             // Planted bug: announced complete, now it fails after all.
             out.push(CoordinatorOut::NotifyAborted(id, reason));
@@ -292,7 +293,7 @@ impl CheckpointCoordinator {
         let mut out = vec![];
         let subsumed: Vec<_> = self.pending.range(..id).map(|(k, _)| *k).collect();
         for old in subsumed {
-            self.abort(old, "subsumed".into(), false, &mut out);
+            self.abort(old, AbortReason::Subsumed, false, &mut out);
         }
         out.push(CoordinatorOut::NotifyComplete(id));
         while self.completed.len() > self.config.retained {
@@ -307,7 +308,7 @@ impl CheckpointCoordinator {
     pub fn on_store_failed(&mut self, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
         let mut out = vec![];
         let counted = !self.config.success_before_store;
-        self.abort(id, format!("storing the completed checkpoint failed: {reason}"), counted, &mut out);
+        self.abort(id, AbortReason::StoreFailed(reason), counted, &mut out);
         out
     }
 
@@ -315,13 +316,13 @@ impl CheckpointCoordinator {
     pub fn on_decline(&mut self, attempt: Attempt, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
         let mut out = vec![];
         if self.running.as_ref().is_some_and(|(a, _)| *a == attempt) {
-            self.abort(id, format!("declined: {reason}"), true, &mut out);
+            self.abort(id, AbortReason::Declined(reason), true, &mut out);
         }
         out
     }
 
     /// Aborts pending `id`; a `counted` failure may fail the job (L18).
-    fn abort(&mut self, id: CheckpointId, reason: String, counted: bool, out: &mut Vec<CoordinatorOut>) {
+    fn abort(&mut self, id: CheckpointId, reason: AbortReason, counted: bool, out: &mut Vec<CoordinatorOut>) {
         if self.pending.remove(&id).is_none() {
             return;
         }
@@ -333,7 +334,7 @@ impl CheckpointCoordinator {
 
     /// L18: a counted failure of `id`, if newer than the last success; past
     /// `tolerable_failures` it fails the job.
-    fn count_failure(&mut self, id: CheckpointId, reason: &str, out: &mut Vec<CoordinatorOut>) {
+    fn count_failure(&mut self, id: CheckpointId, reason: &dyn std::fmt::Display, out: &mut Vec<CoordinatorOut>) {
         if self.latest.as_ref().is_some_and(|l| l.id > id) {
             return;
         }

@@ -74,7 +74,7 @@ fn a_newer_completion_subsumes_older_pending_checkpoints_l2_l14() {
     let out = complete(&mut c, 2, 1, 250 * MS);
     assert_eq!(
         out,
-        vec![CoordinatorOut::NotifyAborted(1, "subsumed".into()), CoordinatorOut::NotifyComplete(2)],
+        vec![CoordinatorOut::NotifyAborted(1, AbortReason::Subsumed), CoordinatorOut::NotifyComplete(2)],
         "subsumed first, then notify (L14), and subsumption is not a counted failure"
     );
 }
@@ -115,7 +115,7 @@ fn expiry_is_a_counted_failure_that_fails_the_job_past_tolerance_l16_l18() {
     let mut c = running(CoordinatorConfig { tolerable_failures: 1, ..config() }, 1);
     c.tick(100 * MS);
     let out = c.tick(1100 * MS);
-    assert_eq!(out[0], CoordinatorOut::NotifyAborted(1, "expired".into()));
+    assert_eq!(out[0], CoordinatorOut::NotifyAborted(1, AbortReason::Expired));
     assert!(!out.iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))));
     c.tick(1200 * MS);
     let out = c.tick(2200 * MS);
@@ -139,7 +139,7 @@ fn a_failed_metadata_or_store_write_aborts_and_counts_l14_l18() {
     c.tick(100 * MS);
     ack_all(&mut c, 1, 1);
     let out = c.on_metadata_failed(1, "EIO".into());
-    assert_eq!(out, vec![CoordinatorOut::NotifyAborted(1, "metadata write failed: EIO".into())]);
+    assert_eq!(out, vec![CoordinatorOut::NotifyAborted(1, AbortReason::MetadataWriteFailed("EIO".into()))]);
     c.tick(200 * MS);
     let CoordinatorOut::WriteMetadata(meta) = ack_all(&mut c, 2, 1)[0].clone() else { panic!() };
     c.on_metadata_written(meta);

@@ -3,6 +3,7 @@
 pub use crate::scenario::ids::{Attempt, CheckpointId, Origin, TaskId, TxnId};
 use crate::scenario::MessageClass;
 use crate::sim::net::Classify;
+use crate::trace::event::ErrorKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -57,14 +58,14 @@ pub enum TaskError {
 }
 
 impl TaskError {
-    /// A short name for traces: `timeout`, `service`, `lost_messages`, `restore`, `other`.
-    pub fn kind(&self) -> &'static str {
+    /// What kind of error it is, for traces.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            TaskError::Timeout { .. } => "timeout",
-            TaskError::Service { .. } => "service",
-            TaskError::LostMessages { .. } => "lost_messages",
-            TaskError::Restore { .. } => "restore",
-            TaskError::Other(_) => "other",
+            TaskError::Timeout { .. } => ErrorKind::Timeout,
+            TaskError::Service { .. } => ErrorKind::Service,
+            TaskError::LostMessages { .. } => ErrorKind::LostMessages,
+            TaskError::Restore { .. } => ErrorKind::Restore,
+            TaskError::Other(_) => ErrorKind::Other,
         }
     }
 
@@ -335,6 +336,6 @@ impl Classify for Msg {
     }
 
     fn dropped(from: &str, to: &str, class: MessageClass) {
-        crate::emit!(from, "message_dropped", to = to, msg = class.name());
+        crate::trace::emit(from, crate::trace::Event::MessageDropped { to: to.to_string(), msg: class });
     }
 }

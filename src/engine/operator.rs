@@ -11,8 +11,8 @@ use super::state::TaskState;
 use super::task::context::TaskCtx;
 use super::twopc::{SinkOut, TwoPhaseCommitSink};
 use crate::bugs::Bug;
-use crate::emit;
 use crate::scenario::{Function, OperatorKind, SinkKind};
+use crate::trace::{emit, Event};
 use std::collections::BTreeMap;
 
 /// Rows a plain or upsert writer buffers before it sends them.
@@ -137,12 +137,13 @@ impl Operator {
                     let c = Committable::from_record(r);
                     if c.checkpoint <= core.snapshotted() {
                         // Overtaken by its barrier: it belongs to a snapshot already taken.
-                        emit!(
-                            ctx.env.worker,
-                            "committable_after_snapshot",
-                            task = ctx.name,
-                            checkpoint = c.checkpoint,
-                            file = c.file
+                        emit(
+                            &ctx.env.worker,
+                            Event::CommittableAfterSnapshot {
+                                task: ctx.name.clone(),
+                                checkpoint: c.checkpoint,
+                                file: c.file,
+                            },
                         );
                     }
                     due.extend(core.on_committable(c));
@@ -239,7 +240,7 @@ async fn recover_removed(ctx: &TaskCtx, removed: Vec<(u16, TaskState)>, writer: 
         let (sink, fence) = (ctx.id.op, ctx.attempt);
         let make = move |req| Msg::SinkRecover { req, sink, subtask, fence, commit, keep_pre_committed: writer };
         expect_ok(ctx.env.rpc.call("sink", make).await?)?;
-        emit!(ctx.env.worker, "sink_subtask_recovered", task = ctx.name, subtask = subtask);
+        emit(&ctx.env.worker, Event::SinkSubtaskRecovered { task: ctx.name.clone(), subtask });
     }
     Ok(())
 }
@@ -301,14 +302,7 @@ async fn send_all(ctx: &TaskCtx, outs: Vec<SinkOut>, notified: CheckpointId, wri
         };
         expect_ok(ctx.env.rpc.call("sink", make).await?)?;
         if let Some((txn, checkpoint, records)) = pre_commit.take() {
-            emit!(
-                ctx.env.worker,
-                "txn_pre_committed",
-                task = ctx.name,
-                txn = txn,
-                checkpoint = checkpoint,
-                records = records
-            );
+            emit(&ctx.env.worker, Event::TxnPreCommitted { task: ctx.name.clone(), txn, checkpoint, records });
         }
     }
     Ok(())

@@ -8,9 +8,9 @@ use super::rpc::Rpc;
 use super::task;
 use super::task::context::{Restore, TaskCtx, WorkerEnv};
 use crate::bugs::Bug;
-use crate::emit;
 use crate::scenario::Cluster;
 use crate::sim::net::{Net, NetEvent};
+use crate::trace::{emit, Event};
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use futures::{select_biased, FutureExt, StreamExt};
 use madsim::task::JoinHandle;
@@ -75,7 +75,7 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
         cancelled: None,
         stale_reported: Default::default(),
     };
-    emit!(config.name, "worker_started", boot = boot);
+    emit(&config.name, Event::WorkerStarted { boot });
     let mut ticks = madsim::time::interval(config.cluster.heartbeat_interval);
     loop {
         select_biased! {
@@ -96,7 +96,7 @@ impl Worker {
         let silent = crate::sim::now().saturating_sub(self.last_contact);
         if self.connected && silent > self.cluster.heartbeat_timeout {
             self.connected = false;
-            emit!(self.env.worker, "coordinator_lost", silent_ms = silent.as_millis());
+            emit(&self.env.worker, Event::CoordinatorLost { silent_ms: silent.as_millis() });
             if !self.tasks.is_empty() {
                 self.cancelled = Some(self.known_attempt);
             }
@@ -133,8 +133,8 @@ impl Worker {
             self.early.entry(attempt).or_default().push(msg);
         } else if attempt < self.known_attempt && self.stale_reported.insert(attempt) {
             // A message of a superseded attempt: fenced (dropped).
-            let kind = crate::sim::net::Classify::class(&msg).name();
-            emit!(self.env.worker, "stale_message_fenced", attempt = attempt, msg = kind, current = self.known_attempt);
+            let msg = crate::sim::net::Classify::class(&msg);
+            emit(&self.env.worker, Event::StaleAtWorker { attempt, msg, current: self.known_attempt });
         }
     }
 

@@ -4,8 +4,11 @@
 //! took each one (`ckptsim sweep --coverage`) and a sim-test fails when a
 //! swarm sweep leaves one untaken.
 
+use crate::scenario::ids::CheckpointId;
 use crate::scenario::{FaultAction, Guarantee, Protocol, Scenario, SinkKind};
-use crate::trace::TraceEvent;
+use crate::trace::event::{AbortReason, AlignmentAbortCause as Cause, CommitVia, ErrorKind, FailoverKind, OrDash};
+use crate::trace::fault_act::Step;
+use crate::trace::{Event, TraceEvent};
 use std::collections::BTreeSet;
 
 /// One catalogued path.
@@ -18,12 +21,14 @@ pub struct Path {
     pub applies: fn(&Scenario) -> bool,
 }
 
-fn any(events: &[TraceEvent], kind: &str, pred: impl Fn(&TraceEvent) -> bool) -> bool {
-    events.iter().any(|e| e.kind == kind && pred(e))
+/// Whether some event satisfies `pred`.
+fn any(events: &[TraceEvent], pred: impl Fn(&Event) -> bool) -> bool {
+    events.iter().any(|e| pred(&e.event))
 }
 
-fn aborted_because(events: &[TraceEvent], reason: &str) -> bool {
-    any(events, "checkpoint_aborted", |e| e.field("reason").is_some_and(|r| r.starts_with(reason)))
+/// Whether a checkpoint was aborted for a reason `pred` accepts.
+fn aborted_because(events: &[TraceEvent], pred: impl Fn(&AbortReason) -> bool) -> bool {
+    any(events, |e| matches!(e, Event::CheckpointAborted { reason, .. } if pred(reason)))
 }
 
 /// The catalogue, in lifecycle order.
@@ -31,61 +36,61 @@ pub const CATALOGUE: &[Path] = &[
     Path {
         name: "concurrent_checkpoints",
         description: "more than one checkpoint pending at once",
-        taken: |ev| any(ev, "checkpoint_triggered", |e| e.num("pending").unwrap_or(0) >= 2),
+        taken: |ev| any(ev, |e| matches!(e, Event::CheckpointTriggered { pending, .. } if *pending >= 2)),
         applies: always,
     },
     Path {
         name: "alignment_aborted_with_buffered_records",
         description: "an alignment was abandoned while blocked inputs held buffered records",
-        taken: |ev| any(ev, "alignment_aborted", |e| e.num("buffered").unwrap_or(0) > 0),
+        taken: |ev| any(ev, |e| matches!(e, Event::AlignmentAborted { buffered, .. } if *buffered > 0)),
         applies: always,
     },
     Path {
         name: "newer_barrier_aborted_alignment",
         description: "a newer barrier aborted an older checkpoint's alignment at a task (L6)",
-        taken: |ev| any(ev, "alignment_aborted", |e| e.field("cause") == Some("newer barrier")),
+        taken: |ev| any(ev, |e| matches!(e, Event::AlignmentAborted { cause: Cause::NewerBarrier, .. })),
         applies: always,
     },
     Path {
         name: "cancel_marker_aborted_alignment",
         description: "a cancel marker (notify-aborted) ended an alignment (L7)",
-        taken: |ev| any(ev, "alignment_aborted", |e| e.field("cause") == Some("cancel marker")),
+        taken: |ev| any(ev, |e| matches!(e, Event::AlignmentAborted { cause: Cause::CancelMarker, .. })),
         applies: always,
     },
     Path {
         name: "checkpoint_declined",
         description: "a task declined a checkpoint (its snapshot upload failed)",
-        taken: |ev| aborted_because(ev, "declined"),
+        taken: |ev| aborted_because(ev, |r| matches!(r, AbortReason::Declined(_))),
         applies: always,
     },
     Path {
         name: "checkpoint_expired",
         description: "a checkpoint expired before every ack was in",
-        taken: |ev| aborted_because(ev, "expired"),
+        taken: |ev| aborted_because(ev, |r| *r == AbortReason::Expired),
         applies: always,
     },
     Path {
         name: "metadata_write_failed",
         description: "writing a checkpoint's metadata to storage failed; the checkpoint aborted (L14)",
-        taken: |ev| aborted_because(ev, "metadata write failed"),
+        taken: |ev| aborted_because(ev, |r| matches!(r, AbortReason::MetadataWriteFailed(_))),
         applies: always,
     },
     Path {
         name: "store_write_failed",
         description: "storing a completed checkpoint's pointer failed; the checkpoint aborted (L14)",
-        taken: |ev| aborted_because(ev, "storing the completed checkpoint failed"),
+        taken: |ev| aborted_because(ev, |r| matches!(r, AbortReason::StoreFailed(_))),
         applies: always,
     },
     Path {
         name: "trigger_failed",
         description: "a trigger failed before it left (the id counter could not be made durable), counted (L18)",
-        taken: |ev| any(ev, "checkpoint_trigger_failed", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::CheckpointTriggerFailed { .. })),
         applies: always,
     },
     Path {
         name: "checkpoint_subsumed",
         description: "a newer completion subsumed a pending checkpoint",
-        taken: |ev| aborted_because(ev, "subsumed"),
+        taken: |ev| aborted_because(ev, |r| *r == AbortReason::Subsumed),
         applies: always,
     },
     Path {
@@ -104,7 +109,7 @@ pub const CATALOGUE: &[Path] = &[
     Path {
         name: "corrupt_copy_fell_back",
         description: "a checkpoint copy read back corrupt or unreadable and a healthy copy was used",
-        taken: |ev| any(ev, "storage_read_fallback", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::StorageReadFallback { .. })),
         applies: always,
     },
     Path {
@@ -116,58 +121,62 @@ pub const CATALOGUE: &[Path] = &[
     Path {
         name: "stale_attempt_fenced",
         description: "a message of a superseded attempt was fenced (dropped or refused)",
-        taken: |ev| any(ev, "stale_message_fenced", |_| true),
+        taken: |ev| {
+            any(ev, |e| {
+                matches!(e, Event::StaleAtCoordinator { .. } | Event::StaleAtWorker { .. } | Event::StaleAtSink { .. })
+            })
+        },
         applies: always,
     },
     Path {
         name: "zombie_resumed",
         description: "a paused node came back running tasks of an attempt the job had moved past",
-        taken: |ev| any(ev, "fault_resume", |e| e.field("zombie_attempt").is_some()),
+        taken: |ev| any(ev, |e| matches!(e, Event::Fault(act) if matches!(act.step, Step::Ended { zombie: Some(_) }))),
         applies: always,
     },
     Path {
         name: "recovered_txn_already_committed",
         description: "a restore re-committed a transaction that was already committed (T1 idempotence)",
-        taken: |ev| any(ev, "txn_recover_already_committed", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::TxnRecoverAlreadyCommitted { .. })),
         applies: always,
     },
     Path {
         name: "failover_on_lost_messages",
         description: "a task noticed lost messages (a sequence gap) and failed",
-        taken: |ev| any(ev, "job_failover", |e| e.field("error") == Some("lost_messages")),
+        taken: |ev| any(ev, |e| matches!(e, Event::JobFailover { error: OrDash(Some(ErrorKind::LostMessages)), .. })),
         applies: always,
     },
     Path {
         name: "worker_cancelled_its_tasks",
         description: "a worker that lost the coordinator cancelled its tasks and said so",
-        taken: |ev| any(ev, "job_failover", |e| e.field("cause") == Some("tasks_lost")),
+        taken: |ev| any(ev, |e| matches!(e, Event::JobFailover { cause: FailoverKind::TasksLost, .. })),
         applies: always,
     },
     Path {
         name: "coordinator_restored_from_store",
         description: "a restarted coordinator read its latest checkpoint back from storage",
-        taken: |ev| any(ev, "restore_loaded", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::RestoreLoaded { .. })),
         applies: always,
     },
     Path {
         name: "checkpoint_discarded",
         description: "a checkpoint past `retained` was deleted from storage",
-        taken: |ev| any(ev, "checkpoint_discarded", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::CheckpointDiscarded { .. })),
         applies: always,
     },
     Path {
         name: "completed_after_recovery",
         description: "a checkpoint completed after a failover",
         taken: |ev| {
-            let first = ev.iter().position(|e| e.kind == "job_failover");
-            first.is_some_and(|i| ev[i..].iter().any(|e| e.kind == "checkpoint_completed"))
+            let first = ev.iter().position(|e| matches!(e.event, Event::JobFailover { .. }));
+            first.is_some_and(|i| any(&ev[i..], |e| matches!(e, Event::CheckpointCompleted { .. })))
         },
         applies: always,
     },
     Path {
         name: "restart_strategy_gave_up",
         description: "the restart strategy gave up and the job failed",
-        taken: |ev| any(ev, "job_failed", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::JobFailed { .. })),
         applies: always,
     },
     Path {
@@ -179,13 +188,13 @@ pub const CATALOGUE: &[Path] = &[
     Path {
         name: "channel_state_restored",
         description: "a restore replayed channel state before new input (L10)",
-        taken: |ev| any(ev, "channel_state_replayed", |e| e.num("records").unwrap_or(0) > 0),
+        taken: |ev| any(ev, |e| matches!(e, Event::ChannelStateReplayed { records, .. } if *records > 0)),
         applies: channel_state,
     },
     Path {
         name: "alignment_timed_out",
         description: "an alignment took longer than aligned_timeout and the checkpoint went unaligned (L11)",
-        taken: |ev| any(ev, "alignment_timed_out", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::AlignmentTimedOut { .. })),
         applies: aligned_timeout,
     },
     Path {
@@ -198,19 +207,19 @@ pub const CATALOGUE: &[Path] = &[
         name: "committable_after_snapshot",
         description:
             "a committable reached the committer after it had snapshotted that checkpoint (overtaken by the barrier)",
-        taken: |ev| any(ev, "committable_after_snapshot", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::CommittableAfterSnapshot { .. })),
         applies: |s| committer_sink(s) && s.checkpoint.protocol.barriers_overtake(),
     },
     Path {
         name: "restored_rescaled",
         description: "a task restored under a new parallelism, from every old subtask's snapshot of its operator (L21)",
-        taken: |ev| any(ev, "task_restored", |e| e.field("state").is_some_and(|s| s.contains(','))),
+        taken: |ev| any(ev, |e| matches!(e, Event::TaskRestored { state, .. } if state.0.len() > 1)),
         applies: rescales,
     },
     Path {
         name: "removed_sink_subtask_recovered",
         description: "after a sink was scaled down, a remaining subtask recovered the transactions of a removed one",
-        taken: |ev| any(ev, "sink_subtask_recovered", |_| true),
+        taken: |ev| any(ev, |e| matches!(e, Event::SinkSubtaskRecovered { .. })),
         applies: |s| {
             rescales(s)
                 && s.faults.iter().any(|f| {
@@ -223,40 +232,52 @@ pub const CATALOGUE: &[Path] = &[
     },
 ];
 
+/// The checkpoints that completed.
+fn completed(ev: &[TraceEvent]) -> BTreeSet<CheckpointId> {
+    ev.iter()
+        .filter_map(|e| match e.event {
+            Event::CheckpointCompleted { checkpoint, .. } => Some(checkpoint),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A completed checkpoint some task of which persisted in-flight records.
 fn channel_state_persisted(ev: &[TraceEvent]) -> bool {
-    let completed: BTreeSet<u64> =
-        ev.iter().filter(|e| e.kind == "checkpoint_completed").filter_map(|e| e.num("checkpoint")).collect();
-    any(ev, "channel_state_complete", |e| {
-        e.num("inputs").unwrap_or(0) + e.num("outputs").unwrap_or(0) > 0
-            && e.num("checkpoint").is_some_and(|n| completed.contains(&n))
+    let completed = completed(ev);
+    any(ev, |e| {
+        matches!(e, Event::ChannelStateComplete { checkpoint, inputs, outputs, .. }
+            if inputs + outputs > 0 && completed.contains(checkpoint))
     })
 }
 
 /// A counted failure (not subsumption) with no failover at the same moment.
 fn tolerated(ev: &[TraceEvent]) -> bool {
-    ev.iter().filter(|e| e.kind == "checkpoint_aborted" && e.field("reason") != Some("subsumed")).any(|a| {
-        !ev.iter().any(|f| f.kind == "job_failover" && f.time == a.time)
-            && a.field("reason").is_some_and(|r| r.starts_with("expired") || r.starts_with("declined"))
+    ev.iter().any(|a| {
+        matches!(&a.event, Event::CheckpointAborted { reason: AbortReason::Expired | AbortReason::Declined(_), .. })
+            && !ev.iter().any(|f| matches!(f.event, Event::JobFailover { .. }) && f.time == a.time)
     })
 }
 
 /// A transaction of completed checkpoint n committed on the notification of m > n.
 fn notify_lost(ev: &[TraceEvent]) -> bool {
-    let completed: BTreeSet<u64> =
-        ev.iter().filter(|e| e.kind == "checkpoint_completed").filter_map(|e| e.num("checkpoint")).collect();
-    any(ev, "txn_committed", |e| match (e.num("checkpoint"), e.num("via")) {
-        (Some(n), Some(m)) => m > n && completed.contains(&n),
-        _ => false,
+    let completed = completed(ev);
+    any(ev, |e| {
+        matches!(e, Event::TxnCommitted { checkpoint: n, via: CommitVia::Notified(m), .. }
+            if m > n && completed.contains(n))
     })
 }
 
 /// A failover because a checkpoint could not be read, then a new deployment.
 fn recovery_retried(ev: &[TraceEvent]) -> bool {
     let failed = ev.iter().position(|e| {
-        e.kind == "job_failover" && (e.field("cause") == Some("recovery_failed") || e.field("error") == Some("restore"))
+        matches!(
+            e.event,
+            Event::JobFailover { cause: FailoverKind::RecoveryFailed, .. }
+                | Event::JobFailover { error: OrDash(Some(ErrorKind::Restore)), .. }
+        )
     });
-    failed.is_some_and(|i| ev[i..].iter().any(|e| e.kind == "job_deployed"))
+    failed.is_some_and(|i| any(&ev[i..], |e| matches!(e, Event::JobDeployed { .. })))
 }
 
 /// The names of the paths `events` took, in catalogue order; `observed`
@@ -301,9 +322,10 @@ fn aligned_timeout(s: &Scenario) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::testing::{at, failover};
 
-    fn ev(ms: u64, kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
-        TraceEvent::at_ms(ms, kind, fields)
+    fn completed(n: CheckpointId) -> TraceEvent {
+        at(10, "coordinator", Event::CheckpointCompleted { checkpoint: n, attempt: 1, acks: 2, end_of_data: false })
     }
 
     #[test]
@@ -314,18 +336,21 @@ mod tests {
 
     #[test]
     fn a_commit_on_a_later_notification_is_a_lost_notify() {
-        let done = ev(10, "checkpoint_completed", &[("checkpoint", "4")]);
-        let commit = |via| ev(20, "txn_committed", &[("checkpoint", "4"), ("via", via)]);
-        assert!(paths_taken(&[done.clone(), commit("5")], &[]).contains(&"notify_lost"));
-        assert!(!paths_taken(&[done.clone(), commit("4")], &[]).contains(&"notify_lost"));
-        assert!(!paths_taken(&[done, commit("restore")], &[]).contains(&"notify_lost"));
+        let commit = |via| {
+            let txn = crate::scenario::ids::TxnId { sink: 2, subtask: 0, attempt: 1, seq: 3 };
+            let digest = crate::trace::event::Digest(0);
+            at(20, "sink", Event::TxnCommitted { txn, checkpoint: 4, via, by: 1, records: 1, digest })
+        };
+        assert!(paths_taken(&[completed(4), commit(CommitVia::Notified(5))], &[]).contains(&"notify_lost"));
+        assert!(!paths_taken(&[completed(4), commit(CommitVia::Notified(4))], &[]).contains(&"notify_lost"));
+        assert!(!paths_taken(&[completed(4), commit(CommitVia::Restore)], &[]).contains(&"notify_lost"));
     }
 
     #[test]
     fn a_tolerated_failure_has_no_failover_at_its_moment() {
-        let abort = ev(10, "checkpoint_aborted", &[("reason", "expired")]);
+        let abort = at(10, "coordinator", Event::CheckpointAborted { checkpoint: 3, reason: AbortReason::Expired });
         assert!(paths_taken(std::slice::from_ref(&abort), &[]).contains(&"checkpoint_failure_tolerated"));
-        let failover = ev(10, "job_failover", &[("cause", "checkpoint_failures")]);
+        let failover = at(10, "coordinator", failover(FailoverKind::CheckpointFailures, vec![]));
         assert!(!paths_taken(&[abort, failover], &[]).contains(&"checkpoint_failure_tolerated"));
     }
 }

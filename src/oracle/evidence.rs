@@ -9,7 +9,8 @@ use crate::engine::services::blobs::{self, BlobRead};
 use crate::engine::services::sink::{committed_output, CommittedTxn};
 use crate::engine::state::{decode, Snapshot, TaskState};
 use crate::oracle::record::RunRecord;
-use crate::trace::TraceEvent;
+use crate::trace::fault_act::Effect;
+use crate::trace::Event;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -28,9 +29,9 @@ pub struct Evidence<'a> {
 impl<'a> Evidence<'a> {
     pub fn gather(record: &'a RunRecord, replicas: usize) -> Self {
         let mut completed = BTreeMap::new();
-        for e in events(record, "checkpoint_completed") {
-            if let Some(n) = e.num("checkpoint") {
-                completed.entry(n).or_insert(e.time);
+        for e in &record.events {
+            if let Event::CheckpointCompleted { checkpoint, .. } = e.event {
+                completed.entry(checkpoint).or_insert(e.time);
             }
         }
         let committed = committed_output(&record.disks["sink"]);
@@ -61,7 +62,10 @@ impl<'a> Evidence<'a> {
     /// Whether an injected fault rotted copies of `key` (so an unreadable
     /// blob is the fault's doing, not the engine's).
     pub fn rotted(&self, key: &str) -> bool {
-        events(self.record, "fault_bit_rot").any(|e| e.field("key") == Some(key))
+        self.record.events.iter().any(|e| match &e.event {
+            Event::Fault(act) => act.strike().is_some_and(|s| matches!(&s.effect, Effect::Rot { key: k } if k == key)),
+            _ => false,
+        })
     }
 
     /// The metadata of checkpoint `n` as durably stored.
@@ -121,9 +125,4 @@ impl std::fmt::Display for Unreadable {
             Unreadable::Broken(s) => f.write_str(s),
         }
     }
-}
-
-/// The trace events of one kind.
-pub fn events<'r>(record: &'r RunRecord, kind: &'r str) -> impl Iterator<Item = &'r TraceEvent> + 'r {
-    record.events.iter().filter(move |e| e.kind == kind)
 }

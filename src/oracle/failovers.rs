@@ -16,10 +16,13 @@
 //! | task: restore / recovery failed | touched storage or its link, or rotted a blob of that checkpoint |
 //! | checkpoint failures | (always explained: L18 counts them) |
 
-use super::evidence::{events, Evidence};
+use super::evidence::Evidence;
 use super::violation::{examples, Violation};
-use crate::scenario::{FaultKind, Scenario};
-use crate::trace::TraceEvent;
+use crate::scenario::ids::{Attempt, CheckpointId};
+use crate::scenario::Scenario;
+use crate::trace::event::{ErrorKind, FailoverKind};
+use crate::trace::fault_act::{self, Step};
+use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -84,78 +87,64 @@ impl Window {
 /// The windows of every fault that fired, from the trace.
 fn windows(scenario: &Scenario, ev: &Evidence) -> Vec<Window> {
     let r = ev.record;
-    let end_of = |i: &str, kinds: &[&str]| {
-        r.events
-            .iter()
-            .find(|e| kinds.contains(&e.kind.as_str()) && e.field("fault") == Some(i))
-            .map_or(Duration::MAX, |e| e.time)
-    };
+    let acts = r.events.iter().filter_map(|e| match &e.event {
+        Event::Fault(act) => Some((e.time, act)),
+        _ => None,
+    });
+    // fault → when it stopped acting
+    let ended: BTreeMap<usize, Duration> = acts
+        .clone()
+        .filter(|(_, act)| matches!(act.step, Step::Ended { .. }))
+        .rev()
+        .map(|(t, act)| (act.fault, t))
+        .collect();
     let mut out = vec![];
     if scenario.network.loss > 0.0 {
         out.push(Window { start: Duration::ZERO, end: Duration::MAX, effect: Effect::Global { lossy: true } });
     }
-    for e in r.events.iter().filter(|e| e.node == "world") {
-        let Some(i) = e.field("fault") else { continue };
-        let Some(fault) = i.parse::<usize>().ok().and_then(|i| r.faults.get(i)) else { continue };
-        let node = || e.field("target").unwrap_or("").to_string();
-        let effect = match (e.kind.as_str(), fault.kind()) {
-            ("fault_crash", _) => {
-                let restarted = Some(end_of(i, &["fault_restart"])).filter(|t| *t != Duration::MAX);
-                Effect::Stopped { node: node(), crash: true, restarted }
+    for (start, act) in acts {
+        let Some(strike) = act.strike() else { continue };
+        let end = ended.get(&act.fault).copied();
+        let effect = match &strike.effect {
+            fault_act::Effect::Stopped { node, crash } => {
+                Effect::Stopped { node: node.clone(), crash: *crash, restarted: end.filter(|_| *crash) }
             }
-            ("fault_pause", _) => Effect::Stopped { node: node(), crash: false, restarted: None },
-            ("fault_cut", FaultKind::Partition { a, b, .. }) => Effect::Link { from: a, to: b, lossy: false },
-            ("fault_cut", FaultKind::Isolate { .. }) => {
-                Effect::Link { from: vec![e.field("link").unwrap_or("").into()], to: vec!["*".into()], lossy: false }
+            fault_act::Effect::Cut { from, to, .. } => {
+                Effect::Link { from: from.clone(), to: to.clone(), lossy: false }
             }
-            ("fault_link", FaultKind::Link { from, to, loss, .. }) => Effect::Link { from, to, lossy: loss > 0.0 },
-            ("fault_network", FaultKind::Network { loss, .. }) => Effect::Global { lossy: loss.unwrap_or(0.0) > 0.0 },
-            ("fault_disk", _) => Effect::Disk { node: node() },
-            ("fault_bit_rot", _) => Effect::Rot { key: e.field("key").unwrap_or("").into() },
-            _ => continue,
+            fault_act::Effect::Isolated { node } => {
+                Effect::Link { from: vec![node.clone()], to: vec!["*".into()], lossy: false }
+            }
+            fault_act::Effect::Degraded { from, to, lossy } => {
+                Effect::Link { from: from.clone(), to: to.clone(), lossy: *lossy }
+            }
+            fault_act::Effect::Global { lossy } => Effect::Global { lossy: *lossy },
+            fault_act::Effect::Disk { node } => Effect::Disk { node: node.clone() },
+            fault_act::Effect::Rot { key } => Effect::Rot { key: key.clone() },
+            fault_act::Effect::Rescale => continue,
         };
-        let end = match e.kind.as_str() {
-            "fault_crash" => end_of(i, &["fault_restart"]),
-            "fault_pause" => end_of(i, &["fault_resume"]),
-            "fault_cut" | "fault_link" => end_of(i, &["fault_heal"]),
-            "fault_network" => end_of(i, &["fault_network_healed"]),
-            "fault_disk" => end_of(i, &["fault_disk_healed"]),
-            _ => Duration::MAX,
-        };
-        out.push(Window { start: e.time, end: end.saturating_add(linger(&fault.kind())), effect });
+        let end = end.unwrap_or(Duration::MAX);
+        out.push(Window { start, end: end.saturating_add(strike.linger), effect });
     }
     out
 }
 
-/// How long a fault's doing outlasts its heal: an fsync or a message delay
-/// drawn while it acted still runs its course.
-fn linger(kind: &FaultKind) -> Duration {
-    match kind {
-        FaultKind::Disk { faults, .. } => faults.fsync_latency.map_or(Duration::ZERO, |(_, max)| max),
-        FaultKind::Link { latency, .. } => latency.map_or(Duration::ZERO, |(_, max)| max),
-        FaultKind::Network { latency_max, .. } => latency_max.unwrap_or_default(),
-        _ => Duration::ZERO,
-    }
-}
-
 /// Per attempt: when it was deployed and where each task ran.
 struct Deployments {
-    at: BTreeMap<u64, Duration>,
-    placement: BTreeMap<(u64, String), String>,
+    at: BTreeMap<Attempt, Duration>,
+    placement: BTreeMap<(Attempt, String), String>,
 }
 
 fn deployments(ev: &Evidence) -> Deployments {
     let mut at = BTreeMap::new();
     let mut placement = BTreeMap::new();
     for e in &ev.record.events {
-        match e.kind.as_str() {
-            "job_deployed" => {
-                at.insert(e.num("attempt").unwrap_or(0), e.time);
+        match &e.event {
+            Event::JobDeployed { attempt, .. } => {
+                at.insert(*attempt, e.time);
             }
-            "task_deployed" => {
-                if let (Some(a), Some(t), Some(w)) = (e.num("attempt"), e.field("task"), e.field("worker")) {
-                    placement.insert((a, t.to_string()), w.to_string());
-                }
+            Event::TaskDeployed { task, worker, attempt } => {
+                placement.insert((*attempt, task.clone()), worker.clone());
             }
             _ => {}
         }
@@ -164,8 +153,18 @@ fn deployments(ev: &Evidence) -> Deployments {
 }
 
 pub fn explained_failovers(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
-    let failed_at = events(ev.record, "task_failed")
-        .filter_map(|e| Some(((e.num("attempt")?, e.field("task")?.to_string()), e.time)))
+    let events = &ev.record.events;
+    let failed_at = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::TaskFailed { task, attempt, .. } => Some(((*attempt, task.clone()), e.time)),
+            _ => None,
+        })
+        .collect();
+    let rescales = events
+        .iter()
+        .filter(|e| matches!(&e.event, Event::Fault(act) if act.strike().is_some_and(|s| s.effect == fault_act::Effect::Rescale)))
+        .map(|e| e.time)
         .collect();
     let judge = Judge {
         windows: windows(scenario, ev),
@@ -173,20 +172,18 @@ pub fn explained_failovers(scenario: &Scenario, ev: &Evidence) -> Vec<Violation>
         failed_at,
         heartbeat: scenario.cluster.heartbeat_timeout + scenario.cluster.heartbeat_interval * 2 + SLACK,
         rpc: scenario.cluster.rpc_timeout + SLACK,
-        rescales: events(ev.record, "fault_rescale").map(|e| e.time).collect(),
+        rescales,
     };
     let mut used_restarts = BTreeSet::new();
-    let unexplained: Vec<&TraceEvent> =
-        events(ev.record, "job_failover").filter(|e| !judge.explains(e, &mut used_restarts)).collect();
-    let Some(first) = unexplained.first() else { return vec![] };
-    let described = unexplained.iter().map(|e| {
-        format!(
-            "at {:.3}s (attempt {}): {}",
-            e.time.as_secs_f64(),
-            e.field("attempt").unwrap_or("?"),
-            e.field("reason").unwrap_or("?")
-        )
-    });
+    let unexplained: Vec<(&TraceEvent, Failover)> = events
+        .iter()
+        .filter_map(|e| Failover::of(e).map(|f| (e, f)))
+        .filter(|(e, f)| !judge.explains(e.time, f, &mut used_restarts))
+        .collect();
+    let Some((first, _)) = unexplained.first() else { return vec![] };
+    let described = unexplained
+        .iter()
+        .map(|(e, f)| format!("at {:.3}s (attempt {}): {}", e.time.as_secs_f64(), f.attempt, f.reason));
     // Located at the first failover nothing explains.
     vec![Violation::new(
         PROPERTY,
@@ -196,6 +193,42 @@ pub fn explained_failovers(scenario: &Scenario, ev: &Evidence) -> Vec<Violation>
     .node(&first.node)]
 }
 
+/// A failover as the trace tells it.
+struct Failover<'e> {
+    attempt: Attempt,
+    cause: FailoverKind,
+    /// The node the cause points at.
+    peer: &'e str,
+    task: &'e str,
+    error: Option<ErrorKind>,
+    service: &'e str,
+    upstream: &'e str,
+    checkpoint: Option<CheckpointId>,
+    reason: &'e str,
+}
+
+impl<'e> Failover<'e> {
+    fn of(e: &'e TraceEvent) -> Option<Failover<'e>> {
+        let Event::JobFailover { attempt, cause, peer, task, error, service, upstream, checkpoint, reason, .. } =
+            &e.event
+        else {
+            return None;
+        };
+        let text = |s: &'e Option<String>| s.as_deref().unwrap_or("-");
+        Some(Failover {
+            attempt: *attempt,
+            cause: *cause,
+            peer: text(&peer.0),
+            task: text(&task.0),
+            error: error.0,
+            service: text(&service.0),
+            upstream: text(&upstream.0),
+            checkpoint: checkpoint.0,
+            reason,
+        })
+    }
+}
+
 /// Detection delays beyond the configured timeouts (ticks, scheduling).
 const SLACK: Duration = Duration::from_millis(100);
 
@@ -203,7 +236,7 @@ struct Judge {
     windows: Vec<Window>,
     deployments: Deployments,
     /// (attempt, task) → when the task reported its failure.
-    failed_at: BTreeMap<(u64, String), Duration>,
+    failed_at: BTreeMap<(Attempt, String), Duration>,
     /// How far back a fault can cause a heartbeat loss.
     heartbeat: Duration,
     /// How far back a fault can cause an RPC timeout.
@@ -217,21 +250,19 @@ impl Judge {
         self.windows.iter().any(|w| w.active_within(lo, hi) && f(w))
     }
 
-    fn explains(&self, e: &TraceEvent, used_restarts: &mut BTreeSet<usize>) -> bool {
-        let t = e.time;
-        let node = e.field("peer").unwrap_or("");
-        match e.field("cause").unwrap_or("") {
-            "checkpoint_failures" => true,
+    fn explains(&self, t: Duration, f: &Failover, used_restarts: &mut BTreeSet<usize>) -> bool {
+        let node = f.peer;
+        match f.cause {
+            FailoverKind::CheckpointFailures => true,
             // An injected rescale request, at or before it.
-            "rescale" => self.rescales.iter().any(|r| *r <= t),
-            "worker_lost" | "tasks_lost" => {
+            FailoverKind::Rescale => self.rescales.iter().any(|r| *r <= t),
+            FailoverKind::WorkerLost | FailoverKind::TasksLost => {
                 let lo = t.saturating_sub(self.heartbeat * 2);
                 self.any(lo, t, |w| w.disturbs_link(node, "coordinator") || w.on_disk_of("coordinator"))
             }
-            "worker_restarted" => self.claim_restart(node, t, used_restarts),
-            "recovery_failed" => self.storage_trouble("coordinator", e, t.saturating_sub(self.rpc), t),
-            "task_failed" => self.task_failure(e, node, t),
-            _ => false,
+            FailoverKind::WorkerRestarted => self.claim_restart(node, t, used_restarts),
+            FailoverKind::RecoveryFailed => self.storage_trouble("coordinator", f, t.saturating_sub(self.rpc), t),
+            FailoverKind::TaskFailed => self.task_failure(f, node, t),
         }
     }
 
@@ -244,35 +275,39 @@ impl Judge {
         found.map(|(i, _)| used.insert(i)).is_some()
     }
 
-    fn task_failure(&self, e: &TraceEvent, worker: &str, t: Duration) -> bool {
-        let attempt = e.num("attempt").unwrap_or(0);
+    fn task_failure(&self, f: &Failover, worker: &str, t: Duration) -> bool {
+        let attempt = f.attempt;
         // When the task failed (the coordinator may hear of it later).
-        let t = self.failed_at.get(&(attempt, e.field("task").unwrap_or("").to_string())).copied().unwrap_or(t).min(t);
+        let t = self.failed_at.get(&(attempt, f.task.to_string())).copied().unwrap_or(t).min(t);
         let since = self.deployments.at.get(&attempt).copied().unwrap_or_default().saturating_sub(SLACK);
-        let service = e.field("service").unwrap_or("-");
-        match e.field("error").unwrap_or("") {
-            "timeout" => {
+        let service = f.service;
+        match f.error {
+            Some(ErrorKind::Timeout) => {
                 self.any(t.saturating_sub(self.rpc), t, |w| w.disturbs_link(worker, service) || w.on_disk_of(service))
             }
             // A refused request, or lost writes behind it: any trouble at the
             // service, or between it and the task, during the attempt.
-            "service" => self.any(since, t, |w| {
+            Some(ErrorKind::Service) => self.any(since, t, |w| {
                 w.disturbs_link(worker, service) || w.on_disk_of(service) || matches!(w.effect, Effect::Rot { .. })
             }),
-            "lost_messages" => {
-                let upstream = e.field("upstream").unwrap_or("");
-                let Some(from) = self.deployments.placement.get(&(attempt, upstream.to_string())) else { return false };
+            Some(ErrorKind::LostMessages) => {
+                let Some(from) = self.deployments.placement.get(&(attempt, f.upstream.to_string())) else {
+                    return false;
+                };
                 self.any(since, t, |w| w.loses_between(from, worker))
             }
-            "restore" => self.storage_trouble(worker, e, since, t),
-            _ => false,
+            Some(ErrorKind::Restore) => self.storage_trouble(worker, f, since, t),
+            Some(ErrorKind::Other) | None => false,
         }
     }
 
     /// Reading checkpoint storage failed: storage, its disk or the link to
     /// it was disturbed in `[lo, t]`, or a blob of that checkpoint rotted.
-    fn storage_trouble(&self, reader: &str, e: &TraceEvent, lo: Duration, t: Duration) -> bool {
-        let prefix = format!("chk-{}/", e.field("checkpoint").unwrap_or("?"));
+    fn storage_trouble(&self, reader: &str, f: &Failover, lo: Duration, t: Duration) -> bool {
+        let prefix = match f.checkpoint {
+            Some(n) => format!("chk-{n}/"),
+            None => "chk-?/".to_string(),
+        };
         let rotted = self
             .windows
             .iter()

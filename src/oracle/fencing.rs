@@ -10,11 +10,12 @@
 //! - the sink: no write, pre-commit or commit of an attempt below the fence
 //!   the sink recorded for that sink subtask (its WAL, in order).
 
-use super::evidence::{events, Evidence, Unreadable};
+use super::evidence::{Evidence, Unreadable};
 use super::violation::{examples, Violation};
 use crate::engine::msg::{Attempt, TxnId};
 use crate::engine::services::sink::{durable_entries, Entry};
-use crate::trace::TraceEvent;
+use crate::scenario::ids::CheckpointId;
+use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
 
 const PROPERTY: &str = "attempt_fencing";
@@ -35,9 +36,17 @@ fn attempt_of_key(key: &str) -> Option<Attempt> {
 fn acks(ev: &Evidence) -> Vec<Violation> {
     let r = ev.record;
     let mut out = vec![];
-    for done in events(r, "checkpoint_completed") {
-        let n = done.num("checkpoint").unwrap_or(0);
-        let deployed = events(r, "job_deployed").filter(|d| d.time <= done.time).last().and_then(|d| d.num("attempt"));
+    for done in &r.events {
+        let Event::CheckpointCompleted { checkpoint: n, .. } = done.event else { continue };
+        let deployed = r
+            .events
+            .iter()
+            .filter(|d| d.time <= done.time)
+            .filter_map(|d| match d.event {
+                Event::JobDeployed { attempt, .. } => Some(attempt),
+                _ => None,
+            })
+            .next_back();
         let meta = match ev.metadata(n) {
             Ok(meta) => meta,
             Err(Unreadable::Rotted(_)) => continue,
@@ -77,32 +86,39 @@ fn acks(ev: &Evidence) -> Vec<Violation> {
 /// Snapshots only for checkpoints triggered in the task's attempt.
 fn barriers(ev: &Evidence) -> Vec<Violation> {
     let r = ev.record;
-    let triggered: BTreeMap<u64, u64> =
-        events(r, "checkpoint_triggered").filter_map(|e| Some((e.num("checkpoint")?, e.num("attempt")?))).collect();
-    let stray: Vec<(&TraceEvent, String)> = events(r, "snapshot_taken")
-        .filter_map(|e| {
-            let (n, a) = (e.num("checkpoint")?, e.num("attempt")?);
-            let by = triggered.get(&n)?;
-            let task = e.field("task")?;
-            (*by != a).then(|| (e, format!("{task} (attempt {a}) snapshotted checkpoint {n} of attempt {by}")))
+    let triggered: BTreeMap<CheckpointId, Attempt> = r
+        .events
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::CheckpointTriggered { checkpoint, attempt, .. } => Some((checkpoint, attempt)),
+            _ => None,
         })
         .collect();
-    let Some((first, _)) = stray.first() else { return vec![] };
+    let stray: Vec<(&TraceEvent, &str, CheckpointId, String)> = r
+        .events
+        .iter()
+        .filter_map(|e| {
+            let Event::SnapshotTaken { task, checkpoint: n, attempt: a } = &e.event else { return None };
+            let by = triggered.get(n)?;
+            (by != a).then(|| {
+                (e, task.as_str(), *n, format!("{task} (attempt {a}) snapshotted checkpoint {n} of attempt {by}"))
+            })
+        })
+        .collect();
+    let Some((first, task, n, _)) = stray.first() else { return vec![] };
     // Located at the first stray snapshot.
     let v = Violation::new(
         PROPERTY,
         format!(
             "{} snapshots were taken on a barrier of another attempt: {}",
             stray.len(),
-            examples(stray.iter().map(|(_, s)| s))
+            examples(stray.iter().map(|(.., s)| s))
         ),
     )
     .at(first.time)
-    .task(first.field("task").unwrap_or("?"));
-    vec![match first.num("checkpoint") {
-        Some(n) => v.checkpoint(n),
-        None => v,
-    }]
+    .task(task)
+    .checkpoint(*n);
+    vec![v]
 }
 
 /// The sink's WAL: nothing below a fence after it, no foreign records.

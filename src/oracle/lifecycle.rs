@@ -10,11 +10,14 @@
 //!   checkpoint failures exceed `tolerable_failures` (L18), recounted here
 //!   from the trace independently of the coordinator
 
-use super::evidence::{events, Evidence};
+use super::evidence::Evidence;
+use super::record::RunRecord;
 use super::violation::{examples, Violation};
 use crate::engine::graph::ExecutionGraph;
+use crate::scenario::ids::{Attempt, CheckpointId};
 use crate::scenario::Scenario;
-use crate::trace::TraceEvent;
+use crate::trace::event::{AbortReason, FailoverKind};
+use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `checkpoint_monotonic`: ids increase; completion only with every task's
@@ -23,8 +26,8 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
     let r = ev.record;
     let mut out = vec![];
     let mut last = 0;
-    for e in events(r, "checkpoint_triggered") {
-        let n = e.num("checkpoint").unwrap_or(0);
+    for e in &r.events {
+        let Event::CheckpointTriggered { checkpoint: n, .. } = e.event else { continue };
         if n <= last {
             out.push(
                 Violation::new(
@@ -38,17 +41,21 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
         }
         last = last.max(n);
     }
-    for e in events(r, "checkpoint_completed") {
-        let (n, attempt) = (e.num("checkpoint").unwrap_or(0), e.field("attempt").unwrap_or(""));
-        let acked: BTreeSet<&str> = events(r, "checkpoint_acked")
-            .filter(|a| a.time <= e.time && a.num("checkpoint") == Some(n) && a.field("attempt") == Some(attempt))
-            .filter_map(|a| a.field("task"))
+    for e in &r.events {
+        let Event::CheckpointCompleted { checkpoint: n, attempt, .. } = e.event else { continue };
+        let acked: BTreeSet<&str> = r
+            .events
+            .iter()
+            .filter(|a| a.time <= e.time)
+            .filter_map(|a| match &a.event {
+                Event::CheckpointAcked { task, checkpoint, attempt: by } if *checkpoint == n && *by == attempt => {
+                    Some(task.as_str())
+                }
+                _ => None,
+            })
             .collect();
         // The tasks of that attempt, as deployed (a rescale changes them).
-        let deployed: BTreeSet<&str> = events(r, "task_deployed")
-            .filter(|d| d.field("attempt") == Some(attempt))
-            .filter_map(|d| d.field("task"))
-            .collect();
+        let deployed: BTreeSet<&str> = deployed_tasks(r, attempt).collect();
         let all: Vec<&str> = if deployed.is_empty() {
             graph.tasks.values().map(|t| t.name.as_str()).collect()
         } else {
@@ -74,6 +81,14 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
     out.extend(durable_before_completion(ev));
     out.extend(restores_from_the_latest(ev));
     out
+}
+
+/// The tasks deployed for `attempt`.
+fn deployed_tasks(r: &RunRecord, attempt: Attempt) -> impl Iterator<Item = &str> {
+    r.events.iter().filter_map(move |d| match &d.event {
+        Event::TaskDeployed { task, attempt: a, .. } if *a == attempt => Some(task.as_str()),
+        _ => None,
+    })
 }
 
 /// Data before metadata before completion (L7, L14): storage's disk says
@@ -105,9 +120,9 @@ fn durable_before_completion(ev: &Evidence) -> Vec<Violation> {
 /// latest one completed before it (L20), and its tasks restore what it said.
 fn restores_from_the_latest(ev: &Evidence) -> Vec<Violation> {
     let mut out = vec![];
-    let mut chosen: BTreeMap<u64, u64> = BTreeMap::new();
-    for d in events(ev.record, "job_deployed") {
-        let (attempt, n) = (d.num("attempt").unwrap_or(0), d.num("restore").unwrap_or(0));
+    let mut chosen: BTreeMap<Attempt, CheckpointId> = BTreeMap::new();
+    for d in &ev.record.events {
+        let Event::JobDeployed { attempt, restore: n } = d.event else { continue };
         chosen.insert(attempt, n);
         let latest = ev.completed.iter().filter(|(_, t)| **t <= d.time).map(|(id, _)| *id).max().unwrap_or(0);
         if n < latest {
@@ -125,14 +140,14 @@ fn restores_from_the_latest(ev: &Evidence) -> Vec<Violation> {
             );
         }
     }
-    for e in events(ev.record, "task_restored") {
-        let n = e.num("checkpoint").unwrap_or(0);
-        let task = e.field("task").unwrap_or("?");
+    for e in &ev.record.events {
+        let Event::TaskRestored { task, attempt, checkpoint: n, .. } = &e.event else { continue };
+        let n = *n;
         let located =
             |detail: String| Violation::new("checkpoint_monotonic", detail).at(e.time).checkpoint(n).task(task);
         if ev.completed.get(&n).is_none_or(|t| *t > e.time) {
             out.push(located(format!("{task} restored from checkpoint {n}, which had not completed")));
-        } else if let Some(want) = e.num("attempt").and_then(|a| chosen.get(&a)).filter(|want| **want != n) {
+        } else if let Some(want) = chosen.get(attempt).filter(|want| **want != n) {
             out.push(located(format!("{task} restored checkpoint {n}, but its deployment restores checkpoint {want}")));
         }
     }
@@ -145,12 +160,12 @@ pub fn aborted_never_completes(ev: &Evidence) -> Vec<Violation> {
     let r = ev.record;
     let mut out = vec![];
     let mut seen = BTreeSet::new();
-    for abort in events(r, "checkpoint_aborted") {
-        let n = abort.num("checkpoint").unwrap_or(0);
+    for abort in &r.events {
+        let Event::CheckpointAborted { checkpoint: n, reason: why } = &abort.event else { continue };
+        let n = *n;
         if !seen.insert(n) {
             continue;
         }
-        let why = abort.field("reason").unwrap_or("?");
         if let Some(done) = ev.completed.get(&n) {
             out.push(
                 Violation::new(
@@ -166,9 +181,11 @@ pub fn aborted_never_completes(ev: &Evidence) -> Vec<Violation> {
                 .node("coordinator"),
             );
         }
-        let restored = events(r, "task_restored").find(|e| e.time >= abort.time && e.num("checkpoint") == Some(n));
-        if let Some(e) = restored {
-            let task = e.field("task").unwrap_or("?");
+        let restored = r.events.iter().find_map(|e| match &e.event {
+            Event::TaskRestored { task, checkpoint, .. } if e.time >= abort.time && *checkpoint == n => Some((e, task)),
+            _ => None,
+        });
+        if let Some((e, task)) = restored {
             out.push(
                 Violation::new(
                     "aborted_never_completes",
@@ -187,12 +204,16 @@ pub fn aborted_never_completes(ev: &Evidence) -> Vec<Violation> {
     out
 }
 
-/// Whether an abort's reason is a failure L18 counts (expiry, decline, an
-/// I/O error at the coordinator); subsumption is not.
-fn counted(reason: &str) -> bool {
-    ["expired", "declined", "metadata write failed", "storing the completed checkpoint failed"]
-        .iter()
-        .any(|r| reason.starts_with(r))
+/// Whether an abort is a failure L18 counts (expiry, decline, an I/O error
+/// at the coordinator); subsumption is not.
+fn counted(reason: &AbortReason) -> bool {
+    match reason {
+        AbortReason::Expired
+        | AbortReason::Declined(_)
+        | AbortReason::MetadataWriteFailed(_)
+        | AbortReason::StoreFailed(_) => true,
+        AbortReason::Subsumed => false,
+    }
 }
 
 /// `tolerable_failures`: recounting L18 from the trace, a failover for
@@ -201,31 +222,32 @@ fn counted(reason: &str) -> bool {
 /// completed one, reset by a completion or a new deployment).
 pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
     let tolerable = u64::from(scenario.checkpoint.tolerable_failures);
-    let kinds = [
-        "checkpoint_aborted",
-        "checkpoint_trigger_failed",
-        "checkpoint_completed",
-        "coordinator_started",
-        "job_deployed",
-        "job_failover",
-        "job_finished",
-    ];
-    let relevant: Vec<&TraceEvent> =
-        ev.record.events.iter().filter(|e| e.node == "coordinator" && kinds.contains(&e.kind.as_str())).collect();
     let (mut count, mut latest, mut due): (u64, u64, Option<&TraceEvent>) = (0, 0, None);
-    let mut counted_ids: BTreeMap<u64, ()> = BTreeMap::new();
+    let mut counted_ids: BTreeSet<CheckpointId> = BTreeSet::new();
     // Failures count only while a deployment runs (after a failover, aborts
     // of its leftover pending checkpoints are no new failures).
     let mut running = false;
     let mut out = vec![];
+    let relevant = ev.record.events.iter().filter(|e| {
+        e.node == "coordinator"
+            && matches!(
+                e.event,
+                Event::CheckpointAborted { .. }
+                    | Event::CheckpointTriggerFailed { .. }
+                    | Event::CheckpointCompleted { .. }
+                    | Event::CoordinatorStarted { .. }
+                    | Event::JobDeployed { .. }
+                    | Event::JobFailover { .. }
+                    | Event::JobFinished { .. }
+            )
+    });
     for e in relevant {
-        let n = e.num("checkpoint").unwrap_or(0);
-        match e.kind.as_str() {
-            "checkpoint_completed" => (count, latest) = (0, latest.max(n)),
-            "job_deployed" => (count, running) = (0, true),
-            "coordinator_started" => (count, running) = (0, false),
-            "checkpoint_aborted" if running && counted(e.field("reason").unwrap_or("")) && n > latest => {
-                if counted_ids.insert(n, ()).is_none() {
+        match &e.event {
+            Event::CheckpointCompleted { checkpoint, .. } => (count, latest) = (0, latest.max(*checkpoint)),
+            Event::JobDeployed { .. } => (count, running) = (0, true),
+            Event::CoordinatorStarted { .. } => (count, running) = (0, false),
+            Event::CheckpointAborted { checkpoint: n, reason } if running && counted(reason) && *n > latest => {
+                if counted_ids.insert(*n) {
                     count += 1;
                 }
                 if count > tolerable && due.is_none() {
@@ -233,13 +255,13 @@ pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> 
                 }
             }
             // A failed trigger (no id was used) is newer than any success.
-            "checkpoint_trigger_failed" if running => {
+            Event::CheckpointTriggerFailed { .. } if running => {
                 count += 1;
                 if count > tolerable && due.is_none() {
                     due = Some(e);
                 }
             }
-            "job_failover" if e.field("cause") == Some("checkpoint_failures") => {
+            Event::JobFailover { cause: FailoverKind::CheckpointFailures, .. } => {
                 if due.take().is_none() {
                     out.push(
                         Violation::new(
@@ -256,7 +278,7 @@ pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> 
                 }
                 (count, running) = (0, false);
             }
-            "job_failover" | "job_finished" => {
+            Event::JobFailover { .. } | Event::JobFinished { .. } => {
                 due = None;
                 (count, running) = (0, false);
             }
@@ -271,19 +293,24 @@ pub fn tolerable_failures(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> 
     out
 }
 
-fn missed_failover(abort: &TraceEvent, tolerable: u64) -> Violation {
-    let what = abort.num("checkpoint").map_or("a trigger".to_string(), |n| format!("checkpoint {n}"));
+fn missed_failover(failure: &TraceEvent, tolerable: u64) -> Violation {
+    let (what, reason, checkpoint) = match &failure.event {
+        Event::CheckpointAborted { checkpoint, reason } => {
+            (format!("checkpoint {checkpoint}"), reason.to_string(), Some(*checkpoint))
+        }
+        Event::CheckpointTriggerFailed { reason } => ("a trigger".to_string(), reason.clone(), None),
+        _ => ("?".to_string(), "?".to_string(), None),
+    };
     let v = Violation::new(
         "tolerable_failures",
         format!(
-            "{what} failed at {:.3}s ({}), past tolerable_failures = {tolerable}, but the job did not fail over (L18)",
-            abort.time.as_secs_f64(),
-            abort.field("reason").unwrap_or("?")
+            "{what} failed at {:.3}s ({reason}), past tolerable_failures = {tolerable}, but the job did not fail over (L18)",
+            failure.time.as_secs_f64(),
         ),
     )
-    .at(abort.time)
-    .node(&abort.node);
-    match abort.num("checkpoint") {
+    .at(failure.time)
+    .node(&failure.node);
+    match checkpoint {
         Some(n) => v.checkpoint(n),
         None => v,
     }

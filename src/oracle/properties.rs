@@ -2,15 +2,16 @@
 //! a person can act on: the key with expected vs actual value, the missing or
 //! duplicated records, the checkpoint id.
 
-use super::evidence::{events, Evidence, Unreadable};
+use super::evidence::{Evidence, Unreadable};
 use super::output::{output, upsert_table, OutputMode};
+use super::record::{RunEnd, RunRecord};
 use super::reference::Reference;
 use super::violation::{examples, Violation, EXAMPLES};
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
-use crate::oracle::record::RunEnd;
 use crate::scenario::{ExpectedEnd, Guarantee, OperatorKind, Scenario};
+use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the properties found: the violations, and the paths only an oracle
@@ -81,11 +82,8 @@ fn cap_per_property(all: Vec<Violation>) -> Vec<Violation> {
 }
 
 /// Whether fault `i` of the run's plan struck.
-fn struck(r: &crate::oracle::record::RunRecord, i: usize) -> bool {
-    let index = i.to_string();
-    r.events
-        .iter()
-        .any(|e| e.field("fault") == Some(index.as_str()) && crate::run::outcome::STRIKES.contains(&e.kind.as_str()))
+fn struck(r: &RunRecord, i: usize) -> bool {
+    r.events.iter().any(|e| matches!(&e.event, Event::Fault(act) if act.fault == i && act.strike().is_some()))
 }
 
 /// `liveness`: after the faults the job ends as expected within the budget:
@@ -100,23 +98,25 @@ pub fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
     let why_expected =
         if fatal { "the drawn faults destroy every copy of a checkpoint" } else { "[expect] end = \"failed\"" };
     let mut out = vec![];
-    let failed_because = || events(r, "job_failed").last().and_then(|e| e.field("reason")).unwrap_or("?").to_string();
+    let failed = r.events.iter().rev().find(|e| matches!(e.event, Event::JobFailed { .. }));
+    let finished = r.events.iter().rev().find(|e| matches!(e.event, Event::JobFinished { .. }));
+    let failed_because = match failed.map(|e| &e.event) {
+        Some(Event::JobFailed { reason, .. }) => reason.as_str(),
+        _ => "?",
+    };
     // Located where the coordinator said the job ended.
-    let at_last = |kind: &str, v: Violation| match events(r, kind).last() {
+    let at_last = |e: Option<&TraceEvent>, v: Violation| match e {
         Some(e) => v.at(e.time).node(&e.node),
         None => v,
     };
     match r.end {
         RunEnd::Finished if expect_failure => out.push(at_last(
-            "job_finished",
+            finished,
             Violation::new("liveness", format!("the job finished, but it was expected to fail ({why_expected})")),
         )),
         RunEnd::Finished => {}
         RunEnd::Failed if expect_failure => {}
-        RunEnd::Failed => out.push(at_last(
-            "job_failed",
-            Violation::new("liveness", format!("the job failed: {}", failed_because())),
-        )),
+        RunEnd::Failed => out.push(at_last(failed, Violation::new("liveness", format!("the job failed: {failed_because}")))),
         RunEnd::TimedOut => out.push(
             Violation::new(
                 "liveness",

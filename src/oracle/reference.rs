@@ -9,7 +9,7 @@ use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::Origin;
 use crate::engine::services::log::LogData;
 use crate::scenario::{OperatorKind, Partitioning};
-use crate::trace::TraceEvent;
+use crate::trace::{Event, TraceEvent};
 use std::collections::BTreeMap;
 
 /// Per keyed operator: value per key.
@@ -144,11 +144,10 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
 /// The deployments are read from the trace (`task_deployed`).
 pub fn forget_unordered_finals(reference: &mut Reference, scenario: &crate::scenario::Scenario, events: &[TraceEvent]) {
     let mut deployed: BTreeMap<u64, BTreeMap<String, usize>> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "task_deployed") {
-        let (Some(attempt), Some((op, subtask))) = (e.num("attempt"), e.field("task").and_then(split_task)) else {
-            continue;
-        };
-        let p = deployed.entry(attempt).or_default().entry(op.to_string()).or_default();
+    for e in events {
+        let Event::TaskDeployed { task, attempt, .. } = &e.event else { continue };
+        let Some((op, subtask)) = split_task(task) else { continue };
+        let p = deployed.entry(*attempt).or_default().entry(op.to_string()).or_default();
         *p = (*p).max(subtask + 1);
     }
     // The reference was computed on the graph as built: only other shapes
@@ -237,12 +236,14 @@ mod tests {
         let text = format!("name = \"t\"\n[job]\nparallelism = 2\noperators = [\n{COUNT}\n]\n");
         let s = scenario::parse(&text, "t.toml").expect("valid");
         let mut r = compute(&ExecutionGraph::build(&s), LogData::new(3));
-        let deployed =
-            |task: &str, attempt: &str| TraceEvent::at_ms(1, "task_deployed", &[("task", task), ("attempt", attempt)]);
-        let as_built = [deployed("count[1]", "1"), deployed("out[1]", "1")];
+        let deployed = |task: &str, attempt| {
+            let event = Event::TaskDeployed { task: task.into(), worker: "worker-1".into(), attempt };
+            crate::trace::testing::at(1, "coordinator", event)
+        };
+        let as_built = [deployed("count[1]", 1), deployed("out[1]", 1)];
         forget_unordered_finals(&mut r, &s, &as_built);
         assert_eq!(r.sink_final.len(), 1, "forward between equal parallelisms keeps key order");
-        forget_unordered_finals(&mut r, &s, &[deployed("count[2]", "2"), deployed("out[1]", "2")]);
+        forget_unordered_finals(&mut r, &s, &[deployed("count[2]", 2), deployed("out[1]", 2)]);
         assert!(r.sink_final.is_empty());
     }
 

@@ -22,7 +22,7 @@ use crate::oracle::record::RunEnd;
 use crate::oracle::{coverage, properties, reference, Violation};
 use crate::scenario::{Fault, Scenario};
 use crate::trace::hash::trace_hash;
-use crate::trace::TraceEvent;
+use crate::trace::{Event, TraceEvent};
 use outcome::FaultOutcome;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -158,7 +158,7 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
     let judgement = properties::check_all(scenario, &graph, LogData::new(seed), &reference, &evidence);
     let violations = judgement.violations;
-    let recoveries = record.events.iter().filter(|e| e.kind == "job_failover").count();
+    let recoveries = record.events.iter().filter(|e| matches!(e.event, Event::JobFailover { .. })).count();
     RunReport {
         scenario: scenario.name.clone(),
         seed,
@@ -177,13 +177,10 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
             RunEnd::WallClockCap => "wall_clock_cap",
         }
         .into(),
-        failure: record
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.kind == "job_failed")
-            .and_then(|e| e.field("reason"))
-            .map(String::from),
+        failure: record.events.iter().rev().find_map(|e| match &e.event {
+            Event::JobFailed { reason, .. } => Some(reason.clone()),
+            _ => None,
+        }),
         faults: outcome::outcomes(&record.faults, scenario.faults.len(), &record.events, record.sim_time),
         coverage: coverage::paths_taken(&record.events, &judgement.observed).into_iter().map(String::from).collect(),
         replay: String::new(),

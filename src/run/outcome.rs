@@ -3,21 +3,9 @@
 
 use crate::scenario::duration::format_duration;
 use crate::scenario::Fault;
-use crate::trace::TraceEvent;
+use crate::trace::{Event, TraceEvent};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-
-/// Trace events that mark a fault acting.
-pub const STRIKES: [&str; 8] = [
-    "fault_crash",
-    "fault_pause",
-    "fault_cut",
-    "fault_link",
-    "fault_network",
-    "fault_disk",
-    "fault_bit_rot",
-    "fault_rescale",
-];
 
 /// One fault of the run's plan and whether it fired.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -40,12 +28,12 @@ pub fn outcomes(faults: &[Fault], explicit: usize, events: &[TraceEvent], end: D
         .iter()
         .enumerate()
         .map(|(i, fault)| {
-            let index = i.to_string();
-            let mine = |e: &&TraceEvent| e.field("fault") == Some(index.as_str());
-            let struck = events.iter().filter(mine).find(|e| STRIKES.contains(&e.kind.as_str()));
+            let struck = events
+                .iter()
+                .find(|e| matches!(&e.event, Event::Fault(act) if act.fault == i && act.strike().is_some()));
             let not_fired = match struck {
                 Some(_) => None,
-                None => Some(why_not(fault, events.iter().filter(mine).collect(), events, end)),
+                None => Some(why_not(fault, i, events, end)),
             };
             FaultOutcome {
                 fault: i,
@@ -58,15 +46,20 @@ pub fn outcomes(faults: &[Fault], explicit: usize, events: &[TraceEvent], end: D
         .collect()
 }
 
-fn why_not(fault: &Fault, own: Vec<&TraceEvent>, events: &[TraceEvent], end: Duration) -> String {
-    if let Some(skip) = own.iter().find(|e| e.kind == "fault_skipped") {
-        return skip.field("reason").unwrap_or("skipped").to_string();
+fn why_not(fault: &Fault, i: usize, events: &[TraceEvent], end: Duration) -> String {
+    let skipped = events.iter().find_map(|e| match &e.event {
+        Event::FaultSkipped { fault, reason, .. } if *fault == i => Some(reason.clone()),
+        _ => None,
+    });
+    if let Some(reason) = skipped {
+        return reason;
     }
-    if own.iter().any(|e| e.kind == "fault_phase_reached") {
+    if events.iter().any(|e| matches!(e.event, Event::FaultPhaseReached { fault, .. } if fault == i)) {
         return "its phase came, but its target was gone".into();
     }
-    let ended = match events.iter().rev().find(|e| e.kind == "job_finished" || e.kind == "job_failed") {
-        Some(e) if e.kind == "job_finished" => format!("the job finished at {}", secs(e.time)),
+    let last_end = events.iter().rev().find(|e| matches!(e.event, Event::JobFinished { .. } | Event::JobFailed { .. }));
+    let ended = match last_end {
+        Some(e) if matches!(e.event, Event::JobFinished { .. }) => format!("the job finished at {}", secs(e.time)),
         Some(e) => format!("the job failed at {}", secs(e.time)),
         None => format!("the run ended at {}", secs(end)),
     };
@@ -76,8 +69,10 @@ fn why_not(fault: &Fault, own: Vec<&TraceEvent>, events: &[TraceEvent], end: Dur
     let Some(when) = &fault.when else { return "it has no placement".into() };
     let highest = events
         .iter()
-        .filter(|e| e.kind == "checkpoint_triggered")
-        .filter_map(|e| e.num("checkpoint"))
+        .filter_map(|e| match e.event {
+            Event::CheckpointTriggered { checkpoint, .. } => Some(checkpoint),
+            _ => None,
+        })
         .max()
         .unwrap_or(0);
     let mut moment = format!("phase `{}`", when.phase.name());

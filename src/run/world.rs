@@ -6,7 +6,6 @@ use super::client::Client;
 use super::faults::{self, FaultCtx};
 use super::swarm::Plan;
 use crate::bugs::Bug;
-use crate::emit;
 use crate::engine::cluster::{self, Boot};
 use crate::engine::graph::ExecutionGraph;
 use crate::oracle::record::{RunEnd, RunRecord};
@@ -15,8 +14,9 @@ use crate::sim::disk::{DiskOptions, SimDisk};
 use crate::sim::link_rules::LinkRules;
 use crate::sim::net::Addresses;
 use crate::sim::rng::SeedTree;
-use crate::trace::layer::with_recording;
-use crate::trace::Recorder;
+use crate::trace::live::JobEnd;
+use crate::trace::recorder::with_recording;
+use crate::trace::{emit, Event, Recorder};
 use madsim::runtime::{Handle, Runtime};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,8 +38,7 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomi
     config.net.packet_loss_rate = n.loss;
     let recorder = Recorder::default();
     let disks = make_disks(&scenario, &seeds);
-    // The runtime is made (and dropped) under the run's subscriber: madsim
-    // creates spans for its nodes, and they must belong to it.
+    // Everything the run emits, from the runtime's start to its drop, is recorded.
     let (end, sim_time, deadline) = with_recording(&recorder, || {
         let mut runtime = Runtime::with_seed_and_config(seed, config);
         runtime.add_simulator::<LinkRules>();
@@ -111,7 +110,7 @@ impl Supervised {
         let Supervised { scenario, seeds, bug, disks, recorder, stop } = self;
         LinkRules::current().seed(seeds.seed() ^ 0x6c69_6e6b);
         for (i, fault) in faults.iter().enumerate().skip(scenario.faults.len()) {
-            emit!("world", "swarm_fault", fault = i, plan = inline_toml(fault));
+            emit("world", Event::SwarmFault { fault: i, plan: inline_toml(fault) });
         }
         let graph = Arc::new(ExecutionGraph::build(&scenario));
         cluster::boot(Boot { scenario: &scenario, graph: &graph, seeds, bug, disks: &disks });
@@ -130,9 +129,9 @@ impl Supervised {
             let t = crate::sim::now();
             // Liveness budget: from the last fault's end (time- or phase-placed).
             let deadline = faults_end.max(recorder.faults_until()) + scenario.expect.finish_within;
-            match recorder.job_ended().as_deref() {
-                Some("job_finished") => break (RunEnd::Finished, t, deadline),
-                Some(_) => break (RunEnd::Failed, t, deadline),
+            match recorder.job_ended() {
+                Some(JobEnd::Finished) => break (RunEnd::Finished, t, deadline),
+                Some(JobEnd::Failed) => break (RunEnd::Failed, t, deadline),
                 None if t >= deadline => break (RunEnd::TimedOut, t, deadline),
                 None if stop.load(Ordering::Relaxed) => break (RunEnd::WallClockCap, t, deadline),
                 None => {}

@@ -149,24 +149,6 @@ impl Phase {
         Phase::Restoring,
     ];
 
-    /// The trace event that marks the phase.
-    pub fn event_kind(self) -> &'static str {
-        match self {
-            Phase::Triggered => "checkpoint_triggered",
-            Phase::BarrierReceived => "barrier_received",
-            Phase::Aligning => "barrier_aligning",
-            Phase::SnapshotTaken => "snapshot_taken",
-            Phase::SnapshotDurable => "snapshot_durable",
-            Phase::Acked => "checkpoint_acked",
-            Phase::MetadataWriting => "checkpoint_metadata_writing",
-            Phase::Completed => "checkpoint_completed",
-            Phase::Notified => "checkpoint_notified",
-            Phase::PreCommitted => "txn_pre_committed",
-            Phase::Committed => "txn_committed",
-            Phase::Restoring => "task_restored",
-        }
-    }
-
     /// The name a scenario file writes.
     pub fn name(self) -> &'static str {
         match self {
@@ -287,6 +269,12 @@ impl MessageClass {
     /// The name files and traces write (`notify_complete`).
     pub fn name(self) -> String {
         super::names::name_of(&self)
+    }
+}
+
+impl std::fmt::Display for MessageClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::run::RunReport;
 use crate::scenario::{Cluster, Disk, Fault, Network, Restart, Scenario, Storage, When};
+use crate::trace::Event;
 use std::time::Duration;
 
 /// One simpler scenario, and what was simplified.
@@ -48,11 +49,13 @@ pub fn concrete(scenario: &Scenario, run: &RunReport) -> Option<Candidate> {
 /// A phase-placed fault with its checkpoint and task pinned to where it struck.
 fn pin(fault: &Fault, i: usize, run: &RunReport) -> Fault {
     let Some(when) = &fault.when else { return fault.clone() };
-    let index = i.to_string();
-    let reached = run.trace.iter().find(|e| e.kind == "fault_phase_reached" && e.field("fault") == Some(&index));
-    let Some(e) = reached else { return fault.clone() };
-    let task = e.field("task").filter(|t| *t != "-").map(String::from);
-    let checkpoint = e.num("checkpoint").or(when.checkpoint);
+    let reached = run.trace.iter().find_map(|e| match &e.event {
+        Event::FaultPhaseReached { fault, checkpoint, task, .. } if *fault == i => Some((checkpoint, task)),
+        _ => None,
+    });
+    let Some((checkpoint, task)) = reached else { return fault.clone() };
+    let task = task.0.clone();
+    let checkpoint = checkpoint.0.or(when.checkpoint);
     Fault { when: Some(When { checkpoint, phase: when.phase, task: task.or(when.task.clone()) }), ..fault.clone() }
 }
 

@@ -1,22 +1,35 @@
-//! Trace events and the recorder that collects them.
+//! The trace's events: one enum, `Event`, with a variant per kind of thing
+//! that happens and typed fields (ids, task names, nodes, causes as enums).
+//!
+//! Each variant names the kind a trace line shows (`checkpoint_completed`)
+//! once, in the `events!` table below; its fields render in the order they
+//! are declared. The one-line rendering (`cli::render::lines`), the Chrome
+//! trace and the trace hash all walk `TraceEvent::fields`, so the three can
+//! never disagree. Readers of a trace (oracles, coverage, spans) match on
+//! variants; nothing outside rendering looks a field up by its name.
+//!
+//! What a fault did is one variant, `Event::Fault`, whatever the fault kind
+//! (`fault_act`): a new fault kind brings its own strike event without a
+//! new variant here.
 
-use futures::channel::oneshot;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use super::fault_act::FaultAct;
+use crate::scenario::ids::{Attempt, CheckpointId, TxnId};
+use crate::scenario::MessageClass;
+use crate::sim::disk::DiskError;
+use serde::Serialize;
+use std::fmt::{self, Display};
 use std::time::Duration;
 
-/// One thing that happened.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// One thing that happened, when and where.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TraceEvent {
     /// Simulated time since the run started.
     #[serde(serialize_with = "ser_ms")]
     pub time: Duration,
-    /// The node it happened on (`coordinator`, `worker-2`, `world`, …).
+    /// The node it happened on (`coordinator`, `worker-2`, `world` for the harness).
     pub node: String,
-    /// What happened, snake_case (`checkpoint_completed`).
-    pub kind: String,
-    /// Details in the order they were given.
-    pub fields: Vec<(String, String)>,
+    /// What happened.
+    pub event: Event,
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -24,204 +37,361 @@ fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl TraceEvent {
-    /// An event at `ms` milliseconds on node `n` (for tests of trace readers).
-    pub fn at_ms(ms: u64, kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
-        TraceEvent {
-            time: Duration::from_millis(ms),
-            node: "n".into(),
-            kind: kind.into(),
-            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        }
+    /// The kind a trace line shows, snake_case (`checkpoint_completed`).
+    pub fn kind(&self) -> &'static str {
+        self.event.kind()
     }
 
-    /// The value of field `name`, if present.
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    /// Field `name` parsed as an integer.
-    pub fn num(&self, name: &str) -> Option<u64> {
-        self.field(name).and_then(|v| v.parse().ok())
+    /// Every field with its rendering, in order: what the trace line, the
+    /// Chrome trace and the hash are made of.
+    pub fn fields(&self, out: &mut dyn FnMut(&'static str, &dyn Display)) {
+        self.event.fields(out);
     }
 }
 
-/// Emits a trace event through `tracing`:
-/// `emit!(node, "checkpoint_completed", checkpoint = id, tasks = n)`.
-#[macro_export]
-macro_rules! emit {
-    ($node:expr, $kind:literal $(, $key:ident = $value:expr)* $(,)?) => {
-        ::tracing::info!(target: "ckptsim", trace_node = %$node, trace_kind = $kind $(, $key = %$value)*)
+/// Declares `Event`, its kind names and the order its fields render in.
+macro_rules! events {
+    ($( $(#[$doc:meta])* $variant:ident = $kind:literal { $( $(#[$fdoc:meta])* $field:ident : $ty:ty ),* $(,)? } )*) => {
+        /// What happened: one variant per kind of event.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(tag = "kind")]
+        pub enum Event {
+            $(
+                $(#[$doc])*
+                #[serde(rename = $kind)]
+                $variant { $( $(#[$fdoc])* $field: $ty ),* },
+            )*
+            /// A fault struck, or stopped acting (restart, resume, heal).
+            #[serde(rename = "fault")]
+            Fault(FaultAct),
+        }
+
+        impl Event {
+            /// The kind a trace line shows (`checkpoint_completed`).
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( Event::$variant { .. } => $kind, )*
+                    Event::Fault(act) => act.name,
+                }
+            }
+
+            /// Every field and its rendering, in declaration order.
+            pub fn fields(&self, out: &mut dyn FnMut(&'static str, &dyn Display)) {
+                match self {
+                    $( Event::$variant { $( $field ),* } => { $( out(stringify!($field), $field); )* } )*
+                    Event::Fault(act) => act.fields(out),
+                }
+            }
+        }
     };
 }
 
-/// What the world watches while the run goes on.
-#[derive(Debug, Default)]
-pub struct LiveView {
-    /// task → worker, from the latest deployment.
-    pub placement: BTreeMap<String, String>,
-    /// The latest deployed attempt.
-    pub attempt: u64,
-    /// The highest checkpoint completed so far.
-    pub latest_completed: Option<u64>,
-    /// Set when the coordinator declares the job finished or failed.
-    pub job_ended: Option<String>,
-}
-
-/// Collects the run's events; shared by the tracing layer and the world.
-#[derive(Clone, Default)]
-pub struct Recorder {
-    inner: Arc<Mutex<RecorderState>>,
-}
-
-#[derive(Default)]
-struct RecorderState {
-    events: Vec<TraceEvent>,
-    live: LiveView,
-    watches: Vec<Watch>,
-    /// Simulated time until which faults act (restart and heal delays included).
-    faults_until: Duration,
-}
-
-/// A phase-placed fault waiting for its moment.
-struct Watch {
-    kind: &'static str,
-    checkpoint: Option<u64>,
-    task: Option<String>,
-    fire: oneshot::Sender<TraceEvent>,
-}
-
-impl Watch {
-    fn matches(&self, e: &TraceEvent) -> bool {
-        e.kind == self.kind
-            && self.checkpoint.is_none_or(|n| e.num("checkpoint") == Some(n))
-            && self.task.as_ref().is_none_or(|t| e.field("task") == Some(t.as_str()))
+events! {
+    // ---- the coordinator ----
+    /// A coordinator (re)started; `latest` is the newest completed checkpoint it knows (0: none).
+    CoordinatorStarted = "coordinator_started" { attempt: Attempt, latest: CheckpointId }
+    /// A checkpoint was triggered; `pending` counts the ones in flight, this one included.
+    CheckpointTriggered = "checkpoint_triggered" { checkpoint: CheckpointId, attempt: Attempt, pending: usize }
+    /// A trigger failed before it left (its id could not be made durable).
+    CheckpointTriggerFailed = "checkpoint_trigger_failed" { reason: String }
+    /// Every ack is in; the metadata is being written.
+    CheckpointMetadataWriting = "checkpoint_metadata_writing" { checkpoint: CheckpointId, attempt: Attempt }
+    /// The checkpoint completed (L14); `end_of_data`: it covers all input.
+    CheckpointCompleted = "checkpoint_completed" { checkpoint: CheckpointId, attempt: Attempt, acks: usize, end_of_data: bool }
+    /// The checkpoint was aborted.
+    CheckpointAborted = "checkpoint_aborted" { checkpoint: CheckpointId, reason: AbortReason }
+    /// The coordinator asked storage to delete a checkpoint past `retained`.
+    CheckpointDiscard = "checkpoint_discard" { checkpoint: CheckpointId }
+    /// The coordinator's disk failed a read or a write.
+    CoordinatorDiskError = "coordinator_disk_error" { error: DiskError }
+    /// An attempt was deployed, restoring checkpoint `restore` (0: none).
+    JobDeployed = "job_deployed" { attempt: Attempt, restore: CheckpointId }
+    /// A task of the attempt was placed on a worker.
+    TaskDeployed = "task_deployed" { task: String, worker: String, attempt: Attempt }
+    /// Every sink committed through the final checkpoint.
+    JobFinished = "job_finished" { checkpoint: CheckpointId, attempt: Attempt }
+    /// The restart strategy gave up.
+    JobFailed = "job_failed" { attempt: Attempt, reason: String }
+    /// The job failed over (or rescaled): every task stops, the job is redeployed.
+    JobFailover = "job_failover" {
+        attempt: Attempt,
+        cause: FailoverKind,
+        /// The node the cause points at.
+        peer: OrDash<String>,
+        /// The failed task, for a task failure.
+        task: OrDash<String>,
+        error: OrDash<ErrorKind>,
+        /// The service a timeout or service error came from.
+        service: OrDash<String>,
+        /// The upstream task whose messages were lost.
+        upstream: OrDash<String>,
+        /// The checkpoint a restore could not read.
+        checkpoint: OrDash<CheckpointId>,
+        reason: String,
+        /// Failures the restart strategy has counted.
+        failures: u32,
+        /// The pending checkpoints the failover dropped.
+        dropped_checkpoints: IdList,
     }
+    /// A restarted coordinator read its latest checkpoint back from storage.
+    RestoreLoaded = "restore_loaded" { checkpoint: CheckpointId }
+    /// The coordinator dropped the first message of a superseded attempt.
+    StaleAtCoordinator = "stale_message_fenced" { attempt: Attempt, msg: &'static str, from: String }
+    /// A worker's heartbeats stopped.
+    WorkerLost = "worker_lost" { worker: String }
+    /// A worker the coordinator did not know registered.
+    WorkerRegistered = "worker_registered" { worker: String, boot: u64, slots: usize }
+    /// A known worker came back with a new boot.
+    WorkerRestarted = "worker_restarted" { worker: String, boot: u64 }
+
+    // ---- workers and tasks ----
+    /// A worker (re)started.
+    WorkerStarted = "worker_started" { boot: u64 }
+    /// A worker lost the coordinator and cancelled its tasks.
+    CoordinatorLost = "coordinator_lost" { silent_ms: u128 }
+    /// A worker dropped the first message of a superseded attempt.
+    StaleAtWorker = "stale_message_fenced" { attempt: Attempt, msg: MessageClass, current: Attempt }
+    /// A task restored checkpoint `checkpoint` from the snapshots in `state`.
+    TaskRestored = "task_restored" { task: String, attempt: Attempt, checkpoint: CheckpointId, state: SnapshotKeys }
+    /// A task took the synchronous part of its snapshot (L12).
+    SnapshotTaken = "snapshot_taken" { task: String, checkpoint: CheckpointId, attempt: Attempt }
+    /// A task's snapshot is durable in storage.
+    SnapshotDurable = "snapshot_durable" { task: String, checkpoint: CheckpointId, key: String }
+    /// A task's snapshot upload failed; it declined the checkpoint.
+    CheckpointDeclined = "checkpoint_declined" { task: String, checkpoint: CheckpointId, reason: String }
+    /// A task acked the checkpoint.
+    CheckpointAcked = "checkpoint_acked" { task: String, checkpoint: CheckpointId, attempt: Attempt }
+    /// A task failed.
+    TaskFailed = "task_failed" { task: String, attempt: Attempt, error: ErrorKind, reason: String }
+    /// A task saw a checkpoint's first barrier (a source: its trigger).
+    BarrierReceived = "barrier_received" { task: String, checkpoint: CheckpointId }
+    /// A task blocked input channel `input` to align.
+    BarrierAligning = "barrier_aligning" { task: String, checkpoint: CheckpointId, input: u16 }
+    /// An unaligned snapshot has all its channel state (records per side).
+    ChannelStateComplete = "channel_state_complete" { task: String, checkpoint: CheckpointId, inputs: usize, outputs: usize }
+    /// An alignment took longer than `aligned_timeout`: the checkpoint went unaligned (L11).
+    AlignmentTimedOut = "alignment_timed_out" { task: String, checkpoint: CheckpointId }
+    /// An alignment was abandoned; `buffered` records waited on blocked inputs.
+    AlignmentAborted = "alignment_aborted" { task: String, checkpoint: CheckpointId, cause: AlignmentAbortCause, buffered: usize }
+    /// A task replayed restored channel state before new input.
+    ChannelStateReplayed = "channel_state_replayed" { task: String, records: usize }
+    /// A task heard that the checkpoint completed.
+    CheckpointNotified = "checkpoint_notified" { task: String, checkpoint: CheckpointId }
+    /// A source read every record of its partitions.
+    SourceFinished = "source_finished" { task: String, attempt: Attempt }
+    /// A committable reached the committer after it snapshotted its checkpoint.
+    CommittableAfterSnapshot = "committable_after_snapshot" { task: String, checkpoint: CheckpointId, file: TxnId }
+    /// The sink confirmed a task's pre-commit of `records` records.
+    TxnPreCommitted = "txn_pre_committed" { task: String, txn: TxnId, checkpoint: CheckpointId, records: u64 }
+    /// After a scale-down, a task recovered the transactions of removed subtask `subtask`.
+    SinkSubtaskRecovered = "sink_subtask_recovered" { task: String, subtask: u16 }
+    /// A link rule dropped a message.
+    MessageDropped = "message_dropped" { to: String, msg: MessageClass }
+
+    // ---- the services ----
+    /// The sink committed a transaction.
+    TxnCommitted = "txn_committed" {
+        txn: TxnId,
+        checkpoint: CheckpointId,
+        via: CommitVia,
+        /// The attempt of the task that asked.
+        by: Attempt,
+        records: usize,
+        /// Order-sensitive digest of its records, so the hash sees the output.
+        digest: Digest,
+    }
+    /// The sink aborted a transaction.
+    TxnAborted = "txn_aborted" { txn: TxnId }
+    /// A restore re-committed an already committed transaction (T1).
+    TxnRecoverAlreadyCommitted = "txn_recover_already_committed" { txn: TxnId, by: Attempt }
+    /// The sink could not log a write; it is lost.
+    SinkWriteLost = "sink_write_lost" { txn: TxnId }
+    /// The sink refused the first request of a fenced attempt for a transaction.
+    StaleAtSink = "stale_message_fenced" { txn: TxnId, attempt: Attempt, msg: &'static str }
+    /// Storage deleted every blob under `prefix`.
+    CheckpointDiscarded = "checkpoint_discarded" { prefix: String }
+    /// No copy of a blob could be read.
+    StorageReadFailed = "storage_read_failed" { key: String, bad: String, corrupt: bool }
+    /// A copy was bad and a healthy one was used.
+    StorageReadFallback = "storage_read_fallback" { key: String, bad: String, used: usize }
+    /// A service could not read its write-ahead log at start-up; it retries.
+    WalRecoveryFailed = "wal_recovery_failed" { error: DiskError }
+
+    // ---- the harness (node `world`) ----
+    /// `[swarm]` drew fault `fault` for this seed: `plan` as inline TOML.
+    SwarmFault = "swarm_fault" { fault: usize, plan: String }
+    /// Fault `fault`'s protocol moment came: the kind of the event that marks
+    /// it, where (`checkpoint`, `task`) and on which node.
+    FaultPhaseReached = "fault_phase_reached" {
+        fault: usize,
+        phase: &'static str,
+        checkpoint: OrDash<CheckpointId>,
+        task: OrDash<String>,
+        on: String,
+    }
+    /// Fault `fault` could not strike `target`.
+    FaultSkipped = "fault_skipped" { fault: usize, target: String, reason: String }
 }
 
-impl Recorder {
-    pub fn push(&self, event: TraceEvent) {
-        let mut s = self.inner.lock().expect("recorder poisoned");
-        match event.kind.as_str() {
-            "job_deployed" => {
-                s.live.attempt = event.num("attempt").unwrap_or(s.live.attempt);
-                s.live.placement.clear();
-            }
-            "task_deployed" => {
-                if let (Some(t), Some(w)) = (event.field("task"), event.field("worker")) {
-                    s.live.placement.insert(t.to_string(), w.to_string());
-                }
-            }
-            "checkpoint_completed" => {
-                let n = event.num("checkpoint");
-                s.live.latest_completed = s.live.latest_completed.max(n);
-            }
-            "job_finished" | "job_failed" => s.live.job_ended = Some(event.kind.clone()),
-            _ => {}
+/// A value, or `-` where the field does not apply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrDash<T>(pub Option<T>);
+
+impl<T: Display> Display for OrDash<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("-"),
         }
-        if s.watches.iter().any(|w| w.matches(&event)) {
-            let (hit, keep): (Vec<Watch>, Vec<Watch>) =
-                std::mem::take(&mut s.watches).into_iter().partition(|w| w.matches(&event));
-            s.watches = keep;
-            hit.into_iter().for_each(|w| drop(w.fire.send(event.clone())));
-        }
-        s.events.push(event);
-    }
-
-    /// Resolves with the first event of `kind` (for `checkpoint`, at `task`,
-    /// when given) recorded from now on.
-    pub fn watch(
-        &self,
-        kind: &'static str,
-        checkpoint: Option<u64>,
-        task: Option<String>,
-    ) -> oneshot::Receiver<TraceEvent> {
-        let (fire, rx) = oneshot::channel();
-        self.inner.lock().expect("recorder poisoned").watches.push(Watch { kind, checkpoint, task, fire });
-        rx
-    }
-
-    /// Forgets every pending watch (the run is over: nobody waits any more).
-    pub fn drop_watches(&self) {
-        self.inner.lock().expect("recorder poisoned").watches.clear();
-    }
-
-    /// A fault acts until `until`; the liveness deadline counts from the last such time.
-    pub fn faults_act_until(&self, until: Duration) {
-        let mut s = self.inner.lock().expect("recorder poisoned");
-        s.faults_until = s.faults_until.max(until);
-    }
-
-    pub fn faults_until(&self) -> Duration {
-        self.inner.lock().expect("recorder poisoned").faults_until
-    }
-
-    /// The worker that ran `task` in the latest deployment.
-    pub fn worker_of(&self, task: &str) -> Option<String> {
-        self.inner.lock().expect("recorder poisoned").live.placement.get(task).cloned()
-    }
-
-    /// The latest deployed attempt, if `node` runs tasks of it.
-    pub fn attempt_on(&self, node: &str) -> Option<u64> {
-        let s = self.inner.lock().expect("recorder poisoned");
-        s.live.placement.values().any(|w| w == node).then_some(s.live.attempt)
-    }
-
-    /// The latest deployed attempt (0 before the first deployment).
-    pub fn current_attempt(&self) -> u64 {
-        self.inner.lock().expect("recorder poisoned").live.attempt
-    }
-
-    /// The highest checkpoint completed so far.
-    pub fn latest_completed(&self) -> Option<u64> {
-        self.inner.lock().expect("recorder poisoned").live.latest_completed
-    }
-
-    /// `job_finished` / `job_failed` once the coordinator said so.
-    pub fn job_ended(&self) -> Option<String> {
-        self.inner.lock().expect("recorder poisoned").live.job_ended.clone()
-    }
-
-    pub fn len(&self) -> usize {
-        self.inner.lock().expect("recorder poisoned").events.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Takes the events out (at the end of the run).
-    pub fn take(&self) -> Vec<TraceEvent> {
-        std::mem::take(&mut self.inner.lock().expect("recorder poisoned").events)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Checkpoint ids, rendered `[7, 8]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdList(pub Vec<CheckpointId>);
 
-    fn ev(kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
-        TraceEvent::at_ms(1, kind, fields)
+impl Display for IdList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
     }
+}
 
-    #[test]
-    fn a_watch_fires_on_the_first_matching_event_only() {
-        let r = Recorder::default();
-        let mut rx = r.watch("barrier_aligning", Some(3), Some("count[1]".into()));
-        r.push(ev("barrier_aligning", &[("task", "count[0]"), ("checkpoint", "3")]));
-        r.push(ev("barrier_aligning", &[("task", "count[1]"), ("checkpoint", "2")]));
-        assert_eq!(rx.try_recv(), Ok(None), "no match yet");
-        r.push(ev("barrier_aligning", &[("task", "count[1]"), ("checkpoint", "3")]));
-        assert_eq!(rx.try_recv().unwrap().unwrap().field("task"), Some("count[1]"));
+/// The storage keys of the snapshots a task restored, `a,b`, or `none`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SnapshotKeys(pub Vec<String>);
+
+impl Display for SnapshotKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.is_empty() {
+            true => f.write_str("none"),
+            false => f.write_str(&self.0.join(",")),
+        }
     }
+}
 
-    #[test]
-    fn the_recorder_tracks_placement_and_the_end_of_the_job() {
-        let r = Recorder::default();
-        r.push(ev("task_deployed", &[("task", "out[0]"), ("worker", "worker-3")]));
-        assert_eq!(r.worker_of("out[0]").as_deref(), Some("worker-3"));
-        assert_eq!(r.job_ended(), None);
-        r.push(ev("job_finished", &[]));
-        assert_eq!(r.job_ended().as_deref(), Some("job_finished"));
-        assert_eq!(r.len(), 2);
+/// A 64-bit digest, rendered as 16 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Digest(pub u64);
+
+impl Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// Why the coordinator aborted a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum AbortReason {
+    /// Not every ack came within the checkpoint timeout.
+    Expired,
+    /// A newer checkpoint completed first.
+    Subsumed,
+    /// A task declined it (its snapshot upload failed).
+    Declined(String),
+    /// Writing its metadata to storage failed (L14).
+    MetadataWriteFailed(String),
+    /// Storing the pointer in the completed-checkpoint store failed (L14).
+    StoreFailed(String),
+}
+
+impl Display for AbortReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AbortReason::Expired => f.write_str("expired"),
+            AbortReason::Subsumed => f.write_str("subsumed"),
+            AbortReason::Declined(why) => write!(f, "declined: {why}"),
+            AbortReason::MetadataWriteFailed(why) => write!(f, "metadata write failed: {why}"),
+            AbortReason::StoreFailed(why) => write!(f, "storing the completed checkpoint failed: {why}"),
+        }
+    }
+}
+
+/// Why the job failed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailoverKind {
+    /// A worker's heartbeats stopped.
+    WorkerLost,
+    /// A worker came back with a new boot: it lost its tasks.
+    WorkerRestarted,
+    /// A worker cancelled its tasks of the attempt (it lost the coordinator).
+    TasksLost,
+    /// A task reported a failure.
+    TaskFailed,
+    /// Counted checkpoint failures went past `tolerable_failures` (L18).
+    CheckpointFailures,
+    /// The checkpoint to restore could not be read (L20).
+    RecoveryFailed,
+    /// An operator was rescaled (not a failure: the restart strategy is not asked).
+    Rescale,
+}
+
+/// What went wrong in a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// A service did not answer within the RPC timeout.
+    Timeout,
+    /// A service answered with an error.
+    Service,
+    /// Messages from an upstream task were lost (a sequence gap).
+    LostMessages,
+    /// Its state could not be restored.
+    Restore,
+    /// A broken engine invariant.
+    Other,
+}
+
+/// What ended an alignment early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AlignmentAbortCause {
+    /// A barrier of a newer checkpoint (L6).
+    NewerBarrier,
+    /// The coordinator's cancel marker (notify-aborted, L7).
+    CancelMarker,
+    /// The aligned timeout went off.
+    Timeout,
+    /// Data arrived (an unaligned capture completing on a data message).
+    Data,
+}
+
+/// What asked the sink to commit a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CommitVia {
+    /// The notification that checkpoint `n` completed.
+    Notified(CheckpointId),
+    /// A restore (T1).
+    Restore,
+}
+
+impl Display for CommitVia {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommitVia::Notified(n) => n.fmt(f),
+            CommitVia::Restore => f.write_str("restore"),
+        }
+    }
+}
+
+/// `snake_case` names, as a trace writes them (from the serde names).
+macro_rules! display_by_serde_name {
+    ($($t:ty),*) => {$(
+        impl Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&crate::scenario::names::name_of(self))
+            }
+        }
+    )*};
+}
+display_by_serde_name!(FailoverKind, ErrorKind);
+
+impl Display for AlignmentAbortCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AlignmentAbortCause::NewerBarrier => "newer barrier",
+            AlignmentAbortCause::CancelMarker => "cancel marker",
+            AlignmentAbortCause::Timeout => "timeout",
+            AlignmentAbortCause::Data => "data",
+        })
     }
 }

@@ -1,18 +1,29 @@
 //! The run's trace: every meaningful event, stamped with simulated time.
 //!
-//! - `event`  — `TraceEvent` and the `emit!` macro the engine uses
-//! - `layer`  — the `tracing` layer that records events into a `Recorder`
-//! - `hash`   — the stable 64-bit trace hash (the determinism fingerprint)
-//! - `spans`  — the trace laid out on lanes: checkpoints, alignments,
+//! - `event`     — `Event`, one typed variant per kind, and `TraceEvent`
+//! - `fault_act` — what a fault did, one shape for every fault kind
+//! - `recorder`  — the `Recorder` (event log, live view, phase watches,
+//!   fault clock) and `emit`, which the engine and the harness record through
+//! - `live`      — the live view folded from events (placement, attempt, end)
+//! - `watch`     — phase watches, and which event marks which phase
+//! - `hash`      — the stable 64-bit trace hash (the determinism fingerprint)
+//! - `spans`     — the trace laid out on lanes: checkpoints, alignments,
 //!   outages, recoveries and attempts as spans, single events as marks;
 //!   what the timeline and the Chrome trace draw (`cli::render`)
 //!
-//! The engine emits through `tracing`; nothing reads the trace while the run
-//! goes on except the world (to place faults and to see the job finish).
+//! It knows no engine internals: events carry ids, names and causes as
+//! plain data. Nothing reads the trace while the run goes on except the
+//! harness (to place faults and to see the job end).
 
 pub mod event;
+pub mod fault_act;
 pub mod hash;
-pub mod layer;
+pub mod live;
+pub mod recorder;
 pub mod spans;
+#[cfg(test)]
+pub mod testing;
+pub mod watch;
 
-pub use event::{Recorder, TraceEvent};
+pub use event::{Event, TraceEvent};
+pub use recorder::{emit, Recorder};

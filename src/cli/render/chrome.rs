@@ -19,9 +19,12 @@ pub fn render_chrome(events: &[TraceEvent]) -> String {
     out.extend(timeline.spans.iter().map(|s| complete(s, &tracks, events)));
     for e in events {
         let lane = timeline.node_lane(&e.node).unwrap_or(0);
-        let args: serde_json::Map<String, Value> = e.fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let mut args = serde_json::Map::new();
+        e.fields(&mut |k, v| {
+            args.insert(k.to_string(), json!(v.to_string()));
+        });
         out.push(json!({
-            "ph": "i", "s": "t", "name": e.kind, "cat": "event", "pid": 1,
+            "ph": "i", "s": "t", "name": e.kind(), "cat": "event", "pid": 1,
             "tid": tracks.tid(lane, false, 0), "ts": micros(e.time), "args": args,
         }));
     }
@@ -92,19 +95,23 @@ impl Tracks {
 mod tests {
     use super::*;
 
-    fn ev(ms: u64, node: &str, kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
-        TraceEvent { node: node.into(), ..TraceEvent::at_ms(ms, kind, fields) }
-    }
+    use crate::trace::event::FailoverKind;
+    use crate::trace::testing::{at, crash, failover, restart};
+    use crate::trace::Event;
 
     #[test]
     fn a_worker_crash_gives_complete_events_for_checkpoints_outages_and_the_failover() {
         let trace = [
-            ev(100, "coordinator", "checkpoint_triggered", &[("checkpoint", "1")]),
-            ev(150, "coordinator", "checkpoint_completed", &[("checkpoint", "1")]),
-            ev(200, "world", "fault_crash", &[("fault", "0"), ("target", "worker-2")]),
-            ev(500, "world", "fault_restart", &[("fault", "0"), ("target", "worker-2")]),
-            ev(510, "coordinator", "job_failover", &[("cause", "worker_restarted"), ("dropped_checkpoints", "[]")]),
-            ev(700, "coordinator", "job_deployed", &[("attempt", "2"), ("restore", "1")]),
+            at(100, "coordinator", Event::CheckpointTriggered { checkpoint: 1, attempt: 1, pending: 1 }),
+            at(
+                150,
+                "coordinator",
+                Event::CheckpointCompleted { checkpoint: 1, attempt: 1, acks: 2, end_of_data: false },
+            ),
+            at(200, "world", crash(0, "worker-2")),
+            at(500, "world", restart(0, "worker-2")),
+            at(510, "coordinator", failover(FailoverKind::WorkerRestarted, vec![])),
+            at(700, "coordinator", Event::JobDeployed { attempt: 2, restore: 1 }),
         ];
         let json: Value = serde_json::from_str(&render_chrome(&trace)).unwrap();
         let all = json["traceEvents"].as_array().unwrap();

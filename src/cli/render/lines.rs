@@ -5,10 +5,10 @@ use std::fmt::Write;
 
 /// `  1234.567ms  worker-2      checkpoint_acked  checkpoint=3 task=count[1]`
 pub fn render_line(e: &TraceEvent) -> String {
-    let mut line = format!("{:>11.3}ms  {:<12} {}", e.time.as_secs_f64() * 1e3, e.node, e.kind);
-    for (k, v) in &e.fields {
+    let mut line = format!("{:>11.3}ms  {:<12} {}", e.time.as_secs_f64() * 1e3, e.node, e.kind());
+    e.fields(&mut |k, v| {
         let _ = write!(line, " {k}={v}");
-    }
+    });
     line
 }
 

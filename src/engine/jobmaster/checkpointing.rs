@@ -5,11 +5,12 @@
 
 use super::failover::FailoverCause;
 use super::{Internal, JobMaster, JobStatus};
-use crate::emit;
 use crate::engine::coordinator::CoordinatorOut;
 use crate::engine::msg::{CheckpointId, CheckpointMeta, Msg};
 use crate::scenario::OperatorKind;
 use crate::sim::now;
+use crate::trace::event::AbortReason;
+use crate::trace::{emit, Event};
 use std::sync::Arc;
 
 impl JobMaster {
@@ -23,10 +24,10 @@ impl JobMaster {
                 CoordinatorOut::NotifyComplete(n) => self.notify_complete(n),
                 CoordinatorOut::NotifyAborted(n, reason) => self.notify_aborted(n, reason),
                 CoordinatorOut::TriggerFailed(reason) => {
-                    emit!("coordinator", "checkpoint_trigger_failed", reason = reason);
+                    emit("coordinator", Event::CheckpointTriggerFailed { reason });
                 }
                 CoordinatorOut::Discard(n) => {
-                    emit!("coordinator", "checkpoint_discard", checkpoint = n);
+                    emit("coordinator", Event::CheckpointDiscard { checkpoint: n });
                     self.net.send("storage", Msg::StorageDelete { prefix: format!("chk-{n}/") });
                 }
                 CoordinatorOut::FailJob(reason) => {
@@ -49,7 +50,7 @@ impl JobMaster {
         }
         let attempt = self.attempt();
         let pending = self.checkpoints.pending_count();
-        emit!("coordinator", "checkpoint_triggered", checkpoint = n, attempt = attempt, pending = pending);
+        emit("coordinator", Event::CheckpointTriggered { checkpoint: n, attempt, pending });
         for (&to, w) in &self.placement {
             if self.graph.op(to).kind == OperatorKind::Source {
                 self.net.send(w, Msg::Trigger { attempt, to, checkpoint: n });
@@ -59,7 +60,7 @@ impl JobMaster {
 
     /// L14: every ack is in; the metadata goes to storage in the background.
     fn write_metadata(&self, meta: CheckpointMeta) {
-        emit!("coordinator", "checkpoint_metadata_writing", checkpoint = meta.id, attempt = meta.attempt);
+        emit("coordinator", Event::CheckpointMetadataWriting { checkpoint: meta.id, attempt: meta.attempt });
         let (rpc, internal) = (self.rpc.clone(), self.internal.clone());
         madsim::task::spawn_local(async move {
             let key = format!("chk-{}/_metadata", meta.id);
@@ -102,13 +103,14 @@ impl JobMaster {
         let attempt = self.attempt();
         let latest = self.checkpoints.latest_completed().expect("just completed");
         let end_of_data = latest.end_of_data && latest.attempt == attempt;
-        emit!(
+        emit(
             "coordinator",
-            "checkpoint_completed",
-            checkpoint = n,
-            attempt = attempt,
-            acks = latest.states.len(),
-            end_of_data = latest.end_of_data
+            Event::CheckpointCompleted {
+                checkpoint: n,
+                attempt,
+                acks: latest.states.len(),
+                end_of_data: latest.end_of_data,
+            },
         );
         if end_of_data {
             self.final_checkpoint = Some(n);
@@ -118,8 +120,8 @@ impl JobMaster {
         }
     }
 
-    fn notify_aborted(&self, n: CheckpointId, reason: String) {
-        emit!("coordinator", "checkpoint_aborted", checkpoint = n, reason = reason);
+    fn notify_aborted(&self, n: CheckpointId, reason: AbortReason) {
+        emit("coordinator", Event::CheckpointAborted { checkpoint: n, reason });
         let attempt = self.attempt();
         for (&to, w) in &self.placement {
             self.net.send(w, Msg::NotifyAborted { attempt, to, checkpoint: n });

@@ -4,10 +4,11 @@
 
 use super::{Internal, JobMaster, JobStatus};
 use crate::bugs::Bug;
-use crate::emit;
-use crate::engine::msg::{CheckpointId, CheckpointMeta, Msg, TaskError};
+use crate::engine::msg::{Attempt, CheckpointId, CheckpointMeta, Msg, TaskError};
 use crate::engine::restart::RestartDecision;
 use crate::sim::now;
+use crate::trace::event::{FailoverKind, IdList, OrDash};
+use crate::trace::{emit, Event};
 
 /// Why the job fails over.
 #[derive(Debug, Clone)]
@@ -27,44 +28,66 @@ pub enum FailoverCause {
 }
 
 impl FailoverCause {
-    /// `(cause, node, detail)` for the trace.
-    fn describe(&self) -> (&'static str, String, String) {
+    /// What the trace calls it, and the node it points at.
+    fn kind_and_peer(&self) -> (FailoverKind, &str) {
         match self {
-            FailoverCause::WorkerLost { worker } => ("worker_lost", worker.clone(), "no heartbeat".into()),
-            FailoverCause::WorkerRestarted { worker } => ("worker_restarted", worker.clone(), "new boot".into()),
-            FailoverCause::TasksLost { worker } => {
-                ("tasks_lost", worker.clone(), "it cancelled its tasks on losing the coordinator".into())
-            }
-            FailoverCause::TaskFailed { task, worker, error } => {
-                ("task_failed", worker.clone(), format!("task {task} failed: {error}"))
-            }
-            FailoverCause::CheckpointFailures(reason) => ("checkpoint_failures", "coordinator".into(), reason.clone()),
+            FailoverCause::WorkerLost { worker } => (FailoverKind::WorkerLost, worker),
+            FailoverCause::WorkerRestarted { worker } => (FailoverKind::WorkerRestarted, worker),
+            FailoverCause::TasksLost { worker } => (FailoverKind::TasksLost, worker),
+            FailoverCause::TaskFailed { worker, .. } => (FailoverKind::TaskFailed, worker),
+            FailoverCause::CheckpointFailures(_) => (FailoverKind::CheckpointFailures, "coordinator"),
+            FailoverCause::RecoveryFailed { .. } => (FailoverKind::RecoveryFailed, "storage"),
+        }
+    }
+
+    /// Why, in words.
+    fn reason(&self) -> String {
+        match self {
+            FailoverCause::WorkerLost { .. } => "no heartbeat".into(),
+            FailoverCause::WorkerRestarted { .. } => "new boot".into(),
+            FailoverCause::TasksLost { .. } => "it cancelled its tasks on losing the coordinator".into(),
+            FailoverCause::TaskFailed { task, error, .. } => format!("task {task} failed: {error}"),
+            FailoverCause::CheckpointFailures(reason) => reason.clone(),
             FailoverCause::RecoveryFailed { checkpoint, reason } => {
-                ("recovery_failed", "storage".into(), format!("cannot read checkpoint {checkpoint}: {reason}"))
+                format!("cannot read checkpoint {checkpoint}: {reason}")
             }
         }
     }
-}
 
-impl FailoverCause {
-    /// For a task failure: `(task, error kind, service, upstream task,
-    /// checkpoint)`, `-` where they do not apply.
-    fn task_fields(&self) -> (String, &'static str, String, String, String) {
-        let dash = || "-".to_string();
-        let (FailoverCause::TaskFailed { task, error, .. }, _) = (self, ()) else {
-            let checkpoint = match self {
-                FailoverCause::RecoveryFailed { checkpoint, .. } => checkpoint.to_string(),
-                _ => dash(),
-            };
-            return (dash(), "-", dash(), dash(), checkpoint);
-        };
-        let service = error.service().map_or_else(dash, str::to_string);
-        let (upstream, checkpoint) = match error {
-            TaskError::LostMessages { from, .. } => (from.clone(), dash()),
-            TaskError::Restore { checkpoint, .. } => (dash(), checkpoint.to_string()),
-            _ => (dash(), dash()),
-        };
-        (task.clone(), error.kind(), service, upstream, checkpoint)
+    /// The trace event of this failover of `attempt`.
+    fn event(&self, attempt: Attempt, failures: u32, dropped: Vec<CheckpointId>) -> Event {
+        let some = |s: &str| OrDash(Some(s.to_string()));
+        let (cause, peer) = self.kind_and_peer();
+        let (mut task, mut error, mut service, mut upstream) = (OrDash(None), OrDash(None), OrDash(None), OrDash(None));
+        let mut checkpoint = OrDash(None);
+        match self {
+            FailoverCause::TaskFailed { task: t, error: e, .. } => {
+                task = some(t);
+                error = OrDash(Some(e.kind()));
+                service = OrDash(e.service().map(str::to_string));
+                match e {
+                    TaskError::LostMessages { from, .. } => upstream = some(from),
+                    TaskError::Restore { checkpoint: n, .. } => checkpoint = OrDash(Some(*n)),
+                    _ => {}
+                }
+            }
+            FailoverCause::RecoveryFailed { checkpoint: n, .. } => checkpoint = OrDash(Some(*n)),
+            _ => {}
+        }
+        let dropped_checkpoints = IdList(dropped);
+        Event::JobFailover {
+            attempt,
+            cause,
+            peer: some(peer),
+            task,
+            error,
+            service,
+            upstream,
+            checkpoint,
+            reason: self.reason(),
+            failures,
+            dropped_checkpoints,
+        }
     }
 }
 
@@ -78,7 +101,7 @@ impl JobMaster {
         durable.parallelism.insert(request.operator.clone(), request.parallelism);
         durable.rescales.insert(request.fault);
         if let Err(e) = self.meta.persist(durable.clone()).await {
-            emit!("coordinator", "coordinator_disk_error", error = e);
+            emit("coordinator", Event::CoordinatorDiskError { error: e.clone() });
             self.rescales.push_front(request); // try again next tick
             return;
         }
@@ -90,23 +113,23 @@ impl JobMaster {
         }
         self.graph =
             std::sync::Arc::new(super::super::graph::ExecutionGraph::build_with(&self.scenario, &durable.parallelism));
-        emit!(
+        let reason =
+            format!("{} rescaled to parallelism {} (fault {})", request.operator, request.parallelism, request.fault);
+        emit(
             "coordinator",
-            "job_failover",
-            attempt = attempt,
-            cause = "rescale",
-            peer = "-",
-            task = "-",
-            error = "-",
-            service = "-",
-            upstream = "-",
-            checkpoint = "-",
-            reason = format!(
-                "{} rescaled to parallelism {} (fault {})",
-                request.operator, request.parallelism, request.fault
-            ),
-            failures = self.restart.failures(),
-            dropped_checkpoints = format!("{dropped:?}")
+            Event::JobFailover {
+                attempt,
+                cause: FailoverKind::Rescale,
+                peer: OrDash(None),
+                task: OrDash(None),
+                error: OrDash(None),
+                service: OrDash(None),
+                upstream: OrDash(None),
+                checkpoint: OrDash(None),
+                reason,
+                failures: self.restart.failures(),
+                dropped_checkpoints: IdList(dropped),
+            },
         );
         self.status = JobStatus::Scheduling { not_before: now() };
     }
@@ -123,33 +146,13 @@ impl JobMaster {
         }
         let t = now();
         let decision = self.restart.on_failure(t);
-        let (kind, node, reason) = cause.describe();
-        let (task, error, service, upstream, checkpoint) = cause.task_fields();
-        emit!(
-            "coordinator",
-            "job_failover",
-            attempt = attempt,
-            cause = kind,
-            peer = node,
-            task = task,
-            error = error,
-            service = service,
-            upstream = upstream,
-            checkpoint = checkpoint,
-            reason = reason,
-            failures = self.restart.failures(),
-            dropped_checkpoints = format!("{dropped:?}")
-        );
+        emit("coordinator", cause.event(attempt, self.restart.failures(), dropped));
+        let reason = cause.reason();
         match decision {
             RestartDecision::RestartAfter(delay) => self.status = JobStatus::Scheduling { not_before: t + delay },
             RestartDecision::Fail(why) => {
                 self.status = JobStatus::Failed;
-                emit!(
-                    "coordinator",
-                    "job_failed",
-                    attempt = attempt,
-                    reason = format!("{why}; last failure: {reason}")
-                );
+                emit("coordinator", Event::JobFailed { attempt, reason: format!("{why}; last failure: {reason}") });
             }
         }
     }
@@ -188,7 +191,7 @@ impl JobMaster {
         }
         match result {
             Ok(meta) => {
-                emit!("coordinator", "restore_loaded", checkpoint = meta.id);
+                emit("coordinator", Event::RestoreLoaded { checkpoint: meta.id });
                 self.checkpoints.set_latest(meta);
                 self.status = JobStatus::Scheduling { not_before: now() };
             }

@@ -20,12 +20,12 @@ use super::msg::{Attempt, CheckpointId, CheckpointMeta, Msg, TaskId};
 use super::restart::RestartStrategy;
 use super::rpc::Rpc;
 use crate::bugs::Bug;
-use crate::emit;
 use crate::scenario::Scenario;
 use crate::sim::disk::SimDisk;
 use crate::sim::net::{Net, NetEvent};
 use crate::sim::now;
 use crate::sim::rng::SeedTree;
+use crate::trace::{emit, Event};
 use failover::FailoverCause;
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use futures::{select_biased, FutureExt, StreamExt};
@@ -119,11 +119,9 @@ pub async fn run(env: Arc<CoordinatorEnv>, boot: u64) {
     let durable = load(&meta).await;
     let (internal, mut internal_rx) = unbounded();
     let mut jm = JobMaster::new(&env, net, meta, &durable, internal, boot);
-    emit!(
+    emit(
         "coordinator",
-        "coordinator_started",
-        attempt = durable.attempt,
-        latest = durable.completed.last().copied().unwrap_or(0)
+        Event::CoordinatorStarted { attempt: durable.attempt, latest: durable.completed.last().copied().unwrap_or(0) },
     );
     let mut ticks = madsim::time::interval(TICK);
     loop {
@@ -145,7 +143,7 @@ async fn load(meta: &MetaStore) -> DurableMeta {
         match meta.load() {
             Ok(durable) => return durable,
             Err(e) => {
-                emit!("coordinator", "coordinator_disk_error", error = e);
+                emit("coordinator", Event::CoordinatorDiskError { error: e.clone() });
                 madsim::time::sleep(DISK_RETRY).await;
             }
         }
@@ -252,9 +250,9 @@ impl JobMaster {
     }
 
     /// The first message of a superseded attempt that reaches us, per attempt.
-    fn report_stale(&mut self, attempt: Attempt, what: &str, from: &str) {
+    fn report_stale(&mut self, attempt: Attempt, what: &'static str, from: &str) {
         if self.stale_reported.insert(attempt) {
-            emit!("coordinator", "stale_message_fenced", attempt = attempt, msg = what, from = from);
+            emit("coordinator", Event::StaleAtCoordinator { attempt, msg: what, from: from.to_owned() });
         }
     }
 
@@ -270,13 +268,13 @@ impl JobMaster {
                 }
             }
             Some(w) if w.alive => {
-                emit!("coordinator", "worker_restarted", worker = from, boot = boot);
+                emit("coordinator", Event::WorkerRestarted { worker: from.to_owned(), boot });
                 if hosts_tasks {
                     self.failover(FailoverCause::WorkerRestarted { worker: from.to_string() }).await;
                 }
             }
             _ => {
-                emit!("coordinator", "worker_registered", worker = from, boot = boot, slots = slots);
+                emit("coordinator", Event::WorkerRegistered { worker: from.to_owned(), boot, slots });
                 // A returning worker may still run tasks of an attempt it missed.
                 let stale = if self.status == JobStatus::Running { self.attempt() - 1 } else { self.attempt() };
                 self.net.send(from, Msg::Cancel { attempt: stale });
@@ -296,7 +294,7 @@ impl JobMaster {
             .collect();
         for name in lost {
             self.workers.get_mut(&name).expect("listed").alive = false;
-            emit!("coordinator", "worker_lost", worker = name);
+            emit("coordinator", Event::WorkerLost { worker: name.to_owned() });
             if self.status == JobStatus::Running && self.placement.values().any(|p| *p == name) {
                 self.failover(FailoverCause::WorkerLost { worker: name }).await;
             }
@@ -345,14 +343,14 @@ impl JobMaster {
         let mut durable = self.meta.get();
         durable.attempt += 1;
         if let Err(e) = self.meta.persist(durable.clone()).await {
-            emit!("coordinator", "coordinator_disk_error", error = e);
+            emit("coordinator", Event::CoordinatorDiskError { error: e.clone() });
             return; // the next tick tries again
         }
         let attempt = durable.attempt;
         let restore = self.checkpoints.latest_completed().cloned();
-        emit!("coordinator", "job_deployed", attempt = attempt, restore = restore.as_ref().map_or(0, |m| m.id));
+        emit("coordinator", Event::JobDeployed { attempt, restore: restore.as_ref().map_or(0, |m| m.id) });
         for (t, w) in &placement {
-            emit!("coordinator", "task_deployed", task = self.graph.name(*t), worker = w, attempt = attempt);
+            emit("coordinator", Event::TaskDeployed { task: self.graph.name(*t), worker: w.to_owned(), attempt });
         }
         let graph = self.graph.clone();
         let deployment = Arc::new(super::msg::Deployment { attempt, placement: placement.clone(), restore, graph });
@@ -379,13 +377,13 @@ impl JobMaster {
         let mut durable = self.meta.get();
         durable.finished = Some(last);
         if let Err(e) = self.meta.persist(durable).await {
-            emit!("coordinator", "coordinator_disk_error", error = e);
+            emit("coordinator", Event::CoordinatorDiskError { error: e.clone() });
             return; // the next commit report tries again
         }
         self.checkpoints.stop();
         self.status = JobStatus::Finished;
         let attempt = self.attempt();
-        emit!("coordinator", "job_finished", checkpoint = last, attempt = attempt);
+        emit("coordinator", Event::JobFinished { checkpoint: last, attempt });
         for w in self.workers.keys() {
             self.net.send(w, Msg::Cancel { attempt });
         }

@@ -9,10 +9,11 @@
 //! fails the request.
 
 use super::wal;
-use crate::emit;
 use crate::engine::msg::{Attempt, CheckpointId, Msg, Record, ReqId, TxnId};
 use crate::sim::disk::SimDisk;
 use crate::sim::net::{Net, NetEvent};
+use crate::trace::event::{CommitVia, Digest};
+use crate::trace::{emit, Event};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -206,12 +207,12 @@ impl SinkNode {
     }
 
     /// Whether `attempt` of this sink subtask is fenced (a zombie).
-    fn fenced(&mut self, txn: TxnId, attempt: Attempt, what: &str) -> bool {
+    fn fenced(&mut self, txn: TxnId, attempt: Attempt, what: &'static str) -> bool {
         if self.options.no_fencing || !self.store.fenced((txn.sink, txn.subtask), attempt) {
             return false;
         }
         if self.reported.insert(txn) {
-            emit!("sink", "stale_message_fenced", txn = txn, attempt = attempt, msg = what);
+            emit("sink", Event::StaleAtSink { txn, attempt, msg: what });
         }
         true
     }
@@ -221,12 +222,14 @@ impl SinkNode {
         let (req, result) = match msg {
             Msg::SinkWrite { txn, records } => {
                 if !self.fenced(txn, txn.attempt, "write") && self.log(Entry::Write { txn, records }).is_err() {
-                    emit!("sink", "sink_write_lost", txn = txn);
+                    emit("sink", Event::SinkWriteLost { txn });
                 }
                 return None;
             }
             Msg::SinkPreCommit { req, txn, checkpoint, records } => (req, self.pre_commit(txn, checkpoint, records)),
-            Msg::SinkCommit { req, txn, fence, notified } => (req, self.commit(txn, fence, &notified.to_string())),
+            Msg::SinkCommit { req, txn, fence, notified } => {
+                (req, self.commit(txn, fence, CommitVia::Notified(notified)))
+            }
             Msg::SinkRecover { req, sink, subtask, fence, commit, keep_pre_committed } => {
                 (req, self.recover((sink, subtask), fence, &commit, keep_pre_committed))
             }
@@ -235,7 +238,7 @@ impl SinkNode {
                 if !self.fenced(txn, txn.attempt, "append")
                     && self.log(Entry::Append { txn, records, at, upsert }).is_err()
                 {
-                    emit!("sink", "sink_write_lost", txn = txn);
+                    emit("sink", Event::SinkWriteLost { txn });
                 }
                 return None;
             }
@@ -270,7 +273,7 @@ impl SinkNode {
 
     /// Commits `txn` for attempt `fence`; `via` says what asked for it (a
     /// notified checkpoint id, or `restore`).
-    fn commit(&mut self, txn: TxnId, fence: Attempt, via: &str) -> Result<(), String> {
+    fn commit(&mut self, txn: TxnId, fence: Attempt, via: CommitVia) -> Result<(), String> {
         if self.fenced(txn, fence, "commit") {
             return Err(format!("commit of {txn} by attempt {fence} fenced"));
         }
@@ -283,15 +286,16 @@ impl SinkNode {
                 let at = crate::sim::now();
                 self.log(Entry::Commit { txn, at, by: fence })?;
                 let t = self.store.committed.last().expect("just committed");
-                emit!(
+                emit(
                     "sink",
-                    "txn_committed",
-                    txn = txn,
-                    checkpoint = t.checkpoint.unwrap_or(0),
-                    via = via,
-                    by = fence,
-                    records = t.records.len(),
-                    digest = format!("{:016x}", digest(&t.records))
+                    Event::TxnCommitted {
+                        txn,
+                        checkpoint: t.checkpoint.unwrap_or(0),
+                        via,
+                        by: fence,
+                        records: t.records.len(),
+                        digest: Digest(digest(&t.records)),
+                    },
                 );
                 Ok(())
             }
@@ -312,12 +316,12 @@ impl SinkNode {
         self.log(Entry::Fence { sink: task.0, subtask: task.1, attempt: fence })?;
         for txn in commit {
             if self.store.txns.get(txn).is_some_and(|t| t.status == Status::Committed) {
-                emit!("sink", "txn_recover_already_committed", txn = txn, by = fence);
+                emit("sink", Event::TxnRecoverAlreadyCommitted { txn: *txn, by: fence });
                 if self.options.recover_rejects_committed {
                     return Err(format!("{txn} is already committed"));
                 }
             }
-            self.commit(*txn, fence, "restore")?;
+            self.commit(*txn, fence, CommitVia::Restore)?;
         }
         let stale: Vec<TxnId> = self
             .store
@@ -332,7 +336,7 @@ impl SinkNode {
             .collect();
         for txn in stale {
             self.log(Entry::Abort { txn })?;
-            emit!("sink", "txn_aborted", txn = txn);
+            emit("sink", Event::TxnAborted { txn });
         }
         Ok(())
     }

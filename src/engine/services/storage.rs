@@ -8,10 +8,10 @@
 //! `retained`) remove every copy.
 
 use super::blobs::{self, BadCopy};
-use crate::emit;
 use crate::engine::msg::Msg;
 use crate::sim::disk::{DiskError, SimDisk};
 use crate::sim::net::{Net, NetEvent};
+use crate::trace::{emit, Event};
 use futures::StreamExt;
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ pub async fn run(disk: SimDisk, options: StorageOptions) {
             }
             Msg::StorageDelete { prefix } => {
                 disk.list(&prefix).iter().for_each(|path| disk.delete(path));
-                emit!("storage", "checkpoint_discarded", prefix = prefix);
+                emit("storage", Event::CheckpointDiscarded { prefix: prefix.to_owned() });
             }
             _ => {}
         }
@@ -73,13 +73,19 @@ fn get(disk: &SimDisk, options: StorageOptions, key: &str) -> Result<Option<Vec<
         Some(content) => {
             if !read.bad.is_empty() && !read.missing() {
                 let good = read.bad.len();
-                emit!("storage", "storage_read_fallback", key = key, bad = read.describe_bad(), used = good);
+                emit(
+                    "storage",
+                    Event::StorageReadFallback { key: key.to_owned(), bad: read.describe_bad().to_owned(), used: good },
+                );
             }
             Ok(Some(content.clone()))
         }
         None if read.missing() => Ok(None),
         None => {
-            emit!("storage", "storage_read_failed", key = key, bad = read.describe_bad(), corrupt = corrupt);
+            emit(
+                "storage",
+                Event::StorageReadFailed { key: key.to_owned(), bad: read.describe_bad().to_owned(), corrupt },
+            );
             Err(format!("no healthy copy of {key}: {}", read.describe_bad()))
         }
     }

@@ -2,8 +2,8 @@
 //! per entry. Replay stops at the first torn or corrupt entry, which is what a
 //! crash in the middle of an append leaves behind.
 
-use crate::emit;
 use crate::sim::disk::{DiskError, SimDisk};
+use crate::trace::{emit, Event};
 use serde::{de::DeserializeOwned, Serialize};
 use std::time::Duration;
 
@@ -52,7 +52,7 @@ pub async fn recover<T: DeserializeOwned>(disk: &SimDisk, path: &str, node: &str
         match try_recover(disk, path).await {
             Ok(entries) => return entries,
             Err(e) => {
-                emit!(node, "wal_recovery_failed", error = e);
+                emit(node, Event::WalRecoveryFailed { error: e });
                 madsim::time::sleep(READ_RETRY).await;
             }
         }

@@ -3,7 +3,6 @@
 //! its snapshot, upload a snapshot and ack it, report a failure.
 
 use crate::bugs::Bug;
-use crate::emit;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskError, TaskId};
 use crate::engine::outputs::Outputs;
@@ -11,6 +10,8 @@ use crate::engine::rescale::{self, Restored};
 use crate::engine::rpc::Rpc;
 use crate::engine::state::{self, Snapshot};
 use crate::sim::net::Net;
+use crate::trace::event::SnapshotKeys;
+use crate::trace::{emit, Event};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -76,14 +77,17 @@ impl TaskCtx {
                 .map_err(|detail| TaskError::Restore { checkpoint: n, detail: Box::new(detail) })?;
             old.push((*task, snapshot));
         }
-        let keys: Vec<&str> = restore
+        let keys: Vec<String> = restore
             .handles
             .iter()
             .filter(|(t, _)| restore.rescaled || *t == self.id)
-            .map(|(_, h)| h.key.as_str())
+            .map(|(_, h)| h.key.clone())
             .collect();
-        let key = if keys.is_empty() { "none".to_string() } else { keys.join(",") };
-        emit!(self.env.worker, "task_restored", task = self.name, attempt = self.attempt, checkpoint = n, state = key);
+        let state = SnapshotKeys(keys);
+        emit(
+            &self.env.worker,
+            Event::TaskRestored { task: self.name.clone(), attempt: self.attempt, checkpoint: n, state },
+        );
         if !restore.rescaled {
             return Ok(old.pop().map(|(_, snapshot)| Restored { snapshot: Some(snapshot), removed: vec![] }));
         }
@@ -106,7 +110,7 @@ impl TaskCtx {
 
     /// The synchronous part of the snapshot of `n` is done (L12).
     pub fn snapshot_taken(&self, n: CheckpointId) {
-        emit!(self.env.worker, "snapshot_taken", task = self.name, checkpoint = n, attempt = self.attempt);
+        emit(&self.env.worker, Event::SnapshotTaken { task: self.name.clone(), checkpoint: n, attempt: self.attempt });
     }
 
     /// Uploads the snapshot of `n` in the background; acks once durable (L7,
@@ -123,14 +127,20 @@ impl TaskCtx {
             }
             match ctx.env.rpc.storage_put(key, Arc::new(bytes)).await {
                 Ok(()) => {
-                    emit!(ctx.env.worker, "snapshot_durable", task = ctx.name, checkpoint = n, key = handle.key);
+                    emit(
+                        &ctx.env.worker,
+                        Event::SnapshotDurable { task: ctx.name.clone(), checkpoint: n, key: handle.key.clone() },
+                    );
                     if !early {
                         ctx.ack(n, handle, end_of_data);
                     }
                 }
                 Err(error) => {
                     let reason = error.to_string();
-                    emit!(ctx.env.worker, "checkpoint_declined", task = ctx.name, checkpoint = n, reason = reason);
+                    emit(
+                        &ctx.env.worker,
+                        Event::CheckpointDeclined { task: ctx.name.clone(), checkpoint: n, reason: reason.clone() },
+                    );
                     let (attempt, task) = (ctx.attempt, ctx.id);
                     ctx.env.net.send("coordinator", Msg::Decline { attempt, task, checkpoint: n, reason });
                 }
@@ -140,19 +150,20 @@ impl TaskCtx {
 
     fn ack(&self, n: CheckpointId, handle: StateHandle, end_of_data: bool) {
         let (attempt, task) = (self.attempt, self.id);
-        emit!(self.env.worker, "checkpoint_acked", task = self.name, checkpoint = n, attempt = attempt);
+        emit(&self.env.worker, Event::CheckpointAcked { task: self.name.clone(), checkpoint: n, attempt });
         self.env.net.send("coordinator", Msg::Ack { attempt, task, checkpoint: n, handle, end_of_data });
     }
 
     /// Reports a task failure to the coordinator.
     pub fn fail(&self, error: TaskError) {
-        emit!(
-            self.env.worker,
-            "task_failed",
-            task = self.name,
-            attempt = self.attempt,
-            error = error.kind(),
-            reason = error
+        emit(
+            &self.env.worker,
+            Event::TaskFailed {
+                task: self.name.clone(),
+                attempt: self.attempt,
+                error: error.kind(),
+                reason: error.to_string(),
+            },
         );
         let msg = Msg::TaskFailed { attempt: self.attempt, task: self.id, error };
         self.env.net.send("coordinator", msg);

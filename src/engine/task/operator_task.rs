@@ -4,13 +4,14 @@
 
 use super::context::TaskCtx;
 use crate::bugs::Bug;
-use crate::emit;
 use crate::engine::msg::{CheckpointId, Msg, Record, TaskError};
 use crate::engine::operator::Operator;
 use crate::engine::outputs::{BarrierMode, Outputs};
 use crate::engine::protocol::{self, Action, BarrierProtocol, ProtocolConfig};
 use crate::engine::rescale::Restored;
 use crate::engine::state::{ChannelState, Snapshot, TaskState};
+use crate::trace::event::AlignmentAbortCause as Cause;
+use crate::trace::{emit, Event};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{FutureExt, StreamExt};
 use std::collections::{BTreeMap, VecDeque};
@@ -126,7 +127,7 @@ pub(super) async fn run(
             msg = inbox.next() => msg,
             _ = sleep => {
                 let actions = task.protocol.on_timer(crate::sim::now());
-                task.apply(actions, "timeout").await?;
+                task.apply(actions, Cause::Timeout).await?;
                 task.drain().await?;
                 task.outputs.flush();
                 continue;
@@ -158,7 +159,7 @@ impl OperatorTask {
             self.operator.process(&self.ctx, port as usize, batch, &mut self.outputs).await?;
         }
         self.outputs.flush();
-        emit!(self.ctx.env.worker, "channel_state_replayed", task = self.ctx.name, records = records);
+        emit(&self.ctx.env.worker, Event::ChannelStateReplayed { task: self.ctx.name.clone(), records });
         Ok(())
     }
 
@@ -172,7 +173,7 @@ impl OperatorTask {
                     self.capture(n, input, batch);
                 }
                 self.inputs[input as usize].queue.push_back(msg);
-                self.apply(actions, "data").await?;
+                self.apply(actions, Cause::Data).await?;
                 self.drain().await?;
             }
             Msg::Barrier { input, seq, checkpoint, .. } => {
@@ -185,12 +186,12 @@ impl OperatorTask {
                 self.drain().await?;
             }
             Msg::NotifyComplete { checkpoint, .. } => {
-                emit!(self.ctx.env.worker, "checkpoint_notified", task = self.ctx.name, checkpoint = checkpoint);
+                emit(&self.ctx.env.worker, Event::CheckpointNotified { task: self.ctx.name.clone(), checkpoint });
                 self.operator.notify_complete(&self.ctx, checkpoint).await?
             }
             Msg::NotifyAborted { checkpoint, .. } => {
                 let actions = self.protocol.on_cancel(checkpoint);
-                self.apply(actions, "cancel marker").await?;
+                self.apply(actions, Cause::CancelMarker).await?;
                 self.drain().await?;
             }
             _ => {}
@@ -279,13 +280,13 @@ impl OperatorTask {
     async fn on_barrier(&mut self, input: u16, n: CheckpointId, position: u64) -> Result<(), TaskError> {
         if n > self.barrier_seen {
             self.barrier_seen = n;
-            emit!(self.ctx.env.worker, "barrier_received", task = self.ctx.name, checkpoint = n);
+            emit(&self.ctx.env.worker, Event::BarrierReceived { task: self.ctx.name.clone(), checkpoint: n });
         }
         let actions = self.protocol.on_barrier(input, n, position, crate::sim::now());
-        self.apply(actions, "newer barrier").await
+        self.apply(actions, Cause::NewerBarrier).await
     }
 
-    async fn apply(&mut self, actions: Vec<Action>, cause: &str) -> Result<(), TaskError> {
+    async fn apply(&mut self, actions: Vec<Action>, cause: Cause) -> Result<(), TaskError> {
         let mut actions: VecDeque<Action> = actions.into();
         while let Some(action) = actions.pop_front() {
             match action {
@@ -294,12 +295,9 @@ impl OperatorTask {
                     let n = self.barrier_seen;
                     if n > self.aligning_traced {
                         self.aligning_traced = n;
-                        emit!(
-                            self.ctx.env.worker,
-                            "barrier_aligning",
-                            task = self.ctx.name,
-                            checkpoint = n,
-                            input = input
+                        emit(
+                            &self.ctx.env.worker,
+                            Event::BarrierAligning { task: self.ctx.name.clone(), checkpoint: n, input },
                         );
                     }
                 }
@@ -319,13 +317,9 @@ impl OperatorTask {
                             p.channels.inputs.values().map(Vec::len).sum::<usize>(),
                             p.channels.outputs.values().map(Vec::len).sum::<usize>(),
                         );
-                        emit!(
-                            self.ctx.env.worker,
-                            "channel_state_complete",
-                            task = self.ctx.name,
-                            checkpoint = n,
-                            inputs = inputs,
-                            outputs = outputs
+                        emit(
+                            &self.ctx.env.worker,
+                            Event::ChannelStateComplete { task: self.ctx.name.clone(), checkpoint: n, inputs, outputs },
                         );
                         let snapshot = Snapshot { state: p.state, channels: p.channels };
                         self.ctx.upload_and_ack(n, snapshot, p.end_of_data);
@@ -339,11 +333,11 @@ impl OperatorTask {
 
     /// L10/L11: snapshot now; the barrier overtakes the output buffers; the
     /// in-flight input records start being collected.
-    async fn snapshot_unaligned(&mut self, n: CheckpointId, cause: &str) -> Result<Vec<Action>, TaskError> {
+    async fn snapshot_unaligned(&mut self, n: CheckpointId, cause: Cause) -> Result<Vec<Action>, TaskError> {
         let state = self.operator.snapshot(&self.ctx, n, &mut self.outputs).await?;
         self.ctx.snapshot_taken(n);
-        if cause == "timeout" {
-            emit!(self.ctx.env.worker, "alignment_timed_out", task = self.ctx.name, checkpoint = n);
+        if cause == Cause::Timeout {
+            emit(&self.ctx.env.worker, Event::AlignmentTimedOut { task: self.ctx.name.clone(), checkpoint: n });
         }
         // Unaligned barriers overtake the output buffers; after an aligned
         // timeout the barrier stays in order (see `protocol::aligned_timeout`).
@@ -369,16 +363,12 @@ impl OperatorTask {
 
     /// L6/L7: `n` is abandoned here; every input unblocks and what was
     /// buffered is processed next, in order; collected channel state goes.
-    fn abort(&mut self, n: CheckpointId, cause: &str) {
+    fn abort(&mut self, n: CheckpointId, cause: Cause) {
         self.pending.remove(&n);
         let buffered: usize = self.inputs.iter().filter(|i| i.blocked_from.is_some()).map(|i| i.queue.len()).sum();
-        emit!(
-            self.ctx.env.worker,
-            "alignment_aborted",
-            task = self.ctx.name,
-            checkpoint = n,
-            cause = cause,
-            buffered = buffered
+        emit(
+            &self.ctx.env.worker,
+            Event::AlignmentAborted { task: self.ctx.name.clone(), checkpoint: n, cause, buffered },
         );
         let drop_buffered = self.ctx.bug(Bug::AbortDropsBuffered);
         for input in self.inputs.iter_mut() {

@@ -6,11 +6,11 @@
 
 use super::context::TaskCtx;
 use crate::bugs::Bug;
-use crate::emit;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{Msg, Origin, Record, TaskError};
 use crate::engine::outputs::{BarrierMode, Outputs};
 use crate::engine::state::{ChannelState, Snapshot, TaskState};
+use crate::trace::{emit, Event};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -78,7 +78,10 @@ impl SourceTask {
             if !self.finished {
                 self.finished = true;
                 self.outputs.end_of_data();
-                emit!(self.ctx.env.worker, "source_finished", task = self.ctx.name, attempt = self.ctx.attempt);
+                emit(
+                    &self.ctx.env.worker,
+                    Event::SourceFinished { task: self.ctx.name.clone(), attempt: self.ctx.attempt },
+                );
             }
             return Ok(false);
         }
@@ -101,10 +104,10 @@ impl SourceTask {
     fn on_control(&mut self, msg: Msg) {
         let worker = &self.ctx.env.worker;
         if let Msg::NotifyComplete { checkpoint, .. } = msg {
-            emit!(worker, "checkpoint_notified", task = self.ctx.name, checkpoint = checkpoint);
+            emit(worker, Event::CheckpointNotified { task: self.ctx.name.clone(), checkpoint });
         }
         if let Msg::Trigger { checkpoint, .. } = msg {
-            emit!(worker, "barrier_received", task = self.ctx.name, checkpoint = checkpoint);
+            emit(worker, Event::BarrierReceived { task: self.ctx.name.clone(), checkpoint });
             let state = TaskState::Source { offsets: self.offsets.clone() };
             self.ctx.snapshot_taken(checkpoint);
             let mode = if self.ctx.graph.protocol.barriers_overtake() {

@@ -15,13 +15,16 @@ mod process;
 mod storage;
 
 use super::client::{Client, RescaleRequest};
-use crate::emit;
 use crate::scenario::{Fault, FaultKind, Network};
 use crate::sim::disk::SimDisk;
 use crate::sim::rng::SeedTree;
-use crate::trace::Recorder;
+use crate::trace::event::OrDash;
+use crate::trace::fault_act::{Effect, FaultAct, Step, Strike};
+use crate::trace::watch::moment;
+use crate::trace::{emit, Event, Recorder};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the injector works with.
 #[derive(Clone)]
@@ -66,7 +69,9 @@ async fn strike(i: usize, fault: &Fault, ctx: &FaultCtx) {
         FaultKind::Disk { node, faults } => storage::disk(i, &node, faults, fault.heal_after, ctx).await,
         FaultKind::BitRot { node, copies, blob } => storage::bit_rot(i, &node, copies, blob, ctx),
         FaultKind::Rescale { operator, parallelism } => {
-            emit!("world", "fault_rescale", fault = i, operator = operator, parallelism = parallelism);
+            let strike = Step::Struck(Strike { effect: Effect::Rescale, linger: Duration::ZERO });
+            let details = vec![("operator", operator.clone()), ("parallelism", parallelism.to_string())];
+            act(i, "fault_rescale", "rescale", format!("{operator}→{parallelism}"), strike, details);
             ctx.client.request(RescaleRequest { fault: i, operator, parallelism });
         }
     }
@@ -79,19 +84,15 @@ async fn strike_time(i: usize, fault: &Fault, recorder: &Recorder) -> bool {
         return true;
     }
     let Some(when) = &fault.when else { return false };
-    let Ok(event) = recorder.watch(when.phase.event_kind(), when.checkpoint, when.task.clone()).await else {
+    let Ok(e) = recorder.watch(when.phase, when.checkpoint, when.task.clone()).await else {
         return false;
     };
-    let (checkpoint, task) = (event.field("checkpoint").unwrap_or("-"), event.field("task").unwrap_or("-"));
-    emit!(
-        "world",
-        "fault_phase_reached",
-        fault = i,
-        phase = event.kind,
-        checkpoint = checkpoint,
-        task = task,
-        on = event.node
-    );
+    let (checkpoint, task) = match moment(&e.event) {
+        Some((_, checkpoint, task)) => (Some(checkpoint), task.map(str::to_string)),
+        None => (None, None),
+    };
+    let (checkpoint, task) = (OrDash(checkpoint), OrDash(task));
+    emit("world", Event::FaultPhaseReached { fault: i, phase: e.kind(), checkpoint, task, on: e.node.clone() });
     true
 }
 
@@ -101,10 +102,21 @@ fn resolve(i: usize, node: &str, recorder: &Recorder) -> Option<String> {
         Some(task) => {
             let worker = recorder.worker_of(task);
             if worker.is_none() {
-                emit!("world", "fault_skipped", fault = i, target = node, reason = "task not deployed");
+                skipped(i, node, "task not deployed");
             }
             worker
         }
         None => Some(node.to_string()),
     }
+}
+
+/// Traces one act of fault `i`: `name` is its trace kind, `what` and `on`
+/// label it, `details` are its fields after `fault`.
+fn act(i: usize, name: &'static str, what: &'static str, on: String, step: Step, details: Vec<(&'static str, String)>) {
+    emit("world", Event::Fault(FaultAct { fault: i, name, what, on, step, details }));
+}
+
+/// Fault `i` could not strike `target`, for `reason`.
+fn skipped(i: usize, target: &str, reason: &str) {
+    emit("world", Event::FaultSkipped { fault: i, target: target.to_string(), reason: reason.to_string() });
 }

@@ -3,10 +3,10 @@
 //! node, a link delays or drops one direction. The global `network` fault
 //! changes madsim's own latency and loss for every message.
 
-use super::{resolve, FaultCtx};
-use crate::emit;
+use super::{act, resolve, FaultCtx};
 use crate::scenario::{FaultKind, MessageClass, Network};
 use crate::sim::link_rules::{Effect, LinkRule, LinkRules, NodeSet};
+use crate::trace::fault_act::{self, Step, Strike};
 use madsim::net::NetSim;
 use std::time::Duration;
 
@@ -46,30 +46,39 @@ pub(super) async fn cut_or_degrade(i: usize, kind: FaultKind, heal_after: Option
     let Some((rules, link)) = rules_of(i, &kind, ctx) else { return };
     let link_rules = LinkRules::current();
     let ids: Vec<_> = rules.into_iter().map(|r| link_rules.add(r)).collect();
-    let what = match kind {
-        FaultKind::Partition { .. } => "fault_partition",
-        FaultKind::Isolate { .. } => "fault_isolate",
-        _ => "fault_link",
+    let (name, what, effect) = match &kind {
+        FaultKind::Partition { a, b, one_way, .. } => {
+            ("fault_cut", "partition", fault_act::Effect::Cut { from: a.clone(), to: b.clone(), one_way: *one_way })
+        }
+        FaultKind::Isolate { .. } => ("fault_cut", "isolate", fault_act::Effect::Isolated { node: link.clone() }),
+        FaultKind::Link { from, to, loss, .. } => (
+            "fault_link",
+            "link",
+            fault_act::Effect::Degraded { from: from.clone(), to: to.clone(), lossy: *loss > 0.0 },
+        ),
+        _ => unreachable!("not a link rule fault"),
     };
-    match &kind {
+    let details = match &kind {
         FaultKind::Link { latency, loss, .. } => {
             let (min, max) = latency.unwrap_or_default();
-            emit!(
-                "world",
-                "fault_link",
-                fault = i,
-                link = link,
-                delay_min_us = min.as_micros(),
-                delay_max_us = max.as_micros(),
-                loss = loss
-            )
+            vec![
+                ("link", link.clone()),
+                ("delay_min_us", min.as_micros().to_string()),
+                ("delay_max_us", max.as_micros().to_string()),
+                ("loss", loss.to_string()),
+            ]
         }
-        _ => emit!("world", "fault_cut", fault = i, action = what, link = link),
-    }
+        _ => vec![("action", format!("fault_{what}")), ("link", link.clone())],
+    };
+    let linger = match &kind {
+        FaultKind::Link { latency, .. } => latency.map_or(Duration::ZERO, |(_, max)| max),
+        _ => Duration::ZERO,
+    };
+    act(i, name, what, link.clone(), Step::Struck(Strike { effect, linger }), details);
     if let Some(after) = heal_after {
         madsim::time::sleep(after).await;
         ids.into_iter().for_each(|id| link_rules.remove(id));
-        emit!("world", "fault_heal", fault = i, link = link);
+        act(i, "fault_heal", "heal", link.clone(), Step::Ended { zombie: None }, vec![("link", link)]);
     }
 }
 
@@ -84,18 +93,18 @@ pub(super) async fn reconfigure(
     let (min, max) = (latency_min.unwrap_or(base.latency_min), latency_max.unwrap_or(base.latency_max));
     let loss = loss.unwrap_or(base.loss);
     apply_network(min, max, loss);
-    emit!(
-        "world",
-        "fault_network",
-        fault = i,
-        latency_min_us = min.as_micros(),
-        latency_max_us = max.as_micros(),
-        loss = loss
-    );
+    let effect = fault_act::Effect::Global { lossy: loss > 0.0 };
+    let strike = Step::Struck(Strike { effect, linger: latency_max.unwrap_or_default() });
+    let details = vec![
+        ("latency_min_us", min.as_micros().to_string()),
+        ("latency_max_us", max.as_micros().to_string()),
+        ("loss", loss.to_string()),
+    ];
+    act(i, "fault_network", "network", String::new(), strike, details);
     if let Some(after) = heal_after {
         madsim::time::sleep(after).await;
         apply_network(base.latency_min, base.latency_max, base.loss);
-        emit!("world", "fault_network_healed", fault = i);
+        act(i, "fault_network_healed", "network healed", String::new(), Step::Ended { zombie: None }, vec![]);
     }
 }
 

@@ -2,10 +2,10 @@
 //! rot flips a bit in stored copies of one blob of the latest completed
 //! checkpoint (a snapshot, or the checkpoint's metadata).
 
-use super::{resolve, FaultCtx};
-use crate::emit;
+use super::{act, resolve, skipped, FaultCtx};
 use crate::engine::services::blobs;
 use crate::scenario::{BlobKind, DiskFaults};
+use crate::trace::fault_act::{Effect, Step, Strike};
 use rand::seq::SliceRandom;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,28 +15,27 @@ pub(super) async fn disk(i: usize, node: &str, faults: DiskFaults, heal_after: O
     let Some(disk) = ctx.disks.get(&node) else { return };
     disk.add_faults(i, faults);
     let (min, max) = faults.fsync_latency.unwrap_or_default();
-    emit!(
-        "world",
-        "fault_disk",
-        fault = i,
-        target = node,
-        write_error = faults.write_error,
-        fsync_error = faults.fsync_error,
-        read_error = faults.read_error,
-        fsync_min_us = min.as_micros(),
-        fsync_max_us = max.as_micros()
-    );
+    let details = vec![
+        ("target", node.clone()),
+        ("write_error", faults.write_error.to_string()),
+        ("fsync_error", faults.fsync_error.to_string()),
+        ("read_error", faults.read_error.to_string()),
+        ("fsync_min_us", min.as_micros().to_string()),
+        ("fsync_max_us", max.as_micros().to_string()),
+    ];
+    let strike = Strike { effect: Effect::Disk { node: node.clone() }, linger: max };
+    act(i, "fault_disk", "disk", node.clone(), Step::Struck(strike), details);
     if let Some(after) = heal_after {
         madsim::time::sleep(after).await;
         disk.remove_faults(i);
-        emit!("world", "fault_disk_healed", fault = i, target = node);
+        act(i, "fault_disk_healed", "disk healed", node.clone(), Step::Ended { zombie: None }, vec![("target", node)]);
     }
 }
 
 pub(super) fn bit_rot(i: usize, node: &str, copies: usize, blob: BlobKind, ctx: &FaultCtx) {
     let Some(disk) = ctx.disks.get(node) else { return };
     let Some(checkpoint) = ctx.recorder.latest_completed() else {
-        emit!("world", "fault_skipped", fault = i, target = node, reason = "no completed checkpoint yet");
+        skipped(i, node, "no completed checkpoint yet");
         return;
     };
     // Every blob of the checkpoint, with its stored copies.
@@ -54,19 +53,18 @@ pub(super) fn bit_rot(i: usize, node: &str, copies: usize, blob: BlobKind, ctx: 
     let mut rng = ctx.seeds.stream(&format!("fault:{i}"));
     let candidates: Vec<&String> = keys.keys().collect();
     let Some(key) = candidates.choose(&mut rng).map(|k| k.to_string()) else {
-        emit!("world", "fault_skipped", fault = i, target = node, reason = "no such blob in the latest checkpoint");
+        skipped(i, node, "no such blob in the latest checkpoint");
         return;
     };
     let mut paths = keys[&key].clone();
     paths.shuffle(&mut rng);
     let rotted: Vec<String> = paths.into_iter().take(copies).filter(|p| disk.flip_bit(p)).collect();
-    emit!(
-        "world",
-        "fault_bit_rot",
-        fault = i,
-        target = node,
-        key = key,
-        checkpoint = checkpoint,
-        copies = rotted.len()
-    );
+    let details = vec![
+        ("target", node.to_string()),
+        ("key", key.clone()),
+        ("checkpoint", checkpoint.to_string()),
+        ("copies", rotted.len().to_string()),
+    ];
+    let strike = Strike { effect: Effect::Rot { key }, linger: Duration::ZERO };
+    act(i, "fault_bit_rot", "bit rot", node.to_string(), Step::Struck(strike), details);
 }

@@ -41,7 +41,7 @@ fn placement(s: &Scenario, i: usize, f: &Fault) -> Check {
     require(when.checkpoint != Some(0), field(i, "when.checkpoint"), "is 0; checkpoint ids start at 1")?;
     let Some(task) = &when.task else { return Ok(()) };
     if !when.phase.at_a_task() {
-        let message = format!("is set, but phase `{}` does not happen at a task; remove it", when.phase.event_kind());
+        let message = format!("is set, but phase `{}` does not happen at a task; remove it", when.phase.name());
         return Err((field(i, "when.task"), message));
     }
     check_task(s, task).map_err(|m| (field(i, "when.task"), m))?;

@@ -3,7 +3,7 @@
 //! spans stacked in rows.
 
 use super::{Lane, LaneKind, Mark, MarkKind, Span, SpanKind, Timeline};
-use crate::trace::TraceEvent;
+use crate::trace::{Event, TraceEvent};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -93,13 +93,17 @@ impl<'t> Builder<'t> {
     }
 }
 
-/// Operators in order of first appearance, to order task lanes like the job graph.
+/// Operators in order of their first deployment, to order task lanes like the job graph.
 struct OpRanks(Vec<String>);
 
 impl OpRanks {
     fn of(trace: &[TraceEvent]) -> Self {
         let mut ops: Vec<String> = vec![];
-        for task in trace.iter().filter_map(|e| e.field("task")) {
+        let deployed = trace.iter().filter_map(|e| match &e.event {
+            Event::TaskDeployed { task, .. } => Some(task.as_str()),
+            _ => None,
+        });
+        for task in deployed {
             let op = task.split('[').next().unwrap_or(task);
             if !ops.iter().any(|o| o == op) {
                 ops.push(op.to_string());

@@ -150,17 +150,6 @@ impl Ending {
             Ending::Open => "unfinished",
         }
     }
-
-    /// From the reason of a `checkpoint_aborted`.
-    fn of_abort(reason: &str) -> Ending {
-        if reason.starts_with("expired") {
-            Ending::Expired
-        } else if reason.starts_with("declined") {
-            Ending::Declined
-        } else {
-            Ending::Aborted
-        }
-    }
 }
 
 /// What a fault did to the lanes it shades.

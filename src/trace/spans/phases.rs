@@ -4,25 +4,29 @@
 
 use super::layout::{Builder, Opening};
 use super::{Ending, LaneKind, Outage, SpanKind};
+use crate::scenario::ids::{Attempt, CheckpointId};
+use crate::trace::event::{AbortReason, Event};
+use crate::trace::fault_act::{Effect, Step};
 use crate::trace::TraceEvent;
 use std::collections::BTreeMap;
 
 /// Checkpoints on the coordinator, trigger to completion or abort.
 pub(super) fn checkpoints(b: &mut Builder) {
-    let mut pending: BTreeMap<u64, Opening> = BTreeMap::new();
+    let mut pending: BTreeMap<CheckpointId, Opening> = BTreeMap::new();
     for (i, e) in b.trace.iter().enumerate() {
-        let n = e.num("checkpoint");
-        let ending = match (e.kind.as_str(), n) {
-            ("checkpoint_triggered", Some(n)) => {
+        let ending = match &e.event {
+            Event::CheckpointTriggered { checkpoint: n, .. } => {
                 let lane = b.lane(LaneKind::Node, &e.node);
-                pending.insert(n, b.open(lane, i, format!("chk {n}"), Some(n)));
+                pending.insert(*n, b.open(lane, i, format!("chk {n}"), Some(*n)));
                 continue;
             }
-            ("checkpoint_completed", Some(n)) => vec![(n, Ending::Completed)],
-            ("checkpoint_aborted", Some(n)) => vec![(n, Ending::of_abort(e.field("reason").unwrap_or("")))],
-            ("job_failover", _) => dropped(e).into_iter().map(|n| (n, Ending::Dropped)).collect(),
+            Event::CheckpointCompleted { checkpoint: n, .. } => vec![(*n, Ending::Completed)],
+            Event::CheckpointAborted { checkpoint: n, reason } => vec![(*n, Ending::of_abort(reason))],
+            Event::JobFailover { dropped_checkpoints, .. } => {
+                dropped_checkpoints.0.iter().map(|n| (*n, Ending::Dropped)).collect()
+            }
             // A restarted coordinator has forgotten every pending checkpoint.
-            ("coordinator_started", _) => pending.keys().map(|n| (*n, Ending::Dropped)).collect(),
+            Event::CoordinatorStarted { .. } => pending.keys().map(|n| (*n, Ending::Dropped)).collect(),
             _ => continue,
         };
         for (n, ending) in ending {
@@ -34,17 +38,11 @@ pub(super) fn checkpoints(b: &mut Builder) {
     pending.into_values().for_each(|o| b.close(o, None, SpanKind::Checkpoint(Ending::Open)));
 }
 
-/// The checkpoints a `job_failover` dropped: `dropped_checkpoints=[7, 8]`.
-fn dropped(e: &TraceEvent) -> Vec<u64> {
-    let list = e.field("dropped_checkpoints").unwrap_or("[]");
-    list.trim_matches(|c| c == '[' || c == ']').split(',').filter_map(|n| n.trim().parse().ok()).collect()
-}
-
 /// A task running on a worker in one attempt.
 struct TaskRun {
     task: String,
     worker: String,
-    attempt: Option<u64>,
+    attempt: Option<Attempt>,
 }
 
 impl TaskRun {
@@ -53,49 +51,62 @@ impl TaskRun {
     /// coordinator restarted. (A zombie of an older attempt failing does not
     /// end the task's current run.)
     fn ended_by(&self, e: &TraceEvent) -> bool {
-        match e.kind.as_str() {
-            "task_failed" => {
-                e.field("task") == Some(self.task.as_str()) && self.attempt.is_none_or(|a| e.num("attempt") == Some(a))
-            }
-            "job_failover" | "job_deployed" | "coordinator_started" | "job_finished" | "job_failed" => true,
-            "coordinator_lost" => e.node == self.worker,
+        match &e.event {
+            Event::TaskFailed { task, attempt, .. } => *task == self.task && self.attempt.is_none_or(|a| *attempt == a),
+            Event::JobFailover { .. }
+            | Event::JobDeployed { .. }
+            | Event::CoordinatorStarted { .. }
+            | Event::JobFinished { .. }
+            | Event::JobFailed { .. } => true,
+            Event::CoordinatorLost { .. } => e.node == self.worker,
             _ => false,
         }
+    }
+}
+
+/// What an event does to an alignment: opens it, ends one (of a task and
+/// checkpoint) with an ending, or may end every run it ends (`Dropped`).
+enum AlignmentStep<'e> {
+    Open(&'e str, CheckpointId),
+    End(&'e str, CheckpointId, Ending),
+    Deployed(&'e str, Attempt),
+    Other,
+}
+
+fn alignment_step(e: &Event) -> AlignmentStep<'_> {
+    match e {
+        Event::BarrierAligning { task, checkpoint, .. } => AlignmentStep::Open(task, *checkpoint),
+        Event::SnapshotTaken { task, checkpoint, .. } => AlignmentStep::End(task, *checkpoint, Ending::Completed),
+        Event::AlignmentAborted { task, checkpoint, .. } => AlignmentStep::End(task, *checkpoint, Ending::Aborted),
+        Event::AlignmentTimedOut { task, checkpoint } => AlignmentStep::End(task, *checkpoint, Ending::Unaligned),
+        Event::TaskDeployed { task, attempt, .. } => AlignmentStep::Deployed(task, *attempt),
+        _ => AlignmentStep::Other,
     }
 }
 
 /// Alignments per task, from the first barrier to the snapshot.
 pub(super) fn alignments(b: &mut Builder) {
     // (task, checkpoint) → the alignment and the task's run.
-    let mut pending: BTreeMap<(String, u64), (Opening, TaskRun)> = BTreeMap::new();
+    let mut pending: BTreeMap<(String, CheckpointId), (Opening, TaskRun)> = BTreeMap::new();
     // task → its latest deployed attempt
-    let mut deployed: BTreeMap<String, u64> = BTreeMap::new();
+    let mut deployed: BTreeMap<String, Attempt> = BTreeMap::new();
     for (i, e) in b.trace.iter().enumerate() {
-        let key = e.field("task").zip(e.num("checkpoint")).map(|(t, n)| (t.to_string(), n));
-        let ending = match e.kind.as_str() {
-            "task_deployed" => {
-                let (Some(task), Some(a)) = (e.field("task"), e.num("attempt")) else { continue };
-                deployed.insert(task.to_string(), a);
-                Ending::Dropped
-            }
-            "barrier_aligning" => {
-                let Some((task, n)) = key else { continue };
-                let lane = b.lane(LaneKind::Task, &task);
-                let run = TaskRun { attempt: deployed.get(&task).copied(), task: task.clone(), worker: e.node.clone() };
-                pending.insert((task, n), (b.open(lane, i, n.to_string(), Some(n)), run));
+        let (ending, ended): (Ending, Vec<(String, CheckpointId)>) = match alignment_step(&e.event) {
+            AlignmentStep::Open(task, n) => {
+                let lane = b.lane(LaneKind::Task, task);
+                let run =
+                    TaskRun { attempt: deployed.get(task).copied(), task: task.to_string(), worker: e.node.clone() };
+                pending.insert((task.to_string(), n), (b.open(lane, i, n.to_string(), Some(n)), run));
                 continue;
             }
-            "snapshot_taken" => Ending::Completed,
-            "alignment_aborted" => Ending::Aborted,
-            "alignment_timed_out" => Ending::Unaligned,
-            _ => Ending::Dropped,
-        };
-        let ended: Vec<(String, u64)> = match (ending, key) {
-            (Ending::Dropped, _) => {
-                pending.iter().filter(|(_, (_, run))| run.ended_by(e)).map(|(k, _)| k.clone()).collect()
+            AlignmentStep::End(task, n, ending) => (ending, vec![(task.to_string(), n)]),
+            step => {
+                if let AlignmentStep::Deployed(task, a) = step {
+                    deployed.insert(task.to_string(), a);
+                }
+                let ended = pending.iter().filter(|(_, (_, run))| run.ended_by(e)).map(|(k, _)| k.clone()).collect();
+                (Ending::Dropped, ended)
             }
-            (_, Some(key)) => vec![key],
-            (_, None) => vec![],
         };
         for key in ended {
             if let Some((o, _)) = pending.remove(&key) {
@@ -106,54 +117,44 @@ pub(super) fn alignments(b: &mut Builder) {
     pending.into_values().for_each(|(o, _)| b.close(o, None, SpanKind::Alignment(Ending::Open)));
 }
 
-/// What a fault's first event does, and the event kind that ends it.
-fn outage_of(e: &TraceEvent) -> Option<(Outage, &'static str)> {
-    Some(match e.kind.as_str() {
-        "fault_crash" => (Outage::Crash, "fault_restart"),
-        "fault_pause" => (Outage::Pause, "fault_resume"),
-        "fault_cut" => (Outage::Partition, "fault_heal"),
-        "fault_link" => (Outage::Link, "fault_heal"),
-        "fault_network" => (Outage::Network, "fault_network_healed"),
-        "fault_disk" => (Outage::Disk, "fault_disk_healed"),
-        _ => return None,
+/// What a strike's effect shades on the timeline, if anything.
+fn outage_of(effect: &Effect) -> Option<Outage> {
+    Some(match effect {
+        Effect::Stopped { crash: true, .. } => Outage::Crash,
+        Effect::Stopped { crash: false, .. } => Outage::Pause,
+        Effect::Cut { .. } | Effect::Isolated { .. } => Outage::Partition,
+        Effect::Degraded { .. } => Outage::Link,
+        Effect::Global { .. } => Outage::Network,
+        Effect::Disk { .. } => Outage::Disk,
+        Effect::Rot { .. } | Effect::Rescale => return None,
     })
-}
-
-/// The nodes a fault event names: its `target`, or every node of its
-/// `link` (`worker-2 -> worker-1,worker-3`); none for the whole network.
-fn touched(e: &TraceEvent) -> Vec<&str> {
-    let names = e.field("target").or(e.field("link")).unwrap_or("");
-    let nodes: Vec<&str> = names.split([' ', ',']).filter(|n| !n.is_empty() && *n != "->" && *n != "<->").collect();
-    if nodes.contains(&"*") {
-        return vec![];
-    }
-    nodes
 }
 
 /// Fault windows, shading the lanes of the nodes they touched.
 pub(super) fn outages(b: &mut Builder) {
-    // fault index → (what it does, the kind that ends it, one opening per lane)
-    let mut pending: BTreeMap<String, (Outage, &str, Vec<Opening>)> = BTreeMap::new();
+    // fault index → (what it does, one opening per lane)
+    let mut pending: BTreeMap<usize, (Outage, Vec<Opening>)> = BTreeMap::new();
     for (i, e) in b.trace.iter().enumerate() {
-        let Some(fault) = e.field("fault") else { continue };
-        if let Some((outage, until)) = outage_of(e) {
-            let label = match (outage, e.field("action")) {
-                (Outage::Partition, Some(action)) => action.trim_start_matches("fault_").to_string(),
-                _ => outage.name().to_string(),
-            };
-            let nodes = touched(e);
-            let lanes: Vec<usize> = match (outage, nodes.is_empty()) {
-                (Outage::Network, _) | (_, true) => vec![b.lane(LaneKind::Faults, "faults")],
-                _ => nodes.iter().map(|n| b.lane(LaneKind::Node, n)).collect(),
-            };
-            let openings = lanes.into_iter().map(|l| b.open(l, i, label.clone(), None)).collect();
-            pending.insert(fault.to_string(), (outage, until, openings));
-        } else if pending.get(fault).is_some_and(|(_, until, _)| *until == e.kind) {
-            let (outage, _, openings) = pending.remove(fault).expect("just seen");
-            openings.into_iter().for_each(|o| b.close(o, Some(i), SpanKind::Outage(outage)));
+        let Event::Fault(act) = &e.event else { continue };
+        match &act.step {
+            Step::Struck(strike) => {
+                let Some(outage) = outage_of(&strike.effect) else { continue };
+                let nodes = strike.effect.nodes();
+                let lanes: Vec<usize> = match (outage, nodes.is_empty()) {
+                    (Outage::Network, _) | (_, true) => vec![b.lane(LaneKind::Faults, "faults")],
+                    _ => nodes.iter().map(|n| b.lane(LaneKind::Node, n)).collect(),
+                };
+                let openings = lanes.into_iter().map(|l| b.open(l, i, act.what.to_string(), None)).collect();
+                pending.insert(act.fault, (outage, openings));
+            }
+            Step::Ended { .. } => {
+                if let Some((outage, openings)) = pending.remove(&act.fault) {
+                    openings.into_iter().for_each(|o| b.close(o, Some(i), SpanKind::Outage(outage)));
+                }
+            }
         }
     }
-    for (outage, _, openings) in pending.into_values() {
+    for (outage, openings) in pending.into_values() {
         openings.into_iter().for_each(|o| b.close(o, None, SpanKind::Outage(outage)));
     }
 }
@@ -162,10 +163,10 @@ pub(super) fn outages(b: &mut Builder) {
 pub(super) fn recoveries(b: &mut Builder) {
     let mut pending: Option<Opening> = None;
     for (i, e) in b.trace.iter().enumerate() {
-        let label = match e.kind.as_str() {
-            "job_failover" => format!("failover: {}", e.field("cause").unwrap_or("?")),
-            "coordinator_started" if e.num("attempt").unwrap_or(0) > 0 => "coordinator recovery".to_string(),
-            "job_deployed" | "job_failed" => {
+        let label = match &e.event {
+            Event::JobFailover { cause, .. } => format!("failover: {cause}"),
+            Event::CoordinatorStarted { attempt, .. } if *attempt > 0 => "coordinator recovery".to_string(),
+            Event::JobDeployed { .. } | Event::JobFailed { .. } => {
                 if let Some(o) = pending.take() {
                     b.close(o, Some(i), SpanKind::Recovery);
                 }
@@ -193,17 +194,24 @@ pub(super) fn attempts(b: &mut Builder) {
             let (o, _) = pending.remove(&task).expect("just seen");
             b.close(o, Some(i), SpanKind::Attempt);
         }
-        if e.kind != "task_deployed" {
-            continue;
-        }
-        let (Some(task), Some(worker)) = (e.field("task"), e.field("worker")) else { continue };
+        let Event::TaskDeployed { task, worker, attempt } = &e.event else { continue };
         let lane = b.lane(LaneKind::Task, task);
-        let label = format!("attempt {} on {worker}", e.field("attempt").unwrap_or("?"));
-        let o = b.open(lane, i, label, None);
-        let run = TaskRun { task: task.to_string(), worker: worker.to_string(), attempt: e.num("attempt") };
-        if let Some((old, _)) = pending.insert(task.to_string(), (o, run)) {
+        let o = b.open(lane, i, format!("attempt {attempt} on {worker}"), None);
+        let run = TaskRun { task: task.clone(), worker: worker.clone(), attempt: Some(*attempt) };
+        if let Some((old, _)) = pending.insert(task.clone(), (o, run)) {
             b.close(old, Some(i), SpanKind::Attempt);
         }
     }
     pending.into_values().for_each(|(o, _)| b.close(o, None, SpanKind::Attempt));
+}
+
+impl Ending {
+    /// From the reason of an abort.
+    fn of_abort(reason: &AbortReason) -> Ending {
+        match reason {
+            AbortReason::Expired => Ending::Expired,
+            AbortReason::Declined(_) => Ending::Declined,
+            _ => Ending::Aborted,
+        }
+    }
 }

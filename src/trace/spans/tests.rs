@@ -1,41 +1,66 @@
 //! Span extraction on hand-built traces.
 
 use super::*;
+use crate::scenario::ids::{Attempt, CheckpointId, TxnId};
+use crate::trace::event::{AbortReason, Digest, ErrorKind, FailoverKind};
+use crate::trace::fault_act::{Effect, FaultAct, Step, Strike};
+use crate::trace::testing::{at, crash, failover, network, rescale, restart};
+use crate::trace::Event;
 
-/// An event at `ms` on `node`.
-fn ev(ms: u64, node: &str, kind: &str, fields: &[(&str, &str)]) -> TraceEvent {
-    TraceEvent { node: node.into(), ..TraceEvent::at_ms(ms, kind, fields) }
-}
-
-fn deploy(ms: u64, attempt: &str, restore: &str) -> Vec<TraceEvent> {
-    let mut out = vec![ev(ms, "coordinator", "job_deployed", &[("attempt", attempt), ("restore", restore)])];
+fn deploy(ms: u64, attempt: Attempt, restore: CheckpointId) -> Vec<TraceEvent> {
+    let mut out = vec![at(ms, "coordinator", Event::JobDeployed { attempt, restore })];
     for (task, worker) in [("count[0]", "worker-1"), ("count[1]", "worker-2")] {
-        let fields = [("task", task), ("worker", worker), ("attempt", attempt)];
-        out.push(ev(ms, "coordinator", "task_deployed", &fields));
+        out.push(at(ms, "coordinator", Event::TaskDeployed { task: task.into(), worker: worker.into(), attempt }));
     }
     out
+}
+
+fn triggered(n: CheckpointId) -> Event {
+    Event::CheckpointTriggered { checkpoint: n, attempt: 1, pending: 1 }
+}
+
+fn completed(n: CheckpointId) -> Event {
+    Event::CheckpointCompleted { checkpoint: n, attempt: 1, acks: 2, end_of_data: false }
+}
+
+fn aligning(task: &str, n: CheckpointId) -> Event {
+    Event::BarrierAligning { task: task.into(), checkpoint: n, input: 0 }
+}
+
+fn snapshot(task: &str, n: CheckpointId) -> Event {
+    Event::SnapshotTaken { task: task.into(), checkpoint: n, attempt: 1 }
+}
+
+fn finished() -> Event {
+    Event::JobFinished { checkpoint: 1, attempt: 1 }
 }
 
 /// Checkpoint 1 completes; worker-2 crashes during checkpoint 2, comes back,
 /// and the job fails over and restores checkpoint 1.
 fn worker_crash() -> Vec<TraceEvent> {
-    let mut t = deploy(10, "1", "0");
+    let mut t = deploy(10, 1, 0);
     t.extend([
-        ev(100, "coordinator", "checkpoint_triggered", &[("checkpoint", "1"), ("attempt", "1")]),
-        ev(105, "worker-2", "barrier_aligning", &[("task", "count[1]"), ("checkpoint", "1")]),
-        ev(108, "worker-2", "snapshot_taken", &[("task", "count[1]"), ("checkpoint", "1")]),
-        ev(150, "coordinator", "checkpoint_completed", &[("checkpoint", "1")]),
-        ev(200, "coordinator", "checkpoint_triggered", &[("checkpoint", "2"), ("attempt", "1")]),
-        ev(205, "worker-2", "barrier_aligning", &[("task", "count[1]"), ("checkpoint", "2")]),
-        ev(210, "world", "fault_crash", &[("fault", "0"), ("target", "worker-2")]),
-        ev(500, "world", "fault_restart", &[("fault", "0"), ("target", "worker-2")]),
-        ev(510, "coordinator", "job_failover", &[("cause", "worker_restarted"), ("dropped_checkpoints", "[2]")]),
+        at(100, "coordinator", triggered(1)),
+        at(105, "worker-2", aligning("count[1]", 1)),
+        at(108, "worker-2", snapshot("count[1]", 1)),
+        at(150, "coordinator", completed(1)),
+        at(200, "coordinator", triggered(2)),
+        at(205, "worker-2", aligning("count[1]", 2)),
+        at(210, "world", crash(0, "worker-2")),
+        at(500, "world", restart(0, "worker-2")),
+        at(510, "coordinator", failover(FailoverKind::WorkerRestarted, vec![2])),
     ]);
-    t.extend(deploy(700, "2", "1"));
+    t.extend(deploy(700, 2, 1));
+    let txn = TxnId { sink: 2, subtask: 1, attempt: 2, seq: 0 };
+    let via = crate::trace::event::CommitVia::Notified(1);
     t.extend([
-        ev(710, "worker-2", "task_restored", &[("task", "count[1]"), ("attempt", "2"), ("checkpoint", "1")]),
-        ev(720, "sink", "txn_committed", &[("txn", "txn-2.1-a2-0"), ("checkpoint", "1")]),
-        ev(800, "coordinator", "job_finished", &[("checkpoint", "1")]),
+        at(
+            710,
+            "worker-2",
+            Event::TaskRestored { task: "count[1]".into(), attempt: 2, checkpoint: 1, state: Default::default() },
+        ),
+        at(720, "sink", Event::TxnCommitted { txn, checkpoint: 1, via, by: 2, records: 3, digest: Digest(0) }),
+        at(800, "coordinator", finished()),
     ]);
     t
 }
@@ -88,13 +113,13 @@ fn restores_failovers_commits_and_faults_are_marks_in_their_lanes() {
 #[test]
 fn an_aborted_checkpoint_is_told_apart_by_its_reason() {
     let mut t = vec![];
-    for (n, reason) in [(1, "expired"), (2, "declined: storage failed"), (3, "subsumed by 4")] {
-        let id = n.to_string();
-        t.push(ev(n * 100, "coordinator", "checkpoint_triggered", &[("checkpoint", &id)]));
-        t.push(ev(n * 100 + 50, "coordinator", "checkpoint_aborted", &[("checkpoint", &id), ("reason", reason)]));
+    let reasons = [AbortReason::Expired, AbortReason::Declined("storage failed".into()), AbortReason::Subsumed];
+    for (n, reason) in (1..).zip(reasons) {
+        t.push(at(n * 100, "coordinator", triggered(n)));
+        t.push(at(n * 100 + 50, "coordinator", Event::CheckpointAborted { checkpoint: n, reason }));
     }
-    t.push(ev(400, "coordinator", "checkpoint_triggered", &[("checkpoint", "4")]));
-    t.push(ev(420, "coordinator", "job_finished", &[]));
+    t.push(at(400, "coordinator", triggered(4)));
+    t.push(at(420, "coordinator", finished()));
     let endings: Vec<SpanKind> = Timeline::of(&t).spans.iter().map(|s| s.kind).collect();
     use Ending::*;
     let want = [Expired, Declined, Aborted, Open].map(SpanKind::Checkpoint);
@@ -105,9 +130,8 @@ fn an_aborted_checkpoint_is_told_apart_by_its_reason() {
 fn overlapping_checkpoints_stack_in_rows() {
     let mut t = vec![];
     for (n, from, to) in [(1, 100, 300), (2, 200, 400), (3, 350, 500)] {
-        let id = n.to_string();
-        t.push(ev(from, "coordinator", "checkpoint_triggered", &[("checkpoint", &id)]));
-        t.push(ev(to, "coordinator", "checkpoint_completed", &[("checkpoint", &id)]));
+        t.push(at(from, "coordinator", triggered(n)));
+        t.push(at(to, "coordinator", completed(n)));
     }
     t.sort_by_key(|e| e.time);
     let timeline = Timeline::of(&t);
@@ -118,16 +142,28 @@ fn overlapping_checkpoints_stack_in_rows() {
 
 #[test]
 fn a_partition_shades_both_sides_until_the_end_if_it_never_heals() {
+    let effect = Effect::Cut { from: vec!["coordinator".into()], to: vec!["worker-2".into()], one_way: false };
+    let cut = FaultAct {
+        fault: 0,
+        name: "fault_cut",
+        what: "partition",
+        on: "coordinator <-> worker-2".into(),
+        step: Step::Struck(Strike { effect, linger: Duration::ZERO }),
+        details: vec![],
+    };
+    let network_healed = FaultAct {
+        fault: 1,
+        name: "fault_network_healed",
+        what: "network healed",
+        on: String::new(),
+        step: Step::Ended { zombie: None },
+        details: vec![],
+    };
     let t = vec![
-        ev(
-            100,
-            "world",
-            "fault_cut",
-            &[("fault", "0"), ("action", "fault_partition"), ("link", "coordinator <-> worker-2")],
-        ),
-        ev(150, "world", "fault_network", &[("fault", "1"), ("loss", "0.1")]),
-        ev(300, "world", "fault_network_healed", &[("fault", "1")]),
-        ev(900, "coordinator", "job_finished", &[]),
+        at(100, "world", Event::Fault(cut)),
+        at(150, "world", network(1)),
+        at(300, "world", Event::Fault(network_healed)),
+        at(900, "coordinator", finished()),
     ];
     let t = Timeline::of(&t);
     let cut = spans_of(&t, SpanKind::Outage(Outage::Partition));
@@ -139,9 +175,9 @@ fn a_partition_shades_both_sides_until_the_end_if_it_never_heals() {
 #[test]
 fn an_alignment_that_times_out_went_unaligned() {
     let t = vec![
-        ev(100, "worker-1", "barrier_aligning", &[("task", "out[0]"), ("checkpoint", "1")]),
-        ev(130, "worker-1", "alignment_timed_out", &[("task", "out[0]"), ("checkpoint", "1")]),
-        ev(131, "worker-1", "snapshot_taken", &[("task", "out[0]"), ("checkpoint", "1")]),
+        at(100, "worker-1", aligning("out[0]", 1)),
+        at(130, "worker-1", Event::AlignmentTimedOut { task: "out[0]".into(), checkpoint: 1 }),
+        at(131, "worker-1", snapshot("out[0]", 1)),
     ];
     let t = Timeline::of(&t);
     assert_eq!(spans_of(&t, SpanKind::Alignment(Ending::Unaligned)), [("out[0]", ms(100), ms(130))]);
@@ -149,15 +185,17 @@ fn an_alignment_that_times_out_went_unaligned() {
 
 #[test]
 fn lanes_come_coordinator_workers_services_faults_then_tasks_in_graph_order() {
+    let deployed =
+        |task: &str, worker: &str| Event::TaskDeployed { task: task.into(), worker: worker.into(), attempt: 1 };
     let t = vec![
-        ev(1, "worker-10", "worker_started", &[]),
-        ev(1, "storage", "checkpoint_discarded", &[]),
-        ev(1, "worker-2", "worker_started", &[]),
-        ev(2, "coordinator", "task_deployed", &[("task", "src[0]"), ("worker", "worker-2")]),
-        ev(2, "coordinator", "task_deployed", &[("task", "count[1]"), ("worker", "worker-2")]),
-        ev(3, "world", "fault_rescale", &[("fault", "0"), ("operator", "count"), ("parallelism", "3")]),
-        ev(4, "coordinator", "task_deployed", &[("task", "count[2]"), ("worker", "worker-10")]),
-        ev(4, "coordinator", "task_deployed", &[("task", "src[0]"), ("worker", "worker-2")]),
+        at(1, "worker-10", Event::WorkerStarted { boot: 1 }),
+        at(1, "storage", Event::CheckpointDiscarded { prefix: "chk-1/".into() }),
+        at(1, "worker-2", Event::WorkerStarted { boot: 1 }),
+        at(2, "coordinator", deployed("src[0]", "worker-2")),
+        at(2, "coordinator", deployed("count[1]", "worker-2")),
+        at(3, "world", rescale(0, "count", 3)),
+        at(4, "coordinator", deployed("count[2]", "worker-10")),
+        at(4, "coordinator", deployed("src[0]", "worker-2")),
     ];
     let t = Timeline::of(&t);
     let want = ["coordinator", "worker-2", "worker-10", "storage", "faults", "src[0]", "count[1]", "count[2]"];
@@ -168,11 +206,13 @@ fn lanes_come_coordinator_workers_services_faults_then_tasks_in_graph_order() {
 
 #[test]
 fn a_zombie_task_failing_does_not_end_the_current_attempt() {
-    let mut t = deploy(10, "1", "0");
-    t.push(ev(500, "coordinator", "job_failover", &[("cause", "worker_lost"), ("dropped_checkpoints", "[]")]));
-    t.extend(deploy(700, "2", "0"));
-    t.push(ev(900, "worker-2", "task_failed", &[("task", "count[1]"), ("attempt", "1")]));
-    t.push(ev(1000, "coordinator", "job_finished", &[]));
+    let mut t = deploy(10, 1, 0);
+    t.push(at(500, "coordinator", failover(FailoverKind::WorkerLost, vec![])));
+    t.extend(deploy(700, 2, 0));
+    let failed =
+        Event::TaskFailed { task: "count[1]".into(), attempt: 1, error: ErrorKind::Other, reason: String::new() };
+    t.push(at(900, "worker-2", failed));
+    t.push(at(1000, "coordinator", finished()));
     let t = Timeline::of(&t);
     let attempts = spans_of(&t, SpanKind::Attempt);
     assert!(attempts.contains(&("count[1]", ms(700), ms(1000))), "{attempts:?}");
