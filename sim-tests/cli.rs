@@ -164,7 +164,7 @@ fn new_writes_a_starter_that_checks_runs_passes_and_fires_its_fault() {
 fn new_writes_to_stdout_with_a_dash_and_refuses_odd_names() {
     let o = ckptsim(&["new", "piped", "-o", "-"]);
     assert_eq!(o.status.code(), Some(0));
-    ckptsim::scenario::parse(&stdout(&o), "piped.toml").unwrap_or_else(|e| panic!("{}", e.render()));
+    ckptsim::run::testbed::parse(&stdout(&o), "piped.toml").unwrap_or_else(|e| panic!("{}", e.render()));
     assert_eq!(ckptsim(&["new", "../escape"]).status.code(), Some(2));
 }
 
@@ -260,8 +260,9 @@ fn sweep_coverage_prints_the_paths_of_the_scenarios_protocol() {
     let o = ckptsim(&["sweep", "scenarios/worker-crash.toml", "--seeds", "0..2", "--coverage"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    let scenario = ckptsim::scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/worker-crash.toml"))
-        .expect("stock scenario");
+    let scenario =
+        ckptsim::run::testbed::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/worker-crash.toml"))
+            .expect("stock scenario");
     let applicable: Vec<&str> = ckptsim::oracle::coverage::applicable(&scenario).iter().map(|p| p.name).collect();
     assert!(applicable.len() < ckptsim::oracle::coverage::CATALOGUE.len(), "some paths are other protocols'");
     for path in ckptsim::oracle::coverage::CATALOGUE {
@@ -288,7 +289,7 @@ fn a_swarm_run_prints_its_drawn_plan_as_pasteable_toml() {
     assert!(plan.contains("[[faults]]"), "{out}");
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/no-faults.toml")).unwrap();
     let pasted = format!("{text}\n{}", plan.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n"));
-    ckptsim::scenario::parse(&pasted, "pasted.toml").unwrap_or_else(|e| panic!("{e}\n{pasted}"));
+    ckptsim::run::testbed::parse(&pasted, "pasted.toml").unwrap_or_else(|e| panic!("{e}\n{pasted}"));
 }
 
 #[test]

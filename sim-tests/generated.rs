@@ -4,8 +4,14 @@
 //! failure shrinks to a small fault list and prints its replayable TOML.
 //! `CKPTSIM_GENERATED=N` runs N cases, `CKPTSIM_GENERATED_SEED=K` another sequence.
 
+use ckptsim::run::faults::crash::CrashParams;
+use ckptsim::run::faults::isolate::IsolateParams;
+use ckptsim::run::faults::link::LinkParams;
+use ckptsim::run::faults::network::NetworkParams;
+use ckptsim::run::faults::partition::PartitionParams;
+use ckptsim::run::faults::pause::PauseParams;
 use ckptsim::run::{run_seed, RunSpec};
-use ckptsim::scenario::{self, Fault, FaultAction, OperatorKind, Phase, Scenario, When};
+use ckptsim::scenario::{self, Fault, OperatorKind, Phase, Scenario, When};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::sync::Arc;
@@ -13,7 +19,7 @@ use std::time::Duration;
 
 fn base() -> Scenario {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/no-faults.toml")).unwrap();
-    scenario::parse(&text, "no-faults.toml").unwrap()
+    ckptsim::run::testbed::parse(&text, "no-faults.toml").unwrap()
 }
 
 fn node() -> impl Strategy<Value = String> {
@@ -53,58 +59,53 @@ fn fault() -> impl Strategy<Value = Fault> {
     let at = (100u64..1500).prop_map(|ms| Some(Duration::from_millis(ms)));
     let after = (50u64..1500).prop_map(Duration::from_millis);
     let plain = |n: &String| !n.starts_with("worker-of");
+    let placed = |at, p| Fault { at, ..p };
     prop_oneof![
         (when(), node(), after.clone()).prop_map(|(when, node, r)| Fault {
             when: Some(when),
-            node: Some(node),
-            restart_after: Some(r),
-            ..Fault::new(FaultAction::Crash)
+            ..Fault::of("crash", CrashParams { node: Some(node), restart_after: Some(r) })
         }),
-        (at.clone(), node(), after.clone()).prop_map(|(at, node, r)| Fault {
-            at,
-            node: Some(node),
-            restart_after: Some(r),
-            ..Fault::new(FaultAction::Crash)
+        (at.clone(), node(), after.clone()).prop_map(move |(at, node, r)| {
+            placed(at, Fault::of("crash", CrashParams { node: Some(node), restart_after: Some(r) }))
         }),
-        (at.clone(), node(), (50u64..3000).prop_map(Duration::from_millis)).prop_map(|(at, node, r)| Fault {
-            at,
-            node: Some(node),
-            resume_after: Some(r),
-            ..Fault::new(FaultAction::Pause)
+        (at.clone(), node(), (50u64..3000).prop_map(Duration::from_millis)).prop_map(move |(at, node, r)| {
+            placed(at, Fault::of("pause", PauseParams { node: Some(node), resume_after: Some(r) }))
         }),
         (at.clone(), node(), node(), any::<bool>(), after.clone())
             .prop_filter("two different sides", move |(_, a, b, _, _)| a != b && plain(a) && plain(b))
-            .prop_map(|(at, a, b, one_way, h)| Fault {
-                at,
-                between: Some([vec![a], vec![b]]),
-                one_way: Some(one_way),
-                heal_after: Some(h),
-                ..Fault::new(FaultAction::Partition)
+            .prop_map(move |(at, a, b, one_way, h)| {
+                let p = PartitionParams {
+                    between: Some([vec![a], vec![b]]),
+                    one_way: Some(one_way),
+                    messages: None,
+                    heal_after: Some(h),
+                };
+                placed(at, Fault::of("partition", p))
             }),
-        (at.clone(), node(), after.clone()).prop_map(|(at, node, h)| Fault {
-            at,
-            node: Some(node),
-            heal_after: Some(h),
-            ..Fault::new(FaultAction::Isolate)
+        (at.clone(), node(), after.clone()).prop_map(move |(at, node, h)| {
+            placed(at, Fault::of("isolate", IsolateParams { node: Some(node), messages: None, heal_after: Some(h) }))
         }),
         (at.clone(), node(), node(), 1u64..200, 0.0..0.5f64, after.clone())
             .prop_filter("two different ends", move |(_, a, b, ..)| a != b && plain(a) && plain(b))
-            .prop_map(|(at, a, b, ms, loss, h)| Fault {
-                at,
-                from: Some(vec![a]),
-                to: Some(vec![b]),
+            .prop_map(move |(at, a, b, ms, loss, h)| {
+                let p = LinkParams {
+                    from: Some(vec![a]),
+                    to: Some(vec![b]),
+                    latency_max: Some(Duration::from_millis(ms)),
+                    loss: Some(loss),
+                    heal_after: Some(h),
+                    ..LinkParams::default()
+                };
+                placed(at, Fault::of("link", p))
+            }),
+        (at, 5u64..50, 0.0..0.3f64, after).prop_map(move |(at, ms, loss, h)| {
+            let p = NetworkParams {
+                latency_min: Some(Duration::from_millis(1)),
                 latency_max: Some(Duration::from_millis(ms)),
                 loss: Some(loss),
                 heal_after: Some(h),
-                ..Fault::new(FaultAction::Link)
-            }),
-        (at, 5u64..50, 0.0..0.3f64, after).prop_map(|(at, ms, loss, h)| Fault {
-            at,
-            latency_min: Some(Duration::from_millis(1)),
-            latency_max: Some(Duration::from_millis(ms)),
-            loss: Some(loss),
-            heal_after: Some(h),
-            ..Fault::new(FaultAction::Network)
+            };
+            placed(at, Fault::of("network", p))
         }),
     ]
 }
@@ -124,7 +125,8 @@ fn random_fault_mixes_keep_exactly_once() {
         // Random faults may leave few checkpoints; finishing needs at least one.
         s.expect.min_completed_checkpoints = 1;
         s.faults = faults;
-        scenario::validate::validate(&s).map_err(|(f, m)| TestCaseError::reject(format!("{f}: {m}")))?;
+        scenario::validate::validate(&s, &ckptsim::run::testbed::Testbed)
+            .map_err(|(f, m)| TestCaseError::reject(format!("{f}: {m}")))?;
         let report = run_seed(&RunSpec::new(Arc::new(s.clone()), "generated.toml".into(), seed, None));
         prop_assert!(
             report.passed(),

@@ -36,8 +36,10 @@ fn vacuous_scenario_fails() -> Result<(), Failed> {
             phase: ckptsim::scenario::Phase::Aligning,
             task: None,
         }),
-        node: Some("worker-1".into()),
-        ..ckptsim::scenario::Fault::new(ckptsim::scenario::FaultAction::Crash)
+        ..ckptsim::scenario::Fault::of(
+            "crash",
+            ckptsim::run::faults::crash::CrashParams { node: Some("worker-1".into()), restart_after: None },
+        )
     });
     spec.scenario = std::sync::Arc::new(scenario);
     let reports = common::run_seeds(&spec, vec![0, 1]);

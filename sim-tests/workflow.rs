@@ -94,7 +94,7 @@ fn shrink_writes_a_smaller_scenario_that_still_fails_the_same_property() {
     let written = std::fs::read_to_string(&out).expect("written");
     assert!(written.starts_with("# Written by: ckptsim shrink scenarios/worker-crash.toml --seed 1"), "{written}");
     assert!(written.contains("violated = [\"commit_only_completed\"]"), "{written}");
-    let scenario = ckptsim::scenario::parse(&written, "shrunk").expect("a valid scenario");
+    let scenario = ckptsim::run::testbed::parse(&written, "shrunk").expect("a valid scenario");
     let records: u64 = scenario.job.operators.iter().filter_map(|o| o.records).sum();
     assert!(records < 20_000, "records were not cut: {written}");
     let again = ckptsim(&["run", out.to_str().expect("path")]);

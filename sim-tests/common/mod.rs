@@ -8,7 +8,6 @@ pub mod binary;
 
 use ckptsim::cli::render::lines::render_lines;
 use ckptsim::run::{run_many, RunReport, RunSpec};
-use ckptsim::scenario;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -32,7 +31,7 @@ pub fn scenario_files() -> Vec<PathBuf> {
 /// Loads a scenario, relative to the crate root.
 pub fn spec(path: &Path) -> RunSpec {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    let scenario = scenario::load(&full).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = ckptsim::run::testbed::load(&full).unwrap_or_else(|e| panic!("{e}"));
     RunSpec::new(Arc::new(scenario), path.to_path_buf(), 0, None)
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 
 use super::{EXIT_BAD_INPUT, EXIT_PASS};
 
@@ -22,7 +22,7 @@ pub fn check(paths: &[PathBuf]) -> i32 {
         };
         for file in files {
             checked += 1;
-            match scenario::load(&file) {
+            match crate::run::testbed::load(&file) {
                 Ok(s) => println!("ok {} ({})", file.display(), summary(&s)),
                 Err(e) => {
                     eprintln!("error: {}", e.render());

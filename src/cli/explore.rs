@@ -41,7 +41,7 @@ fn print_text(scenario: &Scenario, options: &ExploreOptions, outcomes: &[Outcome
         println!("  {n:>5} placements violate {p}");
     }
     let fired = outcomes.iter().filter(|o| o.fired).count();
-    let kinds: Vec<&str> = options.kinds.iter().map(|k| k.name()).collect();
+    let kinds: Vec<&str> = options.kinds.iter().map(String::as_str).collect();
     let bug = options.bug.map(|b| format!(" [bug: {b}]")).unwrap_or_default();
     println!(
         "explore {}{bug}: {} placements tried (checkpoints 1..={} × phases × tasks/nodes × {}), {fired} fired, {} failed, seed {} in {secs:.1}s",

@@ -33,7 +33,7 @@ pub fn merge(options: &MergeOptions) -> i32 {
         }
     }
     let (paths, what) = match &options.scenario {
-        Some(path) => match crate::scenario::load(path) {
+        Some(path) => match crate::run::testbed::load(path) {
             Ok(s) => (applicable(&s), format!("protocol {}", s.checkpoint.protocol.name())),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -88,9 +88,10 @@ enum Command {
     /// placements violate which property.
     Explore {
         scenario: PathBuf,
-        /// Fault kinds to place.
-        #[arg(long, value_delimiter = ',', default_value = "crash,pause")]
-        kinds: Vec<crate::explore::Kind>,
+        /// Fault kinds to place: crash, pause, isolate, disk, bit_rot,
+        /// rescale, slow, lossy, drop, network_loss.
+        #[arg(long, value_delimiter = ',', default_value = "crash,pause", value_parser = crate::explore::parse_kind)]
+        kinds: Vec<String>,
         /// Checkpoints 1..=N to place faults in.
         #[arg(long, default_value_t = 3)]
         checkpoints: u64,
@@ -339,7 +340,7 @@ pub fn main() -> i32 {
 /// Loads the scenario; prints the error (`file:line:col: field: message`,
 /// then the line with carets) if bad.
 fn load(path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> {
-    match scenario::load(path) {
+    match crate::run::testbed::load(path) {
         Ok(s) => Some(RunSpec::new(Arc::new(s), path.to_path_buf(), seed, bug)),
         Err(e) => {
             eprintln!("error: {}", e.render());
@@ -363,7 +364,8 @@ fn with_faults(s: &scenario::Scenario, faults: &[String]) -> Result<scenario::Sc
         s.faults.push(one.fault);
     }
     // faults[i] is the i-th --fault, counting from 0.
-    scenario::validate::validate(&s).map_err(|(field, message)| format!("--fault: {field}: {message}"))?;
+    scenario::validate::validate(&s, &crate::run::testbed::Testbed)
+        .map_err(|(field, message)| format!("--fault: {field}: {message}"))?;
     Ok(s)
 }
 

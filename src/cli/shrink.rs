@@ -79,7 +79,7 @@ fn report(shrunk: &Shrunk, out: &Path) -> i32 {
     }
     let budget = if shrunk.out_of_time { " (time budget spent; shrink again to go further)" } else { "" };
     println!("  {} runs{budget}", shrunk.runs);
-    let Ok(written) = crate::scenario::load(out) else {
+    let Ok(written) = crate::run::testbed::load(out) else {
         eprintln!("internal error: {} does not read back", out.display());
         return EXIT_INTERNAL;
     };

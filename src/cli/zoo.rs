@@ -54,7 +54,7 @@ pub fn zoo(options: &ZooOptions) -> i32 {
     let mut cleans: std::collections::BTreeMap<&str, Clean> = Default::default();
     for bug in Bug::ALL {
         let catch = bug.catches()[0];
-        let spec = match crate::scenario::load(Path::new(catch.scenario)) {
+        let spec = match crate::run::testbed::load(Path::new(catch.scenario)) {
             Ok(s) => RunSpec::new(Arc::new(s), catch.scenario.into(), 0, None),
             Err(e) => {
                 eprintln!("error: {e} (run `ckptsim zoo` from the repository root)");

@@ -21,12 +21,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use placement::{Kind, Windows};
+pub use crate::run::faults::kind::Windows;
+pub use placement::{kinds, parse_kind};
 
 /// What to explore.
 #[derive(Debug, Clone)]
 pub struct ExploreOptions {
-    pub kinds: Vec<Kind>,
+    /// The explore kinds to place (`crash`, `slow`, …; see `kinds`).
+    pub kinds: Vec<String>,
     /// Checkpoints 1..=checkpoints.
     pub checkpoints: u64,
     pub seed: u64,

@@ -1,71 +1,42 @@
 //! Placements: where and how the one fault of an `explore` run strikes.
 
 use super::ExploreOptions;
+use crate::engine::cluster::worker_name;
 use crate::engine::graph::ExecutionGraph;
-use crate::scenario::{Fault, FaultAction, Phase, Scenario, When};
+use crate::run::faults::kind::{FaultKind, PlaceCx};
+use crate::run::faults::KINDS;
+use crate::scenario::{Fault, Phase, Scenario, When};
 use serde::Serialize;
-use std::time::Duration;
 
-/// The fault kinds `explore` can place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
-pub enum Kind {
-    /// Crash a node, restart it `restart_after` later.
-    Crash,
-    /// Pause a node, resume it `resume_after` later (zombies).
-    Pause,
-    /// Cut a node from every other until `heal_after`.
-    Isolate,
-    /// Every write and fsync of a node's disk fails until `heal_after`.
-    Disk,
-    /// Rot one copy, then every copy, of the latest checkpoint in storage.
-    BitRot,
-    /// Rescale each operator one up and one down.
-    Rescale,
-    /// Everything a node sends is delayed 20–200 ms (in order) until `heal_after`.
-    Slow,
-    /// A third of what a node sends is lost until `heal_after`.
-    Lossy,
-    /// Everything a node sends is lost until `heal_after` (one way).
-    Drop,
-    /// 60% of every message on the network is lost until `heal_after`.
-    NetworkLoss,
+/// Every kind `explore --kinds` takes, with what it places, from the
+/// registered fault kinds.
+pub fn kinds() -> Vec<(&'static str, &'static str)> {
+    KINDS.iter().flat_map(|k| k.explore_kinds().iter().copied()).collect()
 }
 
-impl Kind {
-    /// The name `--kinds` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Crash => "crash",
-            Kind::Pause => "pause",
-            Kind::Isolate => "isolate",
-            Kind::Disk => "disk",
-            Kind::BitRot => "bit_rot",
-            Kind::Rescale => "rescale",
-            Kind::Slow => "slow",
-            Kind::Lossy => "lossy",
-            Kind::Drop => "drop",
-            Kind::NetworkLoss => "network_loss",
-        }
+/// The registered fault kind that places explore kind `name`.
+fn placer(name: &str) -> Option<&'static dyn FaultKind> {
+    KINDS.iter().copied().find(|k| k.explore_kinds().iter().any(|(n, _)| *n == name))
+}
+
+/// Checks an explore kind name (`--kinds`), with "did you mean".
+pub fn parse_kind(name: &str) -> Result<String, String> {
+    let names: Vec<&str> = kinds().into_iter().map(|(n, _)| n).collect();
+    if names.contains(&name) {
+        return Ok(name.to_string());
     }
-}
-
-/// How long the windowed kinds last.
-#[derive(Debug, Clone, Copy)]
-pub struct Windows {
-    pub restart_after: Duration,
-    pub resume_after: Duration,
-    pub heal_after: Duration,
+    let hint = crate::scenario::suggest::hint(name, names.iter().copied());
+    Err(format!("unknown kind `{name}` (known: {}){hint}", names.join(", ")))
 }
 
 /// One placement: a moment, a kind, a target, and the fault that says so.
 #[derive(Debug, Clone, Serialize)]
 pub struct Placement {
     pub checkpoint: u64,
-    pub phase: &'static str,
+    pub phase: String,
     pub task: Option<String>,
-    pub kind: Kind,
+    /// The explore kind (`crash`, `slow`, …).
+    pub kind: String,
     /// The node, `worker-of(task)`, or what is rescaled or rotted.
     pub target: String,
     #[serde(skip)]
@@ -76,7 +47,7 @@ impl Placement {
     /// `checkpoint 2 · aligning at count[1] · crash worker-of(count[1])`.
     pub fn label(&self) -> String {
         let at = self.task.as_deref().map(|t| format!(" at {t}")).unwrap_or_default();
-        format!("checkpoint {} · {}{at} · {} {}", self.checkpoint, self.phase, self.kind.name(), self.target)
+        format!("checkpoint {} · {}{at} · {} {}", self.checkpoint, self.phase, self.kind, self.target)
     }
 }
 
@@ -88,17 +59,11 @@ pub fn enumerate(s: &Scenario, o: &ExploreOptions) -> Vec<Placement> {
         for phase in Phase::ALL.into_iter().filter(|p| *p != Phase::Restoring) {
             for task in moments(&graph, phase) {
                 for kind in &o.kinds {
-                    for (target, fault) in faults(s, *kind, task.as_deref(), o) {
+                    for (target, fault) in faults(s, kind, task.as_deref(), o) {
                         let when = When { checkpoint: Some(checkpoint), phase, task: task.clone() };
                         let fault = Fault { when: Some(when), ..fault };
-                        out.push(Placement {
-                            checkpoint,
-                            phase: phase.name(),
-                            task: task.clone(),
-                            kind: *kind,
-                            target,
-                            fault,
-                        });
+                        let (phase, task, kind) = (phase.name(), task.clone(), kind.clone());
+                        out.push(Placement { checkpoint, phase, task, kind, target, fault });
                     }
                 }
             }
@@ -118,107 +83,25 @@ fn moments(graph: &ExecutionGraph, phase: Phase) -> Vec<Option<String>> {
 
 /// The nodes of the cluster: workers, then the services.
 fn nodes(s: &Scenario) -> Vec<String> {
-    let workers = (1..=s.cluster.workers).map(|i| format!("worker-{i}"));
+    let workers = (1..=s.cluster.workers).map(worker_name);
     workers.chain(SERVICES.iter().map(|n| n.to_string())).collect()
 }
 
+/// The services, in the order explore aims at them.
 const SERVICES: [&str; 4] = ["coordinator", "storage", "log", "sink"];
 
-/// The faults of `kind` for a moment at `task` (or at no task), each with
-/// its target: at a task, its worker and the services; else every node.
-fn faults(s: &Scenario, kind: Kind, task: Option<&str>, o: &ExploreOptions) -> Vec<(String, Fault)> {
-    let targets = match task {
+/// The faults of explore kind `kind` for a moment at `task` (or at no
+/// task), each with its target: at a task, its worker and the services;
+/// else every node.
+fn faults(s: &Scenario, kind: &str, task: Option<&str>, o: &ExploreOptions) -> Vec<(String, Fault)> {
+    let Some(placer) = placer(kind) else { return vec![] };
+    let nodes = nodes(s);
+    let targets: Vec<String> = match task {
         Some(t) => std::iter::once(format!("worker-of({t})")).chain(SERVICES.iter().map(|n| n.to_string())).collect(),
-        None => nodes(s),
+        None => nodes.clone(),
     };
-    let w = o.windows;
-    let on = |action, f: &dyn Fn(Fault) -> Fault| -> Vec<(String, Fault)> {
-        targets.iter().map(|n| (n.clone(), f(Fault { node: Some(n.clone()), ..Fault::new(action) }))).collect()
-    };
-    match kind {
-        Kind::Crash => on(FaultAction::Crash, &|f| Fault { restart_after: Some(w.restart_after), ..f }),
-        Kind::Pause => on(FaultAction::Pause, &|f| Fault { resume_after: Some(w.resume_after), ..f }),
-        Kind::Isolate => on(FaultAction::Isolate, &|f| Fault { heal_after: Some(w.heal_after), ..f }),
-        Kind::Disk => on(FaultAction::Disk, &|f| Fault {
-            write_error: Some(1.0),
-            fsync_error: Some(1.0),
-            heal_after: Some(w.heal_after),
-            ..f
-        }),
-        Kind::BitRot if task.is_none() => bit_rot(s),
-        Kind::BitRot => vec![],
-        Kind::Rescale if task.is_none() => rescales(s),
-        Kind::Rescale => vec![],
-        Kind::Slow => links(s, w.heal_after, |f| Fault {
-            latency_min: Some(Duration::from_millis(20)),
-            latency_max: Some(Duration::from_millis(200)),
-            ..f
-        }),
-        Kind::Lossy => links(s, w.heal_after, |f| Fault { loss: Some(0.3), ..f }),
-        Kind::Drop => links(s, w.heal_after, |f| Fault { loss: Some(1.0), ..f }),
-        Kind::NetworkLoss if task.is_none() => {
-            let f = Fault { loss: Some(0.6), heal_after: Some(w.heal_after), ..Fault::new(FaultAction::Network) };
-            vec![("network".into(), f)]
-        }
-        Kind::NetworkLoss => vec![],
-    }
-    .into_iter()
-    .map(|(target, f)| (target, narrowed(f, o)))
-    .collect()
-}
-
-/// The link and isolate faults narrowed to `--messages`, when given.
-fn narrowed(f: Fault, o: &ExploreOptions) -> Fault {
-    match f.action {
-        FaultAction::Link | FaultAction::Isolate => Fault { messages: o.messages.clone(), ..f },
-        _ => f,
-    }
-}
-
-/// A link fault from each node to every other, shaped by `shape`.
-fn links(s: &Scenario, heal_after: Duration, shape: impl Fn(Fault) -> Fault) -> Vec<(String, Fault)> {
-    let all = nodes(s);
-    all.iter()
-        .map(|n| {
-            let to: Vec<String> = all.iter().filter(|m| *m != n).cloned().collect();
-            let f = Fault {
-                from: Some(vec![n.clone()]),
-                to: Some(to),
-                heal_after: Some(heal_after),
-                ..Fault::new(FaultAction::Link)
-            };
-            (format!("{n} → every node"), shape(f))
-        })
-        .collect()
-}
-
-/// One copy, then every copy, of the latest checkpoint.
-fn bit_rot(s: &Scenario) -> Vec<(String, Fault)> {
-    let replicas = s.storage.replicas;
-    let mut copies = vec![1];
-    if replicas > 1 {
-        copies.push(replicas);
-    }
-    copies
-        .into_iter()
-        .map(|n| {
-            let f = Fault { node: Some("storage".into()), copies: Some(n), ..Fault::new(FaultAction::BitRot) };
-            (format!("storage ({n} of {replicas} copies)"), f)
-        })
-        .collect()
-}
-
-/// Each declared operator one up, and one down where it can go down.
-fn rescales(s: &Scenario) -> Vec<(String, Fault)> {
-    let mut out = vec![];
-    for op in &s.job.operators {
-        let p = s.parallelism_of(op);
-        for to in [p + 1, p - 1].into_iter().filter(|to| *to >= 1 && *to != p) {
-            let f = Fault { operator: Some(op.id.clone()), parallelism: Some(to), ..Fault::new(FaultAction::Rescale) };
-            out.push((format!("{} to {to}", op.id), f));
-        }
-    }
-    out
+    let cx = PlaceCx { s, task, targets: &targets, nodes: &nodes, windows: o.windows, messages: o.messages.as_deref() };
+    placer.placements(kind, &cx)
 }
 
 /// A fault as one inline TOML table, for a `--fault '…'` argument.

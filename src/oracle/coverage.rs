@@ -5,7 +5,7 @@
 //! swarm sweep leaves one untaken.
 
 use crate::scenario::ids::CheckpointId;
-use crate::scenario::{FaultAction, Guarantee, Protocol, Scenario, SinkKind};
+use crate::scenario::{Guarantee, OperatorKind, Protocol, Scenario, SinkKind};
 use crate::trace::event::{AbortReason, AlignmentAbortCause as Cause, CommitVia, ErrorKind, FailoverKind, OrDash};
 use crate::trace::fault_act::Step;
 use crate::trace::{Event, TraceEvent};
@@ -221,13 +221,10 @@ pub const CATALOGUE: &[Path] = &[
         description: "after a sink was scaled down, a remaining subtask recovered the transactions of a removed one",
         taken: |ev| any(ev, |e| matches!(e, Event::SinkSubtaskRecovered { .. })),
         applies: |s| {
-            rescales(s)
-                && s.faults.iter().any(|f| {
-                    f.action == FaultAction::Rescale
-                        && s.job.operators.iter().any(|o| {
-                            Some(&o.id) == f.operator.as_ref() && o.kind == crate::scenario::OperatorKind::Sink
-                        })
-                })
+            s.faults.iter().filter(|f| f.action == "rescale").any(|f| {
+                let operator = f.params.get("operator").and_then(|o| o.as_str());
+                s.job.operators.iter().any(|o| Some(o.id.as_str()) == operator && o.kind == OperatorKind::Sink)
+            })
         },
     },
 ];
@@ -308,7 +305,7 @@ fn at_least_once(s: &Scenario) -> bool {
 }
 
 fn rescales(s: &Scenario) -> bool {
-    s.faults.iter().any(|f| f.action == FaultAction::Rescale)
+    s.faults.iter().any(|f| f.action == "rescale")
 }
 
 fn committer_sink(s: &Scenario) -> bool {

@@ -222,7 +222,7 @@ mod tests {
 
     fn graph(ops: &str) -> ExecutionGraph {
         let text = format!("name = \"t\"\n[job]\nparallelism = 2\noperators = [\n{ops}\n]\n");
-        ExecutionGraph::build(&scenario::parse(&text, "t.toml").expect("valid"))
+        ExecutionGraph::build(&scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid"))
     }
 
     const COUNT: &str = r#"{ id = "src", kind = "source", partitions = 2, records = 1000, keys = 7 },
@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn a_deployment_that_rebalances_into_the_sink_drops_the_final_values() {
         let text = format!("name = \"t\"\n[job]\nparallelism = 2\noperators = [\n{COUNT}\n]\n");
-        let s = scenario::parse(&text, "t.toml").expect("valid");
+        let s = scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid");
         let mut r = compute(&ExecutionGraph::build(&s), LogData::new(3));
         let deployed = |task: &str, attempt| {
             let event = Event::TaskDeployed { task: task.into(), worker: "worker-1".into(), attempt };

@@ -6,12 +6,14 @@
 //! - `faults`  — the fault injector that carries out a scenario's faults
 //! - `client`  — the job's client node: rescale requests to the coordinator
 //! - `swarm`   — the faults a `[swarm]` draws per seed
+//! - `testbed` — the registered kinds, and loading scenario files against them
 //! - `outcome` — which faults fired, and why the others did not
 
 pub mod client;
 pub mod faults;
 pub mod outcome;
 pub mod swarm;
+pub mod testbed;
 pub mod world;
 
 use crate::bugs::Bug;

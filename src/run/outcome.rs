@@ -38,7 +38,7 @@ pub fn outcomes(faults: &[Fault], explicit: usize, events: &[TraceEvent], end: D
             FaultOutcome {
                 fault: i,
                 drawn: i >= explicit,
-                label: fault.label(),
+                label: super::faults::label(fault),
                 fired_at_ms: struck.map(|e| e.time.as_secs_f64() * 1e3),
                 not_fired,
             }

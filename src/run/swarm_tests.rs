@@ -7,12 +7,12 @@ fn scenario(kinds: &str) -> Scenario {
          {{ id = \"c\", kind = \"keyed_count\", input = [\"e\"] }}, {{ id = \"o\", kind = \"sink\", input = [\"c\"] }}]\n\
          [swarm]\nfaults = [{kinds}]\nwindow = \"2s\"\nmax_faults = 5\n"
     );
-    crate::scenario::parse(&text, "s.toml").expect("valid")
+    crate::run::testbed::parse(&text, "s.toml").expect("valid")
 }
 
 fn all_kinds() -> Scenario {
-    let kinds: Vec<String> =
-        SwarmKind::ALL.iter().map(|k| format!("\"{}\"", serde_json::to_value(k).unwrap().as_str().unwrap())).collect();
+    use crate::scenario::Catalogue;
+    let kinds: Vec<String> = crate::run::testbed::Testbed.swarm_kinds().iter().map(|k| format!("\"{k}\"")).collect();
     scenario(&kinds.join(", "))
 }
 
@@ -34,21 +34,16 @@ fn every_drawn_plan_is_valid_and_heals_inside_the_window() {
         let plan = draw(&s, &swarm, seed);
         assert!(plan.faults.len() <= swarm.max_faults.max(2));
         for f in &plan.faults {
+            let label = crate::run::faults::label(f);
             if let Some(at) = f.at {
-                assert!(at + f.aftermath() <= swarm.window, "seed {seed}: {} outlasts the window", f.label());
+                assert!(at + f.aftermath() <= swarm.window, "seed {seed}: {label} outlasts the window");
             }
-            assert!(
-                f.restart_after.is_some()
-                    || f.resume_after.is_some()
-                    || f.heal_after.is_some()
-                    || f.action == FaultAction::BitRot
-                    || f.action == FaultAction::Rescale,
-                "seed {seed}: {} never heals",
-                f.label()
-            );
+            let lasts = f.delays().next().is_some();
+            assert!(lasts || f.action == "bit_rot" || f.action == "rescale", "seed {seed}: {label} never heals");
         }
         s.faults = plan.faults;
-        crate::scenario::validate::validate(&s).unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
+        crate::scenario::validate::validate(&s, &crate::run::testbed::Testbed)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
     }
 }
 
@@ -66,11 +61,12 @@ fn a_fatal_plan_rots_every_copy_and_expects_the_job_to_fail() {
     let s = scenario("\"bit_rot\"");
     let swarm = s.swarm.clone().unwrap();
     let fatal = (0..2000).map(|seed| draw(&s, &swarm, seed)).find(|p| p.expect_failure).expect("a fatal plan");
-    assert_eq!(fatal.faults[0].copies, Some(s.storage.replicas));
-    assert_eq!(fatal.faults[1].action, FaultAction::Crash);
+    let copies = |f: &Fault| f.params.get("copies").and_then(|c| c.as_integer()).unwrap_or(1) as usize;
+    assert_eq!(copies(&fatal.faults[0]), s.storage.replicas);
+    assert_eq!(fatal.faults[1].action, "crash");
     let survivable = (0..200).map(|seed| draw(&s, &swarm, seed)).filter(|p| !p.expect_failure);
     for plan in survivable {
-        let rots: Vec<_> = plan.faults.iter().filter(|f| f.action == FaultAction::BitRot).collect();
-        assert!(rots.len() <= 1 && rots.iter().all(|f| f.copies < Some(s.storage.replicas)));
+        let rots: Vec<_> = plan.faults.iter().filter(|f| f.action == "bit_rot").collect();
+        assert!(rots.len() <= 1 && rots.iter().all(|f| copies(f) < s.storage.replicas));
     }
 }

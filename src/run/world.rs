@@ -3,7 +3,7 @@
 //! when the job ends or the time budget runs out.
 
 use super::client::Client;
-use super::faults::{self, FaultCtx};
+use super::faults::{self, context::FaultCtx};
 use super::swarm::Plan;
 use crate::bugs::Bug;
 use crate::engine::cluster::{self, Boot};

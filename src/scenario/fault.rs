@@ -1,18 +1,19 @@
-//! The `[[faults]]` of a scenario: what to break, and when, by simulated
-//! time (`at`) or at a protocol phase (`when`).
+//! The `[[faults]]` of a scenario: what to break (`action` and the fields
+//! that action takes), and when, by simulated time (`at`) or at a protocol
+//! phase (`when`).
 //!
-//! A file writes a fault as one flat table (`action` plus the fields that
-//! action takes); `Fault::kind` turns a validated one into the typed
-//! `FaultKind` the world carries out.
+//! The file format knows only the placement; an action's own fields stay
+//! as written (`params`) until the fault kind registered under that action
+//! checks them and carries them out (`run::faults`). A new kind of fault
+//! needs nothing here.
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-use super::duration::dur_opt;
+use super::duration::{dur_opt, parse_duration};
 
 /// One fault, placed at a simulated time (`at`) or at a protocol phase (`when`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct Fault {
     /// Simulated time from the start of the run.
     #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
@@ -20,73 +21,11 @@ pub struct Fault {
     /// The protocol moment to strike at: the first time it happens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<When>,
-    pub action: FaultAction,
-    /// crash, pause, isolate, disk, bit_rot: the node, a name (`worker-2`,
-    /// `coordinator`, `log`, `storage`, `sink`) or `worker-of(op[i])`, the
-    /// worker running that task then.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
-    /// crash: restart the node this long after the crash. Default: never.
-    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
-    pub restart_after: Option<Duration>,
-    /// pause: resume the node this long after. Default: never.
-    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
-    pub resume_after: Option<Duration>,
-    /// partition: two groups of node names cut from each other.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub between: Option<[Vec<String>; 2]>,
-    /// partition: cut only messages from the first group to the second. Default false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub one_way: Option<bool>,
-    /// link: the sending nodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<String>>,
-    /// link: the receiving nodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<Vec<String>>,
-    /// partition, isolate, link: only these kinds of message. Default: all.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<Vec<MessageClass>>,
-    /// network: new lowest one-way latency; link: lowest added delay.
-    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
-    pub latency_min: Option<Duration>,
-    /// network: new highest one-way latency; link: highest added delay.
-    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
-    pub latency_max: Option<Duration>,
-    /// network: new loss probability; link: probability a message is dropped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub loss: Option<f64>,
-    /// disk: probability a write (or append) fails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_error: Option<f64>,
-    /// disk: probability an fsync fails (the writes stay unsynced).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fsync_error: Option<f64>,
-    /// disk: probability a read fails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_error: Option<f64>,
-    /// disk: shortest fsync while the fault acts.
-    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
-    pub fsync_latency_min: Option<Duration>,
-    /// disk: longest fsync while the fault acts.
-    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
-    pub fsync_latency_max: Option<Duration>,
-    /// bit_rot: how many stored copies of the blob to damage. Default 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub copies: Option<usize>,
-    /// bit_rot: which blob of the latest checkpoint. Default `any`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blob: Option<BlobKind>,
-    /// partition, isolate, link, network, disk: heal (restore) this long
-    /// after. Default: never.
-    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
-    pub heal_after: Option<Duration>,
-    /// rescale: the operator whose parallelism changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<String>,
-    /// rescale: its new parallelism.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parallelism: Option<usize>,
+    /// The kind of fault (`crash`, `partition`, …).
+    pub action: String,
+    /// Every other field, as written: what the action's kind takes.
+    #[serde(flatten)]
+    pub params: toml::Table,
 }
 
 /// A protocol moment: `when = { checkpoint = 3, phase = "aligning", task = "count[1]" }`.
@@ -149,22 +88,9 @@ impl Phase {
         Phase::Restoring,
     ];
 
-    /// The name a scenario file writes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Triggered => "triggered",
-            Phase::BarrierReceived => "barrier-received",
-            Phase::Aligning => "aligning",
-            Phase::SnapshotTaken => "snapshot-taken",
-            Phase::SnapshotDurable => "snapshot-durable",
-            Phase::Acked => "acked",
-            Phase::MetadataWriting => "metadata-writing",
-            Phase::Completed => "completed",
-            Phase::Notified => "notified",
-            Phase::PreCommitted => "pre-committed",
-            Phase::Committed => "committed",
-            Phase::Restoring => "restoring",
-        }
+    /// The name a scenario file writes (`barrier-received`).
+    pub fn name(self) -> String {
+        super::names::name_of(&self)
     }
 
     /// Whether the phase happens at a task (so `task` can narrow it).
@@ -180,47 +106,6 @@ impl Phase {
             Phase::PreCommitted => kind == Sink,
             Phase::Aligning => kind != Source,
             _ => self.at_a_task(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultAction {
-    /// Kill a node: its memory and unsynced disk writes are lost.
-    Crash,
-    /// Stop a node's tasks; it keeps its memory and comes back as it was.
-    Pause,
-    /// Cut every link between two groups of nodes (or one way only).
-    Partition,
-    /// Cut one node from every other, both ways.
-    Isolate,
-    /// Slow down or drop messages in one direction between nodes.
-    Link,
-    /// Change the global latency/loss settings.
-    Network,
-    /// Make a node's disk fail or slow down.
-    Disk,
-    /// Flip a bit in stored copies of a checkpoint blob.
-    BitRot,
-    /// Stop the job and restore it from the latest completed checkpoint with
-    /// a new parallelism for one operator (an operator's rescale, L21).
-    Rescale,
-}
-
-impl FaultAction {
-    /// The name a scenario file writes.
-    pub fn name(self) -> &'static str {
-        match self {
-            FaultAction::Crash => "crash",
-            FaultAction::Pause => "pause",
-            FaultAction::Partition => "partition",
-            FaultAction::Isolate => "isolate",
-            FaultAction::Link => "link",
-            FaultAction::Network => "network",
-            FaultAction::Disk => "disk",
-            FaultAction::BitRot => "bit_rot",
-            FaultAction::Rescale => "rescale",
         }
     }
 }
@@ -278,54 +163,33 @@ impl std::fmt::Display for MessageClass {
     }
 }
 
-/// Which blob of a checkpoint a bit-rot fault damages.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum BlobKind {
-    /// A task's snapshot.
-    Snapshot,
-    /// The checkpoint's metadata.
-    Metadata,
-    /// Either.
-    #[default]
-    Any,
-}
-
 impl Fault {
-    /// An empty fault of `action`, to fill in with struct-update syntax.
-    pub fn new(action: FaultAction) -> Fault {
-        Fault {
-            at: None,
-            when: None,
-            action,
-            node: None,
-            restart_after: None,
-            resume_after: None,
-            between: None,
-            one_way: None,
-            from: None,
-            to: None,
-            messages: None,
-            latency_min: None,
-            latency_max: None,
-            loss: None,
-            write_error: None,
-            fsync_error: None,
-            read_error: None,
-            fsync_latency_min: None,
-            fsync_latency_max: None,
-            copies: None,
-            blob: None,
-            heal_after: None,
-            operator: None,
-            parallelism: None,
-        }
+    /// A fault of `action` with `params` (a kind's fields; anything serde
+    /// writes as a table), placed nowhere yet.
+    pub fn of(action: &str, params: impl Serialize) -> Fault {
+        let params = match toml::Value::try_from(params) {
+            Ok(toml::Value::Table(table)) => table,
+            _ => toml::Table::new(),
+        };
+        Fault { at: None, when: None, action: action.to_string(), params }
     }
 
-    /// How long the fault goes on acting after it strikes (restart, resume or heal delay).
+    /// How long the fault goes on acting after it strikes: the sum of its
+    /// delays (every field named `…_after`: a restart, resume or heal).
     pub fn aftermath(&self) -> Duration {
-        self.restart_after.unwrap_or_default()
-            + self.resume_after.unwrap_or_default()
-            + self.heal_after.unwrap_or_default()
+        self.delays().map(|(_, d)| d).sum()
+    }
+
+    /// Its delays (`restart_after`, `heal_after`, …) with their values.
+    pub fn delays(&self) -> impl Iterator<Item = (&str, Duration)> {
+        self.params.iter().filter(|(k, _)| k.ends_with("_after")).filter_map(|(k, v)| {
+            let d = v.as_str().and_then(|s| parse_duration(s).ok())?;
+            Some((k.as_str(), d))
+        })
+    }
+
+    /// Sets delay `name` (e.g. `heal_after`) to `d`.
+    pub fn set_delay(&mut self, name: &str, d: Duration) {
+        self.params.insert(name.to_string(), toml::Value::String(super::duration::format_duration(d)));
     }
 }

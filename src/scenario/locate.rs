@@ -339,7 +339,7 @@ between = [["coordinator"], ["worker-2"]]
     #[test]
     fn syntax_errors_keep_their_line() {
         let text = "name = \"demo\"\n[network]\nloss = \n";
-        let err = super::super::parse(text, "x.toml").unwrap_err();
+        let err = super::super::parse(text, "x.toml", &super::super::catalogue::JobOnly).unwrap_err();
         assert_eq!((err.line(), err.column()), (Some(3), Some(8)));
         assert!(!err.message.contains('\n'), "{}", err.message);
     }
@@ -347,20 +347,21 @@ between = [["coordinator"], ["worker-2"]]
     #[test]
     fn duplicate_keys_name_the_key_already_written() {
         let text = "name = \"demo\"\n[cluster]\nworkers = 1\nworkers = 2\n";
-        let err = super::super::parse(text, "x.toml").unwrap_err();
+        let err = super::super::parse(text, "x.toml", &super::super::catalogue::JobOnly).unwrap_err();
         assert_eq!((err.field.as_str(), err.line()), ("cluster.workers", Some(4)));
     }
 
     #[test]
     fn a_broken_header_is_not_blamed_on_the_next_table() {
         let text = "name = \"demo\"\n[job\nparallelism = 2\n[checkpoint]\ninterval = \"1s\"\n";
-        let err = super::super::parse(text, "x.toml").unwrap_err();
+        let err = super::super::parse(text, "x.toml", &super::super::catalogue::JobOnly).unwrap_err();
         assert_eq!((err.field.as_str(), err.line(), err.column()), ("(toml)", Some(2), Some(5)));
     }
 
     #[test]
     fn unlocatable_syntax_errors_use_the_toml_field() {
-        let err = super::super::parse("name = \"demo\"\n[job\n", "x.toml").unwrap_err();
+        let err =
+            super::super::parse("name = \"demo\"\n[job\n", "x.toml", &super::super::catalogue::JobOnly).unwrap_err();
         assert_eq!((err.field.as_str(), err.line(), err.column()), ("(toml)", Some(2), Some(5)));
         assert_eq!(err.message, "unclosed table, expected `]`");
         assert_eq!(err.render(), "x.toml:2:5: (toml): unclosed table, expected `]`\n  |\n2 | [job\n  |     ^");

@@ -3,7 +3,9 @@
 //!
 //! - `model`     — the typed `Scenario` and its defaults
 //! - `fault`     — `[[faults]]`: actions, times and protocol phases
-//! - `fault_kind` — a validated fault, typed by what it does
+//! - `catalogue` — what validation asks of the registered kinds (faults, swarm)
+//! - `ids`       — the ids every layer shares
+//! - `names`     — the names files write for enum values
 //! - `swarm`     — `[swarm]`: faults drawn per seed
 //! - `duration`  — `"100ms"`-style durations
 //! - `validate`  — cross-field rules (graph shape, node names, ranges)
@@ -12,9 +14,9 @@
 //! - `suggest`   — "did you mean `interval`?" for misspelt names
 //! - `starter`   — the commented starter scenario `ckptsim new` writes
 
+pub mod catalogue;
 pub mod duration;
 pub mod fault;
-pub mod fault_kind;
 pub mod ids;
 pub mod locate;
 pub mod location;
@@ -25,11 +27,11 @@ pub mod suggest;
 pub mod swarm;
 pub mod validate;
 
+pub use catalogue::Catalogue;
 pub use fault::*;
-pub use fault_kind::*;
 pub use location::Location;
 pub use model::*;
-pub use swarm::{Swarm, SwarmKind};
+pub use swarm::Swarm;
 
 use std::path::Path;
 
@@ -79,8 +81,8 @@ impl ScenarioError {
     }
 }
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+/// Reads and validates a scenario file against the registered kinds.
+pub fn load(path: &Path, catalogue: &dyn Catalogue) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -88,13 +90,13 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         field: "(file)".into(),
         message: format!("cannot read: {e}"),
     })?;
-    parse(&text, &file)
+    parse(&text, &file, catalogue)
 }
 
 /// Parses and validates scenario text; `file` is only used in errors.
-pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+pub fn parse(text: &str, file: &str, catalogue: &dyn Catalogue) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = toml::from_str(text).map_err(|e| locate::from_toml_error(&e, text, file))?;
-    validate::validate(&scenario).map_err(|(field, message)| ScenarioError {
+    validate::validate(&scenario, catalogue).map_err(|(field, message)| ScenarioError {
         file: file.to_string(),
         location: locate::span_of(text, &field, &message).map(|span| Location::of_span(text, span)),
         field,

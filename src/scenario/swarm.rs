@@ -10,8 +10,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Swarm {
-    /// The kinds of fault each seed draws from.
-    pub faults: Vec<SwarmKind>,
+    /// The kinds of fault each seed draws from (`crash`, `one_way`, …: the
+    /// names the registered fault kinds draw under).
+    pub faults: Vec<String>,
     /// Faults strike and heal within `[0, window)`; then the liveness phase starts. Default 2s.
     #[serde(default = "default_window", with = "dur")]
     pub window: Duration,
@@ -25,36 +26,4 @@ fn default_window() -> Duration {
 }
 fn default_max_faults() -> usize {
     4
-}
-
-/// A kind of fault a swarm draws.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum SwarmKind {
-    Crash,
-    Pause,
-    Partition,
-    OneWay,
-    Isolate,
-    Link,
-    DiskError,
-    SlowFsync,
-    BitRot,
-    /// An operator's rescale (L21).
-    Rescale,
-}
-
-impl SwarmKind {
-    pub const ALL: [SwarmKind; 10] = [
-        SwarmKind::Crash,
-        SwarmKind::Pause,
-        SwarmKind::Partition,
-        SwarmKind::OneWay,
-        SwarmKind::Isolate,
-        SwarmKind::Link,
-        SwarmKind::DiskError,
-        SwarmKind::SlowFsync,
-        SwarmKind::BitRot,
-        SwarmKind::Rescale,
-    ];
 }

@@ -4,8 +4,8 @@
 //! understands it) and says what is wrong and what would be right. The job
 //! graph's rules live in `validate_job`, the faults' in `validate_faults`.
 
-mod validate_faults;
-mod validate_job;
+pub mod validate_faults;
+pub mod validate_job;
 mod validate_restart;
 
 #[cfg(test)]
@@ -20,11 +20,11 @@ mod tests_protocol;
 use std::time::Duration;
 
 use super::duration::format_duration;
-use super::{Checkpoint, Cluster, Disk, Expect, Network, Partitioning, Protocol, Scenario, Storage};
+use super::{Catalogue, Checkpoint, Cluster, Disk, Expect, Network, Partitioning, Protocol, Scenario, Storage};
 use validate_job::op_field;
 
 /// `Err((field_path, message))` for a broken rule.
-type Check = Result<(), (String, String)>;
+pub type Check = Result<(), (String, String)>;
 
 /// Network latencies above this are partitions in disguise.
 const MAX_LATENCY: Duration = Duration::from_secs(10);
@@ -32,8 +32,9 @@ const MAX_LATENCY: Duration = Duration::from_secs(10);
 /// Longer restart delays would leave a run idle for simulated hours.
 const MAX_RESTART_DELAY: Duration = Duration::from_secs(3600);
 
-/// `Err((field_path, message))` for the first rule broken.
-pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
+/// `Err((field_path, message))` for the first rule broken; `catalogue`
+/// checks what the registered kinds own (a fault's fields, swarm kinds).
+pub fn validate(s: &Scenario, catalogue: &dyn Catalogue) -> Result<(), (String, String)> {
     top_level(s)?;
     cluster(&s.cluster)?;
     network(&s.network)?;
@@ -44,13 +45,20 @@ pub fn validate(s: &Scenario) -> Result<(), (String, String)> {
     checkpoint(&s.checkpoint)?;
     protocol(s)?;
     validate_restart::restart(&s.restart)?;
-    validate_faults::faults(s)?;
-    validate_restart::swarm(s)?;
+    validate_faults::faults(s, catalogue)?;
+    validate_restart::swarm(s, catalogue)?;
     expect(&s.expect)
 }
 
+/// serde's words for a name that is none of `known`, with "did you mean"
+/// when one is close: `unknown variant `crsh` — did you mean `crash`?`.
+pub fn unknown_variant(name: &str, known: &[&str]) -> String {
+    let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    super::suggest::improve_serde(&format!("unknown variant `{name}`, expected one of {}", list.join(", ")))
+}
+
 /// `Ok` if `ok`, else the rule's field and message.
-fn require(ok: bool, field: impl Into<String>, message: impl Into<String>) -> Check {
+pub fn require(ok: bool, field: impl Into<String>, message: impl Into<String>) -> Check {
     if ok {
         Ok(())
     } else {
@@ -73,19 +81,19 @@ fn top_level(s: &Scenario) -> Check {
 }
 
 /// A duration that must not be zero.
-fn positive(d: Duration, field: &str, example: &str) -> Check {
+pub fn positive(d: Duration, field: &str, example: &str) -> Check {
     require(!d.is_zero(), field, format!("is 0s; it must be longer than 0, e.g. \"{example}\""))
 }
 
 /// A probability that must lie in `[0, 1)` (`closed`: `[0, 1]`).
-fn probability(p: f64, closed: bool, field: &str, why: &str) -> Check {
+pub fn probability(p: f64, closed: bool, field: &str, why: &str) -> Check {
     let ok = if closed { (0.0..=1.0).contains(&p) } else { (0.0..1.0).contains(&p) };
     let range = if closed { "[0, 1]" } else { "[0, 1)" };
     require(ok, field, format!("is {p}; it must be a probability in {range}{why}"))
 }
 
 /// `min` must not exceed `max` (`min_name`/`max_name` are the bare keys).
-fn ordered(min: Duration, max: Duration, table: &str, min_name: &str, max_name: &str) -> Check {
+pub fn ordered(min: Duration, max: Duration, table: &str, min_name: &str, max_name: &str) -> Check {
     require(
         min <= max,
         format!("{table}.{min_name}"),
@@ -128,7 +136,7 @@ fn network(n: &Network) -> Check {
 }
 
 /// A latency must stay at or below `MAX_LATENCY`.
-fn at_most_max_latency(latency: Duration, field: &str) -> Check {
+pub fn at_most_max_latency(latency: Duration, field: &str) -> Check {
     require(
         latency <= MAX_LATENCY,
         field,

@@ -148,7 +148,7 @@ impl Search {
             if self.out_of_time() {
                 return None;
             }
-            if validate::validate(&candidate.scenario).is_err() {
+            if validate::validate(&candidate.scenario, &crate::run::testbed::Testbed).is_err() {
                 continue;
             }
             if let Some(s) = self.failing_seed(&candidate, seed) {

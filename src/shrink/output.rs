@@ -121,7 +121,6 @@ fn without_defaults(s: &Scenario) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario;
 
     /// Every stock scenario, written without its default sections, reads
     /// back as the same scenario.
@@ -132,9 +131,10 @@ mod tests {
             if path.extension().is_none_or(|x| x != "toml") {
                 continue;
             }
-            let s = scenario::load(&path).expect("stock scenario");
+            let s = crate::run::testbed::load(&path).expect("stock scenario");
             let text = super::without_defaults(&s);
-            let back = scenario::parse(&text, "written").unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()));
+            let back = crate::run::testbed::parse(&text, "written")
+                .unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()));
             assert_eq!(back, s, "{}", path.display());
         }
     }

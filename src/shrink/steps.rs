@@ -79,7 +79,7 @@ fn with(s: &Scenario, change: impl FnOnce(&mut Scenario)) -> Scenario {
 
 fn drop_faults(s: &Scenario, out: &mut Vec<Candidate>) {
     for i in 0..s.faults.len() {
-        let label = s.faults[i].label();
+        let label = crate::run::faults::label(&s.faults[i]);
         out.push(Candidate::new(format!("dropped faults[{i}] ({label})"), with(s, |s| drop(s.faults.remove(i)))));
     }
 }
@@ -103,28 +103,19 @@ fn earlier_faults(s: &Scenario, out: &mut Vec<Candidate>) {
     }
 }
 
-/// Where a fault keeps one of its delays.
-type DelayField = fn(&mut Fault) -> &mut Option<Duration>;
-
 /// Halved restart, resume and heal delays; message filters dropped.
 fn shorter_windows(s: &Scenario, out: &mut Vec<Candidate>) {
     for (i, f) in s.faults.iter().enumerate() {
-        let fields: [(&str, Option<Duration>, DelayField); 3] = [
-            ("restart_after", f.restart_after, |f| &mut f.restart_after),
-            ("resume_after", f.resume_after, |f| &mut f.resume_after),
-            ("heal_after", f.heal_after, |f| &mut f.heal_after),
-        ];
-        for (name, value, field) in fields {
-            if let Some(d) = value.filter(|d| *d >= Duration::from_millis(20)) {
-                let d = round_ms(d / 2);
-                out.push(Candidate::new(
-                    format!("faults[{i}].{name} = {}", ms(d)),
-                    with(s, |s| *field(&mut s.faults[i]) = Some(d)),
-                ));
-            }
+        for (name, d) in f.delays().filter(|(_, d)| *d >= Duration::from_millis(20)) {
+            let d = round_ms(d / 2);
+            out.push(Candidate::new(
+                format!("faults[{i}].{name} = {}", ms(d)),
+                with(s, |s| s.faults[i].set_delay(name, d)),
+            ));
         }
-        if f.messages.is_some() {
-            out.push(Candidate::new(format!("faults[{i}] on every message"), with(s, |s| s.faults[i].messages = None)));
+        if f.params.contains_key("messages") {
+            let c = with(s, |s| drop(s.faults[i].params.remove("messages")));
+            out.push(Candidate::new(format!("faults[{i}] on every message"), c));
         }
     }
 }
@@ -197,8 +188,12 @@ fn retarget(s: &mut Scenario) {
         }
     };
     for f in &mut s.faults {
-        if let Some(task) = f.node.as_deref().and_then(|n| n.strip_prefix("worker-of(")?.strip_suffix(')')) {
-            f.node = Some(format!("worker-of({})", clamp(task)));
+        // Any field naming `worker-of(OP[I])`, whatever its kind calls it.
+        for (_, value) in f.params.iter_mut() {
+            let toml::Value::String(text) = value else { continue };
+            if let Some(task) = text.strip_prefix("worker-of(").and_then(|t| t.strip_suffix(')')) {
+                *text = format!("worker-of({})", clamp(task));
+            }
         }
         if let Some(task) = f.when.as_mut().and_then(|w| w.task.as_mut()) {
             *task = clamp(task);

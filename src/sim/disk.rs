@@ -8,12 +8,24 @@
 //! durable bytes. Deleted files leave their last durable bytes behind for the
 //! oracles (like a versioned bucket), never for the engine.
 
-use crate::scenario::DiskFaults;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// What an injected disk fault changes while it acts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DiskFaults {
+    /// Probability that a write or append fails.
+    pub write_error: f64,
+    /// Probability that an fsync fails.
+    pub fsync_error: f64,
+    /// Probability that a read fails.
+    pub read_error: f64,
+    /// Fsync duration range while the fault acts, replacing the disk's own.
+    pub fsync_latency: Option<(Duration, Duration)>,
+}
 
 /// An injected I/O error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]

@@ -1,115 +1,102 @@
-//! Network faults as rules (`LinkRules`): a partition holds messages between
-//! two groups (one way or both), isolate holds every message to and from a
-//! node, a link delays or drops one direction. The global `network` fault
-//! changes madsim's own latency and loss for every message.
+//! `action = "network"`: change madsim's own latency and loss for every
+//! message, until `heal_after` restores the scenario's `[network]`.
 
-use super::{act, resolve, FaultCtx};
-use crate::scenario::{FaultKind, MessageClass, Network};
-use crate::sim::link_rules::{Effect, LinkRule, LinkRules, NodeSet};
-use crate::trace::fault_act::{self, Step, Strike};
+use super::context::{act, ended, FaultCtx};
+use super::kind::{CheckCx, Kind, PlaceCx};
+use crate::scenario::duration::dur_opt;
+use crate::scenario::validate::{at_most_max_latency, ordered, probability, require, Check};
+use crate::trace::fault_act::{Effect, Step, Strike};
+use futures::future::LocalBoxFuture;
 use madsim::net::NetSim;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The rules a partition, isolate or link fault adds; `None` if its node is not running.
-fn rules_of(i: usize, kind: &FaultKind, ctx: &FaultCtx) -> Option<(Vec<LinkRule>, String)> {
-    let rule =
-        |from, to, classes: &Option<Vec<MessageClass>>, effect| LinkRule { from, to, classes: classes.clone(), effect };
-    Some(match kind {
-        FaultKind::Partition { a, b, one_way, classes } => {
-            let mut rules = vec![rule(NodeSet::only(a), NodeSet::only(b), classes, Effect::Cut)];
-            if !one_way {
-                rules.push(rule(NodeSet::only(b), NodeSet::only(a), classes, Effect::Cut));
-            }
-            let arrow = if *one_way { "->" } else { "<->" };
-            (rules, format!("{} {arrow} {}", a.join(","), b.join(",")))
-        }
-        FaultKind::Isolate { node, classes } => {
-            let node = resolve(i, node, &ctx.recorder)?;
-            let rules = vec![
-                rule(NodeSet::only(&[&node]), NodeSet::AllBut(node.clone()), classes, Effect::Cut),
-                rule(NodeSet::AllBut(node.clone()), NodeSet::only(&[&node]), classes, Effect::Cut),
-            ];
-            (rules, node)
-        }
-        FaultKind::Link { from, to, latency, loss, classes } => {
-            let effect = Effect::Degrade { latency: *latency, loss: *loss };
-            (
-                vec![rule(NodeSet::only(from), NodeSet::only(to), classes, effect)],
-                format!("{} -> {}", from.join(","), to.join(",")),
-            )
-        }
-        _ => unreachable!("not a link rule fault"),
-    })
+/// The network kind.
+pub struct Network;
+
+/// A network fault's fields; an unset one keeps the scenario's value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkParams {
+    /// The new lowest one-way latency.
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub latency_min: Option<Duration>,
+    /// The new highest one-way latency.
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub latency_max: Option<Duration>,
+    /// The new loss probability (below 1; connections retransmit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f64>,
+    /// Restore the scenario's settings this long after. Default: never.
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub heal_after: Option<Duration>,
 }
 
-pub(super) async fn cut_or_degrade(i: usize, kind: FaultKind, heal_after: Option<Duration>, ctx: &FaultCtx) {
-    let Some((rules, link)) = rules_of(i, &kind, ctx) else { return };
-    let link_rules = LinkRules::current();
-    let ids: Vec<_> = rules.into_iter().map(|r| link_rules.add(r)).collect();
-    let (name, what, effect) = match &kind {
-        FaultKind::Partition { a, b, one_way, .. } => {
-            ("fault_cut", "partition", fault_act::Effect::Cut { from: a.clone(), to: b.clone(), one_way: *one_way })
-        }
-        FaultKind::Isolate { .. } => ("fault_cut", "isolate", fault_act::Effect::Isolated { node: link.clone() }),
-        FaultKind::Link { from, to, loss, .. } => (
-            "fault_link",
-            "link",
-            fault_act::Effect::Degraded { from: from.clone(), to: to.clone(), lossy: *loss > 0.0 },
-        ),
-        _ => unreachable!("not a link rule fault"),
-    };
-    let details = match &kind {
-        FaultKind::Link { latency, loss, .. } => {
-            let (min, max) = latency.unwrap_or_default();
-            vec![
-                ("link", link.clone()),
-                ("delay_min_us", min.as_micros().to_string()),
-                ("delay_max_us", max.as_micros().to_string()),
-                ("loss", loss.to_string()),
-            ]
-        }
-        _ => vec![("action", format!("fault_{what}")), ("link", link.clone())],
-    };
-    let linger = match &kind {
-        FaultKind::Link { latency, .. } => latency.map_or(Duration::ZERO, |(_, max)| max),
-        _ => Duration::ZERO,
-    };
-    act(i, name, what, link.clone(), Step::Struck(Strike { effect, linger }), details);
-    if let Some(after) = heal_after {
-        madsim::time::sleep(after).await;
-        ids.into_iter().for_each(|id| link_rules.remove(id));
-        act(i, "fault_heal", "heal", link.clone(), Step::Ended { zombie: None }, vec![("link", link)]);
+impl Kind for Network {
+    type Params = NetworkParams;
+
+    fn action(&self) -> &'static str {
+        "network"
     }
-}
 
-pub(super) async fn reconfigure(
-    i: usize,
-    latency_min: Option<Duration>,
-    latency_max: Option<Duration>,
-    loss: Option<f64>,
-    heal_after: Option<Duration>,
-    base: &Network,
-) {
-    let (min, max) = (latency_min.unwrap_or(base.latency_min), latency_max.unwrap_or(base.latency_max));
-    let loss = loss.unwrap_or(base.loss);
-    apply_network(min, max, loss);
-    let effect = fault_act::Effect::Global { lossy: loss > 0.0 };
-    let strike = Step::Struck(Strike { effect, linger: latency_max.unwrap_or_default() });
-    let details = vec![
-        ("latency_min_us", min.as_micros().to_string()),
-        ("latency_max_us", max.as_micros().to_string()),
-        ("loss", loss.to_string()),
-    ];
-    act(i, "fault_network", "network", String::new(), strike, details);
-    if let Some(after) = heal_after {
-        madsim::time::sleep(after).await;
-        apply_network(base.latency_min, base.latency_max, base.loss);
-        act(i, "fault_network_healed", "network healed", String::new(), Step::Ended { zombie: None }, vec![]);
+    /// At least one setting; latencies ordered and bounded, loss below 1.
+    fn check(&self, p: &NetworkParams, cx: &CheckCx) -> Check {
+        require(
+            p.latency_min.is_some() || p.latency_max.is_some() || p.loss.is_some(),
+            cx.fault(),
+            "is a network fault that changes nothing; set at least one of latency_min, latency_max or loss, \
+             e.g. latency_max = \"50ms\"",
+        )?;
+        if let (Some(min), Some(max)) = (p.latency_min, p.latency_max) {
+            ordered(min, max, &cx.fault(), "latency_min", "latency_max")?;
+        }
+        for (name, latency) in [("latency_min", p.latency_min), ("latency_max", p.latency_max)] {
+            latency.map_or(Ok(()), |latency| at_most_max_latency(latency, &cx.field(name)))?;
+        }
+        p.loss.map_or(Ok(()), |loss| probability(loss, false, &cx.field("loss"), ""))
+    }
+
+    fn label(&self, _p: &NetworkParams) -> String {
+        "network".to_string()
+    }
+
+    fn strike<'a>(&'a self, p: NetworkParams, i: usize, ctx: &'a FaultCtx) -> LocalBoxFuture<'a, ()> {
+        Box::pin(async move {
+            let base = &ctx.network;
+            let (min, max) = (p.latency_min.unwrap_or(base.latency_min), p.latency_max.unwrap_or(base.latency_max));
+            let loss = p.loss.unwrap_or(base.loss);
+            apply(min, max, loss);
+            let strike =
+                Strike { effect: Effect::Global { lossy: loss > 0.0 }, linger: p.latency_max.unwrap_or_default() };
+            let details = vec![
+                ("latency_min_us", min.as_micros().to_string()),
+                ("latency_max_us", max.as_micros().to_string()),
+                ("loss", loss.to_string()),
+            ];
+            act(i, "fault_network", "network", String::new(), Step::Struck(strike), details);
+            if let Some(after) = p.heal_after {
+                madsim::time::sleep(after).await;
+                apply(base.latency_min, base.latency_max, base.loss);
+                ended(i, "fault_network_healed", "network healed", String::new(), vec![]);
+            }
+        })
+    }
+
+    fn explore_kinds(&self) -> &'static [(&'static str, &'static str)] {
+        &[("network_loss", "60% of every message on the network is lost until `heal_after`.")]
+    }
+
+    fn placements(&self, _name: &str, cx: &PlaceCx) -> Vec<(String, NetworkParams)> {
+        if cx.task.is_some() {
+            return vec![];
+        }
+        let p = NetworkParams { loss: Some(0.6), heal_after: Some(cx.windows.heal_after), ..Default::default() };
+        vec![("network".into(), p)]
     }
 }
 
 /// Sets madsim's global latency range and loss rate.
-pub fn apply_network(min: Duration, max: Duration, loss: f64) {
+fn apply(min: Duration, max: Duration, loss: f64) {
     NetSim::current().update_config(|c| {
         c.send_latency = min..max.max(min + Duration::from_nanos(1));
         c.packet_loss_rate = loss;

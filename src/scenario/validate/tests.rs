@@ -55,7 +55,7 @@ pub(super) fn example_plus(more: &str) -> String {
 
 /// The error `parse` reports for `text`; fails the test if there is none.
 pub(super) fn error_of(text: &str) -> ScenarioError {
-    match super::super::parse(text, "x.toml") {
+    match crate::run::testbed::parse(text, "x.toml") {
         Ok(_) => panic!("expected an error for:\n{text}"),
         Err(err) => err,
     }
@@ -63,7 +63,7 @@ pub(super) fn error_of(text: &str) -> ScenarioError {
 
 /// Fails the test, showing the error, unless `text` is a valid scenario.
 pub(super) fn assert_valid(text: &str) {
-    if let Err(err) = super::super::parse(text, "x.toml") {
+    if let Err(err) = crate::run::testbed::parse(text, "x.toml") {
         panic!("expected a valid scenario, got {err}\n{text}");
     }
 }
@@ -86,7 +86,7 @@ pub(super) fn assert_error(text: &str, field: &str, at: &str, says: &str) {
 
 #[test]
 fn the_example_is_valid() {
-    let scenario = super::super::parse(EXAMPLE, "x.toml").map_err(|e| e.to_string());
+    let scenario = crate::run::testbed::parse(EXAMPLE, "x.toml").map_err(|e| e.to_string());
     assert_eq!(scenario.map(|s| s.faults.len()), Ok(2));
 }
 
@@ -239,7 +239,7 @@ fn torn_write_probability_above_one_is_refused() {
 
 #[test]
 fn torn_write_probability_of_one_is_accepted() {
-    assert!(super::super::parse(&example_plus("[disk]\ntorn_write_probability = 1.0"), "x.toml").is_ok());
+    assert!(crate::run::testbed::parse(&example_plus("[disk]\ntorn_write_probability = 1.0"), "x.toml").is_ok());
 }
 
 #[test]

@@ -288,5 +288,5 @@ fn every_sink_kind_is_accepted_and_the_committer_kind_is_not_written_by_hand() {
         assert_valid(&UPSERT.replace("upsert", sink));
     }
     let text = UPSERT.replace(r#"kind = "keyed_count""#, r#"kind = "committer""#);
-    assert!(crate::scenario::parse(&text, "x.toml").is_err());
+    assert!(crate::run::testbed::parse(&text, "x.toml").is_err());
 }

@@ -46,7 +46,7 @@ pub(super) fn kind_name(kind: OperatorKind) -> &'static str {
 
 /// Every id, for messages about `unknown`, which is none of them, with the
 /// one it likely misspells: "`events`, `count`, `out` — did you mean `count`?".
-pub(super) fn known_ids(ops: &[Operator], unknown: &str) -> String {
+pub fn known_ids(ops: &[Operator], unknown: &str) -> String {
     let ids: Vec<String> = ops.iter().map(|op| format!("`{}`", op.id)).collect();
     format!("{}{}", ids.join(", "), hint(unknown, ops.iter().map(|op| op.id.as_str())))
 }

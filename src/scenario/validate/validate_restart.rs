@@ -1,9 +1,8 @@
 //! Rules of `[restart]` (the fields each strategy takes, in range) and of
 //! `[swarm]`.
 
-use super::super::swarm::SwarmKind;
-use super::super::{Restart, RestartKind, Scenario};
-use super::{positive, require, Check, MAX_RESTART_DELAY};
+use super::super::{Catalogue, Restart, RestartKind, Scenario};
+use super::{positive, require, unknown_variant, Check, MAX_RESTART_DELAY};
 use crate::scenario::duration::format_duration;
 use std::time::Duration;
 
@@ -84,7 +83,7 @@ fn exponential(r: &Restart) -> Check {
 const MAX_SWARM_FAULTS: usize = 64;
 
 /// The `[swarm]` section.
-pub(super) fn swarm(s: &Scenario) -> Check {
+pub(super) fn swarm(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
     let Some(swarm) = &s.swarm else { return Ok(()) };
     require(
         !swarm.faults.is_empty(),
@@ -97,9 +96,12 @@ pub(super) fn swarm(s: &Scenario) -> Check {
         "swarm.max_faults",
         format!("is {}; a seed draws 0 to max_faults faults, 1..={MAX_SWARM_FAULTS}, e.g. 4", swarm.max_faults),
     )?;
-    require(
-        !(swarm.faults.contains(&SwarmKind::BitRot) && s.storage.replicas < 2),
-        "swarm.faults",
-        "draws bit_rot, but storage.replicas is 1, so any rot destroys the only copy; set storage.replicas = 2",
-    )
+    let known = catalogue.swarm_kinds();
+    for (j, name) in swarm.faults.iter().enumerate() {
+        if !known.contains(&name.as_str()) {
+            return Err((format!("swarm.faults[{j}]"), unknown_variant(name, &known)));
+        }
+        catalogue.check_swarm_kind(s, name, "swarm.faults")?;
+    }
+    Ok(())
 }

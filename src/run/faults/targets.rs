@@ -1,0 +1,84 @@
+//! The nodes a fault may name, checked against the cluster (`engine::cluster`)
+//! and the job: `coordinator`, `log`, `storage`, `sink`, `worker-K`, and for
+//! the kinds that strike one node, `worker-of(OP[I])`.
+
+use super::kind::CheckCx;
+use crate::engine::cluster::{worker_name, SERVICES};
+use crate::scenario::suggest::hint;
+use crate::scenario::validate::validate_faults::{find_task, TaskProblem};
+use crate::scenario::validate::Check;
+use crate::scenario::Scenario;
+
+/// A required `node`, naming a node of the cluster (`worker-of` where `worker_of`).
+pub fn node(cx: &CheckCx, action: &str, node: Option<&str>, worker_of: bool) -> Check {
+    let Some(node) = node else {
+        let message = format!(
+            "is missing; a {action} fault names its node, e.g. node = \"worker-1\" or node = \"worker-of(count[0])\""
+        );
+        return Err((cx.field("node"), message));
+    };
+    check_node(cx.s, node, worker_of).map_err(|message| (cx.field("node"), message))
+}
+
+/// `worker-1..worker-N`, or just `worker-1`.
+fn workers(s: &Scenario) -> String {
+    match s.cluster.workers {
+        1 => "worker-1".into(),
+        n => format!("worker-1..{}", worker_name(n)),
+    }
+}
+
+/// `Err(message)` unless `name` is a node of this scenario; `worker-of(OP[I])`
+/// only where `worker_of` (the kinds that strike one node).
+pub fn check_node(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String> {
+    if SERVICES.contains(&name) {
+        return Ok(());
+    }
+    match (name.strip_prefix("worker-of("), worker_of) {
+        (Some(task), true) => check_worker_of(s, name, task),
+        (Some(_), false) => Err(format!(
+            "names `{name}`, which only the node of a crash, pause, isolate or disk fault may use; \
+             name a worker ({})",
+            workers(s)
+        )),
+        (None, _) => check_worker(s, name, worker_of),
+    }
+}
+
+/// `name` is `worker-K` with `1 <= K <= workers`, K written without padding.
+fn check_worker(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String> {
+    let number = name.strip_prefix("worker-").and_then(|k| k.parse::<usize>().ok().filter(|n| n.to_string() == k));
+    match number {
+        Some(k) if (1..=s.cluster.workers).contains(&k) => Ok(()),
+        Some(_) => Err(format!("names `{name}`, but the cluster has {} workers: {}", s.cluster.workers, workers(s))),
+        None => {
+            let extra = if worker_of { ", or worker-of(OP[I]) for the worker running task OP[I]" } else { "" };
+            let nodes = format!("{}, {}{extra}", SERVICES.join(", "), workers(s));
+            let names: Vec<String> = (1..=s.cluster.workers).map(worker_name).collect();
+            let hint = hint(name, SERVICES.into_iter().chain(names.iter().map(String::as_str)));
+            Err(format!("names `{name}`, which is no node; nodes are {nodes}{hint}"))
+        }
+    }
+}
+
+/// `task` is the `OP[I])` of `worker-of(OP[I])`: OP is an operator, I one of
+/// its subtasks.
+fn check_worker_of(s: &Scenario, name: &str, task: &str) -> Result<(), String> {
+    let example = s.job.operators.last().map_or("count", |op| op.id.as_str());
+    let malformed = || format!("names `{name}`; write worker-of(OP[I]), e.g. worker-of({example}[0])");
+    let task = task.strip_suffix(')').ok_or_else(malformed)?;
+    find_task(s, task).map_err(|problem| match problem {
+        TaskProblem::Malformed => malformed(),
+        TaskProblem::NoOperator(id, known) => {
+            format!("names `{name}`, but there is no operator `{id}`; known ids: {known}")
+        }
+        TaskProblem::OutOfRange(id, p) => {
+            format!("names `{name}`, but `{id}` has parallelism {p}, so its tasks are {id}[0]..{id}[{}]", p - 1)
+        }
+    })
+}
+
+/// Every node of the scenario's cluster: the services, then the workers.
+pub fn nodes(s: &Scenario) -> Vec<String> {
+    crate::engine::cluster::node_names(s.cluster.workers)
+}
