@@ -65,10 +65,5 @@ fn summary(s: &Scenario) -> String {
         n => format!("{n} faults"),
     };
     let swarm = if s.swarm.is_some() { ", swarm" } else { "" };
-    format!(
-        "{}: {} operators, {faults}, protocol {}{swarm}",
-        s.name,
-        s.job.operators.len(),
-        s.checkpoint.protocol.name()
-    )
+    format!("{}: {} operators, {faults}, protocol {}{swarm}", s.name, s.job.operators.len(), s.checkpoint.protocol)
 }

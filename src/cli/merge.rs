@@ -34,7 +34,7 @@ pub fn merge(options: &MergeOptions) -> i32 {
     }
     let (paths, what) = match &options.scenario {
         Some(path) => match crate::run::testbed::load(path) {
-            Ok(s) => (applicable(&s), format!("protocol {}", s.checkpoint.protocol.name())),
+            Ok(s) => (applicable(&s), format!("protocol {}", s.checkpoint.protocol)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_BAD_INPUT;

@@ -66,7 +66,7 @@ fn keep_first_failure(tally: &mut Tally) {
 fn print_summary(spec: &RunSpec, tally: &mut Tally, options: &SweepOptions, secs: f64) {
     tally.print_findings();
     if options.coverage {
-        let what = format!("protocol {}", spec.scenario.checkpoint.protocol.name());
+        let what = format!("protocol {}", spec.scenario.checkpoint.protocol);
         tally.print_coverage(&applicable(&spec.scenario), &what);
     }
     let name = &spec.scenario.name;

@@ -1,8 +1,10 @@
 //! The job graph (operators and edges, a petgraph DAG) and its expansion into
 //! the execution graph: subtasks, their input channels and output channels.
 
+use super::protocol::{protocol_of, ProtocolKind};
+use super::sink::{sink_of, SinkKind};
 use crate::scenario::ids::TaskId;
-use crate::scenario::{Function, OperatorKind, Partitioning, Protocol, Scenario, SinkKind};
+use crate::scenario::{Function, OperatorKind, Partitioning, Scenario};
 use petgraph::algo::toposort;
 use petgraph::graph::DiGraph;
 use std::collections::BTreeMap;
@@ -24,8 +26,8 @@ pub struct OpSpec {
     pub func: Function,
     /// Upstream operators (`TaskId::op`), in the order the file lists them.
     pub inputs: Vec<u16>,
-    /// Sinks: how they deliver.
-    pub sink: SinkKind,
+    /// Sinks (and a sink's committer): the kind of sink.
+    pub sink: Option<&'static dyn SinkKind>,
 }
 
 impl OpSpec {
@@ -33,7 +35,7 @@ impl OpSpec {
     /// or a committer sink's committer).
     pub fn reports_commits(&self) -> bool {
         match self.kind {
-            OperatorKind::Sink => self.sink != SinkKind::Committer,
+            OperatorKind::Sink => self.sink.is_some_and(|k| !k.has_committer()),
             OperatorKind::Committer => true,
             _ => false,
         }
@@ -67,7 +69,7 @@ pub struct ExecutionGraph {
     pub max_parallelism: usize,
     pub batch_size: usize,
     /// The checkpoint protocol every task runs.
-    pub protocol: Protocol,
+    pub protocol: &'static dyn ProtocolKind,
     pub aligned_timeout: std::time::Duration,
 }
 
@@ -106,7 +108,8 @@ impl ExecutionGraph {
                     fetch_size: o.fetch_size(),
                     func: o.func(),
                     inputs: vec![],
-                    sink: o.sink_kind(),
+                    sink: (o.kind == OperatorKind::Sink)
+                        .then(|| sink_of(o.sink_name()).expect("validated: a registered sink")),
                 }
             })
             .collect();
@@ -127,7 +130,7 @@ impl ExecutionGraph {
         // A committer sink's writers feed one committer, after everything else.
         let writers: Vec<u16> = ops
             .iter()
-            .filter(|o| o.kind == OperatorKind::Sink && o.sink == SinkKind::Committer)
+            .filter(|o| o.kind == OperatorKind::Sink && o.sink.is_some_and(|k| k.has_committer()))
             .map(|o| o.index)
             .collect();
         for writer in writers {
@@ -144,7 +147,7 @@ impl ExecutionGraph {
                 fetch_size: 0,
                 func: Function::Identity,
                 inputs: vec![writer],
-                sink: SinkKind::Committer,
+                sink: w.sink,
             });
             edges.push((writer, index, Partitioning::Rebalance));
         }
@@ -154,7 +157,7 @@ impl ExecutionGraph {
             tasks,
             max_parallelism: job.max_parallelism,
             batch_size: job.batch_size,
-            protocol: scenario.checkpoint.protocol,
+            protocol: protocol_of(&scenario.checkpoint.protocol).expect("validated: a registered protocol"),
             aligned_timeout: scenario.checkpoint.aligned_timeout.unwrap_or_default(),
         }
     }

@@ -5,8 +5,8 @@
 //!   the completed-checkpoint store, retention, aborts, failure counting
 //! - `protocol`    — `BarrierProtocol`: how one task handles barriers —
 //!   `aligned`, `at_least_once`, `unaligned`, `aligned_timeout`
-//! - `twopc`       — `TwoPhaseCommitSink`: transactions of one sink subtask
-//! - `committer`   — `Committer`: a committer sink's commits (Sink V2 shape)
+//! - `sink`        — every kind of sink behind `SinkKind` (writers, committers),
+//!   with the sans-IO cores `TwoPhaseCommitSink` and `Committer`
 //! - `restart`     — `RestartStrategy`: fixed_delay / failure_rate / exponential_delay / none
 //!
 //! The job:
@@ -24,7 +24,6 @@
 //! - `services`  — the `log`, `storage` (replicated blobs) and `sink` nodes
 
 pub mod cluster;
-pub mod committer;
 pub mod coordinator;
 pub mod graph;
 pub mod jobmaster;
@@ -37,7 +36,7 @@ pub mod rescale;
 pub mod restart;
 pub mod rpc;
 pub mod services;
+pub mod sink;
 pub mod state;
 pub mod task;
-pub mod twopc;
 pub mod worker;

@@ -2,9 +2,7 @@
 //! plus a CRC32, checked on restore so a corrupted blob is caught, never
 //! silently used.
 
-use super::committer::CommitterState;
 use super::msg::{Record, StateHandle};
-use super::twopc::SinkState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -15,12 +13,11 @@ pub enum TaskState {
     Source { offsets: BTreeMap<u32, u64> },
     /// Keyed aggregate: value per key.
     Keyed { values: BTreeMap<u64, i64> },
-    /// Map or filter, or a plain or upsert writer: nothing.
+    /// Map or filter: nothing.
     Stateless,
-    /// A committer sink's committer: committables by checkpoint.
-    Committer(CommitterState),
-    /// Two-phase-commit sink transactions.
-    Sink(SinkState),
+    /// A sink's writer or committer: the state its kind encodes (its
+    /// pending transactions, its committables; nothing for appenders).
+    Sink(Vec<u8>),
 }
 
 /// In-flight records an unaligned snapshot keeps (L10): per operator input

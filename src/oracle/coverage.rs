@@ -4,8 +4,11 @@
 //! took each one (`ckptsim sweep --coverage`) and a sim-test fails when a
 //! swarm sweep leaves one untaken.
 
+use super::output::guarantee;
+use crate::engine::protocol;
+use crate::engine::sink::{sink_of, Output, SinkKind};
 use crate::scenario::ids::CheckpointId;
-use crate::scenario::{Guarantee, OperatorKind, Protocol, Scenario, SinkKind};
+use crate::scenario::{Guarantee, OperatorKind, Scenario};
 use crate::trace::event::{AbortReason, AlignmentAbortCause as Cause, CommitVia, ErrorKind, FailoverKind, OrDash};
 use crate::trace::fault_act::Step;
 use crate::trace::{Event, TraceEvent};
@@ -208,7 +211,7 @@ pub const CATALOGUE: &[Path] = &[
         description:
             "a committable reached the committer after it had snapshotted that checkpoint (overtaken by the barrier)",
         taken: |ev| any(ev, |e| matches!(e, Event::CommittableAfterSnapshot { .. })),
-        applies: |s| committer_sink(s) && s.checkpoint.protocol.barriers_overtake(),
+        applies: |s| committer_sink(s) && protocol::of_scenario(s).barriers_overtake(),
     },
     Path {
         name: "restored_rescaled",
@@ -297,11 +300,16 @@ fn always(_: &Scenario) -> bool {
 }
 
 fn channel_state(s: &Scenario) -> bool {
-    s.checkpoint.protocol.has_channel_state()
+    protocol::of_scenario(s).channel_state()
+}
+
+/// The kinds of the scenario's sinks.
+fn sinks(s: &Scenario) -> impl Iterator<Item = &'static dyn SinkKind> + '_ {
+    s.job.operators.iter().filter(|o| o.kind == OperatorKind::Sink).filter_map(|o| sink_of(o.sink_name()))
 }
 
 fn at_least_once(s: &Scenario) -> bool {
-    s.guarantee() == Guarantee::AtLeastOnce || s.job.operators.iter().any(|o| o.sink == Some(SinkKind::Plain))
+    guarantee(s) == Guarantee::AtLeastOnce || sinks(s).any(|k| k.output() == Output::Appended)
 }
 
 fn rescales(s: &Scenario) -> bool {
@@ -309,11 +317,14 @@ fn rescales(s: &Scenario) -> bool {
 }
 
 fn committer_sink(s: &Scenario) -> bool {
-    s.job.operators.iter().any(|o| o.sink == Some(SinkKind::Committer))
+    sinks(s).any(|k| k.has_committer())
 }
 
+/// A protocol that can time an alignment out: one that aligns, and then
+/// keeps channel state (`aligned_timeout`).
 fn aligned_timeout(s: &Scenario) -> bool {
-    s.checkpoint.protocol == Protocol::AlignedTimeout
+    let p = protocol::of_scenario(s);
+    p.channel_state() && !p.barriers_overtake()
 }
 
 #[cfg(test)]

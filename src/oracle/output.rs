@@ -8,8 +8,10 @@ use super::evidence::Evidence;
 use super::reference::Reference;
 use super::violation::{examples, Violation};
 use crate::engine::msg::{Origin, TxnId};
+use crate::engine::protocol;
+use crate::engine::sink::{Output, SinkKind};
 use crate::oracle::record::RunEnd;
-use crate::scenario::{Guarantee, Scenario, SinkKind};
+use crate::scenario::{Guarantee, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -22,16 +24,20 @@ pub enum OutputMode {
     Upsert,
 }
 
+/// The output guarantee a run is judged by: `[expect] guarantee`, else
+/// what the protocol gives.
+pub fn guarantee(s: &Scenario) -> Guarantee {
+    s.expect.guarantee.unwrap_or_else(|| protocol::of_scenario(s).guarantee())
+}
+
 impl OutputMode {
     /// From the sink and the protocol, unless `[expect] guarantee` says.
-    pub fn of(scenario: &Scenario, sink: SinkKind) -> OutputMode {
-        if sink == SinkKind::Upsert {
-            return OutputMode::Upsert;
-        }
-        let guarantee = match (scenario.expect.guarantee, sink) {
+    pub fn of(scenario: &Scenario, sink: &dyn SinkKind) -> OutputMode {
+        let guarantee = match (scenario.expect.guarantee, sink.output()) {
+            (_, Output::Table) => return OutputMode::Upsert,
             (Some(g), _) => g,
-            (None, SinkKind::Plain) => Guarantee::AtLeastOnce,
-            (None, _) => scenario.checkpoint.protocol.guarantee(),
+            (None, Output::Appended) => Guarantee::AtLeastOnce,
+            (None, Output::Transactional) => protocol::of_scenario(scenario).guarantee(),
         };
         match guarantee {
             Guarantee::ExactlyOnce => OutputMode::ExactlyOnce,

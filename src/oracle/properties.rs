@@ -36,12 +36,12 @@ pub fn check_all(
     let mut v = vec![];
     let mut observed = vec![];
     v.extend(liveness(scenario, ev));
-    let exactly_once = scenario.guarantee() == Guarantee::ExactlyOnce;
+    let exactly_once = super::output::guarantee(scenario) == Guarantee::ExactlyOnce;
     let modes: BTreeMap<u16, OutputMode> = graph
         .ops
         .iter()
         .filter(|o| o.kind == OperatorKind::Sink)
-        .map(|o| (o.index, OutputMode::of(scenario, o.sink)))
+        .filter_map(|o| Some((o.index, OutputMode::of(scenario, o.sink?))))
         .collect();
     let output = output(reference, ev, &modes);
     if output.duplicates > 0 {

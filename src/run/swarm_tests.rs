@@ -11,8 +11,7 @@ fn scenario(kinds: &str) -> Scenario {
 }
 
 fn all_kinds() -> Scenario {
-    use crate::scenario::Catalogue;
-    let kinds: Vec<String> = crate::run::testbed::Testbed.swarm_kinds().iter().map(|k| format!("\"{k}\"")).collect();
+    let kinds: Vec<String> = crate::run::testbed::swarm_kinds().iter().map(|k| format!("\"{k}\"")).collect();
     scenario(&kinds.join(", "))
 }
 

@@ -1,10 +1,15 @@
-//! The kinds a run can use, registered once, and the loading of scenario
-//! files against them: `load` and `parse` check a file with the fault kinds
-//! of `run::faults` (their fields, their swarm names), which the file
-//! format alone does not know.
+//! The kinds a run can use, registered once — protocols
+//! (`engine::protocol`), sinks (`engine::sink`), fault kinds
+//! (`run::faults`) — and the loading of scenario files against them: the
+//! file format alone does not know which names there are, nor what each
+//! kind needs.
 
 use super::faults::{kind_of, KINDS};
-use crate::scenario::validate::Check;
+use crate::engine::protocol::{protocol_of, PROTOCOLS};
+use crate::engine::sink::{sink_of, SINKS};
+use crate::scenario::validate::validate_faults::field;
+use crate::scenario::validate::validate_job::op_field;
+use crate::scenario::validate::{unknown_variant, Check};
 use crate::scenario::{self, Catalogue, Scenario, ScenarioError};
 use std::path::Path;
 
@@ -13,27 +18,54 @@ use std::path::Path;
 pub struct Testbed;
 
 impl Catalogue for Testbed {
-    fn actions(&self) -> Vec<&'static str> {
-        KINDS.iter().map(|k| k.action()).collect()
+    fn check_protocol(&self, s: &Scenario) -> Check {
+        let name = &s.checkpoint.protocol;
+        match protocol_of(name) {
+            Some(protocol) => protocol.check(s),
+            None => {
+                let known: Vec<&str> = PROTOCOLS.iter().map(|p| p.name()).collect();
+                Err(("checkpoint.protocol".into(), unknown_variant(name, &known)))
+            }
+        }
+    }
+
+    fn check_sink(&self, s: &Scenario, i: usize) -> Check {
+        let name = s.job.operators[i].sink_name();
+        match sink_of(name) {
+            Some(sink) => sink.check(s, i),
+            None => {
+                let known: Vec<&str> = SINKS.iter().map(|k| k.name()).collect();
+                Err((op_field(i, "sink"), unknown_variant(name, &known)))
+            }
+        }
     }
 
     fn check_fault(&self, s: &Scenario, i: usize) -> Check {
-        match kind_of(&s.faults[i].action) {
+        let action = &s.faults[i].action;
+        match kind_of(action) {
             Some(kind) => kind.check(s, i),
-            None => Ok(()),
+            None => {
+                let known: Vec<&str> = KINDS.iter().map(|k| k.action()).collect();
+                Err((field(i, "action"), unknown_variant(action, &known)))
+            }
         }
     }
 
-    fn swarm_kinds(&self) -> Vec<&'static str> {
-        KINDS.iter().flat_map(|k| k.swarm_kinds().iter().copied()).collect()
-    }
-
-    fn check_swarm_kind(&self, s: &Scenario, name: &str, field: &str) -> Check {
+    fn check_swarm_kind(&self, s: &Scenario, j: usize) -> Check {
+        let name = s.swarm.as_ref().map_or("", |w| w.faults[j].as_str());
         match KINDS.iter().find(|k| k.swarm_kinds().contains(&name)) {
-            Some(kind) => kind.check_swarm(name, s, field),
-            None => Ok(()),
+            Some(kind) => kind.check_swarm(name, s, "swarm.faults"),
+            None => {
+                let known: Vec<&str> = KINDS.iter().flat_map(|k| k.swarm_kinds().iter().copied()).collect();
+                Err((format!("swarm.faults[{j}]"), unknown_variant(name, &known)))
+            }
         }
     }
+}
+
+/// Every kind a `[swarm]` can draw.
+pub fn swarm_kinds() -> Vec<&'static str> {
+    KINDS.iter().flat_map(|k| k.swarm_kinds().iter().copied()).collect()
 }
 
 /// Reads and validates a scenario file.

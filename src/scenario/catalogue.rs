@@ -1,47 +1,50 @@
 //! What validation asks of the kinds registered above the file format: the
-//! file names a fault's `action` (and a `[swarm]`'s kinds), and only the
-//! registered kind knows which fields it takes and what they may be. The
-//! harness hands its registry to `parse` as a `Catalogue`.
+//! file names a protocol, its sinks' kinds, its faults' `action`s and its
+//! `[swarm]`'s kinds, and only the registry knows which names there are,
+//! what each kind needs of the rest of the scenario and which fields it
+//! takes. The harness hands its registry to `parse` as a `Catalogue`.
 
 use super::validate::Check;
 use super::Scenario;
 
-/// The registered kinds, as validation sees them.
+/// The registered kinds, as validation sees them. Each check names the
+/// field it blames; a name the registry does not know is refused with the
+/// names there are ("did you mean").
 pub trait Catalogue {
-    /// Every fault `action` there is, for errors and "did you mean".
-    fn actions(&self) -> Vec<&'static str>;
+    /// `[checkpoint] protocol`: a known protocol, and what it needs of the
+    /// rest of the scenario (its knobs, the job's edges).
+    fn check_protocol(&self, s: &Scenario) -> Check;
 
-    /// Checks the fields of fault `i` of `s` (its action is one of
-    /// `actions`): which it takes, their values, the nodes and tasks they name.
+    /// The `sink` of sink operator `i`: a known kind, and what it needs.
+    fn check_sink(&self, s: &Scenario, i: usize) -> Check;
+
+    /// Fault `i`: a known `action`, then its fields — which it takes, their
+    /// values, the nodes and tasks they name.
     fn check_fault(&self, s: &Scenario, i: usize) -> Check;
 
-    /// Every kind a `[swarm]` can draw.
-    fn swarm_kinds(&self) -> Vec<&'static str>;
-
-    /// Checks that `s` can draw swarm kind `name` (one of `swarm_kinds`),
-    /// `field` naming where the file lists it.
-    fn check_swarm_kind(&self, s: &Scenario, name: &str, field: &str) -> Check;
+    /// Kind `j` of `[swarm] faults`: one the registry can draw, for `s`.
+    fn check_swarm_kind(&self, s: &Scenario, j: usize) -> Check;
 }
 
-/// A catalogue with no kinds at all: enough for a scenario that is a job and
-/// its settings alone (a fault or a swarm kind is then unknown).
+/// A catalogue that checks nothing: enough for a scenario that is a job and
+/// its settings alone, in tests of the layers below the registries.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JobOnly;
 
 impl Catalogue for JobOnly {
-    fn actions(&self) -> Vec<&'static str> {
-        vec![]
+    fn check_protocol(&self, _s: &Scenario) -> Check {
+        Ok(())
+    }
+
+    fn check_sink(&self, _s: &Scenario, _i: usize) -> Check {
+        Ok(())
     }
 
     fn check_fault(&self, _s: &Scenario, _i: usize) -> Check {
         Ok(())
     }
 
-    fn swarm_kinds(&self) -> Vec<&'static str> {
-        vec![]
-    }
-
-    fn check_swarm_kind(&self, _s: &Scenario, _name: &str, _field: &str) -> Check {
+    fn check_swarm_kind(&self, _s: &Scenario, _j: usize) -> Check {
         Ok(())
     }
 }

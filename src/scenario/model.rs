@@ -209,9 +209,10 @@ pub struct Operator {
     /// Source only: records fetched from the log per request. Default 64.
     #[serde(default)]
     pub fetch_size: Option<usize>,
-    /// Sink only: delivery. Default `two_phase_commit`.
+    /// Sink only: the kind of sink (`two_phase_commit`, `upsert`, `plain`,
+    /// `committer`, or a registered one). Default `two_phase_commit`.
     #[serde(default)]
-    pub sink: Option<SinkKind>,
+    pub sink: Option<String>,
     /// `map` and `filter` only: the function, from a small catalogue. Map:
     /// `identity` (default), `double`, `negate`. Filter: `even_keys`
     /// (default), `odd_keys`, `small_values` (value ≤ 5).
@@ -304,41 +305,13 @@ pub enum Partitioning {
     Broadcast,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SinkKind {
-    /// Transactions pre-committed at each snapshot, committed on
-    /// notify-complete (Kafka-style); exactly-once.
-    TwoPhaseCommit,
-    /// Rows written by key into a table, idempotently; exactly-once effect
-    /// without transactions, judged on the final table.
-    Upsert,
-    /// Rows appended and visible at once; at-least-once.
-    Plain,
-    /// Writers flush files at each snapshot and send committables to a single
-    /// committer that commits them once their checkpoint completes (Flink
-    /// Sink V2, Iceberg, Paimon); exactly-once.
-    Committer,
-}
-
-impl SinkKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            SinkKind::TwoPhaseCommit => "two_phase_commit",
-            SinkKind::Upsert => "upsert",
-            SinkKind::Plain => "plain",
-            SinkKind::Committer => "committer",
-        }
-    }
-}
-
 /// Checkpointing (Flink's names; FLINK-SPEC.md "Knobs").
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Checkpoint {
-    /// `aligned`, `at_least_once`, `unaligned` or `aligned_timeout`
-    /// (FLINK-SPEC L5–L11). Default `aligned`.
-    pub protocol: Protocol,
+    /// The barrier protocol: `aligned`, `at_least_once`, `unaligned`,
+    /// `aligned_timeout` (FLINK-SPEC L5–L11), or a registered one. Default `aligned`.
+    pub protocol: String,
     /// `aligned_timeout` only: alignment time after which a checkpoint goes
     /// unaligned at that task (L11). Required there, e.g. "20ms".
     #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
@@ -364,7 +337,7 @@ pub struct Checkpoint {
 impl Default for Checkpoint {
     fn default() -> Self {
         Checkpoint {
-            protocol: Protocol::Aligned,
+            protocol: "aligned".to_string(),
             aligned_timeout: None,
             interval: Duration::from_millis(100),
             timeout: Duration::from_secs(2),
@@ -372,45 +345,6 @@ impl Default for Checkpoint {
             min_pause: Duration::ZERO,
             tolerable_failures: 0,
             retained: 1,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Protocol {
-    #[default]
-    Aligned,
-    AtLeastOnce,
-    Unaligned,
-    AlignedTimeout,
-}
-
-impl Protocol {
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Aligned => "aligned",
-            Protocol::AtLeastOnce => "at_least_once",
-            Protocol::Unaligned => "unaligned",
-            Protocol::AlignedTimeout => "aligned_timeout",
-        }
-    }
-
-    /// Whether barriers overtake data (unaligned checkpoints).
-    pub fn barriers_overtake(self) -> bool {
-        self == Protocol::Unaligned
-    }
-
-    /// Whether snapshots may hold channel state.
-    pub fn has_channel_state(self) -> bool {
-        matches!(self, Protocol::Unaligned | Protocol::AlignedTimeout)
-    }
-
-    /// The output guarantee the protocol gives on its own.
-    pub fn guarantee(self) -> Guarantee {
-        match self {
-            Protocol::AtLeastOnce => Guarantee::AtLeastOnce,
-            _ => Guarantee::ExactlyOnce,
         }
     }
 }
@@ -567,8 +501,9 @@ impl Operator {
     pub fn fetch_size(&self) -> usize {
         self.fetch_size.unwrap_or(64)
     }
-    pub fn sink_kind(&self) -> SinkKind {
-        self.sink.unwrap_or(SinkKind::TwoPhaseCommit)
+    /// The kind of sink (a sink's; `two_phase_commit` unless the file says).
+    pub fn sink_name(&self) -> &str {
+        self.sink.as_deref().unwrap_or("two_phase_commit")
     }
     pub fn is_keyed(&self) -> bool {
         self.kind.is_keyed()
@@ -581,12 +516,6 @@ impl Operator {
 }
 
 impl Scenario {
-    /// The output guarantee the run is judged by: `[expect] guarantee`, else
-    /// what the protocol gives.
-    pub fn guarantee(&self) -> Guarantee {
-        self.expect.guarantee.unwrap_or_else(|| self.checkpoint.protocol.guarantee())
-    }
-
     /// The operator's effective parallelism.
     pub fn parallelism_of(&self, op: &Operator) -> usize {
         op.parallelism.unwrap_or(self.job.parallelism)

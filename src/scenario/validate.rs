@@ -20,7 +20,7 @@ mod tests_protocol;
 use std::time::Duration;
 
 use super::duration::format_duration;
-use super::{Catalogue, Checkpoint, Cluster, Disk, Expect, Network, Partitioning, Protocol, Scenario, Storage};
+use super::{Catalogue, Checkpoint, Cluster, Disk, Expect, Network, Scenario, Storage};
 use validate_job::op_field;
 
 /// `Err((field_path, message))` for a broken rule.
@@ -39,11 +39,11 @@ pub fn validate(s: &Scenario, catalogue: &dyn Catalogue) -> Result<(), (String, 
     cluster(&s.cluster)?;
     network(&s.network)?;
     disk(&s.disk)?;
-    validate_job::job(s)?;
+    validate_job::job(s, catalogue)?;
     slots(s)?;
     storage(&s.storage)?;
     checkpoint(&s.checkpoint)?;
-    protocol(s)?;
+    catalogue.check_protocol(s)?;
     validate_restart::restart(&s.restart)?;
     validate_faults::faults(s, catalogue)?;
     validate_restart::swarm(s, catalogue)?;
@@ -207,66 +207,6 @@ fn checkpoint(c: &Checkpoint) -> Check {
         "checkpoint.retained",
         format!("is {}; keep 1 to {MAX_RETAINED} completed checkpoints, e.g. retained = 1", c.retained),
     )
-}
-
-/// `protocol` and what it allows (FLINK-SPEC L10, L11).
-fn protocol(s: &Scenario) -> Check {
-    let c = &s.checkpoint;
-    let name = c.protocol.name();
-    match (c.protocol, c.aligned_timeout) {
-        (Protocol::AlignedTimeout, None) => {
-            let message = "is missing; protocol \"aligned_timeout\" needs the alignment time after which a \
-                           checkpoint goes unaligned, e.g. aligned_timeout = \"20ms\"";
-            return Err(("checkpoint.aligned_timeout".into(), message.into()));
-        }
-        (Protocol::AlignedTimeout, Some(t)) => positive(t, "checkpoint.aligned_timeout", "20ms")?,
-        (_, Some(_)) => {
-            let message = format!(
-                "is only for protocol \"aligned_timeout\", but protocol is \"{name}\"; remove it or set \
-                 protocol = \"aligned_timeout\""
-            );
-            return Err(("checkpoint.aligned_timeout".into(), message));
-        }
-        (_, None) => {}
-    }
-    if !c.protocol.has_channel_state() {
-        return Ok(());
-    }
-    require(
-        c.max_concurrent == 1,
-        "checkpoint.max_concurrent",
-        format!(
-            "is {}, but protocol \"{name}\" takes unaligned checkpoints, which Flink allows only one at a \
-             time; set max_concurrent = 1",
-            c.max_concurrent
-        ),
-    )?;
-    for (i, op) in s.job.operators.iter().enumerate() {
-        if op.partition == Some(Partitioning::Broadcast) {
-            let message = format!(
-                "is broadcast, but protocol \"{name}\" takes unaligned checkpoints, which Flink does not support \
-                 on broadcast edges; use \"rebalance\" or protocol = \"aligned\""
-            );
-            return Err((format!("job.operators[{i}].partition"), message));
-        }
-        let default = if op.is_keyed() { Partitioning::Hash } else { Partitioning::Forward };
-        if op.partition.unwrap_or(default) != Partitioning::Forward {
-            continue;
-        }
-        for upstream in s.job.operators.iter().filter(|o| op.input.contains(&o.id)) {
-            if s.parallelism_of(upstream) != s.parallelism_of(op) {
-                continue; // not pointwise: it runs as rebalance
-            }
-            let how = if op.partition.is_some() { "a forward edge" } else { "a forward edge (the default here)" };
-            let message = format!(
-                "`{}` reads `{}` over {how}, but protocol \"{name}\" takes unaligned checkpoints, which Flink \
-                 does not support on forward (pointwise) or broadcast edges; set partition = \"rebalance\"",
-                op.id, upstream.id
-            );
-            return Err((format!("job.operators[{i}].partition"), message));
-        }
-    }
-    Ok(())
 }
 
 /// The `[expect]` table.

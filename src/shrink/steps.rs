@@ -228,7 +228,7 @@ fn default_knobs(s: &Scenario, out: &mut Vec<Candidate>) {
     knob("job.batch_size", with(s, |s| s.job.batch_size = crate::scenario::default_batch_size()));
     let c = &s.checkpoint;
     let default = crate::scenario::Checkpoint {
-        protocol: c.protocol,
+        protocol: c.protocol.clone(),
         aligned_timeout: c.aligned_timeout,
         interval: c.interval,
         ..Default::default()

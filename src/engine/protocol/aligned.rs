@@ -3,7 +3,7 @@
 //! blocks it; once `n` is in on every input the task snapshots, forwards `n`
 //! and unblocks, processing what it buffered first.
 
-use super::{Action, BarrierProtocol, ProtocolConfig};
+use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
 use crate::bugs::Bug;
 use crate::engine::msg::CheckpointId;
 use std::collections::BTreeSet;
@@ -100,16 +100,28 @@ impl BarrierProtocol for Aligned {
     }
 }
 
+/// `protocol = "aligned"`.
+pub struct AlignedProtocol;
+
+impl ProtocolKind for AlignedProtocol {
+    fn name(&self) -> &'static str {
+        "aligned"
+    }
+
+    fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol> {
+        Box::new(Aligned::new(config))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::protocol::config;
-    use crate::scenario::Protocol;
 
     const T: Duration = Duration::ZERO;
 
     fn aligned(inputs: usize) -> Aligned {
-        Aligned::new(config(Protocol::Aligned, inputs))
+        Aligned::new(config(inputs))
     }
 
     fn snap(n: CheckpointId) -> Action {
@@ -162,14 +174,14 @@ mod tests {
 
     #[test]
     fn the_skip_alignment_bug_snapshots_on_the_first_barrier() {
-        let mut a = Aligned::new(ProtocolConfig { bug: Some(Bug::SkipAlignment), ..config(Protocol::Aligned, 2) });
+        let mut a = Aligned::new(ProtocolConfig { bug: Some(Bug::SkipAlignment), ..config(2) });
         assert_eq!(a.on_barrier(1, 1, 0, T), vec![snap(1)]);
         assert_eq!(a.on_barrier(0, 1, 0, T), vec![]);
     }
 
     #[test]
     fn the_stale_barrier_bug_counts_an_old_barrier_for_the_pending_checkpoint() {
-        let bug = ProtocolConfig { bug: Some(Bug::StaleBarrierAccepted), ..config(Protocol::Aligned, 2) };
+        let bug = ProtocolConfig { bug: Some(Bug::StaleBarrierAccepted), ..config(2) };
         let mut a = Aligned::new(bug);
         a.on_barrier(0, 5, 0, T);
         a.on_cancel(5);

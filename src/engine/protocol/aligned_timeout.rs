@@ -10,9 +10,11 @@
 
 use super::aligned::effective;
 use super::unaligned::{Arrivals, Capture};
-use super::{Action, BarrierProtocol, ProtocolConfig};
+use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
 use crate::bugs::Bug;
 use crate::engine::msg::CheckpointId;
+use crate::scenario::validate::{positive, Check};
+use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -149,11 +151,38 @@ impl BarrierProtocol for AlignedTimeout {
     }
 }
 
+/// `protocol = "aligned_timeout"`.
+pub struct AlignedTimeoutProtocol;
+
+impl ProtocolKind for AlignedTimeoutProtocol {
+    fn name(&self) -> &'static str {
+        "aligned_timeout"
+    }
+
+    fn channel_state(&self) -> bool {
+        true
+    }
+
+    /// It needs `aligned_timeout`, and what unaligned checkpoints need.
+    fn check(&self, s: &Scenario) -> Check {
+        let Some(t) = s.checkpoint.aligned_timeout else {
+            let message = "is missing; protocol \"aligned_timeout\" needs the alignment time after which a \
+                           checkpoint goes unaligned, e.g. aligned_timeout = \"20ms\"";
+            return Err(("checkpoint.aligned_timeout".into(), message.into()));
+        };
+        positive(t, "checkpoint.aligned_timeout", "20ms")?;
+        super::unaligned_rules(s, self.name())
+    }
+
+    fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol> {
+        Box::new(AlignedTimeout::new(config))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::protocol::config;
-    use crate::scenario::Protocol;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -161,7 +190,7 @@ mod tests {
 
     #[test]
     fn aligns_like_aligned_when_barriers_come_in_time() {
-        let mut p = AlignedTimeout::new(config(Protocol::AlignedTimeout, 2));
+        let mut p = AlignedTimeout::new(config(2));
         assert_eq!(p.on_barrier(0, 1, 3, ms(10)), vec![Action::Block { input: 0, from: 3 }]);
         assert_eq!(p.next_timer(), Some(ms(60)));
         assert_eq!(p.on_barrier(1, 1, 2, ms(40)), vec![Action::Snapshot { checkpoint: 1, unaligned: false }]);
@@ -170,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_slow_alignment_switches_to_unaligned_and_captures_the_missing_inputs_l11() {
-        let mut p = AlignedTimeout::new(config(Protocol::AlignedTimeout, 2));
+        let mut p = AlignedTimeout::new(config(2));
         p.on_data(0, 0);
         p.on_barrier(0, 1, 1, ms(10));
         assert_eq!(p.on_timer(ms(59)), vec![]);

@@ -6,9 +6,10 @@
 //! input is exactly-once either way.
 
 use super::aligned::effective;
-use super::{Action, BarrierProtocol, ProtocolConfig};
+use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
 use crate::bugs::Bug;
 use crate::engine::msg::CheckpointId;
+use crate::scenario::Guarantee;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -70,17 +71,33 @@ impl BarrierProtocol for AtLeastOnce {
     }
 }
 
+/// `protocol = "at_least_once"`.
+pub struct AtLeastOnceProtocol;
+
+impl ProtocolKind for AtLeastOnceProtocol {
+    fn name(&self) -> &'static str {
+        "at_least_once"
+    }
+
+    fn guarantee(&self) -> Guarantee {
+        Guarantee::AtLeastOnce
+    }
+
+    fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol> {
+        Box::new(AtLeastOnce::new(config))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::protocol::config;
-    use crate::scenario::Protocol;
 
     const T: Duration = Duration::ZERO;
 
     #[test]
     fn never_blocks_and_snapshots_once_every_barrier_is_seen_l9() {
-        let mut p = AtLeastOnce::new(config(Protocol::AtLeastOnce, 3));
+        let mut p = AtLeastOnce::new(config(3));
         assert_eq!(p.on_barrier(0, 1, 5, T), vec![]);
         assert_eq!(p.on_barrier(2, 1, 5, T), vec![]);
         assert_eq!(p.on_barrier(1, 1, 5, T), vec![Action::Snapshot { checkpoint: 1, unaligned: false }]);
@@ -89,7 +106,7 @@ mod tests {
 
     #[test]
     fn a_newer_barrier_abandons_the_older_checkpoint() {
-        let mut p = AtLeastOnce::new(config(Protocol::AtLeastOnce, 2));
+        let mut p = AtLeastOnce::new(config(2));
         p.on_barrier(0, 1, 0, T);
         assert_eq!(p.on_barrier(1, 2, 0, T), vec![Action::Abort(1)]);
         assert_eq!(p.on_barrier(0, 2, 0, T), vec![Action::Snapshot { checkpoint: 2, unaligned: false }]);
@@ -97,7 +114,7 @@ mod tests {
 
     #[test]
     fn the_early_snapshot_bug_snapshots_on_the_first_barrier() {
-        let bug = ProtocolConfig { bug: Some(Bug::AtLeastOnceEarlySnapshot), ..config(Protocol::AtLeastOnce, 2) };
+        let bug = ProtocolConfig { bug: Some(Bug::AtLeastOnceEarlySnapshot), ..config(2) };
         let mut p = AtLeastOnce::new(bug);
         assert_eq!(p.on_barrier(1, 1, 0, T), vec![Action::Snapshot { checkpoint: 1, unaligned: false }]);
     }

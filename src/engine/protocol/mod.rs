@@ -10,7 +10,9 @@
 //! - `aligned_timeout` — aligned until the alignment takes too long, then
 //!   unaligned for that checkpoint (L11)
 //!
-//! Adding a protocol is one file here plus its name in `Protocol` and `build`.
+//! Each protocol is one file: its `BarrierProtocol` and its `ProtocolKind`
+//! (name, guarantee, what it needs of a scenario, how to build it),
+//! registered in `PROTOCOLS`.
 //!
 //! Positions: every data message on a channel carries the channel's next
 //! sequence number; a barrier carries the sequence number of the first data
@@ -26,7 +28,8 @@ pub mod unaligned;
 
 use super::msg::CheckpointId;
 use crate::bugs::Bug;
-use crate::scenario::Protocol;
+use crate::scenario::validate::{require, Check};
+use crate::scenario::{Guarantee, Partitioning, Scenario};
 use std::time::Duration;
 
 /// What the task must do after a protocol event.
@@ -98,7 +101,6 @@ pub trait BarrierProtocol {
 /// What a protocol instance is built from.
 #[derive(Debug, Clone, Copy)]
 pub struct ProtocolConfig {
-    pub protocol: Protocol,
     /// Input channels of the task.
     pub inputs: usize,
     /// `aligned_timeout`: alignment time after which the checkpoint goes unaligned.
@@ -106,18 +108,115 @@ pub struct ProtocolConfig {
     pub bug: Option<Bug>,
 }
 
-/// The protocol a task runs.
-pub fn build(config: ProtocolConfig) -> Box<dyn BarrierProtocol> {
-    assert!(config.inputs > 0, "a task with no inputs has no barriers to handle");
-    match config.protocol {
-        Protocol::Aligned => Box::new(aligned::Aligned::new(config)),
-        Protocol::AtLeastOnce => Box::new(at_least_once::AtLeastOnce::new(config)),
-        Protocol::Unaligned => Box::new(unaligned::Unaligned::new(config)),
-        Protocol::AlignedTimeout => Box::new(aligned_timeout::AlignedTimeout::new(config)),
+/// A kind of barrier protocol, by the name `[checkpoint] protocol` gives.
+pub trait ProtocolKind: Sync {
+    /// `protocol = "aligned"`.
+    fn name(&self) -> &'static str;
+
+    /// The output guarantee it gives on its own.
+    fn guarantee(&self) -> Guarantee {
+        Guarantee::ExactlyOnce
+    }
+
+    /// Whether barriers overtake data: senders send them ahead of queued
+    /// records, and tasks handle them on arrival (unaligned checkpoints).
+    fn barriers_overtake(&self) -> bool {
+        false
+    }
+
+    /// Whether its snapshots may hold in-flight records (channel state).
+    fn channel_state(&self) -> bool {
+        false
+    }
+
+    /// Checks what it needs of the rest of the scenario (its knobs, the
+    /// job's edges).
+    fn check(&self, s: &Scenario) -> Check {
+        no_aligned_timeout(s, self.name())
+    }
+
+    /// The protocol of one task.
+    fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol>;
+}
+
+impl std::fmt::Debug for dyn ProtocolKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
+/// Every protocol.
+pub const PROTOCOLS: &[&dyn ProtocolKind] = &[
+    &aligned::AlignedProtocol,
+    &at_least_once::AtLeastOnceProtocol,
+    &unaligned::UnalignedProtocol,
+    &aligned_timeout::AlignedTimeoutProtocol,
+];
+
+/// The protocol of a validated scenario.
+pub fn of_scenario(s: &Scenario) -> &'static dyn ProtocolKind {
+    protocol_of(&s.checkpoint.protocol).expect("validated: a registered protocol")
+}
+
+/// The protocol named `name`.
+pub fn protocol_of(name: &str) -> Option<&'static dyn ProtocolKind> {
+    PROTOCOLS.iter().copied().find(|p| p.name() == name)
+}
+
+/// Only `aligned_timeout` takes `[checkpoint] aligned_timeout`.
+pub fn no_aligned_timeout(s: &Scenario, name: &str) -> Check {
+    require(
+        s.checkpoint.aligned_timeout.is_none(),
+        "checkpoint.aligned_timeout",
+        format!(
+            "is only for protocol \"aligned_timeout\", but protocol is \"{name}\"; remove it or set \
+             protocol = \"aligned_timeout\""
+        ),
+    )
+}
+
+/// What unaligned checkpoints need (L10): one checkpoint in flight, no
+/// broadcast or forward (pointwise) edges.
+pub fn unaligned_rules(s: &Scenario, name: &str) -> Check {
+    let c = &s.checkpoint;
+    require(
+        c.max_concurrent == 1,
+        "checkpoint.max_concurrent",
+        format!(
+            "is {}, but protocol \"{name}\" takes unaligned checkpoints, which Flink allows only one at a \
+             time; set max_concurrent = 1",
+            c.max_concurrent
+        ),
+    )?;
+    for (i, op) in s.job.operators.iter().enumerate() {
+        if op.partition == Some(Partitioning::Broadcast) {
+            let message = format!(
+                "is broadcast, but protocol \"{name}\" takes unaligned checkpoints, which Flink does not support \
+                 on broadcast edges; use \"rebalance\" or protocol = \"aligned\""
+            );
+            return Err((format!("job.operators[{i}].partition"), message));
+        }
+        let default = if op.is_keyed() { Partitioning::Hash } else { Partitioning::Forward };
+        if op.partition.unwrap_or(default) != Partitioning::Forward {
+            continue;
+        }
+        for upstream in s.job.operators.iter().filter(|o| op.input.contains(&o.id)) {
+            if s.parallelism_of(upstream) != s.parallelism_of(op) {
+                continue; // not pointwise: it runs as rebalance
+            }
+            let how = if op.partition.is_some() { "a forward edge" } else { "a forward edge (the default here)" };
+            let message = format!(
+                "`{}` reads `{}` over {how}, but protocol \"{name}\" takes unaligned checkpoints, which Flink \
+                 does not support on forward (pointwise) or broadcast edges; set partition = \"rebalance\"",
+                op.id, upstream.id
+            );
+            return Err((format!("job.operators[{i}].partition"), message));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
-pub(crate) fn config(protocol: Protocol, inputs: usize) -> ProtocolConfig {
-    ProtocolConfig { protocol, inputs, aligned_timeout: Duration::from_millis(50), bug: None }
+pub(crate) fn config(inputs: usize) -> ProtocolConfig {
+    ProtocolConfig { inputs, aligned_timeout: Duration::from_millis(50), bug: None }
 }

@@ -9,9 +9,11 @@
 //! channel state is complete and the task acks.
 
 use super::aligned::effective;
-use super::{Action, BarrierProtocol, ProtocolConfig};
+use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
 use crate::bugs::Bug;
 use crate::engine::msg::CheckpointId;
+use crate::scenario::validate::Check;
+use crate::scenario::Scenario;
 use std::time::Duration;
 
 /// The channel state of one unaligned snapshot, being collected.
@@ -160,16 +162,41 @@ impl BarrierProtocol for Unaligned {
     }
 }
 
+/// `protocol = "unaligned"`.
+pub struct UnalignedProtocol;
+
+impl ProtocolKind for UnalignedProtocol {
+    fn name(&self) -> &'static str {
+        "unaligned"
+    }
+
+    fn barriers_overtake(&self) -> bool {
+        true
+    }
+
+    fn channel_state(&self) -> bool {
+        true
+    }
+
+    fn check(&self, s: &Scenario) -> Check {
+        super::no_aligned_timeout(s, self.name())?;
+        super::unaligned_rules(s, self.name())
+    }
+
+    fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol> {
+        Box::new(Unaligned::new(config))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::protocol::config;
-    use crate::scenario::Protocol;
 
     const T: Duration = Duration::ZERO;
 
     fn unaligned(inputs: usize) -> Unaligned {
-        Unaligned::new(config(Protocol::Unaligned, inputs))
+        Unaligned::new(config(inputs))
     }
 
     #[test]
@@ -225,8 +252,7 @@ mod tests {
 
     #[test]
     fn the_drop_inflight_bug_loses_input_0s_records() {
-        let mut u =
-            Unaligned::new(ProtocolConfig { bug: Some(Bug::UnalignedDropInflight), ..config(Protocol::Unaligned, 2) });
+        let mut u = Unaligned::new(ProtocolConfig { bug: Some(Bug::UnalignedDropInflight), ..config(2) });
         u.on_barrier(1, 1, 0, T);
         u.snapshot_taken(1, &[0, 0]);
         assert_eq!(u.on_data(0, 0).0, None);

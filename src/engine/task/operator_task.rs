@@ -7,7 +7,7 @@ use crate::bugs::Bug;
 use crate::engine::msg::{CheckpointId, Msg, Record, TaskError};
 use crate::engine::operator::Operator;
 use crate::engine::outputs::{BarrierMode, Outputs};
-use crate::engine::protocol::{self, Action, BarrierProtocol, ProtocolConfig};
+use crate::engine::protocol::{Action, BarrierProtocol, ProtocolConfig};
 use crate::engine::rescale::Restored;
 use crate::engine::state::{ChannelState, Snapshot, TaskState};
 use crate::trace::event::AlignmentAbortCause as Cause;
@@ -85,12 +85,9 @@ pub(super) async fn run(
         None => (None, ChannelState::default(), vec![]),
     };
     let operator = Operator::open(&ctx, state, removed).await?;
-    let protocol = protocol::build(ProtocolConfig {
-        protocol: graph.protocol,
-        inputs: n_inputs,
-        aligned_timeout: graph.aligned_timeout,
-        bug: ctx.env.bug,
-    });
+    assert!(n_inputs > 0, "a task with no inputs has no barriers to handle");
+    let config = ProtocolConfig { inputs: n_inputs, aligned_timeout: graph.aligned_timeout, bug: ctx.env.bug };
+    let protocol = graph.protocol.build(config);
     let inputs = (0..n_inputs).map(|_| Input::default()).collect();
     let outputs = ctx.outputs();
     let mut task = OperatorTask {

@@ -6,10 +6,11 @@
 use super::context::{act, FaultCtx};
 use super::draw::Drawer;
 use super::kind::{CheckCx, Kind, PlaceCx};
+use crate::engine::sink::sink_of;
 use crate::run::client::RescaleRequest;
 use crate::scenario::validate::validate_job::known_ids;
 use crate::scenario::validate::{require, Check};
-use crate::scenario::{OperatorKind, Partitioning, Scenario, SinkKind};
+use crate::scenario::{OperatorKind, Partitioning, Scenario};
 use crate::trace::fault_act::{Effect, Step, Strike};
 use futures::future::LocalBoxFuture;
 use rand::seq::SliceRandom;
@@ -35,7 +36,12 @@ pub struct RescaleParams {
 /// Whether operator `op` of `s` may be rescaled at all: not one a broadcast
 /// edge feeds, nor an upsert sink (its table is keyed by what it reads).
 fn rescalable(op: &crate::scenario::Operator) -> bool {
-    op.partition != Some(Partitioning::Broadcast) && op.sink != Some(SinkKind::Upsert)
+    op.partition != Some(Partitioning::Broadcast) && sink_refusal(op).is_none()
+}
+
+/// Why a sink operator's kind cannot be rescaled, if it cannot.
+fn sink_refusal(op: &crate::scenario::Operator) -> Option<&'static str> {
+    (op.kind == OperatorKind::Sink).then(|| sink_of(op.sink_name()).and_then(|k| k.not_rescalable())).flatten()
 }
 
 /// The most subtasks `op` can have: the cluster's slots, the key groups, and
@@ -98,9 +104,10 @@ impl Kind for Rescale {
                 "is `{id}`, which a broadcast edge feeds: rescaling it would change how many copies of each record it gets"
             ),
         )?;
-        let message =
-            format!("is `{id}`, an upsert sink; its table is keyed by the operator it reads, rescale that one");
-        require(op.sink != Some(SinkKind::Upsert), cx.field("operator"), message)
+        match sink_refusal(op) {
+            Some(why) => Err((cx.field("operator"), format!("is `{id}`, {why}"))),
+            None => Ok(()),
+        }
     }
 
     fn label(&self, p: &RescaleParams) -> String {

@@ -6,14 +6,14 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::super::suggest::hint;
-use super::super::{Operator, OperatorKind, Partitioning, Scenario, SinkKind};
+use super::super::{Catalogue, Operator, OperatorKind, Partitioning, Scenario};
 use super::{require, Check};
 
 /// Highest `max_parallelism` (number of key groups), as in Flink.
 const MAX_KEY_GROUPS: usize = 32768;
 
 /// Every rule of the job; ids are checked first since the graph relies on them.
-pub(super) fn job(s: &Scenario) -> Check {
+pub(super) fn job(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
     settings(s)?;
     let ops = &s.job.operators;
     for (i, op) in ops.iter().enumerate() {
@@ -22,16 +22,16 @@ pub(super) fn job(s: &Scenario) -> Check {
     for (i, op) in ops.iter().enumerate() {
         operator(s, i, op)?;
     }
-    graph(s)
+    graph(s, catalogue)
 }
 
 /// `job.operators[i].name`.
-pub(super) fn op_field(i: usize, name: &str) -> String {
+pub fn op_field(i: usize, name: &str) -> String {
     format!("job.operators[{i}].{name}")
 }
 
 /// The name a kind is written with.
-pub(super) fn kind_name(kind: OperatorKind) -> &'static str {
+pub fn kind_name(kind: OperatorKind) -> &'static str {
     match kind {
         OperatorKind::Source => "source",
         OperatorKind::KeyedCount => "keyed_count",
@@ -194,7 +194,7 @@ fn source_fields(s: &Scenario, i: usize, op: &Operator) -> Check {
 }
 
 /// Edges name real operators; the graph runs from sources to sinks, acyclic.
-fn graph(s: &Scenario) -> Check {
+fn graph(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
     let ops = &s.job.operators;
     for (i, op) in ops.iter().enumerate() {
         input_count(ops, i, op)?;
@@ -207,50 +207,11 @@ fn graph(s: &Scenario) -> Check {
     acyclic(ops)?;
     for (i, op) in ops.iter().enumerate() {
         forward_parallelism(s, i, op)?;
-        upsert_input(s, i, op)?;
+        if op.kind == OperatorKind::Sink {
+            catalogue.check_sink(s, i)?;
+        }
     }
     Ok(())
-}
-
-/// An upsert sink's table is a keyed operator's state: it reads exactly one
-/// keyed operator, over an edge that keeps each key's updates in order.
-fn upsert_input(s: &Scenario, i: usize, op: &Operator) -> Check {
-    if op.sink != Some(SinkKind::Upsert) {
-        return Ok(());
-    }
-    let field = op_field(i, "input");
-    let upstream: Vec<&Operator> = s.job.operators.iter().filter(|o| op.input.contains(&o.id)).collect();
-    let [keyed] = upstream[..] else {
-        let message = format!(
-            "lists {} inputs, but `{}` is an upsert sink, whose table is one keyed operator's state; read \
-             exactly one keyed operator",
-            op.input.len(),
-            op.id
-        );
-        return Err((field, message));
-    };
-    if !keyed.is_keyed() {
-        let message = format!(
-            "reads `{}`, a {}, but `{}` is an upsert sink, whose table is a keyed operator's state; read a \
-             keyed_count, keyed_sum or keyed_co_sum",
-            keyed.id,
-            kind_name(keyed.kind),
-            op.id
-        );
-        return Err((field, message));
-    }
-    let pointwise = s.parallelism_of(keyed) == s.parallelism_of(op);
-    let keeps_order = match op.partition.unwrap_or(Partitioning::Forward) {
-        Partitioning::Hash => true,
-        Partitioning::Forward => pointwise,
-        _ => false,
-    };
-    let message = format!(
-        "`{}` is an upsert sink fed by `{}` over an edge that spreads a key's updates over several subtasks, \
-         so their order, and the final row, is not defined; use partition = \"hash\"",
-        op.id, keyed.id
-    );
-    require(keeps_order, op_field(i, "partition"), message)
 }
 
 /// A source has no input; a keyed_co_sum exactly two; every other operator

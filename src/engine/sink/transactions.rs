@@ -1,9 +1,10 @@
-//! `TwoPhaseCommitSink`: the transaction bookkeeping of one sink subtask,
+//! `TwoPhaseCommitSink`: the transaction bookkeeping of one transactional
+//! sink subtask (the `two_phase_commit` kind, and the `committer` kind's writers),
 //! sans-IO (FLINK-SPEC T1–T4, T7). It decides which transaction records go
 //! to, what to pre-commit at a snapshot and what to commit on
 //! notify-complete; the task sends the resulting `SinkOut`s to the sink node.
 
-use super::msg::{Attempt, CheckpointId, Record, TxnId};
+use crate::engine::msg::{Attempt, CheckpointId, Record, TxnId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
