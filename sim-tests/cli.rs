@@ -195,7 +195,7 @@ fn bugs_lists_every_planted_bug_one_per_line() {
     let o = ckptsim(&["bugs"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    for bug in ckptsim::bugs::Bug::ALL {
+    for bug in ckptsim::bugs::Bug::all() {
         assert!(out.lines().any(|l| l.starts_with(bug.name()) && l.len() > bug.name().len() + 4), "{out}");
     }
 }

@@ -1,232 +1,15 @@
 //! The bug zoo: planted bugs that each model a real checkpointing mistake.
 //! An oracle that no planted bug trips has no teeth; `sim-tests/bug_zoo.rs`
 //! proves each one is caught within 64 seeds while the correct engine passes.
+//!
+//! `ZOO` is the one table: a bug's name, what it breaks, the mistake and the
+//! incident it models, where it is caught, and how it is planted — which
+//! switch of which core's bug struct (`engine::cluster::Bugs`) it throws.
+//! A new bug is a row here and the switch in the core it breaks.
 
-use serde::{Deserialize, Serialize};
+use crate::engine::cluster::Bugs;
 use std::fmt;
 use std::str::FromStr;
-
-/// A deliberate defect, switched on by `--bug NAME` or `bug = "NAME"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Bug {
-    /// A task snapshots on the first barrier without blocking its other
-    /// inputs, so records from a slower input that precede their barrier are
-    /// covered by the source offsets but missing from the state: the
-    /// inconsistent cut that alignment exists to prevent (ABS paper §3, L5).
-    SkipAlignment,
-    /// The 2PC sink commits its transaction at pre-commit instead of on
-    /// notify-complete, so output of a checkpoint that later fails is already
-    /// visible and is produced again after recovery (T2/T3; the classic
-    /// "commit in snapshotState" mistake).
-    CommitOnSnapshot,
-    /// Sources do not seek to the checkpointed offsets on restore and start
-    /// from the beginning of their partitions, replaying records the restored
-    /// state already counted (L4, recovery; a lost or ignored offset store).
-    NoOffsetRestore,
-    /// The coordinator completes a checkpoint when all but one task acked,
-    /// so a completed checkpoint can miss a task's state (L13; an off-by-one
-    /// in ack counting).
-    CompleteWithoutAllAcks,
-    /// Input channels do not check buffer sequence numbers, so a buffer lost
-    /// with a broken connection goes unnoticed and the task computes on
-    /// partial input (Flink fails on a sequence mismatch; a TCP-is-reliable
-    /// assumption forgets that connections break).
-    IgnoreSequenceGaps,
-    /// A task acks its checkpoint right after the synchronous snapshot and
-    /// uploads the state afterwards, so a checkpoint can complete while (or
-    /// although) its data never became durable (breaks L7/L12).
-    AckBeforeDurable,
-    /// The coordinator moves its durable latest-completed pointer and
-    /// completes the checkpoint (notifying the sinks) as soon as every ack is
-    /// in, while the checkpoint's metadata is still being written to storage;
-    /// a failed metadata write leaves a pointer, and committed output, for a
-    /// checkpoint that does not exist (breaks L14: data before metadata).
-    MetadataBeforeData,
-    /// The sink store does not check fences: a zombie task of an older
-    /// attempt can still write, pre-commit and commit after the new attempt
-    /// fenced it (breaks T7; the reason Kafka has producer epochs).
-    NoFencing,
-    /// Checkpoint storage and the restoring task skip checksum verification,
-    /// so a rotted copy of a snapshot is restored instead of a healthy one.
-    IgnoreChecksum,
-    /// When the latest checkpoint cannot be read, recovery silently restores
-    /// the one before it (retained ≥ 2), re-committing output committed since
-    /// (the FLINK-22502 bug: "running with an incomplete set of checkpoints
-    /// can lead to consistency violation"; breaks L20).
-    FallbackToOlderCheckpoint,
-    /// On restore the sink fails when a transaction recorded in the
-    /// checkpoint was already committed, so restoring twice from the same
-    /// checkpoint loops on failures (FLINK-8086: ProducerFencedException on
-    /// recommitting a recovered Kafka transaction; breaks T1/T4 idempotence).
-    RecoverRejectsCommitted,
-    /// The coordinator resets its failure counter as soon as every ack is in,
-    /// before the completed checkpoint is stored, and does not count a failed
-    /// store (FLINK-32347: "exceptions from the CompletedCheckpointStore are
-    /// not registered by the CheckpointFailureManager"; breaks L14/L18).
-    SuccessBeforeStore,
-    /// When an alignment is abandoned (a newer barrier, or a cancel marker),
-    /// the task throws away the records it had buffered on blocked inputs
-    /// instead of processing them (breaks L6/L7: abort must not lose data).
-    AbortDropsBuffered,
-    /// A metadata write that lands after its checkpoint was aborted (held by
-    /// a partition past the timeout) still moves the coordinator's durable
-    /// latest-completed pointer to it, so a restarted coordinator restores an
-    /// aborted checkpoint (the bug ckptsim's own swarm found in its engine,
-    /// issue #5; breaks L14/L16).
-    PointerToAbortedCheckpoint,
-    /// On notify-complete(n) the 2PC sink commits only the transaction of
-    /// checkpoint n and forgets older pending ones, instead of every pending
-    /// transaction up to n: a lost notification loses that checkpoint's
-    /// output (breaks T3; notifications are best effort, L19).
-    CommitOnlyNotified,
-    /// The coordinator discards the previous completed checkpoint as soon as
-    /// it triggers the next one, not once the next one completes: when that
-    /// one fails, there is nothing left to restore (breaks L14; cf.
-    /// FLINK-26985, state discarded while a restore still needed it).
-    DiscardBeforeComplete,
-    /// A barrier of an older checkpoint that arrives while a newer one is
-    /// pending at the task is counted as the newer one's barrier on its
-    /// input, instead of being ignored (breaks L6): the task stops collecting
-    /// (unaligned) or aligns (aligned) at the wrong position, so the newer
-    /// checkpoint misses records.
-    StaleBarrierAccepted,
-    /// Unaligned checkpoints do not persist the in-flight records of one
-    /// input channel (input 0): records the barrier overtook there are in
-    /// neither the operator state nor the channel state, and are lost on
-    /// restore (breaks L10).
-    UnalignedDropInflight,
-    /// At-least-once barrier tracking snapshots on the first barrier instead
-    /// of the last, so records before the barrier on the other inputs are
-    /// covered by the source offsets but in no state: lost on restore, even
-    /// at-least-once does not hold (breaks L9).
-    AtLeastOnceEarlySnapshot,
-    /// A plain or upsert sink does not flush its buffered rows at the
-    /// snapshot: the checkpoint covers records that only sit in the writer's
-    /// buffer, and a crash loses them (breaks L12: the snapshot must capture
-    /// the sink's side effects; Flink's `SinkWriter.flush` contract).
-    SinkNoFlushOnSnapshot,
-    /// The sink store's commit is not idempotent: committing an already
-    /// committed transaction again (as every restore does, T1) appends its
-    /// rows a second time (breaks T4).
-    NonIdempotentCommit,
-    /// The committer files each committable under the checkpoint in which it
-    /// arrives, not the one it was produced for, and so thinks it has every
-    /// committable of a checkpoint once it snapshots: right under aligned
-    /// checkpoints, but under unaligned ones committables overtaken by the
-    /// barrier are committed late or, at the end, never (iceberg#15846).
-    CommitterAssumesAligned,
-    /// On a restore under a new parallelism, keyed state goes to the owner
-    /// of the *next* key group: every key's state lands on a subtask other
-    /// than the one its records are routed to, so counts restart from zero
-    /// there (breaks L21; key-group range arithmetic).
-    RescaleKeyGroupOffByOne,
-    /// On a restore under a new parallelism from an unaligned checkpoint, a
-    /// new subtask takes the in-flight records (input channel state) only of
-    /// the old subtask with its own index, instead of every record whose key
-    /// it now owns: in-flight data of the other subtasks is lost (FLINK-38544,
-    /// in-flight data lost when rescaling from an unaligned checkpoint).
-    RescaleDropsInflight,
-}
-
-impl Bug {
-    /// Every planted bug, in the order `ckptsim bugs` lists them.
-    pub const ALL: [Bug; 24] = [
-        Bug::SkipAlignment,
-        Bug::CommitOnSnapshot,
-        Bug::NoOffsetRestore,
-        Bug::CompleteWithoutAllAcks,
-        Bug::IgnoreSequenceGaps,
-        Bug::AckBeforeDurable,
-        Bug::MetadataBeforeData,
-        Bug::NoFencing,
-        Bug::IgnoreChecksum,
-        Bug::FallbackToOlderCheckpoint,
-        Bug::RecoverRejectsCommitted,
-        Bug::SuccessBeforeStore,
-        Bug::AbortDropsBuffered,
-        Bug::PointerToAbortedCheckpoint,
-        Bug::CommitOnlyNotified,
-        Bug::DiscardBeforeComplete,
-        Bug::StaleBarrierAccepted,
-        Bug::UnalignedDropInflight,
-        Bug::AtLeastOnceEarlySnapshot,
-        Bug::SinkNoFlushOnSnapshot,
-        Bug::NonIdempotentCommit,
-        Bug::CommitterAssumesAligned,
-        Bug::RescaleKeyGroupOffByOne,
-        Bug::RescaleDropsInflight,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Bug::SkipAlignment => "skip_alignment",
-            Bug::CommitOnSnapshot => "commit_on_snapshot",
-            Bug::NoOffsetRestore => "no_offset_restore",
-            Bug::CompleteWithoutAllAcks => "complete_without_all_acks",
-            Bug::IgnoreSequenceGaps => "ignore_sequence_gaps",
-            Bug::AckBeforeDurable => "ack_before_durable",
-            Bug::MetadataBeforeData => "metadata_before_data",
-            Bug::NoFencing => "no_fencing",
-            Bug::IgnoreChecksum => "ignore_checksum",
-            Bug::FallbackToOlderCheckpoint => "fallback_to_older_checkpoint",
-            Bug::RecoverRejectsCommitted => "recover_rejects_committed",
-            Bug::SuccessBeforeStore => "success_before_store",
-            Bug::AbortDropsBuffered => "abort_drops_buffered",
-            Bug::PointerToAbortedCheckpoint => "pointer_to_aborted_checkpoint",
-            Bug::CommitOnlyNotified => "commit_only_notified",
-            Bug::DiscardBeforeComplete => "discard_before_complete",
-            Bug::StaleBarrierAccepted => "stale_barrier_accepted",
-            Bug::UnalignedDropInflight => "unaligned_drop_inflight",
-            Bug::AtLeastOnceEarlySnapshot => "at_least_once_early_snapshot",
-            Bug::SinkNoFlushOnSnapshot => "sink_no_flush_on_snapshot",
-            Bug::NonIdempotentCommit => "non_idempotent_commit",
-            Bug::CommitterAssumesAligned => "committer_assumes_aligned",
-            Bug::RescaleKeyGroupOffByOne => "rescale_key_group_off_by_one",
-            Bug::RescaleDropsInflight => "rescale_drops_inflight",
-        }
-    }
-
-    /// One line for `ckptsim bugs`.
-    pub fn description(self) -> &'static str {
-        match self {
-            Bug::SkipAlignment => "snapshot on the first barrier without blocking the other inputs (breaks L5)",
-            Bug::CommitOnSnapshot => "the 2PC sink commits at pre-commit instead of on notify-complete (breaks T3)",
-            Bug::NoOffsetRestore => "sources ignore the checkpointed offsets on restore and replay from 0 (breaks L4)",
-            Bug::CompleteWithoutAllAcks => "a checkpoint completes when all but one task acked (breaks L13)",
-            Bug::IgnoreSequenceGaps => "input channels ignore buffer sequence gaps after a broken connection (I1)",
-            Bug::AckBeforeDurable => "a task acks before its snapshot is durable in storage (breaks L7/L12)",
-            Bug::MetadataBeforeData => "the coordinator completes before the metadata write is durable (breaks L14)",
-            Bug::NoFencing => "the sink accepts writes and commits of a fenced zombie attempt (breaks T7)",
-            Bug::IgnoreChecksum => "storage and restore skip checksums, so a rotted snapshot is restored",
-            Bug::FallbackToOlderCheckpoint => {
-                "an unreadable latest checkpoint is skipped for an older one (FLINK-22502, breaks L20)"
-            }
-            Bug::RecoverRejectsCommitted => "sink recovery fails on an already committed transaction (FLINK-8086)",
-            Bug::SuccessBeforeStore => {
-                "checkpoint success counted before the store; store failures uncounted (FLINK-32347)"
-            }
-            Bug::AbortDropsBuffered => "an abandoned alignment drops the records buffered on blocked inputs (L6/L7)",
-            Bug::PointerToAbortedCheckpoint => {
-                "a late metadata write moves the latest pointer to an aborted checkpoint (L14/L16)"
-            }
-            Bug::CommitOnlyNotified => "notify-complete(n) commits only n's transaction, forgetting older ones (T3)",
-            Bug::DiscardBeforeComplete => {
-                "the previous checkpoint is discarded at the next trigger, not completion (L14)"
-            }
-            Bug::StaleBarrierAccepted => "an older barrier is counted for the pending newer checkpoint (breaks L6)",
-            Bug::UnalignedDropInflight => "one input's in-flight records are left out of unaligned snapshots (L10)",
-            Bug::AtLeastOnceEarlySnapshot => "at-least-once tracking snapshots on the first barrier (breaks L9)",
-            Bug::SinkNoFlushOnSnapshot => "a plain or upsert sink does not flush its buffer at the snapshot (L12)",
-            Bug::NonIdempotentCommit => "re-committing a committed transaction appends its rows again (breaks T4)",
-            Bug::CommitterAssumesAligned => {
-                "the committer files committables by arrival, not by checkpoint (iceberg#15846)"
-            }
-            Bug::RescaleKeyGroupOffByOne => "a rescale restores keyed state to the next key group's owner (L21)",
-            Bug::RescaleDropsInflight => "a rescale keeps only same-index in-flight records (FLINK-38544, L21)",
-        }
-    }
-}
 
 /// Where a planted bug is caught: a stock scenario and the property that
 /// fails there (`sim-tests/bug_zoo.rs` proves it, `ckptsim zoo` measures it).
@@ -243,75 +26,333 @@ macro_rules! at {
     };
 }
 
-impl Bug {
+/// One planted bug.
+#[derive(Debug)]
+pub struct Planted {
+    /// `--bug NAME`, `bug = "NAME"`.
+    pub name: &'static str,
+    /// What it breaks, in one line (`ckptsim bugs`).
+    pub description: &'static str,
+    /// The mistake it models, and why an oracle must catch it.
+    pub models: &'static str,
+    /// The real mistake or incident it models.
+    pub incident: &'static str,
     /// The stock scenarios and properties that catch it; the first is the
     /// one `ckptsim zoo` measures.
-    pub fn catches(self) -> &'static [Catch] {
-        match self {
-            Bug::SkipAlignment => &[
-                at!("scenarios/worker-crash.toml", "exactly_once_state"),
-                at!("scenarios/no-faults.toml", "consistent_cut"),
-            ],
-            Bug::CommitOnSnapshot => &[at!("scenarios/worker-crash.toml", "commit_only_completed")],
-            Bug::NoOffsetRestore => &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
-            Bug::CompleteWithoutAllAcks => &[at!("scenarios/worker-crash.toml", "checkpoint_monotonic")],
-            Bug::IgnoreSequenceGaps => &[at!("scenarios/lossy-network-start.toml", "exactly_once_output")],
-            Bug::AckBeforeDurable => &[at!("scenarios/storage-slow-crash.toml", "checkpoint_monotonic")],
-            Bug::MetadataBeforeData => &[at!("scenarios/metadata-write-lost.toml", "checkpoint_monotonic")],
-            Bug::NoFencing => &[at!("scenarios/pause-zombie.toml", "attempt_fencing")],
-            Bug::IgnoreChecksum => &[at!("scenarios/bit-rot-one-copy.toml", "exactly_once_output")],
-            Bug::FallbackToOlderCheckpoint => &[
-                at!("scenarios/bit-rot-all-copies.toml", "checkpoint_monotonic"),
-                at!("scenarios/bit-rot-all-copies.toml", "exactly_once_output"),
-            ],
-            Bug::RecoverRejectsCommitted => &[at!("scenarios/worker-crash.toml", "explained_failovers")],
-            Bug::SuccessBeforeStore => &[at!("scenarios/coordinator-disk-errors.toml", "tolerable_failures")],
-            Bug::AbortDropsBuffered => &[at!("scenarios/alignment-expires.toml", "exactly_once_output")],
-            Bug::PointerToAbortedCheckpoint => &[at!("scenarios/late-metadata-write.toml", "aborted_never_completes")],
-            Bug::CommitOnlyNotified => &[at!("scenarios/notify-lost.toml", "exactly_once_output")],
-            Bug::DiscardBeforeComplete => &[at!("scenarios/worker-crash.toml", "explained_failovers")],
-            Bug::StaleBarrierAccepted => &[at!("scenarios/stale-barriers.toml", "consistent_cut")],
-            Bug::UnalignedDropInflight => &[
-                at!("scenarios/unaligned-worker-crash.toml", "exactly_once_output"),
-                at!("scenarios/unaligned-worker-crash.toml", "consistent_cut"),
-            ],
-            Bug::AtLeastOnceEarlySnapshot => &[at!("scenarios/at-least-once-crash.toml", "at_least_once_output")],
-            Bug::SinkNoFlushOnSnapshot => &[at!("scenarios/plain-sink-crash.toml", "at_least_once_output")],
-            Bug::NonIdempotentCommit => &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
-            Bug::CommitterAssumesAligned => &[at!("scenarios/committer-unaligned.toml", "exactly_once_output")],
-            Bug::RescaleKeyGroupOffByOne => &[at!("scenarios/rescale-aligned.toml", "exactly_once_state")],
-            Bug::RescaleDropsInflight => &[at!("scenarios/rescale-unaligned.toml", "exactly_once_output")],
-        }
+    pub catches: &'static [Catch],
+    /// Throws its switch.
+    pub plant: fn(&mut Bugs),
+}
+
+/// Every planted bug, in the order `ckptsim bugs` lists them.
+pub const ZOO: &[Planted] = &[
+    Planted {
+        name: "skip_alignment",
+        description: "snapshot on the first barrier without blocking the other inputs (breaks L5)",
+        models: "A task snapshots on the first barrier without blocking its other inputs, so records from a \
+             slower input that precede their barrier are covered by the source offsets but missing from the \
+             state: the inconsistent cut that alignment exists to prevent (ABS paper §3, L5).",
+        incident: "why alignment exists (ABS paper, Carbone et al. 2015, §3)",
+        catches: &[
+            at!("scenarios/worker-crash.toml", "exactly_once_state"),
+            at!("scenarios/no-faults.toml", "consistent_cut"),
+        ],
+        plant: |b| b.protocol.skip_alignment = true,
+    },
+    Planted {
+        name: "commit_on_snapshot",
+        description: "the 2PC sink commits at pre-commit instead of on notify-complete (breaks T3)",
+        models: "The 2PC sink commits its transaction at pre-commit instead of on notify-complete, so output of a \
+             checkpoint that later fails is already visible and is produced again after recovery (T2/T3; the \
+             classic \"commit in snapshotState\" mistake).",
+        incident: "committing in snapshotState, the classic hand-written sink mistake",
+        catches: &[at!("scenarios/worker-crash.toml", "commit_only_completed")],
+        plant: |b| b.transactions.commit_on_snapshot = true,
+    },
+    Planted {
+        name: "no_offset_restore",
+        description: "sources ignore the checkpointed offsets on restore and replay from 0 (breaks L4)",
+        models: "Sources do not seek to the checkpointed offsets on restore and start from the beginning of their \
+             partitions, replaying records the restored state already counted (L4, recovery; a lost or \
+             ignored offset store).",
+        incident: "a source that resumes from its own offset store, not the checkpoint",
+        catches: &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
+        plant: |b| b.task.no_offset_restore = true,
+    },
+    Planted {
+        name: "complete_without_all_acks",
+        description: "a checkpoint completes when all but one task acked (breaks L13)",
+        models: "The coordinator completes a checkpoint when all but one task acked, so a completed checkpoint \
+             can miss a task's state (L13; an off-by-one in ack counting).",
+        incident: "an off-by-one in ack counting",
+        catches: &[at!("scenarios/worker-crash.toml", "checkpoint_monotonic")],
+        plant: |b| b.coordinator.complete_without_all_acks = true,
+    },
+    Planted {
+        name: "ignore_sequence_gaps",
+        description: "input channels ignore buffer sequence gaps after a broken connection (I1)",
+        models: "Input channels do not check buffer sequence numbers, so a buffer lost with a broken connection \
+             goes unnoticed and the task computes on partial input (Flink fails on a sequence mismatch; a \
+             TCP-is-reliable assumption forgets that connections break).",
+        incident: "trusting TCP across reconnects (Flink checks buffer sequence numbers)",
+        catches: &[at!("scenarios/lossy-network-start.toml", "exactly_once_output")],
+        plant: |b| b.task.ignore_sequence_gaps = true,
+    },
+    Planted {
+        name: "ack_before_durable",
+        description: "a task acks before its snapshot is durable in storage (breaks L7/L12)",
+        models: "A task acks its checkpoint right after the synchronous snapshot and uploads the state \
+             afterwards, so a checkpoint can complete while (or although) its data never became durable \
+             (breaks L7/L12).",
+        incident: "acking before the state upload is durable",
+        catches: &[at!("scenarios/storage-slow-crash.toml", "checkpoint_monotonic")],
+        plant: |b| b.task.ack_before_durable = true,
+    },
+    Planted {
+        name: "metadata_before_data",
+        description: "the coordinator completes before the metadata write is durable (breaks L14)",
+        models: "The coordinator moves its durable latest-completed pointer and completes the checkpoint \
+             (notifying the sinks) as soon as every ack is in, while the checkpoint's metadata is still being \
+             written to storage; a failed metadata write leaves a pointer, and committed output, for a \
+             checkpoint that does not exist (breaks L14: data before metadata).",
+        incident: "completing before _metadata is durable",
+        catches: &[at!("scenarios/metadata-write-lost.toml", "checkpoint_monotonic")],
+        plant: |b| b.coordinator.metadata_before_data = true,
+    },
+    Planted {
+        name: "no_fencing",
+        description: "the sink accepts writes and commits of a fenced zombie attempt (breaks T7)",
+        models: "The sink store does not check fences: a zombie task of an older attempt can still write, pre- \
+             commit and commit after the new attempt fenced it (breaks T7; the reason Kafka has producer \
+             epochs).",
+        incident: "zombie writers without producer epochs (Kafka KIP-98 fencing)",
+        catches: &[at!("scenarios/pause-zombie.toml", "attempt_fencing")],
+        plant: |b| b.sink_store.no_fencing = true,
+    },
+    Planted {
+        name: "ignore_checksum",
+        description: "storage and restore skip checksums, so a rotted snapshot is restored",
+        models: "Checkpoint storage and the restoring task skip checksum verification, so a rotted copy of a \
+             snapshot is restored instead of a healthy one.",
+        incident: "restoring a corrupt snapshot without verifying it",
+        catches: &[at!("scenarios/bit-rot-one-copy.toml", "exactly_once_output")],
+        plant: |b| (b.storage.ignore_checksum, b.task.ignore_checksum) = (true, true),
+    },
+    Planted {
+        name: "fallback_to_older_checkpoint",
+        description: "an unreadable latest checkpoint is skipped for an older one (FLINK-22502, breaks L20)",
+        models: "When the latest checkpoint cannot be read, recovery silently restores the one before it \
+             (retained ≥ 2), re-committing output committed since (the FLINK-22502 bug: \"running with an \
+             incomplete set of checkpoints can lead to consistency violation\"; breaks L20).",
+        incident: "FLINK-22502",
+        catches: &[
+            at!("scenarios/bit-rot-all-copies.toml", "checkpoint_monotonic"),
+            at!("scenarios/bit-rot-all-copies.toml", "exactly_once_output"),
+        ],
+        plant: |b| b.coordinator.fallback_to_older = true,
+    },
+    Planted {
+        name: "recover_rejects_committed",
+        description: "sink recovery fails on an already committed transaction (FLINK-8086)",
+        models: "On restore the sink fails when a transaction recorded in the checkpoint was already committed, \
+             so restoring twice from the same checkpoint loops on failures (FLINK-8086: \
+             ProducerFencedException on recommitting a recovered Kafka transaction; breaks T1/T4 \
+             idempotence).",
+        incident: "FLINK-8086",
+        catches: &[at!("scenarios/worker-crash.toml", "explained_failovers")],
+        plant: |b| b.sink_store.recover_rejects_committed = true,
+    },
+    Planted {
+        name: "success_before_store",
+        description: "checkpoint success counted before the store; store failures uncounted (FLINK-32347)",
+        models: "The coordinator resets its failure counter as soon as every ack is in, before the completed \
+             checkpoint is stored, and does not count a failed store (FLINK-32347: \"exceptions from the \
+             CompletedCheckpointStore are not registered by the CheckpointFailureManager\"; breaks L14/L18).",
+        incident: "FLINK-32347",
+        catches: &[at!("scenarios/coordinator-disk-errors.toml", "tolerable_failures")],
+        plant: |b| b.coordinator.success_before_store = true,
+    },
+    Planted {
+        name: "abort_drops_buffered",
+        description: "an abandoned alignment drops the records buffered on blocked inputs (L6/L7)",
+        models: "When an alignment is abandoned (a newer barrier, or a cancel marker), the task throws away the \
+             records it had buffered on blocked inputs instead of processing them (breaks L6/L7: abort must \
+             not lose data).",
+        incident: "an abandoned alignment losing its buffers",
+        catches: &[at!("scenarios/alignment-expires.toml", "exactly_once_output")],
+        plant: |b| b.task.abort_drops_buffered = true,
+    },
+    Planted {
+        name: "pointer_to_aborted_checkpoint",
+        description: "a late metadata write moves the latest pointer to an aborted checkpoint (L14/L16)",
+        models: "A metadata write that lands after its checkpoint was aborted (held by a partition past the \
+             timeout) still moves the coordinator's durable latest-completed pointer to it, so a restarted \
+             coordinator restores an aborted checkpoint (the bug ckptsim's own swarm found in its engine, \
+             issue #5; breaks L14/L16).",
+        incident: "ckptsim issue #5 (found by its own swarm)",
+        catches: &[at!("scenarios/late-metadata-write.toml", "aborted_never_completes")],
+        plant: |b| b.coordinator.store_aborted = true,
+    },
+    Planted {
+        name: "commit_only_notified",
+        description: "notify-complete(n) commits only n's transaction, forgetting older ones (T3)",
+        models: "On notify-complete(n) the 2PC sink commits only the transaction of checkpoint n and forgets \
+             older pending ones, instead of every pending transaction up to n: a lost notification loses that \
+             checkpoint's output (breaks T3; notifications are best effort, L19).",
+        incident: "treating notify-complete as reliable (it is best effort)",
+        catches: &[at!("scenarios/notify-lost.toml", "exactly_once_output")],
+        plant: |b| b.transactions.commit_only_notified = true,
+    },
+    Planted {
+        name: "discard_before_complete",
+        description: "the previous checkpoint is discarded at the next trigger, not completion (L14)",
+        models: "The coordinator discards the previous completed checkpoint as soon as it triggers the next one, \
+             not once the next one completes: when that one fails, there is nothing left to restore (breaks \
+             L14; cf. FLINK-26985, state discarded while a restore still needed it).",
+        incident: "cf. FLINK-26985",
+        catches: &[at!("scenarios/worker-crash.toml", "explained_failovers")],
+        plant: |b| b.coordinator.discard_on_trigger = true,
+    },
+    Planted {
+        name: "stale_barrier_accepted",
+        description: "an older barrier is counted for the pending newer checkpoint (breaks L6)",
+        models: "A barrier of an older checkpoint that arrives while a newer one is pending at the task is \
+             counted as the newer one's barrier on its input, instead of being ignored (breaks L6): the task \
+             stops collecting (unaligned) or aligns (aligned) at the wrong position, so the newer checkpoint \
+             misses records.",
+        incident: "a barrier of a cancelled checkpoint arriving late",
+        catches: &[at!("scenarios/stale-barriers.toml", "consistent_cut")],
+        plant: |b| b.protocol.stale_barrier_accepted = true,
+    },
+    Planted {
+        name: "unaligned_drop_inflight",
+        description: "one input's in-flight records are left out of unaligned snapshots (L10)",
+        models: "Unaligned checkpoints do not persist the in-flight records of one input channel (input 0): \
+             records the barrier overtook there are in neither the operator state nor the channel state, and \
+             are lost on restore (breaks L10).",
+        incident: "in-flight data left out of an unaligned snapshot (FLIP-76 channel state)",
+        catches: &[
+            at!("scenarios/unaligned-worker-crash.toml", "exactly_once_output"),
+            at!("scenarios/unaligned-worker-crash.toml", "consistent_cut"),
+        ],
+        plant: |b| b.protocol.unaligned_drop_inflight = true,
+    },
+    Planted {
+        name: "at_least_once_early_snapshot",
+        description: "at-least-once tracking snapshots on the first barrier (breaks L9)",
+        models: "At-least-once barrier tracking snapshots on the first barrier instead of the last, so records \
+             before the barrier on the other inputs are covered by the source offsets but in no state: lost \
+             on restore, even at-least-once does not hold (breaks L9).",
+        incident: "at-least-once still needs every barrier first",
+        catches: &[at!("scenarios/at-least-once-crash.toml", "at_least_once_output")],
+        plant: |b| b.protocol.at_least_once_early_snapshot = true,
+    },
+    Planted {
+        name: "sink_no_flush_on_snapshot",
+        description: "a plain or upsert sink does not flush its buffer at the snapshot (L12)",
+        models: "A plain or upsert sink does not flush its buffered rows at the snapshot: the checkpoint covers \
+             records that only sit in the writer's buffer, and a crash loses them (breaks L12: the snapshot \
+             must capture the sink's side effects; Flink's `SinkWriter.flush` contract).",
+        incident: "a SinkWriter that skips flush() at the checkpoint",
+        catches: &[at!("scenarios/plain-sink-crash.toml", "at_least_once_output")],
+        plant: |b| b.append.no_flush_on_snapshot = true,
+    },
+    Planted {
+        name: "non_idempotent_commit",
+        description: "re-committing a committed transaction appends its rows again (breaks T4)",
+        models: "The sink store's commit is not idempotent: committing an already committed transaction again (as \
+             every restore does, T1) appends its rows a second time (breaks T4).",
+        incident: "a non-idempotent commit re-run on recovery (cf. FLINK-8086's retry path)",
+        catches: &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
+        plant: |b| b.sink_store.non_idempotent_commit = true,
+    },
+    Planted {
+        name: "committer_assumes_aligned",
+        description: "the committer files committables by arrival, not by checkpoint (iceberg#15846)",
+        models: "The committer files each committable under the checkpoint in which it arrives, not the one it \
+             was produced for, and so thinks it has every committable of a checkpoint once it snapshots: \
+             right under aligned checkpoints, but under unaligned ones committables overtaken by the barrier \
+             are committed late or, at the end, never (iceberg#15846).",
+        incident: "iceberg#15846 (Iceberg FlinkSink under unaligned checkpoints)",
+        catches: &[at!("scenarios/committer-unaligned.toml", "exactly_once_output")],
+        plant: |b| b.committer.assume_aligned = true,
+    },
+    Planted {
+        name: "rescale_key_group_off_by_one",
+        description: "a rescale restores keyed state to the next key group's owner (L21)",
+        models: "On a restore under a new parallelism, keyed state goes to the owner of the *next* key group: \
+             every key's state lands on a subtask other than the one its records are routed to, so counts \
+             restart from zero there (breaks L21; key-group range arithmetic).",
+        incident: "key-group range arithmetic on rescale",
+        catches: &[at!("scenarios/rescale-aligned.toml", "exactly_once_state")],
+        plant: |b| b.rescale.off_by_one = true,
+    },
+    Planted {
+        name: "rescale_drops_inflight",
+        description: "a rescale keeps only same-index in-flight records (FLINK-38544, L21)",
+        models: "On a restore under a new parallelism from an unaligned checkpoint, a new subtask takes the in- \
+             flight records (input channel state) only of the old subtask with its own index, instead of \
+             every record whose key it now owns: in-flight data of the other subtasks is lost (FLINK-38544, \
+             in-flight data lost when rescaling from an unaligned checkpoint).",
+        incident: "FLINK-38544 (in-flight data lost rescaling from an unaligned checkpoint)",
+        catches: &[at!("scenarios/rescale-unaligned.toml", "exactly_once_output")],
+        plant: |b| b.rescale.drops_inflight = true,
+    },
+];
+
+/// A planted bug, switched on by `--bug NAME` or `bug = "NAME"`.
+#[derive(Clone, Copy)]
+pub struct Bug(&'static Planted);
+
+impl PartialEq for Bug {
+    fn eq(&self, other: &Bug) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Bug {}
+
+impl Bug {
+    /// Every planted bug, in the zoo's order.
+    pub fn all() -> impl Iterator<Item = Bug> {
+        ZOO.iter().map(Bug)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name
+    }
+
+    /// One line for `ckptsim bugs`.
+    pub fn description(self) -> &'static str {
+        self.0.description
     }
 
     /// The real mistake or incident it models.
     pub fn incident(self) -> &'static str {
-        match self {
-            Bug::SkipAlignment => "why alignment exists (ABS paper, Carbone et al. 2015, §3)",
-            Bug::CommitOnSnapshot => "committing in snapshotState, the classic hand-written sink mistake",
-            Bug::NoOffsetRestore => "a source that resumes from its own offset store, not the checkpoint",
-            Bug::CompleteWithoutAllAcks => "an off-by-one in ack counting",
-            Bug::IgnoreSequenceGaps => "trusting TCP across reconnects (Flink checks buffer sequence numbers)",
-            Bug::AckBeforeDurable => "acking before the state upload is durable",
-            Bug::MetadataBeforeData => "completing before _metadata is durable",
-            Bug::NoFencing => "zombie writers without producer epochs (Kafka KIP-98 fencing)",
-            Bug::IgnoreChecksum => "restoring a corrupt snapshot without verifying it",
-            Bug::FallbackToOlderCheckpoint => "FLINK-22502",
-            Bug::RecoverRejectsCommitted => "FLINK-8086",
-            Bug::SuccessBeforeStore => "FLINK-32347",
-            Bug::AbortDropsBuffered => "an abandoned alignment losing its buffers",
-            Bug::PointerToAbortedCheckpoint => "ckptsim issue #5 (found by its own swarm)",
-            Bug::CommitOnlyNotified => "treating notify-complete as reliable (it is best effort)",
-            Bug::DiscardBeforeComplete => "cf. FLINK-26985",
-            Bug::StaleBarrierAccepted => "a barrier of a cancelled checkpoint arriving late",
-            Bug::UnalignedDropInflight => "in-flight data left out of an unaligned snapshot (FLIP-76 channel state)",
-            Bug::AtLeastOnceEarlySnapshot => "at-least-once still needs every barrier first",
-            Bug::SinkNoFlushOnSnapshot => "a SinkWriter that skips flush() at the checkpoint",
-            Bug::NonIdempotentCommit => "a non-idempotent commit re-run on recovery (cf. FLINK-8086's retry path)",
-            Bug::CommitterAssumesAligned => "iceberg#15846 (Iceberg FlinkSink under unaligned checkpoints)",
-            Bug::RescaleKeyGroupOffByOne => "key-group range arithmetic on rescale",
-            Bug::RescaleDropsInflight => "FLINK-38544 (in-flight data lost rescaling from an unaligned checkpoint)",
-        }
+        self.0.incident
+    }
+
+    /// The stock scenarios and properties that catch it.
+    pub fn catches(self) -> &'static [Catch] {
+        self.0.catches
+    }
+
+    /// The cores' bug structs with this one switched on.
+    pub fn bugs(self) -> Bugs {
+        let mut bugs = Bugs::default();
+        (self.0.plant)(&mut bugs);
+        bugs
+    }
+}
+
+/// The cores' bug structs for an optional planted bug (all off without one).
+pub fn bugs_of(bug: Option<Bug>) -> Bugs {
+    bug.map(Bug::bugs).unwrap_or_default()
+}
+
+impl fmt::Debug for Bug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -324,10 +365,24 @@ impl fmt::Display for Bug {
 impl FromStr for Bug {
     type Err = String;
     fn from_str(s: &str) -> Result<Bug, String> {
-        Bug::ALL.into_iter().find(|b| b.name() == s).ok_or_else(|| {
-            let names: Vec<_> = Bug::ALL.iter().map(|b| b.name()).collect();
+        Bug::all().find(|b| b.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Bug::all().map(|b| b.name()).collect();
             let hint = crate::scenario::suggest::hint(s, names.iter().copied());
             format!("unknown bug `{s}` (known: {}){hint}", names.join(", "))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_bug_throws_a_switch() {
+        let names: std::collections::BTreeSet<&str> = ZOO.iter().map(|p| p.name).collect();
+        assert_eq!(names.len(), ZOO.len());
+        for bug in Bug::all() {
+            assert_ne!(bug.bugs(), Bugs::default(), "{bug} switches nothing on");
+        }
     }
 }

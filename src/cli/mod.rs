@@ -265,7 +265,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Bugs => {
-            for bug in Bug::ALL {
+            for bug in Bug::all() {
                 println!("{:<26}  {}", bug.name(), bug.description());
             }
             EXIT_PASS

@@ -42,7 +42,7 @@ pub fn zoo(options: &ZooOptions) -> i32 {
     let jobs = jobs(options.jobs);
     println!(
         "bug zoo: {} planted bugs, {} windows of up to {} seeds each, {jobs} threads",
-        Bug::ALL.len(),
+        crate::bugs::ZOO.len(),
         options.windows,
         options.seeds
     );
@@ -52,7 +52,7 @@ pub fn zoo(options: &ZooOptions) -> i32 {
     let (mut escaped, mut unclean, mut clean_total) = (0, 0, 0);
     let started = Instant::now();
     let mut cleans: std::collections::BTreeMap<&str, Clean> = Default::default();
-    for bug in Bug::ALL {
+    for bug in Bug::all() {
         let catch = bug.catches()[0];
         let spec = match crate::run::testbed::load(Path::new(catch.scenario)) {
             Ok(s) => RunSpec::new(Arc::new(s), catch.scenario.into(), 0, None),
@@ -99,7 +99,7 @@ pub fn zoo(options: &ZooOptions) -> i32 {
     println!();
     println!(
         "{} bugs, {escaped} windows escaped; correct engine: {clean_total} seeds of {} scenarios, {unclean} failed; {:.1}s",
-        Bug::ALL.len(),
+        crate::bugs::ZOO.len(),
         cleans.len(),
         started.elapsed().as_secs_f64()
     );

@@ -2,13 +2,20 @@
 //! boots. The harness builds a run's cluster from here, the swarm draws its
 //! targets from here, and validation checks node names against it.
 
+use super::coordinator::CoordinatorBugs;
 use super::graph::ExecutionGraph;
 use super::jobmaster::{self, CoordinatorEnv};
+use super::protocol::ProtocolBugs;
+use super::rescale::RescaleBugs;
+use super::services;
 use super::services::log::LogData;
-use super::services::storage::StorageOptions;
-use super::services::{self, sink::SinkOptions};
+use super::services::sink::SinkStoreBugs;
+use super::services::storage::{StorageBugs, StorageOptions};
+use super::sink::append::AppendBugs;
+use super::sink::committer::CommitterBugs;
+use super::sink::transactions::TransactionBugs;
+use super::task::context::TaskBugs;
 use super::worker::{self, WorkerConfig};
-use crate::bugs::Bug;
 use crate::scenario::Scenario;
 use crate::sim::disk::SimDisk;
 use crate::sim::net::Addresses;
@@ -62,12 +69,27 @@ pub fn node<'h>(handle: &'h Handle, name: &str) -> madsim::runtime::NodeBuilder<
     handle.create_node().name(name).ip(ip_of(name))
 }
 
+/// Every core's planted bugs for one run, as `bugs.rs` switches them on:
+/// each core takes its own part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bugs {
+    pub coordinator: CoordinatorBugs,
+    pub protocol: ProtocolBugs,
+    pub task: TaskBugs,
+    pub rescale: RescaleBugs,
+    pub transactions: TransactionBugs,
+    pub committer: CommitterBugs,
+    pub append: AppendBugs,
+    pub sink_store: SinkStoreBugs,
+    pub storage: StorageBugs,
+}
+
 /// Everything a cluster boots with.
 pub struct Boot<'a> {
     pub scenario: &'a Arc<Scenario>,
     pub graph: &'a Arc<ExecutionGraph>,
     pub seeds: SeedTree,
-    pub bug: Option<Bug>,
+    pub bugs: Bugs,
     /// Every node's disk, by name.
     pub disks: &'a BTreeMap<String, SimDisk>,
 }
@@ -75,14 +97,14 @@ pub struct Boot<'a> {
 /// Creates and starts every node of the cluster; a restarted node runs its
 /// start-up again, counting its boots.
 pub fn boot(b: Boot) {
-    let Boot { scenario, graph, seeds, bug, disks } = b;
+    let Boot { scenario, graph, seeds, bugs, disks } = b;
     let handle = Handle::current();
     let env = Arc::new(CoordinatorEnv {
         scenario: scenario.clone(),
         graph: graph.clone(),
         disk: disks["coordinator"].clone(),
         seeds,
-        bug,
+        bugs: bugs.coordinator,
     });
     let boots = Arc::new(AtomicU64::new(0));
     node(&handle, "coordinator")
@@ -91,20 +113,19 @@ pub fn boot(b: Boot) {
     let (g, data) = (graph.clone(), LogData::new(seeds.seed()));
     node(&handle, "log").init(move || services::log::run(g.clone(), data)).build();
     let d = disks["storage"].clone();
-    let options =
-        StorageOptions { replicas: scenario.storage.replicas, ignore_checksum: bug == Some(Bug::IgnoreChecksum) };
+    let options = StorageOptions { replicas: scenario.storage.replicas, bugs: bugs.storage };
     node(&handle, "storage").init(move || services::storage::run(d.clone(), options)).build();
     let d = disks["sink"].clone();
-    let options = SinkOptions {
-        no_fencing: bug == Some(Bug::NoFencing),
-        recover_rejects_committed: bug == Some(Bug::RecoverRejectsCommitted),
-        non_idempotent_commit: bug == Some(Bug::NonIdempotentCommit),
-    };
+    let options = bugs.sink_store;
     node(&handle, "sink").init(move || services::sink::run(d.clone(), options)).build();
     for k in 1..=scenario.cluster.workers {
         let name = worker_name(k);
-        let config =
-            Arc::new(WorkerConfig { name: name.clone(), cluster: scenario.cluster.clone(), graph: graph.clone(), bug });
+        let config = Arc::new(WorkerConfig {
+            name: name.clone(),
+            cluster: scenario.cluster.clone(),
+            graph: graph.clone(),
+            bugs,
+        });
         let boots = Arc::new(AtomicU64::new(0));
         node(&handle, &name)
             .init(move || worker::run(config.clone(), boots.fetch_add(1, Ordering::Relaxed) + 1))

@@ -25,16 +25,26 @@ pub struct CoordinatorConfig {
     pub tolerable_failures: u32,
     /// Completed checkpoints kept; older ones are discarded.
     pub retained: usize,
-    /// Planted bug `complete_without_all_acks`.
+    /// The planted bugs switched on in the coordinator.
+    pub bugs: CoordinatorBugs,
+}
+
+/// Planted bugs of the checkpoint coordinator and its node (`bugs.rs` says
+/// what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CoordinatorBugs {
+    /// `complete_without_all_acks`: complete when all but one task acked.
     pub complete_without_all_acks: bool,
-    /// Planted bug `metadata_before_data`.
+    /// `metadata_before_data`: complete before the metadata write is durable.
     pub metadata_before_data: bool,
-    /// Planted bug `success_before_store`.
+    /// `success_before_store`: count success before the store, never count a failed store.
     pub success_before_store: bool,
-    /// Planted bug `pointer_to_aborted_checkpoint`.
+    /// `pointer_to_aborted_checkpoint`: store a late metadata write of an aborted checkpoint.
     pub store_aborted: bool,
-    /// Planted bug `discard_before_complete`.
+    /// `discard_before_complete`: discard the previous checkpoint at the next trigger.
     pub discard_on_trigger: bool,
+    /// `fallback_to_older_checkpoint`: restore the one before an unreadable latest checkpoint.
+    pub fallback_to_older: bool,
 }
 
 /// An effect the coordinator node must carry out.
@@ -182,7 +192,7 @@ impl CheckpointCoordinator {
             self.pending.insert(id, Pending { triggered_at: now, acks: BTreeMap::new(), finalizing: false });
             self.next_trigger = now + self.config.interval;
             out.push(CoordinatorOut::Trigger(id));
-            if self.config.discard_on_trigger {
+            if self.config.bugs.discard_on_trigger {
                 // Planted bug: make room for `id` before it has completed.
                 while self.completed.len() >= self.config.retained {
                     let dropped = self.completed.pop_front().expect("at least retained");
@@ -225,7 +235,7 @@ impl CheckpointCoordinator {
             return vec![]; // unknown attempt or task: discarded
         }
         let needed =
-            if self.config.complete_without_all_acks { tasks.len().saturating_sub(1).max(1) } else { tasks.len() };
+            if self.config.bugs.complete_without_all_acks { tasks.len().saturating_sub(1).max(1) } else { tasks.len() };
         let all = tasks.len();
         let Some(p) = self.pending.get_mut(&id) else { return vec![] }; // expired or unknown
         if p.finalizing {
@@ -242,10 +252,10 @@ impl CheckpointCoordinator {
             states: p.acks.iter().map(|(t, (h, _))| (*t, h.clone())).collect(),
             end_of_data: p.acks.len() == all && p.acks.values().all(|(_, eod)| *eod),
         };
-        if self.config.success_before_store {
+        if self.config.bugs.success_before_store {
             self.consecutive_failures = 0;
         }
-        if self.config.metadata_before_data {
+        if self.config.bugs.metadata_before_data {
             self.unconfirmed.insert(id);
             return vec![CoordinatorOut::Store(meta.clone()), CoordinatorOut::WriteMetadata(meta)];
         }
@@ -259,7 +269,7 @@ impl CheckpointCoordinator {
         if self.unconfirmed.remove(&meta.id) {
             return vec![];
         }
-        if !self.pending.contains_key(&meta.id) && !self.config.store_aborted {
+        if !self.pending.contains_key(&meta.id) && !self.config.bugs.store_aborted {
             return vec![];
         }
         vec![CoordinatorOut::Store(meta)]
@@ -274,7 +284,7 @@ impl CheckpointCoordinator {
             out.push(CoordinatorOut::NotifyAborted(id, reason));
             return out;
         }
-        let counted = !self.config.success_before_store;
+        let counted = !self.config.bugs.success_before_store;
         self.abort(id, reason, counted, &mut out);
         out
     }
@@ -307,7 +317,7 @@ impl CheckpointCoordinator {
     /// counted failure (FLINK-32347).
     pub fn on_store_failed(&mut self, id: CheckpointId, reason: String) -> Vec<CoordinatorOut> {
         let mut out = vec![];
-        let counted = !self.config.success_before_store;
+        let counted = !self.config.bugs.success_before_store;
         self.abort(id, AbortReason::StoreFailed(reason), counted, &mut out);
         out
     }

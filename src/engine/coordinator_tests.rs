@@ -11,11 +11,7 @@ fn config() -> CoordinatorConfig {
         min_pause: Duration::ZERO,
         tolerable_failures: 0,
         retained: 1,
-        complete_without_all_acks: false,
-        metadata_before_data: false,
-        success_before_store: false,
-        store_aborted: false,
-        discard_on_trigger: false,
+        bugs: CoordinatorBugs::default(),
     }
 }
 
@@ -103,7 +99,13 @@ fn completes_only_when_every_task_acked_l13() {
 
 #[test]
 fn the_planted_bug_completes_one_ack_short() {
-    let mut c = running(CoordinatorConfig { complete_without_all_acks: true, ..config() }, 3);
+    let mut c = running(
+        CoordinatorConfig {
+            bugs: CoordinatorBugs { complete_without_all_acks: true, ..Default::default() },
+            ..config()
+        },
+        3,
+    );
     c.tick(100 * MS);
     c.on_ack(1, TaskId { op: 0, subtask: 0 }, 1, handle(), false);
     let out = c.on_ack(1, TaskId { op: 0, subtask: 1 }, 1, handle(), false);
@@ -149,7 +151,10 @@ fn a_failed_metadata_or_store_write_aborts_and_counts_l14_l18() {
 
 #[test]
 fn the_success_before_store_bug_never_counts_a_failed_store() {
-    let mut c = running(CoordinatorConfig { success_before_store: true, ..config() }, 1);
+    let mut c = running(
+        CoordinatorConfig { bugs: CoordinatorBugs { success_before_store: true, ..Default::default() }, ..config() },
+        1,
+    );
     c.tick(100 * MS);
     ack_all(&mut c, 1, 1);
     assert_eq!(c.on_metadata_failed(1, "EIO".into()).len(), 1, "aborted, but not counted: no FailJob");
@@ -157,7 +162,10 @@ fn the_success_before_store_bug_never_counts_a_failed_store() {
 
 #[test]
 fn the_metadata_before_data_bug_completes_before_the_write() {
-    let mut c = running(CoordinatorConfig { metadata_before_data: true, ..config() }, 1);
+    let mut c = running(
+        CoordinatorConfig { bugs: CoordinatorBugs { metadata_before_data: true, ..Default::default() }, ..config() },
+        1,
+    );
     c.tick(100 * MS);
     let out = ack_all(&mut c, 1, 1);
     assert!(matches!(&out[..], [CoordinatorOut::Store(_), CoordinatorOut::WriteMetadata(_)]), "{out:?}");

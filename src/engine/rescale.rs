@@ -33,7 +33,7 @@ fn owner(key: u64, p: usize, max_parallelism: usize, off_by_one: bool) -> u16 {
 
 /// The state of new subtask `id` from the old subtasks' snapshots.
 /// Planted bugs that act here.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RescaleBugs {
     /// `rescale_key_group_off_by_one`.
     pub off_by_one: bool,

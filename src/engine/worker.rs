@@ -2,12 +2,12 @@
 //! subtasks deployed to it, routes their messages, and cancels them all when
 //! it loses the coordinator (a partitioned worker must not keep zombies).
 
+use super::cluster::Bugs;
 use super::graph::ExecutionGraph;
 use super::msg::{Attempt, Deployment, Msg, TaskId};
 use super::rpc::Rpc;
 use super::task;
 use super::task::context::{Restore, TaskCtx, WorkerEnv};
-use crate::bugs::Bug;
 use crate::scenario::Cluster;
 use crate::sim::net::{Net, NetEvent};
 use crate::trace::{emit, Event};
@@ -27,7 +27,8 @@ pub struct WorkerConfig {
     pub name: String,
     pub cluster: Cluster,
     pub graph: Arc<ExecutionGraph>,
-    pub bug: Option<Bug>,
+    /// The planted bugs switched on in this run.
+    pub bugs: Bugs,
 }
 
 struct RunningTask {
@@ -62,7 +63,7 @@ struct Worker {
 pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
     let (net, mut inbox) = Net::<Msg>::bind(&config.name).await;
     let rpc = Rpc::new(net.clone(), config.cluster.rpc_timeout, boot);
-    let env = WorkerEnv { worker: config.name.clone(), net, rpc, graph: config.graph.clone(), bug: config.bug };
+    let env = WorkerEnv { worker: config.name.clone(), net, rpc, graph: config.graph.clone(), bugs: config.bugs };
     let mut worker = Worker {
         env: Rc::new(env),
         cluster: config.cluster.clone(),

@@ -5,6 +5,7 @@
 //! kind needs.
 
 use super::faults::{kind_of, KINDS};
+use crate::bugs::Bug;
 use crate::engine::protocol::{protocol_of, PROTOCOLS};
 use crate::engine::sink::{sink_of, SINKS};
 use crate::scenario::validate::validate_faults::field;
@@ -60,6 +61,10 @@ impl Catalogue for Testbed {
                 Err((format!("swarm.faults[{j}]"), unknown_variant(name, &known)))
             }
         }
+    }
+
+    fn check_bug(&self, name: &str) -> Result<(), String> {
+        name.parse::<Bug>().map(|_| ())
     }
 }
 

@@ -113,7 +113,13 @@ impl Supervised {
             emit("world", Event::SwarmFault { fault: i, plan: inline_toml(fault) });
         }
         let graph = Arc::new(ExecutionGraph::build(&scenario));
-        cluster::boot(Boot { scenario: &scenario, graph: &graph, seeds, bug, disks: &disks });
+        cluster::boot(Boot {
+            scenario: &scenario,
+            graph: &graph,
+            seeds,
+            bugs: crate::bugs::bugs_of(bug),
+            disks: &disks,
+        });
         let client = Client::default();
         let ctx = FaultCtx {
             network: scenario.network.clone(),

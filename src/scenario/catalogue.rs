@@ -24,6 +24,9 @@ pub trait Catalogue {
 
     /// Kind `j` of `[swarm] faults`: one the registry can draw, for `s`.
     fn check_swarm_kind(&self, s: &Scenario, j: usize) -> Check;
+
+    /// `bug = "…"`: a planted bug there is, else what is wrong.
+    fn check_bug(&self, name: &str) -> Result<(), String>;
 }
 
 /// A catalogue that checks nothing: enough for a scenario that is a job and
@@ -45,6 +48,10 @@ impl Catalogue for JobOnly {
     }
 
     fn check_swarm_kind(&self, _s: &Scenario, _j: usize) -> Check {
+        Ok(())
+    }
+
+    fn check_bug(&self, _name: &str) -> Result<(), String> {
         Ok(())
     }
 }

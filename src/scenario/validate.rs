@@ -35,7 +35,7 @@ const MAX_RESTART_DELAY: Duration = Duration::from_secs(3600);
 /// `Err((field_path, message))` for the first rule broken; `catalogue`
 /// checks what the registered kinds own (a fault's fields, swarm kinds).
 pub fn validate(s: &Scenario, catalogue: &dyn Catalogue) -> Result<(), (String, String)> {
-    top_level(s)?;
+    top_level(s, catalogue)?;
     cluster(&s.cluster)?;
     network(&s.network)?;
     disk(&s.disk)?;
@@ -67,7 +67,7 @@ pub fn require(ok: bool, field: impl Into<String>, message: impl Into<String>) -
 }
 
 /// `name`, `seeds` and `bug`.
-fn top_level(s: &Scenario) -> Check {
+fn top_level(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
     require(
         !s.name.trim().is_empty(),
         "name",
@@ -75,7 +75,7 @@ fn top_level(s: &Scenario) -> Check {
     )?;
     require(s.seeds >= 1, "seeds", "is 0; at least 1 seed is needed to run anything, e.g. seeds = 8")?;
     match &s.bug {
-        Some(bug) => bug.parse::<crate::bugs::Bug>().map(|_| ()).map_err(|e| ("bug".to_string(), e)),
+        Some(bug) => catalogue.check_bug(bug).map_err(|e| ("bug".to_string(), e)),
         None => Ok(()),
     }
 }

@@ -3,7 +3,6 @@
 //! and recovery's reading of the checkpoint to restore.
 
 use super::{Internal, JobMaster, JobStatus};
-use crate::bugs::Bug;
 use crate::engine::msg::{Attempt, CheckpointId, CheckpointMeta, Msg, TaskError};
 use crate::engine::restart::RestartDecision;
 use crate::sim::now;
@@ -160,7 +159,7 @@ impl JobMaster {
     /// Planted bug `fallback_to_older_checkpoint`: a checkpoint that failed
     /// to restore is dropped and the one before it used instead.
     fn maybe_fall_back(&mut self, failed: CheckpointId) -> bool {
-        if self.bug != Some(Bug::FallbackToOlderCheckpoint) {
+        if !self.bugs.fallback_to_older {
             return false;
         }
         self.checkpoints.forget(failed)

@@ -13,13 +13,12 @@
 mod checkpointing;
 mod failover;
 
-use super::coordinator::{CheckpointCoordinator, CoordinatorConfig};
+use super::coordinator::{CheckpointCoordinator, CoordinatorBugs, CoordinatorConfig};
 use super::graph::ExecutionGraph;
 use super::meta::{DurableMeta, MetaStore};
 use super::msg::{Attempt, CheckpointId, CheckpointMeta, Msg, TaskId};
 use super::restart::RestartStrategy;
 use super::rpc::Rpc;
-use crate::bugs::Bug;
 use crate::scenario::Scenario;
 use crate::sim::disk::SimDisk;
 use crate::sim::net::{Net, NetEvent};
@@ -75,7 +74,8 @@ pub struct CoordinatorEnv {
     pub graph: Arc<ExecutionGraph>,
     pub disk: SimDisk,
     pub seeds: SeedTree,
-    pub bug: Option<Bug>,
+    /// The planted bugs switched on in the coordinator.
+    pub bugs: CoordinatorBugs,
 }
 
 struct JobMaster {
@@ -84,7 +84,7 @@ struct JobMaster {
     meta: MetaStore,
     graph: Arc<ExecutionGraph>,
     scenario: Arc<Scenario>,
-    bug: Option<Bug>,
+    bugs: CoordinatorBugs,
     checkpoints: CheckpointCoordinator,
     restart: RestartStrategy,
     workers: BTreeMap<String, WorkerInfo>,
@@ -160,7 +160,6 @@ impl JobMaster {
         boot: u64,
     ) -> JobMaster {
         let c = &env.scenario.checkpoint;
-        let bug = |b| env.bug == Some(b);
         let config = CoordinatorConfig {
             interval: c.interval,
             timeout: c.timeout,
@@ -168,11 +167,7 @@ impl JobMaster {
             min_pause: c.min_pause,
             tolerable_failures: c.tolerable_failures,
             retained: c.retained,
-            complete_without_all_acks: bug(Bug::CompleteWithoutAllAcks),
-            metadata_before_data: bug(Bug::MetadataBeforeData),
-            success_before_store: bug(Bug::SuccessBeforeStore),
-            store_aborted: bug(Bug::PointerToAbortedCheckpoint),
-            discard_on_trigger: bug(Bug::DiscardBeforeComplete),
+            bugs: env.bugs,
         };
         let checkpoints = CheckpointCoordinator::new(config, durable.next_checkpoint, durable.completed.clone());
         let status = if durable.finished.is_some() {
@@ -191,7 +186,7 @@ impl JobMaster {
                 Arc::new(ExecutionGraph::build_with(&env.scenario, &durable.parallelism))
             },
             scenario: env.scenario.clone(),
-            bug: env.bug,
+            bugs: env.bugs,
             checkpoints,
             restart: RestartStrategy::new(env.scenario.restart.clone(), rng),
             workers: BTreeMap::new(),

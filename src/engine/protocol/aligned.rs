@@ -4,7 +4,6 @@
 //! and unblocks, processing what it buffered first.
 
 use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
-use crate::bugs::Bug;
 use crate::engine::msg::CheckpointId;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -29,8 +28,8 @@ impl Aligned {
             inputs: config.inputs,
             pending: None,
             done: 0,
-            skip_alignment: config.bug == Some(Bug::SkipAlignment),
-            accept_stale: config.bug == Some(Bug::StaleBarrierAccepted),
+            skip_alignment: config.bugs.skip_alignment,
+            accept_stale: config.bugs.stale_barrier_accepted,
         }
     }
 
@@ -117,6 +116,7 @@ impl ProtocolKind for AlignedProtocol {
 mod tests {
     use super::*;
     use crate::engine::protocol::config;
+    use crate::engine::protocol::ProtocolBugs;
 
     const T: Duration = Duration::ZERO;
 
@@ -174,14 +174,18 @@ mod tests {
 
     #[test]
     fn the_skip_alignment_bug_snapshots_on_the_first_barrier() {
-        let mut a = Aligned::new(ProtocolConfig { bug: Some(Bug::SkipAlignment), ..config(2) });
+        let mut a = Aligned::new(ProtocolConfig {
+            bugs: ProtocolBugs { skip_alignment: true, ..Default::default() },
+            ..config(2)
+        });
         assert_eq!(a.on_barrier(1, 1, 0, T), vec![snap(1)]);
         assert_eq!(a.on_barrier(0, 1, 0, T), vec![]);
     }
 
     #[test]
     fn the_stale_barrier_bug_counts_an_old_barrier_for_the_pending_checkpoint() {
-        let bug = ProtocolConfig { bug: Some(Bug::StaleBarrierAccepted), ..config(2) };
+        let bug =
+            ProtocolConfig { bugs: ProtocolBugs { stale_barrier_accepted: true, ..Default::default() }, ..config(2) };
         let mut a = Aligned::new(bug);
         a.on_barrier(0, 5, 0, T);
         a.on_cancel(5);

@@ -11,7 +11,6 @@
 use super::aligned::effective;
 use super::unaligned::{Arrivals, Capture};
 use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
-use crate::bugs::Bug;
 use crate::engine::msg::CheckpointId;
 use crate::scenario::validate::{positive, Check};
 use crate::scenario::Scenario;
@@ -50,8 +49,8 @@ impl AlignedTimeout {
             aligning: None,
             capture: None,
             done: 0,
-            accept_stale: config.bug == Some(Bug::StaleBarrierAccepted),
-            drop_inflight: config.bug == Some(Bug::UnalignedDropInflight),
+            accept_stale: config.bugs.stale_barrier_accepted,
+            drop_inflight: config.bugs.unaligned_drop_inflight,
         }
     }
 

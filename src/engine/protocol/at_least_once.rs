@@ -7,7 +7,6 @@
 
 use super::aligned::effective;
 use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
-use crate::bugs::Bug;
 use crate::engine::msg::CheckpointId;
 use crate::scenario::Guarantee;
 use std::collections::BTreeSet;
@@ -29,8 +28,8 @@ impl AtLeastOnce {
             inputs: config.inputs,
             pending: None,
             done: 0,
-            early: config.bug == Some(Bug::AtLeastOnceEarlySnapshot),
-            accept_stale: config.bug == Some(Bug::StaleBarrierAccepted),
+            early: config.bugs.at_least_once_early_snapshot,
+            accept_stale: config.bugs.stale_barrier_accepted,
         }
     }
 }
@@ -92,6 +91,7 @@ impl ProtocolKind for AtLeastOnceProtocol {
 mod tests {
     use super::*;
     use crate::engine::protocol::config;
+    use crate::engine::protocol::ProtocolBugs;
 
     const T: Duration = Duration::ZERO;
 
@@ -114,7 +114,10 @@ mod tests {
 
     #[test]
     fn the_early_snapshot_bug_snapshots_on_the_first_barrier() {
-        let bug = ProtocolConfig { bug: Some(Bug::AtLeastOnceEarlySnapshot), ..config(2) };
+        let bug = ProtocolConfig {
+            bugs: ProtocolBugs { at_least_once_early_snapshot: true, ..Default::default() },
+            ..config(2)
+        };
         let mut p = AtLeastOnce::new(bug);
         assert_eq!(p.on_barrier(1, 1, 0, T), vec![Action::Snapshot { checkpoint: 1, unaligned: false }]);
     }

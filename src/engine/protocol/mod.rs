@@ -27,7 +27,6 @@ pub mod at_least_once;
 pub mod unaligned;
 
 use super::msg::CheckpointId;
-use crate::bugs::Bug;
 use crate::scenario::validate::{require, Check};
 use crate::scenario::{Guarantee, Partitioning, Scenario};
 use std::time::Duration;
@@ -105,7 +104,21 @@ pub struct ProtocolConfig {
     pub inputs: usize,
     /// `aligned_timeout`: alignment time after which the checkpoint goes unaligned.
     pub aligned_timeout: Duration,
-    pub bug: Option<Bug>,
+    /// The planted bugs switched on in the protocols.
+    pub bugs: ProtocolBugs,
+}
+
+/// Planted bugs of the barrier protocols (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProtocolBugs {
+    /// `skip_alignment`: snapshot on the first barrier, block nothing.
+    pub skip_alignment: bool,
+    /// `stale_barrier_accepted`: an older barrier counts for the pending newer checkpoint.
+    pub stale_barrier_accepted: bool,
+    /// `unaligned_drop_inflight`: input 0's in-flight records are left out.
+    pub unaligned_drop_inflight: bool,
+    /// `at_least_once_early_snapshot`: at-least-once snapshots on the first barrier.
+    pub at_least_once_early_snapshot: bool,
 }
 
 /// A kind of barrier protocol, by the name `[checkpoint] protocol` gives.
@@ -218,5 +231,5 @@ pub fn unaligned_rules(s: &Scenario, name: &str) -> Check {
 
 #[cfg(test)]
 pub(crate) fn config(inputs: usize) -> ProtocolConfig {
-    ProtocolConfig { inputs, aligned_timeout: Duration::from_millis(50), bug: None }
+    ProtocolConfig { inputs, aligned_timeout: Duration::from_millis(50), bugs: ProtocolBugs::default() }
 }

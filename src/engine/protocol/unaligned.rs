@@ -10,7 +10,6 @@
 
 use super::aligned::effective;
 use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
-use crate::bugs::Bug;
 use crate::engine::msg::CheckpointId;
 use crate::scenario::validate::Check;
 use crate::scenario::Scenario;
@@ -82,8 +81,8 @@ impl Unaligned {
             arrived: Arrivals(vec![0; config.inputs]),
             capture: None,
             done: 0,
-            accept_stale: config.bug == Some(Bug::StaleBarrierAccepted),
-            drop_inflight: config.bug == Some(Bug::UnalignedDropInflight),
+            accept_stale: config.bugs.stale_barrier_accepted,
+            drop_inflight: config.bugs.unaligned_drop_inflight,
         }
     }
 
@@ -192,6 +191,7 @@ impl ProtocolKind for UnalignedProtocol {
 mod tests {
     use super::*;
     use crate::engine::protocol::config;
+    use crate::engine::protocol::ProtocolBugs;
 
     const T: Duration = Duration::ZERO;
 
@@ -252,7 +252,10 @@ mod tests {
 
     #[test]
     fn the_drop_inflight_bug_loses_input_0s_records() {
-        let mut u = Unaligned::new(ProtocolConfig { bug: Some(Bug::UnalignedDropInflight), ..config(2) });
+        let mut u = Unaligned::new(ProtocolConfig {
+            bugs: ProtocolBugs { unaligned_drop_inflight: true, ..Default::default() },
+            ..config(2)
+        });
         u.on_barrier(1, 1, 0, T);
         u.snapshot_taken(1, &[0, 0]);
         assert_eq!(u.on_data(0, 0).0, None);

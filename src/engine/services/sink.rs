@@ -57,9 +57,9 @@ pub enum Entry {
     },
 }
 
-/// How the sink node runs (planted bugs).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SinkOptions {
+/// Planted bugs of the sink store (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SinkStoreBugs {
     /// `no_fencing`: fences are recorded but never checked.
     pub no_fencing: bool,
     /// `recover_rejects_committed`: recovering a committed transaction fails.
@@ -160,7 +160,7 @@ impl Store {
 }
 
 /// The `sink` node's main loop.
-pub async fn run(disk: SimDisk, options: SinkOptions) {
+pub async fn run(disk: SimDisk, options: SinkStoreBugs) {
     let (net, mut inbox) = Net::<Msg>::bind("sink").await;
     let mut store = Store::default();
     for entry in wal::recover(&disk, WAL, "sink").await {
@@ -194,7 +194,7 @@ pub async fn run(disk: SimDisk, options: SinkOptions) {
 struct SinkNode {
     disk: SimDisk,
     store: Store,
-    options: SinkOptions,
+    options: SinkStoreBugs,
     /// Transactions whose fenced requests were already reported in the trace.
     reported: BTreeSet<TxnId>,
 }

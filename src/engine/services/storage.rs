@@ -20,7 +20,13 @@ use std::sync::Arc;
 pub struct StorageOptions {
     /// Copies kept of every blob.
     pub replicas: usize,
-    /// Planted bug `ignore_checksum`: return the first copy unverified.
+    pub bugs: StorageBugs,
+}
+
+/// Planted bugs of checkpoint storage (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageBugs {
+    /// `ignore_checksum`: a read returns the first copy unverified.
     pub ignore_checksum: bool,
 }
 
@@ -63,7 +69,7 @@ async fn put(disk: &SimDisk, replicas: usize, key: &str, bytes: &[u8]) -> Result
 
 /// The blob's content from its first healthy copy; `Ok(None)` if it was never stored.
 fn get(disk: &SimDisk, options: StorageOptions, key: &str) -> Result<Option<Vec<u8>>, String> {
-    if options.ignore_checksum {
+    if options.bugs.ignore_checksum {
         let first = disk.read(&blobs::copy_path(key, 0)).map_err(|e| e.to_string())?;
         return Ok(first.map(|stored| blobs::content_unchecked(&stored).to_vec()));
     }

@@ -6,11 +6,17 @@
 
 use super::client::SinkClient;
 use super::{committed, recover_removed, SinkWriter};
-use crate::bugs::Bug;
 use crate::engine::msg::{CheckpointId, Record, TaskError, TxnId};
 use crate::engine::outputs::Outputs;
 use crate::engine::task::context::TaskCtx;
 use futures::future::LocalBoxFuture;
+
+/// Planted bugs of the appending writers (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppendBugs {
+    /// `sink_no_flush_on_snapshot`: the snapshot does not flush the buffered rows.
+    pub no_flush_on_snapshot: bool,
+}
 
 /// Rows a writer buffers before it sends them.
 const BUFFER: usize = 256;
@@ -59,7 +65,7 @@ impl SinkWriter for Appender {
         _outputs: &'a mut Outputs,
     ) -> LocalBoxFuture<'a, Result<Vec<u8>, TaskError>> {
         Box::pin(async move {
-            if !ctx.bug(Bug::SinkNoFlushOnSnapshot) {
+            if !ctx.env.bugs.append.no_flush_on_snapshot {
                 self.send(ctx);
                 SinkClient::of(ctx).flush().await?;
             }

@@ -16,7 +16,6 @@
 use super::client::SinkClient;
 use super::transactions::{SinkOut, SinkState, TwoPhaseCommitSink};
 use super::{committed, decode, encode, recover_removed, Output, SinkCommitter, SinkKind, SinkWriter};
-use crate::bugs::Bug;
 use crate::engine::msg::{Attempt, CheckpointId, Origin, Record, TaskError, TxnId};
 use crate::engine::outputs::Outputs;
 use crate::engine::task::context::TaskCtx;
@@ -54,8 +53,7 @@ impl SinkKind for CommitterSink {
             recover_removed(ctx, removed, super::two_phase_commit::pending, true).await?;
             let state: Option<SinkState> = restored.as_deref().map(decode).transpose()?;
             let (mut core, out) =
-                TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, ctx.bug(Bug::CommitOnSnapshot));
-            core.commit_only_notified = ctx.bug(Bug::CommitOnlyNotified);
+                TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, ctx.env.bugs.transactions);
             core.hands_off = true;
             SinkClient::of(ctx).carry_out(out, 0, true).await?;
             Ok(Box::new(FileWriter { core }) as Box<dyn SinkWriter>)
@@ -73,7 +71,7 @@ impl SinkKind for CommitterSink {
             let writer_op = ctx.graph.op(ctx.id).inputs[0];
             let writers = ctx.graph.ops[writer_op as usize].parallelism as u32;
             let restored = state.map(|s| (s, restored_id));
-            let (core, now) = Committer::open(writers, restored, ctx.bug(Bug::CommitterAssumesAligned));
+            let (core, now) = Committer::open(writers, restored, ctx.env.bugs.committer);
             commit_files(ctx, &now, restored_id).await?;
             Ok(Box::new(CommitterTask { core, notified: restored_id }) as Box<dyn SinkCommitter>)
         })
@@ -246,14 +244,22 @@ pub struct Committer {
     assume_aligned: bool,
 }
 
+/// Planted bugs of the committer (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitterBugs {
+    /// `committer_assumes_aligned`: committables are filed by arrival.
+    pub assume_aligned: bool,
+}
+
 impl Committer {
     /// Opens with the restored state of checkpoint `restored` (complete by
     /// definition); answers what must be committed now.
     pub fn open(
         writers: u32,
         restored: Option<(CommitterState, CheckpointId)>,
-        assume_aligned: bool,
+        bugs: CommitterBugs,
     ) -> (Committer, Vec<Committable>) {
+        let assume_aligned = bugs.assume_aligned;
         let (mut state, id) = restored.unwrap_or_default();
         state.completed = state.completed.max(id);
         let mut c = Committer { writers, state, snapshotted: id, assume_aligned };
@@ -321,7 +327,7 @@ mod tests {
 
     #[test]
     fn committables_are_committed_when_their_checkpoint_completes() {
-        let (mut k, now) = Committer::open(2, None, false);
+        let (mut k, now) = Committer::open(2, None, CommitterBugs::default());
         assert!(now.is_empty());
         assert_eq!(k.on_committable(c(0, 1)), vec![]);
         k.on_snapshot(1);
@@ -335,7 +341,7 @@ mod tests {
     #[test]
     fn a_committable_of_a_completed_checkpoint_is_committed_on_arrival() {
         let state = CommitterState { pending: [(4, vec![c(0, 4)])].into(), received: [(4, 1)].into(), completed: 3 };
-        let (mut k, now) = Committer::open(2, Some((state, 4)), false);
+        let (mut k, now) = Committer::open(2, Some((state, 4)), CommitterBugs::default());
         assert_eq!(now, vec![c(0, 4)], "the restored checkpoint is complete");
         assert_eq!(k.on_committable(c(1, 4)), vec![c(1, 4)], "replayed channel state");
         assert!(k.committed_through(4));
@@ -343,7 +349,7 @@ mod tests {
 
     #[test]
     fn the_aligned_assumption_files_a_late_committable_under_the_next_checkpoint() {
-        let (mut k, _) = Committer::open(2, None, true);
+        let (mut k, _) = Committer::open(2, None, CommitterBugs { assume_aligned: true });
         k.on_committable(c(0, 1));
         k.on_snapshot(1);
         k.on_committable(c(1, 1));

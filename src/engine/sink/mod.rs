@@ -20,7 +20,7 @@
 //!
 //! A sink's state in a snapshot is its own: bytes it encodes and decodes.
 
-mod append;
+pub mod append;
 pub mod client;
 pub mod committer;
 pub mod plain;

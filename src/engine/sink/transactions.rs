@@ -29,6 +29,15 @@ pub enum SinkOut {
     Commit { txn: TxnId, checkpoint: CheckpointId },
 }
 
+/// Planted bugs of the transactions core (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransactionBugs {
+    /// `commit_on_snapshot`: commit at pre-commit, not on notify-complete.
+    pub commit_on_snapshot: bool,
+    /// `commit_only_notified`: notify(n) commits only n's transaction.
+    pub commit_only_notified: bool,
+}
+
 /// One sink subtask's transactions.
 #[derive(Debug, Clone)]
 pub struct TwoPhaseCommitSink {
@@ -39,10 +48,7 @@ pub struct TwoPhaseCommitSink {
     current: TxnId,
     current_records: u64,
     state: SinkState,
-    /// Planted bug `commit_on_snapshot`.
-    commit_on_snapshot: bool,
-    /// Planted bug `commit_only_notified`.
-    pub commit_only_notified: bool,
+    bugs: TransactionBugs,
     /// A committer sink's writer: a pre-committed transaction is a file
     /// handed to the committer, not kept pending here.
     pub hands_off: bool,
@@ -55,7 +61,7 @@ impl TwoPhaseCommitSink {
         subtask: u16,
         attempt: Attempt,
         restored: Option<SinkState>,
-        commit_on_snapshot: bool,
+        bugs: TransactionBugs,
     ) -> (Self, Vec<SinkOut>) {
         let state = restored.unwrap_or_default();
         let commit = state.pending.values().copied().collect();
@@ -68,8 +74,7 @@ impl TwoPhaseCommitSink {
             current,
             current_records: 0,
             state,
-            commit_on_snapshot,
-            commit_only_notified: false,
+            bugs,
             hands_off: false,
         };
         (sink, vec![SinkOut::Recover { commit }])
@@ -90,7 +95,7 @@ impl TwoPhaseCommitSink {
     pub fn on_snapshot(&mut self, n: CheckpointId) -> (Vec<SinkOut>, SinkState) {
         let txn = self.current;
         let mut out = vec![SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records }];
-        if self.commit_on_snapshot {
+        if self.bugs.commit_on_snapshot {
             out.push(SinkOut::Commit { txn, checkpoint: n });
         } else if !self.hands_off {
             self.state.pending.insert(n, txn);
@@ -103,7 +108,7 @@ impl TwoPhaseCommitSink {
 
     /// T3: `n` completed: commit every pending transaction with id ≤ n, in order.
     pub fn on_notify_complete(&mut self, n: CheckpointId) -> Vec<SinkOut> {
-        if self.commit_only_notified {
+        if self.bugs.commit_only_notified {
             self.state.pending.retain(|c, _| *c >= n);
         }
         self.state.pending.range(..=n).map(|(c, txn)| SinkOut::Commit { txn: *txn, checkpoint: *c }).collect()
@@ -131,7 +136,7 @@ mod tests {
 
     #[test]
     fn a_fresh_sink_recovers_nothing_and_writes_to_its_first_transaction() {
-        let (mut s, out) = TwoPhaseCommitSink::open(0, 1, 3, None, false);
+        let (mut s, out) = TwoPhaseCommitSink::open(0, 1, 3, None, TransactionBugs::default());
         assert_eq!(out, vec![SinkOut::Recover { commit: vec![] }]);
         let txn = TxnId { sink: 0, subtask: 1, attempt: 3, seq: 0 };
         assert_eq!(s.on_records(vec![rec(0)]), vec![SinkOut::Write { txn, records: vec![rec(0)] }]);
@@ -139,7 +144,7 @@ mod tests {
 
     #[test]
     fn snapshot_pre_commits_and_opens_the_next_transaction_t2() {
-        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, false);
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, TransactionBugs::default());
         s.on_records(vec![rec(0), rec(1)]);
         let (out, state) = s.on_snapshot(4);
         let t0 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 };
@@ -151,7 +156,7 @@ mod tests {
 
     #[test]
     fn notify_commits_every_pending_transaction_up_to_n_in_order_t3_t7() {
-        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, false);
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, TransactionBugs::default());
         s.on_snapshot(1);
         s.on_snapshot(2);
         s.on_snapshot(3);
@@ -172,8 +177,8 @@ mod tests {
 
     #[test]
     fn the_commit_only_notified_bug_forgets_older_pending_transactions() {
-        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, false);
-        s.commit_only_notified = true;
+        let bugs = TransactionBugs { commit_only_notified: true, ..Default::default() };
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, bugs);
         s.on_snapshot(1);
         s.on_snapshot(2);
         assert_eq!(s.on_notify_complete(2).len(), 1, "only checkpoint 2's transaction");
@@ -183,15 +188,16 @@ mod tests {
 
     #[test]
     fn restore_commits_the_recorded_pending_transactions_t1() {
-        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, false);
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, TransactionBugs::default());
         let (_, state) = s.on_snapshot(5);
-        let (_, out) = TwoPhaseCommitSink::open(0, 0, 2, Some(state), false);
+        let (_, out) = TwoPhaseCommitSink::open(0, 0, 2, Some(state), TransactionBugs::default());
         assert_eq!(out, vec![SinkOut::Recover { commit: vec![TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 }] }]);
     }
 
     #[test]
     fn the_planted_bug_commits_at_pre_commit() {
-        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, true);
+        let (mut s, _) =
+            TwoPhaseCommitSink::open(0, 0, 1, None, TransactionBugs { commit_on_snapshot: true, ..Default::default() });
         let (out, state) = s.on_snapshot(1);
         assert!(matches!(out[1], SinkOut::Commit { checkpoint: 1, .. }));
         assert!(state.pending.is_empty());

@@ -7,7 +7,6 @@
 use super::client::SinkClient;
 use super::transactions::{SinkOut, SinkState, TwoPhaseCommitSink};
 use super::{committed, decode, encode, recover_removed, Output, SinkKind, SinkWriter};
-use crate::bugs::Bug;
 use crate::engine::msg::{CheckpointId, Record, TaskError};
 use crate::engine::outputs::Outputs;
 use crate::engine::task::context::TaskCtx;
@@ -34,9 +33,8 @@ impl SinkKind for TwoPhaseCommit {
         Box::pin(async move {
             recover_removed(ctx, removed, pending, false).await?;
             let state: Option<SinkState> = restored.as_deref().map(decode).transpose()?;
-            let (mut core, out) =
-                TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, ctx.bug(Bug::CommitOnSnapshot));
-            core.commit_only_notified = ctx.bug(Bug::CommitOnlyNotified);
+            let (core, out) =
+                TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, ctx.env.bugs.transactions);
             SinkClient::of(ctx).carry_out(out, 0, false).await?;
             Ok(Box::new(Writer { core }) as Box<dyn SinkWriter>)
         })

@@ -2,7 +2,7 @@
 //! what it restores from, and what every task does the same way — restore
 //! its snapshot, upload a snapshot and ack it, report a failure.
 
-use crate::bugs::Bug;
+use crate::engine::cluster::Bugs;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskError, TaskId};
 use crate::engine::outputs::Outputs;
@@ -16,13 +16,29 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// Planted bugs of the task runtime (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskBugs {
+    /// `no_offset_restore`: sources ignore the restored offsets.
+    pub no_offset_restore: bool,
+    /// `ignore_sequence_gaps`: input channels do not check sequence numbers.
+    pub ignore_sequence_gaps: bool,
+    /// `ack_before_durable`: ack before the snapshot upload is durable.
+    pub ack_before_durable: bool,
+    /// `abort_drops_buffered`: an abandoned alignment drops what blocked inputs buffered.
+    pub abort_drops_buffered: bool,
+    /// `ignore_checksum`: a restored snapshot is not verified.
+    pub ignore_checksum: bool,
+}
+
 /// What every task on a worker shares.
 pub struct WorkerEnv {
     pub worker: String,
     pub net: Net<Msg>,
     pub rpc: Rpc,
     pub graph: Arc<ExecutionGraph>,
-    pub bug: Option<Bug>,
+    /// The planted bugs switched on in this run.
+    pub bugs: Bugs,
 }
 
 /// One deployed subtask's identity and inputs.
@@ -50,10 +66,6 @@ pub struct Restore {
 }
 
 impl TaskCtx {
-    pub fn bug(&self, bug: Bug) -> bool {
-        self.env.bug == Some(bug)
-    }
-
     pub fn outputs(&self) -> Outputs {
         Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone())
     }
@@ -91,11 +103,7 @@ impl TaskCtx {
         if !restore.rescaled {
             return Ok(old.pop().map(|(_, snapshot)| Restored { snapshot: Some(snapshot), removed: vec![] }));
         }
-        let bugs = rescale::RescaleBugs {
-            off_by_one: self.bug(Bug::RescaleKeyGroupOffByOne),
-            drops_inflight: self.bug(Bug::RescaleDropsInflight),
-        };
-        Ok(Some(rescale::redistribute(&self.graph, self.id, old, bugs)))
+        Ok(Some(rescale::redistribute(&self.graph, self.id, old, self.env.bugs.rescale)))
     }
 
     async fn fetch_state(&self, handle: &StateHandle) -> Result<Snapshot, TaskError> {
@@ -104,7 +112,7 @@ impl TaskCtx {
             service: "storage".into(),
             detail: format!("snapshot {} missing", handle.key),
         })?;
-        let checked = !self.bug(Bug::IgnoreChecksum);
+        let checked = !self.env.bugs.task.ignore_checksum;
         state::decode(&bytes, handle, checked).map_err(TaskError::Other)
     }
 
@@ -121,7 +129,7 @@ impl TaskCtx {
             let (bytes, checksum) = state::encode(&state);
             let key = format!("chk-{n}/{}-a{}", ctx.name, ctx.attempt);
             let handle = StateHandle { key: key.clone(), checksum, len: bytes.len() as u64 };
-            let early = ctx.bug(Bug::AckBeforeDurable);
+            let early = ctx.env.bugs.task.ack_before_durable;
             if early {
                 ctx.ack(n, handle.clone(), end_of_data);
             }

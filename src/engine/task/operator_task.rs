@@ -3,7 +3,6 @@
 //! unaligned snapshots waiting for their channel state.
 
 use super::context::TaskCtx;
-use crate::bugs::Bug;
 use crate::engine::msg::{CheckpointId, Msg, Record, TaskError};
 use crate::engine::operator::Operator;
 use crate::engine::outputs::{BarrierMode, Outputs};
@@ -86,7 +85,8 @@ pub(super) async fn run(
     };
     let operator = Operator::open(&ctx, state, removed).await?;
     assert!(n_inputs > 0, "a task with no inputs has no barriers to handle");
-    let config = ProtocolConfig { inputs: n_inputs, aligned_timeout: graph.aligned_timeout, bug: ctx.env.bug };
+    let config =
+        ProtocolConfig { inputs: n_inputs, aligned_timeout: graph.aligned_timeout, bugs: ctx.env.bugs.protocol };
     let protocol = graph.protocol.build(config);
     let inputs = (0..n_inputs).map(|_| Input::default()).collect();
     let outputs = ctx.outputs();
@@ -202,7 +202,7 @@ impl OperatorTask {
     /// gap, as Flink's input channels do on a buffer sequence mismatch.
     fn check_seq(&mut self, input: u16, seq: u64) -> Result<(), TaskError> {
         let channel = &mut self.inputs[input as usize];
-        if seq != channel.expected_seq && !self.ctx.bug(Bug::IgnoreSequenceGaps) {
+        if seq != channel.expected_seq && !self.ctx.env.bugs.task.ignore_sequence_gaps {
             return Err(self.lost(input, format!("got #{seq}, expected #{}", self.inputs[input as usize].expected_seq)));
         }
         channel.expected_seq = seq + 1;
@@ -214,7 +214,7 @@ impl OperatorTask {
     fn check_barrier(&mut self, input: u16, position: u64) -> Result<(), TaskError> {
         let expected = self.inputs[input as usize].expected_seq;
         let ok = if self.protocol.overtakes() { position >= expected } else { position == expected };
-        if ok || self.ctx.bug(Bug::IgnoreSequenceGaps) {
+        if ok || self.ctx.env.bugs.task.ignore_sequence_gaps {
             return Ok(());
         }
         Err(self.lost(input, format!("barrier at #{position}, expected #{expected}")))
@@ -367,7 +367,7 @@ impl OperatorTask {
             &self.ctx.env.worker,
             Event::AlignmentAborted { task: self.ctx.name.clone(), checkpoint: n, cause, buffered },
         );
-        let drop_buffered = self.ctx.bug(Bug::AbortDropsBuffered);
+        let drop_buffered = self.ctx.env.bugs.task.abort_drops_buffered;
         for input in self.inputs.iter_mut() {
             if input.blocked_from.is_some() && drop_buffered {
                 input.queue.retain(|m| !matches!(m, Msg::Data { .. }));

@@ -5,7 +5,6 @@
 //! final checkpoint covers everything (Flink's FLIP-147).
 
 use super::context::TaskCtx;
-use crate::bugs::Bug;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{Msg, Origin, Record, TaskError};
 use crate::engine::outputs::{BarrierMode, Outputs};
@@ -41,7 +40,7 @@ pub(super) async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> 
                 format!("restored offsets name partitions {:?}, but it reads {:?}", restored.keys(), offsets.keys());
             return Err(TaskError::Other(detail));
         }
-        Some(TaskState::Source { offsets: restored }) if !ctx.bug(Bug::NoOffsetRestore) => offsets = restored,
+        Some(TaskState::Source { offsets: restored }) if !ctx.env.bugs.task.no_offset_restore => offsets = restored,
         Some(TaskState::Source { .. }) | None => {}
         Some(other) => return Err(TaskError::Other(format!("source restored with {other:?}"))),
     }
