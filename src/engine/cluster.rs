@@ -2,19 +2,12 @@
 //! boots. The harness builds a run's cluster from here, the swarm draws its
 //! targets from here, and validation checks node names against it.
 
-use super::coordinator::CoordinatorBugs;
 use super::graph::ExecutionGraph;
 use super::jobmaster::{self, CoordinatorEnv};
-use super::protocol::ProtocolBugs;
-use super::rescale::RescaleBugs;
 use super::services;
 use super::services::log::LogData;
-use super::services::sink::SinkStoreBugs;
-use super::services::storage::{StorageBugs, StorageOptions};
-use super::sink::append::AppendBugs;
-use super::sink::committer::CommitterBugs;
-use super::sink::transactions::TransactionBugs;
-use super::task::context::TaskBugs;
+use super::services::storage::StorageOptions;
+pub use super::task::context::Bugs;
 use super::worker::{self, WorkerConfig};
 use crate::scenario::Scenario;
 use crate::sim::disk::SimDisk;
@@ -67,21 +60,6 @@ pub fn ip_of(node: &str) -> IpAddr {
 pub fn node<'h>(handle: &'h Handle, name: &str) -> madsim::runtime::NodeBuilder<'h> {
     Addresses::current().register(name, ip_of(name));
     handle.create_node().name(name).ip(ip_of(name))
-}
-
-/// Every core's planted bugs for one run, as `bugs.rs` switches them on:
-/// each core takes its own part.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Bugs {
-    pub coordinator: CoordinatorBugs,
-    pub protocol: ProtocolBugs,
-    pub task: TaskBugs,
-    pub rescale: RescaleBugs,
-    pub transactions: TransactionBugs,
-    pub committer: CommitterBugs,
-    pub append: AppendBugs,
-    pub sink_store: SinkStoreBugs,
-    pub storage: StorageBugs,
 }
 
 /// Everything a cluster boots with.

@@ -2,7 +2,6 @@
 //! the execution graph: subtasks, their input channels and output channels.
 
 use super::protocol::{protocol_of, ProtocolKind};
-use super::sink::{sink_of, SinkKind};
 use crate::scenario::ids::TaskId;
 use crate::scenario::{Function, OperatorKind, Partitioning, Scenario};
 use petgraph::algo::toposort;
@@ -26,20 +25,11 @@ pub struct OpSpec {
     pub func: Function,
     /// Upstream operators (`TaskId::op`), in the order the file lists them.
     pub inputs: Vec<u16>,
-    /// Sinks (and a sink's committer): the kind of sink.
-    pub sink: Option<&'static dyn SinkKind>,
-}
-
-impl OpSpec {
-    /// Whether its subtasks commit output and report it (a sink's writers,
-    /// or a committer sink's committer).
-    pub fn reports_commits(&self) -> bool {
-        match self.kind {
-            OperatorKind::Sink => self.sink.is_some_and(|k| !k.has_committer()),
-            OperatorKind::Committer => true,
-            _ => false,
-        }
-    }
+    /// Sinks (and a sink's committer): the kind of sink, by name.
+    pub sink: Option<String>,
+    /// Whether its subtasks commit output and report it: a sink's writers,
+    /// unless the sink commits in a committer of its own, or that committer.
+    pub commits: bool,
 }
 
 /// One output edge of a subtask: how records are routed and to whom.
@@ -74,13 +64,15 @@ pub struct ExecutionGraph {
 }
 
 impl ExecutionGraph {
-    /// Builds the execution graph of a validated scenario.
-    pub fn build(scenario: &Scenario) -> ExecutionGraph {
-        ExecutionGraph::build_with(scenario, &BTreeMap::new())
-    }
-
-    /// The same, with some operators rescaled (by id).
-    pub fn build_with(scenario: &Scenario, rescaled: &BTreeMap<String, usize>) -> ExecutionGraph {
+    /// Builds the execution graph of a validated scenario, with some
+    /// operators rescaled (by id); `has_committer` says which kinds of sink
+    /// commit in a committer task of their own (`engine::job` asks the
+    /// registry).
+    pub fn build_with(
+        scenario: &Scenario,
+        rescaled: &BTreeMap<String, usize>,
+        has_committer: &dyn Fn(&str) -> bool,
+    ) -> ExecutionGraph {
         let job = &scenario.job;
         let mut dag = DiGraph::<usize, Partitioning>::new();
         let nodes: Vec<_> = (0..job.operators.len()).map(|i| dag.add_node(i)).collect();
@@ -108,8 +100,8 @@ impl ExecutionGraph {
                     fetch_size: o.fetch_size(),
                     func: o.func(),
                     inputs: vec![],
-                    sink: (o.kind == OperatorKind::Sink)
-                        .then(|| sink_of(o.sink_name()).expect("validated: a registered sink")),
+                    sink: (o.kind == OperatorKind::Sink).then(|| o.sink_name().to_string()),
+                    commits: o.kind == OperatorKind::Sink && !has_committer(o.sink_name()),
                 }
             })
             .collect();
@@ -130,7 +122,7 @@ impl ExecutionGraph {
         // A committer sink's writers feed one committer, after everything else.
         let writers: Vec<u16> = ops
             .iter()
-            .filter(|o| o.kind == OperatorKind::Sink && o.sink.is_some_and(|k| k.has_committer()))
+            .filter(|o| o.kind == OperatorKind::Sink && o.sink.as_deref().is_some_and(has_committer))
             .map(|o| o.index)
             .collect();
         for writer in writers {
@@ -147,7 +139,8 @@ impl ExecutionGraph {
                 fetch_size: 0,
                 func: Function::Identity,
                 inputs: vec![writer],
-                sink: w.sink,
+                sink: w.sink.clone(),
+                commits: true,
             });
             edges.push((writer, index, Partitioning::Rebalance));
         }

@@ -11,6 +11,7 @@
 //!
 //! The job:
 //! - `graph`    — job graph (petgraph) → execution graph of subtasks and channels
+//! - `job`      — a scenario's job translated: the graph, with each sink's own topology
 //! - `msg`      — ids, records and every message between nodes
 //! - `state`    — operator state and checksummed snapshots
 //! - `rescale`  — a snapshot redistributed to a new parallelism (L21)
@@ -26,6 +27,7 @@
 pub mod cluster;
 pub mod coordinator;
 pub mod graph;
+pub mod job;
 pub mod jobmaster;
 pub mod meta;
 pub mod msg;

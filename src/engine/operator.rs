@@ -4,7 +4,7 @@
 
 use super::msg::{CheckpointId, Record, TaskError};
 use super::outputs::Outputs;
-use super::sink::{SinkCommitter, SinkWriter};
+use super::sink::{sink_of, SinkCommitter, SinkWriter};
 use super::state::TaskState;
 use super::task::context::TaskCtx;
 use crate::scenario::{Function, OperatorKind};
@@ -32,7 +32,10 @@ impl Operator {
         removed: Vec<(u16, TaskState)>,
     ) -> Result<Operator, TaskError> {
         let spec = ctx.graph.op(ctx.id);
-        let sink = || spec.sink.ok_or_else(|| TaskError::Other(format!("{} has no sink kind", spec.id)));
+        let sink = || {
+            let name = spec.sink.as_deref().unwrap_or_default();
+            sink_of(name).ok_or_else(|| TaskError::Other(format!("{}: no sink kind `{name}`", spec.id)))
+        };
         match (spec.kind, restored) {
             (OperatorKind::Sink, state) => {
                 let removed = removed.into_iter().map(|(subtask, s)| (subtask, sink_bytes(s))).collect();

@@ -104,7 +104,7 @@ mod tests {
              {{ id = \"count\", kind = \"keyed_count\", input = [\"src\"], parallelism = {count_parallelism} }},\n\
              {{ id = \"out\", kind = \"sink\", input = [\"count\"] }},\n]\n"
         );
-        ExecutionGraph::build(&scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid"))
+        crate::engine::job::graph(&scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid"))
     }
 
     fn keyed(values: &[(u64, i64)]) -> Snapshot {

@@ -2,12 +2,11 @@
 //! subtasks deployed to it, routes their messages, and cancels them all when
 //! it loses the coordinator (a partitioned worker must not keep zombies).
 
-use super::cluster::Bugs;
 use super::graph::ExecutionGraph;
 use super::msg::{Attempt, Deployment, Msg, TaskId};
 use super::rpc::Rpc;
 use super::task;
-use super::task::context::{Restore, TaskCtx, WorkerEnv};
+use super::task::context::{Bugs, Restore, TaskCtx, WorkerEnv};
 use crate::scenario::Cluster;
 use crate::sim::net::{Net, NetEvent};
 use crate::trace::{emit, Event};

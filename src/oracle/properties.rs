@@ -9,6 +9,7 @@ use super::reference::Reference;
 use super::violation::{examples, Violation, EXAMPLES};
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::services::log::LogData;
+use crate::engine::sink::sink_of;
 use crate::engine::state::TaskState;
 use crate::scenario::{ExpectedEnd, Guarantee, OperatorKind, Scenario};
 use crate::trace::{Event, TraceEvent};
@@ -41,7 +42,7 @@ pub fn check_all(
         .ops
         .iter()
         .filter(|o| o.kind == OperatorKind::Sink)
-        .filter_map(|o| Some((o.index, OutputMode::of(scenario, o.sink?))))
+        .filter_map(|o| Some((o.index, OutputMode::of(scenario, sink_of(o.sink.as_deref()?)?))))
         .collect();
     let output = output(reference, ev, &modes);
     if output.duplicates > 0 {

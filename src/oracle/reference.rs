@@ -157,7 +157,7 @@ pub fn forget_unordered_finals(reference: &mut Reference, scenario: &crate::scen
     };
     let shapes: std::collections::BTreeSet<_> = deployed.into_values().filter(|d| !d.iter().all(as_built)).collect();
     for parallelism in &shapes {
-        let graph = ExecutionGraph::build_with(scenario, parallelism);
+        let graph = crate::engine::job::graph_with(scenario, parallelism);
         reference.sink_final.retain(|sink, _| match graph.ops[*sink as usize].inputs[..] {
             [single] => keeps_key_order(&graph, single, *sink),
             _ => false,
@@ -222,7 +222,7 @@ mod tests {
 
     fn graph(ops: &str) -> ExecutionGraph {
         let text = format!("name = \"t\"\n[job]\nparallelism = 2\noperators = [\n{ops}\n]\n");
-        ExecutionGraph::build(&scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid"))
+        crate::engine::job::graph(&scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid"))
     }
 
     const COUNT: &str = r#"{ id = "src", kind = "source", partitions = 2, records = 1000, keys = 7 },
@@ -235,7 +235,7 @@ mod tests {
     fn a_deployment_that_rebalances_into_the_sink_drops_the_final_values() {
         let text = format!("name = \"t\"\n[job]\nparallelism = 2\noperators = [\n{COUNT}\n]\n");
         let s = scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid");
-        let mut r = compute(&ExecutionGraph::build(&s), LogData::new(3));
+        let mut r = compute(&crate::engine::job::graph(&s), LogData::new(3));
         let deployed = |task: &str, attempt| {
             let event = Event::TaskDeployed { task: task.into(), worker: "worker-1".into(), attempt };
             crate::trace::testing::at(1, "coordinator", event)

@@ -17,7 +17,6 @@ pub mod testbed;
 pub mod world;
 
 use crate::bugs::Bug;
-use crate::engine::graph::ExecutionGraph;
 use crate::engine::services::log::LogData;
 use crate::oracle::evidence::Evidence;
 use crate::oracle::record::RunEnd;
@@ -154,7 +153,7 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
 
 fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<AtomicBool>) -> RunReport {
     let record = world::run(scenario.clone(), seed, bug, stop);
-    let graph = ExecutionGraph::build(scenario);
+    let graph = crate::engine::job::graph(scenario);
     let mut reference = reference::compute(&graph, LogData::new(seed));
     reference::forget_unordered_finals(&mut reference, scenario, &record.events);
     let evidence = Evidence::gather(&record, scenario.storage.replicas);

@@ -7,7 +7,6 @@ use super::faults::{self, context::FaultCtx};
 use super::swarm::Plan;
 use crate::bugs::Bug;
 use crate::engine::cluster::{self, Boot};
-use crate::engine::graph::ExecutionGraph;
 use crate::oracle::record::{RunEnd, RunRecord};
 use crate::scenario::{Fault, Scenario};
 use crate::sim::disk::{DiskOptions, SimDisk};
@@ -112,7 +111,7 @@ impl Supervised {
         for (i, fault) in faults.iter().enumerate().skip(scenario.faults.len()) {
             emit("world", Event::SwarmFault { fault: i, plan: inline_toml(fault) });
         }
-        let graph = Arc::new(ExecutionGraph::build(&scenario));
+        let graph = Arc::new(crate::engine::job::graph(&scenario));
         cluster::boot(Boot {
             scenario: &scenario,
             graph: &graph,

@@ -11,11 +11,11 @@ mod validate_restart;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_faults;
+mod faults_tests;
 #[cfg(test)]
-mod tests_job;
+mod job_tests;
 #[cfg(test)]
-mod tests_protocol;
+mod protocol_tests;
 
 use std::time::Duration;
 

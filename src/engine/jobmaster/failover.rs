@@ -110,8 +110,7 @@ impl JobMaster {
         for w in self.workers.keys() {
             self.net.send(w, Msg::Cancel { attempt });
         }
-        self.graph =
-            std::sync::Arc::new(super::super::graph::ExecutionGraph::build_with(&self.scenario, &durable.parallelism));
+        self.graph = std::sync::Arc::new(crate::engine::job::graph_with(&self.scenario, &durable.parallelism));
         let reason =
             format!("{} rescaled to parallelism {} (fault {})", request.operator, request.parallelism, request.fault);
         emit(

@@ -183,7 +183,7 @@ impl JobMaster {
             graph: if durable.parallelism.is_empty() {
                 env.graph.clone()
             } else {
-                Arc::new(ExecutionGraph::build_with(&env.scenario, &durable.parallelism))
+                Arc::new(crate::engine::job::graph_with(&env.scenario, &durable.parallelism))
             },
             scenario: env.scenario.clone(),
             bugs: env.bugs,
@@ -363,8 +363,7 @@ impl JobMaster {
     /// checkpoint that covers all input.
     async fn check_finished(&mut self) {
         let Some(last) = self.final_checkpoint else { return };
-        let sinks: Vec<TaskId> =
-            self.placement.keys().filter(|t| self.graph.op(**t).reports_commits()).copied().collect();
+        let sinks: Vec<TaskId> = self.placement.keys().filter(|t| self.graph.op(**t).commits).copied().collect();
         if self.status != JobStatus::Running || !sinks.iter().all(|t| self.committed.get(t).is_some_and(|c| *c >= last))
         {
             return;

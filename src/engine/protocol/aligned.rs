@@ -4,7 +4,7 @@
 //! and unblocks, processing what it buffered first.
 
 use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
-use crate::engine::msg::CheckpointId;
+use crate::scenario::ids::CheckpointId;
 use std::collections::BTreeSet;
 use std::time::Duration;
 

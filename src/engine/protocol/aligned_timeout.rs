@@ -11,7 +11,7 @@
 use super::aligned::effective;
 use super::unaligned::{Arrivals, Capture};
 use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
-use crate::engine::msg::CheckpointId;
+use crate::scenario::ids::CheckpointId;
 use crate::scenario::validate::{positive, Check};
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;

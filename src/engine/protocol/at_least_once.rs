@@ -7,7 +7,7 @@
 
 use super::aligned::effective;
 use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
-use crate::engine::msg::CheckpointId;
+use crate::scenario::ids::CheckpointId;
 use crate::scenario::Guarantee;
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -26,7 +26,7 @@ pub mod aligned_timeout;
 pub mod at_least_once;
 pub mod unaligned;
 
-use super::msg::CheckpointId;
+use crate::scenario::ids::CheckpointId;
 use crate::scenario::validate::{require, Check};
 use crate::scenario::{Guarantee, Partitioning, Scenario};
 use std::time::Duration;

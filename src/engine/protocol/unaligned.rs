@@ -10,7 +10,7 @@
 
 use super::aligned::effective;
 use super::{Action, BarrierProtocol, ProtocolConfig, ProtocolKind};
-use crate::engine::msg::CheckpointId;
+use crate::scenario::ids::CheckpointId;
 use crate::scenario::validate::Check;
 use crate::scenario::Scenario;
 use std::time::Duration;

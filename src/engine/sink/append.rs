@@ -1,84 +1,93 @@
-//! What the non-transactional sinks share: a writer that buffers rows,
-//! sends them in batches that are visible at once (appended, or upserted
-//! by key), and makes them durable at every snapshot (Flink's
-//! `SinkWriter.flush`), so a completed checkpoint covers only rows the
-//! store holds.
+//! `Appender`: the buffered writer the non-transactional sinks share
+//! (`plain`, `upsert`), sans-IO. It buffers rows, hands back a batch to send
+//! once enough gathered, and at every snapshot the last batch and whether
+//! the store must flush (Flink's `SinkWriter.flush`), so a completed
+//! checkpoint covers only rows the store holds.
 
-use super::client::SinkClient;
-use super::{committed, recover_removed, SinkWriter};
-use crate::engine::msg::{CheckpointId, Record, TaskError, TxnId};
-use crate::engine::outputs::Outputs;
-use crate::engine::task::context::TaskCtx;
-use futures::future::LocalBoxFuture;
+use crate::engine::msg::{Attempt, Record, TxnId};
 
-/// Planted bugs of the appending writers (`bugs.rs` says what each models).
+/// Rows a writer buffers before it sends them.
+const BUFFER: usize = 256;
+
+/// Planted bugs of the appender (`bugs.rs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AppendBugs {
     /// `sink_no_flush_on_snapshot`: the snapshot does not flush the buffered rows.
     pub no_flush_on_snapshot: bool,
 }
 
-/// Rows a writer buffers before it sends them.
-const BUFFER: usize = 256;
-
-/// Opens an appending writer: recovers removed subtasks (fencing them), then
-/// fences older attempts of this one.
-pub async fn open(ctx: &TaskCtx, removed: Vec<(u16, Vec<u8>)>, upsert: bool) -> Result<Box<dyn SinkWriter>, TaskError> {
-    recover_removed(ctx, removed, |_| vec![], false).await?;
-    SinkClient::of(ctx).recover(ctx.id.subtask, vec![], false).await?;
-    Ok(Box::new(Appender { upsert, buffer: vec![], seq: 0 }))
-}
-
-/// A plain or upsert writer: rows buffered, sent in batches, flushed at
-/// every snapshot.
-struct Appender {
-    upsert: bool,
+/// One writer subtask's buffer.
+#[derive(Debug, Clone)]
+pub struct Appender {
+    /// The batches' id prefix: this writer's sink operator, subtask and attempt.
+    sink: u16,
+    subtask: u16,
+    attempt: Attempt,
     buffer: Vec<Record>,
     /// The next batch's sequence number.
     seq: u64,
+    bugs: AppendBugs,
 }
 
 impl Appender {
-    /// Sends the buffered rows as one batch.
-    fn send(&mut self, ctx: &TaskCtx) {
-        if self.buffer.is_empty() {
-            return;
+    pub fn new(sink: u16, subtask: u16, attempt: Attempt, bugs: AppendBugs) -> Self {
+        Appender { sink, subtask, attempt, buffer: vec![], seq: 0, bugs }
+    }
+
+    /// Rows to write: a batch to send once the buffer is full.
+    pub fn on_records(&mut self, batch: Vec<Record>) -> Option<(TxnId, Vec<Record>)> {
+        self.buffer.extend(batch);
+        (self.buffer.len() >= BUFFER).then(|| self.take()).flatten()
+    }
+
+    /// The snapshot: what is buffered goes out, then the store must flush
+    /// (`true`) — unless the planted bug skips both.
+    pub fn on_snapshot(&mut self) -> (Option<(TxnId, Vec<Record>)>, bool) {
+        if self.bugs.no_flush_on_snapshot {
+            return (None, false);
         }
-        let txn = TxnId { sink: ctx.id.op, subtask: ctx.id.subtask, attempt: ctx.attempt, seq: self.seq };
+        (self.take(), true)
+    }
+
+    /// The buffered rows as the next batch, if any.
+    fn take(&mut self) -> Option<(TxnId, Vec<Record>)> {
+        if self.buffer.is_empty() {
+            return None;
+        }
+        let txn = TxnId { sink: self.sink, subtask: self.subtask, attempt: self.attempt, seq: self.seq };
         self.seq += 1;
-        SinkClient::of(ctx).append(txn, std::mem::take(&mut self.buffer), self.upsert);
+        Some((txn, std::mem::take(&mut self.buffer)))
     }
 }
 
-impl SinkWriter for Appender {
-    fn write(&mut self, ctx: &TaskCtx, batch: Vec<Record>) {
-        self.buffer.extend(batch);
-        if self.buffer.len() >= BUFFER {
-            self.send(ctx);
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::msg::Origin;
+
+    fn rows(n: u64) -> Vec<Record> {
+        (0..n)
+            .map(|o| Record { key: o, value: 1, origin: Origin { source: 0, partition: 0, offset: o }, attempt: 1 })
+            .collect()
     }
 
-    fn snapshot<'a>(
-        &'a mut self,
-        ctx: &'a TaskCtx,
-        _n: CheckpointId,
-        _outputs: &'a mut Outputs,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>, TaskError>> {
-        Box::pin(async move {
-            if !ctx.env.bugs.append.no_flush_on_snapshot {
-                self.send(ctx);
-                SinkClient::of(ctx).flush().await?;
-            }
-            Ok(vec![])
-        })
+    #[test]
+    fn a_full_buffer_goes_out_and_the_snapshot_sends_the_rest_then_flushes() {
+        let mut a = Appender::new(2, 1, 3, AppendBugs::default());
+        assert_eq!(a.on_records(rows(10)), None);
+        let (txn, batch) = a.on_records(rows(BUFFER as u64)).expect("a full buffer");
+        assert_eq!((txn, batch.len()), (TxnId { sink: 2, subtask: 1, attempt: 3, seq: 0 }, BUFFER + 10));
+        a.on_records(rows(5));
+        let (last, flush) = a.on_snapshot();
+        assert_eq!(last.map(|(t, b)| (t.seq, b.len())), Some((1, 5)));
+        assert!(flush);
+        assert_eq!(a.on_snapshot(), (None, true), "nothing buffered: flush only");
     }
 
-    fn notify_complete<'a>(
-        &'a mut self,
-        ctx: &'a TaskCtx,
-        n: CheckpointId,
-    ) -> LocalBoxFuture<'a, Result<(), TaskError>> {
-        committed(ctx, n);
-        Box::pin(async { Ok(()) })
+    #[test]
+    fn the_no_flush_bug_leaves_rows_in_the_buffer_at_the_snapshot() {
+        let mut a = Appender::new(2, 1, 3, AppendBugs { no_flush_on_snapshot: true });
+        a.on_records(rows(5));
+        assert_eq!(a.on_snapshot(), (None, false));
     }
 }

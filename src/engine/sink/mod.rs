@@ -14,14 +14,16 @@
 //!   without transactions, judged on the final table)
 //!
 //! What kinds work with: `client` (the external store's client API: every
-//! request a sink makes goes through it), `transactions` (the 2PC core the
-//! transactional kinds share), `append` (the buffered appender the
-//! non-transactional kinds share).
+//! request a sink makes goes through it), and the sans-IO cores:
+//! `transactions` (the 2PC core the transactional kinds share),
+//! `committables` (the `committer` kind's committer), `append` (the
+//! buffered appender the non-transactional kinds share).
 //!
 //! A sink's state in a snapshot is its own: bytes it encodes and decodes.
 
 pub mod append;
 pub mod client;
+pub mod committables;
 pub mod committer;
 pub mod plain;
 pub mod transactions;

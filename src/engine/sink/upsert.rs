@@ -4,7 +4,8 @@
 //! operator's state, so it reads exactly one keyed operator, over an edge
 //! that keeps each key's updates in order, and is never rescaled itself.
 
-use super::{append, Output, SinkKind, SinkWriter};
+use super::plain::AppendWriter;
+use super::{Output, SinkKind, SinkWriter};
 use crate::engine::msg::TaskError;
 use crate::engine::task::context::TaskCtx;
 use crate::scenario::validate::validate_job::{kind_name, op_field};
@@ -73,6 +74,6 @@ impl SinkKind for Upsert {
         _restored: Option<Vec<u8>>,
         removed: Vec<(u16, Vec<u8>)>,
     ) -> LocalBoxFuture<'a, Result<Box<dyn SinkWriter>, TaskError>> {
-        Box::pin(append::open(ctx, removed, true))
+        Box::pin(AppendWriter::open(ctx, removed, true))
     }
 }

@@ -2,12 +2,19 @@
 //! what it restores from, and what every task does the same way — restore
 //! its snapshot, upload a snapshot and ack it, report a failure.
 
-use crate::engine::cluster::Bugs;
+use crate::engine::coordinator::CoordinatorBugs;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskError, TaskId};
 use crate::engine::outputs::Outputs;
+use crate::engine::protocol::ProtocolBugs;
+use crate::engine::rescale::RescaleBugs;
 use crate::engine::rescale::{self, Restored};
 use crate::engine::rpc::Rpc;
+use crate::engine::services::sink::SinkStoreBugs;
+use crate::engine::services::storage::StorageBugs;
+use crate::engine::sink::append::AppendBugs;
+use crate::engine::sink::committables::CommitterBugs;
+use crate::engine::sink::transactions::TransactionBugs;
 use crate::engine::state::{self, Snapshot};
 use crate::sim::net::Net;
 use crate::trace::event::SnapshotKeys;
@@ -15,6 +22,23 @@ use crate::trace::{emit, Event};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
+
+/// Every core's planted bugs for one run, as `bugs.rs` switches them on;
+/// each core takes its own part. The task context carries them to the cores
+/// a task runs (protocol, rescale, sinks); the cluster hands the rest to
+/// the coordinator and the services.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bugs {
+    pub coordinator: CoordinatorBugs,
+    pub protocol: ProtocolBugs,
+    pub task: TaskBugs,
+    pub rescale: RescaleBugs,
+    pub transactions: TransactionBugs,
+    pub committer: CommitterBugs,
+    pub append: AppendBugs,
+    pub sink_store: SinkStoreBugs,
+    pub storage: StorageBugs,
+}
 
 /// Planted bugs of the task runtime (`bugs.rs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

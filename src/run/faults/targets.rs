@@ -2,22 +2,22 @@
 //! and the job: `coordinator`, `log`, `storage`, `sink`, `worker-K`, and for
 //! the kinds that strike one node, `worker-of(OP[I])`.
 
-use super::kind::CheckCx;
 use crate::engine::cluster::{worker_name, SERVICES};
 use crate::scenario::suggest::hint;
 use crate::scenario::validate::validate_faults::{find_task, TaskProblem};
 use crate::scenario::validate::Check;
 use crate::scenario::Scenario;
 
-/// A required `node`, naming a node of the cluster (`worker-of` where `worker_of`).
-pub fn node(cx: &CheckCx, action: &str, node: Option<&str>, worker_of: bool) -> Check {
+/// A required `node` (at `field`), naming a node of the cluster
+/// (`worker-of` where `worker_of`).
+pub fn node(s: &Scenario, field: String, action: &str, node: Option<&str>, worker_of: bool) -> Check {
     let Some(node) = node else {
         let message = format!(
             "is missing; a {action} fault names its node, e.g. node = \"worker-1\" or node = \"worker-of(count[0])\""
         );
-        return Err((cx.field("node"), message));
+        return Err((field, message));
     };
-    check_node(cx.s, node, worker_of).map_err(|message| (cx.field("node"), message))
+    check_node(s, node, worker_of).map_err(|message| (field, message))
 }
 
 /// `worker-1..worker-N`, or just `worker-1`.
