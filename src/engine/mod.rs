@@ -12,8 +12,9 @@
 //! The job:
 //! - `graph`    — job graph (petgraph) → execution graph of subtasks and channels
 //! - `job`      — a scenario's job translated: the graph, with each sink's own topology
-//! - `msg`      — ids, records and every message between nodes
+//! - `msg`      — every message between nodes, by plane, and the typed errors
 //! - `state`    — operator state and checksummed snapshots
+//! - `keys`     — where checkpoint storage keeps metadata and snapshots
 //! - `rescale`  — a snapshot redistributed to a new parallelism (L21)
 //!
 //! Node runtimes (the only code that touches time, network and disk):
@@ -29,6 +30,7 @@ pub mod coordinator;
 pub mod graph;
 pub mod job;
 pub mod jobmaster;
+pub mod keys;
 pub mod meta;
 pub mod msg;
 pub mod operator;

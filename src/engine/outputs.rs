@@ -7,7 +7,7 @@
 //! it (its position) and takes none itself.
 
 use super::graph::{subtask_for_key, ExecutionGraph, OutputEdge};
-use super::msg::{Attempt, CheckpointId, Msg, Record, TaskId};
+use super::msg::{Attempt, CheckpointId, DataMsg, Msg, Record, TaskId};
 use crate::scenario::Partitioning;
 use crate::sim::net::Net;
 use std::collections::BTreeMap;
@@ -91,16 +91,16 @@ impl Outputs {
     fn flush_one(&mut self, e: usize, t: usize) {
         let batch = std::mem::take(&mut self.buffers[e][t]);
         if !batch.is_empty() {
-            self.send(e, t, |attempt, to, input, seq| Msg::Data { attempt, to, input, seq, batch });
+            self.send(e, t, |attempt, to, input, seq| DataMsg::Data { attempt, to, input, seq, batch });
         }
     }
 
     /// Sends `make(attempt, to, input, seq)` on channel `t` of edge `e`.
-    fn send(&mut self, e: usize, t: usize, make: impl FnOnce(Attempt, TaskId, u16, u64) -> Msg) {
+    fn send(&mut self, e: usize, t: usize, make: impl FnOnce(Attempt, TaskId, u16, u64) -> DataMsg) {
         let (to, input) = self.edges[e].targets[t];
         let seq = self.seqs[e][t];
         self.seqs[e][t] += 1;
-        self.net.send(&self.placement[&to], make(self.attempt, to, input, seq));
+        self.net.send(&self.placement[&to], Msg::Data(make(self.attempt, to, input, seq)));
     }
 
     /// Sends every buffered record.
@@ -113,7 +113,7 @@ impl Outputs {
     }
 
     /// Flushes, then sends one message on every output channel.
-    fn broadcast(&mut self, make: impl Fn(Attempt, TaskId, u16, u64) -> Msg) {
+    fn broadcast(&mut self, make: impl Fn(Attempt, TaskId, u16, u64) -> DataMsg) {
         self.flush();
         for e in 0..self.edges.len() {
             for t in 0..self.edges[e].targets.len() {
@@ -139,7 +139,7 @@ impl Outputs {
             for t in 0..self.edges[e].targets.len() {
                 let (to, input) = self.edges[e].targets[t];
                 let (attempt, seq) = (self.attempt, self.seqs[e][t]);
-                let msg = Msg::Barrier { attempt, to, input, seq, checkpoint };
+                let msg = Msg::Data(DataMsg::Barrier { attempt, to, input, seq, checkpoint });
                 match mode {
                     BarrierMode::InOrder => self.net.send(&self.placement[&to], msg),
                     BarrierMode::Overtaking => self.net.send_priority(&self.placement[&to], msg),
@@ -152,6 +152,6 @@ impl Outputs {
 
     /// No more records will follow on any output.
     pub fn end_of_data(&mut self) {
-        self.broadcast(|attempt, to, input, seq| Msg::EndOfData { attempt, to, input, seq });
+        self.broadcast(|attempt, to, input, seq| DataMsg::EndOfData { attempt, to, input, seq });
     }
 }

@@ -7,7 +7,7 @@
 //! high bits): a late reply to a request of an earlier incarnation matches
 //! nothing, instead of answering a new request that happens to reuse its id.
 
-use super::msg::{Msg, ReqId, TaskError};
+use super::msg::{Msg, ReqId, StorageMsg, TaskError};
 use crate::scenario::duration::format_duration;
 use crate::sim::net::Net;
 use futures::channel::oneshot;
@@ -39,7 +39,8 @@ impl Rpc {
         self.net.send(to, make(req));
         match madsim::time::timeout(self.timeout, rx).await {
             Ok(Ok(reply)) => Ok(reply),
-            _ => {
+            // No reply in time (or the waiter was dropped).
+            Err(_) | Ok(Err(_)) => {
                 self.waiting.borrow_mut().remove(&req);
                 Err(TaskError::Timeout { service: to.to_string(), timeout: format_duration(self.timeout) })
             }
@@ -57,19 +58,17 @@ impl Rpc {
 
     /// Stores a blob in checkpoint storage; `Ok` once every copy is durable.
     pub async fn storage_put(&self, key: String, bytes: Arc<Vec<u8>>) -> Result<(), TaskError> {
-        self.storage(|req| Msg::StoragePut { req, key, bytes }).await.map(|_| ())
+        self.storage(|req| StorageMsg::Put { req, key, bytes }).await.map(|_| ())
     }
 
     /// Reads a blob from checkpoint storage (`None`: never stored).
     pub async fn storage_get(&self, key: String) -> Result<Option<Arc<Vec<u8>>>, TaskError> {
-        self.storage(|req| Msg::StorageGet { req, key }).await
+        self.storage(|req| StorageMsg::Get { req, key }).await
     }
 
-    async fn storage(&self, make: impl FnOnce(ReqId) -> Msg) -> Result<Option<Arc<Vec<u8>>>, TaskError> {
-        match self.call("storage", make).await? {
-            Msg::StorageReply { result, .. } => {
-                result.map_err(|detail| TaskError::Service { service: "storage".into(), detail })
-            }
+    async fn storage(&self, make: impl FnOnce(ReqId) -> StorageMsg) -> Result<Option<Arc<Vec<u8>>>, TaskError> {
+        match self.call("storage", |req| Msg::Storage(make(req))).await? {
+            Msg::Storage(StorageMsg::Reply { result, .. }) => result.map_err(TaskError::storage),
             other => Err(TaskError::Other(format!("bad storage reply {other:?}"))),
         }
     }

@@ -2,7 +2,7 @@
 //! plus a CRC32, checked on restore so a corrupted blob is caught, never
 //! silently used.
 
-use super::msg::{Record, StateHandle};
+use super::msg::{Record, StateError, StateHandle};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -64,18 +64,18 @@ pub fn encode(state: &Snapshot) -> (Vec<u8>, u32) {
 
 /// Deserializes a blob fetched for `handle`, refusing a checksum mismatch
 /// (unless `checked` is off: planted bug `ignore_checksum`).
-pub fn decode(bytes: &[u8], handle: &StateHandle, checked: bool) -> Result<Snapshot, String> {
+pub fn decode(bytes: &[u8], handle: &StateHandle, checked: bool) -> Result<Snapshot, StateError> {
     let actual = crc32fast::hash(bytes);
     if checked && (actual != handle.checksum || bytes.len() as u64 != handle.len) {
-        return Err(format!(
-            "snapshot {} corrupt: checksum {actual:08x} len {} (expected {:08x} len {})",
-            handle.key,
-            bytes.len(),
-            handle.checksum,
-            handle.len
-        ));
+        return Err(StateError::Corrupt {
+            key: handle.key.clone(),
+            actual,
+            len: bytes.len() as u64,
+            checksum: handle.checksum,
+            expected_len: handle.len,
+        });
     }
-    bincode::deserialize(bytes).map_err(|e| format!("snapshot {} undecodable: {e}", handle.key))
+    bincode::deserialize(bytes).map_err(|e| StateError::Undecodable { key: handle.key.clone(), error: e.to_string() })
 }
 
 #[cfg(test)]
@@ -89,6 +89,6 @@ mod tests {
         let handle = StateHandle { key: "chk-1/x".into(), checksum, len: bytes.len() as u64 };
         assert_eq!(decode(&bytes, &handle, true), Ok(state));
         bytes[3] ^= 0x10;
-        assert!(decode(&bytes, &handle, true).unwrap_err().contains("corrupt"));
+        assert!(matches!(decode(&bytes, &handle, true), Err(StateError::Corrupt { .. })));
     }
 }

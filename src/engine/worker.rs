@@ -3,7 +3,7 @@
 //! it loses the coordinator (a partitioned worker must not keep zombies).
 
 use super::graph::ExecutionGraph;
-use super::msg::{Attempt, Deployment, Msg, TaskId};
+use super::msg::{Attempt, ControlMsg, DataMsg, Deployment, Msg, TaskId, TaskInput};
 use super::rpc::Rpc;
 use super::task;
 use super::task::context::{Bugs, Restore, TaskCtx, WorkerEnv};
@@ -32,9 +32,9 @@ pub struct WorkerConfig {
 
 struct RunningTask {
     attempt: Attempt,
-    inbox: UnboundedSender<Msg>,
+    inbox: UnboundedSender<TaskInput>,
     /// Overtaking barriers skip the inbox (they overtake the input buffers, L10).
-    priority: UnboundedSender<Msg>,
+    priority: UnboundedSender<TaskInput>,
     handle: JoinHandle<()>,
 }
 
@@ -48,7 +48,7 @@ struct Worker {
     /// Messages for tasks of a newer attempt whose deployment has not reached
     /// us yet (it can lag behind upstream data, e.g. across a partition);
     /// delivered once it does, dropped if that attempt is superseded.
-    early: BTreeMap<Attempt, Vec<Msg>>,
+    early: BTreeMap<Attempt, Vec<(TaskId, Attempt, TaskInput)>>,
     last_contact: Duration,
     connected: bool,
     /// The attempt whose tasks we cancelled on losing the coordinator, told
@@ -92,7 +92,10 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
 impl Worker {
     fn on_tick(&mut self) {
         let slots = self.cluster.slots_per_worker;
-        self.env.net.send("coordinator", Msg::Heartbeat { boot: self.boot, slots, cancelled: self.cancelled });
+        self.env.net.send(
+            "coordinator",
+            Msg::Control(ControlMsg::Heartbeat { boot: self.boot, slots, cancelled: self.cancelled }),
+        );
         let silent = crate::sim::now().saturating_sub(self.last_contact);
         if self.connected && silent > self.cluster.heartbeat_timeout {
             self.connected = false;
@@ -107,33 +110,46 @@ impl Worker {
     fn on_message(&mut self, msg: Msg) {
         let Some(msg) = self.env.rpc.complete(msg) else { return };
         match msg {
-            Msg::HeartbeatReply => {
+            Msg::Control(ControlMsg::HeartbeatReply) => {
                 self.last_contact = crate::sim::now();
                 self.connected = true;
             }
-            Msg::Deploy(d) => self.deploy(d),
-            Msg::Cancel { attempt } => {
+            Msg::Control(ControlMsg::Deploy(d)) => self.deploy(d),
+            Msg::Control(ControlMsg::Cancel { attempt }) => {
                 self.learn_attempt(attempt);
                 self.cancel(attempt);
             }
-            other => {
-                if let Some((to, attempt)) = other.task_address() {
-                    self.route(to, attempt, other);
+            Msg::Data(data) => {
+                let (to, attempt) = data.address();
+                self.route(to, attempt, TaskInput::Data(data));
+            }
+            Msg::Checkpoint(c) => {
+                if let Some((to, attempt)) = c.task_address() {
+                    self.route(to, attempt, TaskInput::Checkpoint(c));
                 }
             }
+            // Only the coordinator receives heartbeats, failure reports and
+            // client requests; replies went to their callers above; no
+            // worker serves the log, storage or sink.
+            Msg::Control(ControlMsg::Heartbeat { .. } | ControlMsg::TaskFailed { .. })
+            | Msg::Client(_)
+            | Msg::Log(_)
+            | Msg::Storage(_)
+            | Msg::Sink(_) => {}
         }
     }
 
     /// Hands a task its message; holds it if its attempt is not deployed yet.
-    fn route(&mut self, to: TaskId, attempt: Attempt, msg: Msg) {
+    fn route(&mut self, to: TaskId, attempt: Attempt, msg: TaskInput) {
         if let Some(t) = self.tasks.get(&to).filter(|t| t.attempt == attempt) {
-            let overtakes = matches!(msg, Msg::Barrier { .. }) && self.env.graph.protocol.barriers_overtake();
+            let overtakes =
+                matches!(msg, TaskInput::Data(DataMsg::Barrier { .. })) && self.env.graph.protocol.barriers_overtake();
             let _ = if overtakes { t.priority.unbounded_send(msg) } else { t.inbox.unbounded_send(msg) };
         } else if attempt > self.known_attempt {
-            self.early.entry(attempt).or_default().push(msg);
+            self.early.entry(attempt).or_default().push((to, attempt, msg));
         } else if attempt < self.known_attempt && self.stale_reported.insert(attempt) {
             // A message of a superseded attempt: fenced (dropped).
-            let msg = crate::sim::net::Classify::class(&msg);
+            let msg = msg.class();
             emit(&self.env.worker, Event::StaleAtWorker { attempt, msg, current: self.known_attempt });
         }
     }
@@ -197,10 +213,8 @@ impl Worker {
         }
         let held = self.early.remove(&d.attempt).unwrap_or_default();
         self.learn_attempt(d.attempt);
-        for msg in held {
-            if let Some((to, attempt)) = msg.task_address() {
-                self.route(to, attempt, msg);
-            }
+        for (to, attempt, msg) in held {
+            self.route(to, attempt, msg);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! and completed checkpoints' metadata and state from storage's durable disk.
 
 use super::violation::Violation;
+use crate::engine::keys;
 use crate::engine::meta::MetaStore;
 use crate::engine::msg::{CheckpointId, CheckpointMeta};
 use crate::engine::services::blobs::{self, BlobRead};
@@ -70,7 +71,7 @@ impl<'a> Evidence<'a> {
 
     /// The metadata of checkpoint `n` as durably stored.
     pub fn metadata(&self, n: CheckpointId) -> Result<CheckpointMeta, Unreadable> {
-        let key = format!("chk-{n}/_metadata");
+        let key = keys::metadata(n);
         let bytes = self.readable(&key)?;
         bincode::deserialize(&bytes).map_err(|e| Unreadable::Broken(format!("{key} undecodable: {e}")))
     }
@@ -85,7 +86,7 @@ impl<'a> Evidence<'a> {
         let handle =
             meta.states.get(&task).ok_or_else(|| Unreadable::Broken("no state handle in the metadata".to_string()))?;
         let bytes = self.readable(&handle.key)?;
-        decode(&bytes, handle, true).map_err(Unreadable::Broken)
+        decode(&bytes, handle, true).map_err(|e| Unreadable::Broken(e.to_string()))
     }
 
     fn readable(&self, key: &str) -> Result<Vec<u8>, Unreadable> {

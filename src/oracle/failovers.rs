@@ -18,6 +18,7 @@
 
 use super::evidence::Evidence;
 use super::violation::{examples, Violation};
+use crate::engine::keys;
 use crate::scenario::ids::{Attempt, CheckpointId};
 use crate::scenario::Scenario;
 use crate::trace::event::{ErrorKind, FailoverKind};
@@ -304,14 +305,9 @@ impl Judge {
     /// Reading checkpoint storage failed: storage, its disk or the link to
     /// it was disturbed in `[lo, t]`, or a blob of that checkpoint rotted.
     fn storage_trouble(&self, reader: &str, f: &Failover, lo: Duration, t: Duration) -> bool {
-        let prefix = match f.checkpoint {
-            Some(n) => format!("chk-{n}/"),
-            None => "chk-?/".to_string(),
-        };
-        let rotted = self
-            .windows
-            .iter()
-            .any(|w| matches!(&w.effect, Effect::Rot { key } if key.starts_with(&prefix)) && w.start <= t);
+        let of_checkpoint = |key: &str| f.checkpoint.is_some_and(|n| keys::checkpoint_of(key) == Some(n));
+        let rotted =
+            self.windows.iter().any(|w| matches!(&w.effect, Effect::Rot { key } if of_checkpoint(key)) && w.start <= t);
         rotted || self.any(lo, t, |w| w.disturbs_link(reader, "storage") || w.on_disk_of("storage"))
     }
 }

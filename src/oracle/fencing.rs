@@ -12,6 +12,7 @@
 
 use super::evidence::{Evidence, Unreadable};
 use super::violation::{examples, Violation};
+use crate::engine::keys;
 use crate::engine::msg::{Attempt, TxnId};
 use crate::engine::services::sink::{durable_entries, Entry};
 use crate::scenario::ids::CheckpointId;
@@ -25,11 +26,6 @@ pub fn attempt_fencing(ev: &Evidence) -> Vec<Violation> {
     out.extend(barriers(ev));
     out.extend(sink(ev));
     out
-}
-
-/// The attempt in a snapshot key, `chk-3/count[1]-a2` → 2.
-fn attempt_of_key(key: &str) -> Option<Attempt> {
-    key.rsplit_once("-a")?.1.parse().ok()
 }
 
 /// The attempt deployed last before each completion.
@@ -66,7 +62,7 @@ fn acks(ev: &Evidence) -> Vec<Violation> {
             .states
             .values()
             .map(|h| h.key.as_str())
-            .filter(|k| attempt_of_key(k).is_some_and(|a| a != meta.attempt))
+            .filter(|k| keys::attempt_of(k).is_some_and(|a| a != meta.attempt))
             .collect();
         if !foreign.is_empty() {
             let v = Violation::new(
@@ -174,15 +170,4 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
         ));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_attempt_of_a_snapshot_key_is_its_suffix() {
-        assert_eq!(attempt_of_key("chk-3/count[1]-a12"), Some(12));
-        assert_eq!(attempt_of_key("chk-3/_metadata"), None);
-    }
 }

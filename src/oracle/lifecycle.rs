@@ -14,6 +14,7 @@ use super::evidence::Evidence;
 use super::record::RunRecord;
 use super::violation::{examples, Violation};
 use crate::engine::graph::ExecutionGraph;
+use crate::engine::keys;
 use crate::scenario::ids::{Attempt, CheckpointId};
 use crate::scenario::Scenario;
 use crate::trace::event::{AbortReason, FailoverKind};
@@ -97,7 +98,7 @@ fn durable_before_completion(ev: &Evidence) -> Vec<Violation> {
     let mut out = vec![];
     for (&n, &done) in &ev.completed {
         let Ok(meta) = ev.metadata(n) else { continue }; // unreadable: consistent_cut's finding
-        let keys = meta.states.values().map(|h| h.key.clone()).chain([format!("chk-{n}/_metadata")]);
+        let keys = meta.states.values().map(|h| h.key.clone()).chain([keys::metadata(n)]);
         let late: Vec<String> = keys
             .filter_map(|k| ev.durable_at(&k).filter(|t| *t > done).map(|t| format!("{k} at {:.3}s", t.as_secs_f64())))
             .collect();

@@ -5,7 +5,7 @@
 //! is down or cut off waits, as a retrying client's would.
 
 use crate::engine::cluster::{self, CLIENT};
-use crate::engine::msg::Msg;
+use crate::engine::msg::{ClientMsg, Msg};
 use crate::sim::net::{Net, NetEvent};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::StreamExt;
@@ -67,11 +67,15 @@ async fn serve(mut queue: UnboundedReceiver<RescaleRequest>) {
     let (net, mut inbox) = Net::<Msg>::bind(CLIENT).await;
     while let Some(r) = queue.next().await {
         loop {
-            let msg = Msg::Rescale { fault: r.fault, operator: r.operator.clone(), parallelism: r.parallelism };
+            let msg = Msg::Client(ClientMsg::Rescale {
+                fault: r.fault,
+                operator: r.operator.clone(),
+                parallelism: r.parallelism,
+            });
             net.send("coordinator", msg);
             let accepted = async {
                 while let Some(event) = inbox.next().await {
-                    if let NetEvent::Message { msg: Msg::RescaleAccepted { fault }, .. } = event {
+                    if let NetEvent::Message { msg: Msg::Client(ClientMsg::RescaleAccepted { fault }), .. } = event {
                         if fault == r.fault {
                             return;
                         }

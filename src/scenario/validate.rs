@@ -9,13 +9,13 @@ pub mod validate_job;
 mod validate_restart;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod faults_tests;
 #[cfg(test)]
 mod job_tests;
 #[cfg(test)]
 mod protocol_tests;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 

@@ -6,7 +6,8 @@
 use super::failover::FailoverCause;
 use super::{Internal, JobMaster, JobStatus};
 use crate::engine::coordinator::CoordinatorOut;
-use crate::engine::msg::{CheckpointId, CheckpointMeta, Msg};
+use crate::engine::keys;
+use crate::engine::msg::{CheckpointId, CheckpointMeta, CheckpointMsg, Msg, StorageMsg};
 use crate::scenario::OperatorKind;
 use crate::sim::now;
 use crate::trace::event::AbortReason;
@@ -28,7 +29,7 @@ impl JobMaster {
                 }
                 CoordinatorOut::Discard(n) => {
                     emit("coordinator", Event::CheckpointDiscard { checkpoint: n });
-                    self.net.send("storage", Msg::StorageDelete { prefix: format!("chk-{n}/") });
+                    self.net.send("storage", Msg::Storage(StorageMsg::Delete { prefix: keys::prefix(n) }));
                 }
                 CoordinatorOut::FailJob(reason) => {
                     if self.status == JobStatus::Running {
@@ -53,7 +54,7 @@ impl JobMaster {
         emit("coordinator", Event::CheckpointTriggered { checkpoint: n, attempt, pending });
         for (&to, w) in &self.placement {
             if self.graph.op(to).kind == OperatorKind::Source {
-                self.net.send(w, Msg::Trigger { attempt, to, checkpoint: n });
+                self.net.send(w, Msg::Checkpoint(CheckpointMsg::Trigger { attempt, to, checkpoint: n }));
             }
         }
     }
@@ -63,11 +64,11 @@ impl JobMaster {
         emit("coordinator", Event::CheckpointMetadataWriting { checkpoint: meta.id, attempt: meta.attempt });
         let (rpc, internal) = (self.rpc.clone(), self.internal.clone());
         madsim::task::spawn_local(async move {
-            let key = format!("chk-{}/_metadata", meta.id);
+            let key = keys::metadata(meta.id);
             let bytes = Arc::new(bincode::serialize(&meta).expect("metadata serializes"));
             let event = match rpc.storage_put(key, bytes).await {
                 Ok(()) => Internal::MetadataWritten(meta),
-                Err(e) => Internal::MetadataFailed(meta.id, e.to_string()),
+                Err(e) => Internal::MetadataFailed(meta.id, e),
             };
             let _ = internal.unbounded_send(event);
         });
@@ -92,7 +93,7 @@ impl JobMaster {
     pub(super) async fn on_internal(&mut self, event: Internal) {
         let outs = match event {
             Internal::MetadataWritten(meta) => self.checkpoints.on_metadata_written(meta),
-            Internal::MetadataFailed(n, reason) => self.checkpoints.on_metadata_failed(n, reason),
+            Internal::MetadataFailed(n, error) => self.checkpoints.on_metadata_failed(n, error.to_string()),
             Internal::RestoreLoaded(meta) => return self.on_restore_read(Ok(meta)).await,
             Internal::RestoreFailed(n, reason) => return self.on_restore_read(Err((n, reason))).await,
         };
@@ -116,7 +117,7 @@ impl JobMaster {
             self.final_checkpoint = Some(n);
         }
         for (&to, w) in &self.placement {
-            self.net.send(w, Msg::NotifyComplete { attempt, to, checkpoint: n });
+            self.net.send(w, Msg::Checkpoint(CheckpointMsg::NotifyComplete { attempt, to, checkpoint: n }));
         }
     }
 
@@ -124,7 +125,7 @@ impl JobMaster {
         emit("coordinator", Event::CheckpointAborted { checkpoint: n, reason });
         let attempt = self.attempt();
         for (&to, w) in &self.placement {
-            self.net.send(w, Msg::NotifyAborted { attempt, to, checkpoint: n });
+            self.net.send(w, Msg::Checkpoint(CheckpointMsg::NotifyAborted { attempt, to, checkpoint: n }));
         }
     }
 }

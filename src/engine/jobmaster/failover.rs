@@ -3,7 +3,8 @@
 //! and recovery's reading of the checkpoint to restore.
 
 use super::{Internal, JobMaster, JobStatus};
-use crate::engine::msg::{Attempt, CheckpointId, CheckpointMeta, Msg, TaskError};
+use crate::engine::keys;
+use crate::engine::msg::{Attempt, CheckpointId, CheckpointMeta, ClientMsg, ControlMsg, Msg, TaskError};
 use crate::engine::restart::RestartDecision;
 use crate::sim::now;
 use crate::trace::event::{FailoverKind, IdList, OrDash};
@@ -23,7 +24,22 @@ pub enum FailoverCause {
     /// Counted checkpoint failures went past `tolerable_failures` (L18).
     CheckpointFailures(String),
     /// The checkpoint to restore could not be read (L20).
-    RecoveryFailed { checkpoint: CheckpointId, reason: String },
+    RecoveryFailed { checkpoint: CheckpointId, reason: RecoveryError },
+}
+
+/// Why the checkpoint to restore could not be read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RecoveryError {
+    /// Storage did not answer, or answered with an error.
+    #[error(transparent)]
+    Read(#[from] TaskError),
+    #[error("its metadata is missing")]
+    Missing,
+    /// The metadata under this checkpoint's key is another checkpoint's.
+    #[error("metadata names checkpoint {0}")]
+    WrongCheckpoint(CheckpointId),
+    #[error("undecodable metadata: {0}")]
+    Undecodable(String),
 }
 
 impl FailoverCause {
@@ -104,11 +120,11 @@ impl JobMaster {
             self.rescales.push_front(request); // try again next tick
             return;
         }
-        self.net.send(&request.from, Msg::RescaleAccepted { fault: request.fault });
+        self.net.send(&request.from, Msg::Client(ClientMsg::RescaleAccepted { fault: request.fault }));
         let attempt = self.attempt();
         let dropped = self.checkpoints.stop();
         for w in self.workers.keys() {
-            self.net.send(w, Msg::Cancel { attempt });
+            self.net.send(w, Msg::Control(ControlMsg::Cancel { attempt }));
         }
         self.graph = std::sync::Arc::new(crate::engine::job::graph_with(&self.scenario, &durable.parallelism));
         let reason =
@@ -137,7 +153,7 @@ impl JobMaster {
         let attempt = self.attempt();
         let dropped = self.checkpoints.stop();
         for w in self.workers.keys() {
-            self.net.send(w, Msg::Cancel { attempt });
+            self.net.send(w, Msg::Control(ControlMsg::Cancel { attempt }));
         }
         if let FailoverCause::TaskFailed { error: TaskError::Restore { checkpoint, .. }, .. } = &cause {
             self.maybe_fall_back(*checkpoint);
@@ -169,13 +185,8 @@ impl JobMaster {
         self.status = JobStatus::Restoring;
         let (rpc, internal) = (self.rpc.clone(), self.internal.clone());
         madsim::task::spawn_local(async move {
-            let result = rpc.storage_get(format!("chk-{id}/_metadata")).await.map_err(|e| e.to_string());
-            let event = match result.and_then(|b| b.ok_or_else(|| "its metadata is missing".to_string())) {
-                Ok(bytes) => match bincode::deserialize::<CheckpointMeta>(&bytes) {
-                    Ok(meta) if meta.id == id => Internal::RestoreLoaded(meta),
-                    Ok(other) => Internal::RestoreFailed(id, format!("metadata names checkpoint {}", other.id)),
-                    Err(e) => Internal::RestoreFailed(id, format!("undecodable metadata: {e}")),
-                },
+            let event = match read_metadata(&rpc, id).await {
+                Ok(meta) => Internal::RestoreLoaded(meta),
                 Err(reason) => Internal::RestoreFailed(id, reason),
             };
             let _ = internal.unbounded_send(event);
@@ -183,7 +194,7 @@ impl JobMaster {
     }
 
     /// The restore's metadata arrived, or could not be read.
-    pub(super) async fn on_restore_read(&mut self, result: Result<CheckpointMeta, (CheckpointId, String)>) {
+    pub(super) async fn on_restore_read(&mut self, result: Result<CheckpointMeta, (CheckpointId, RecoveryError)>) {
         if self.status != JobStatus::Restoring {
             return;
         }
@@ -199,5 +210,15 @@ impl JobMaster {
             }
             Err((checkpoint, reason)) => self.failover(FailoverCause::RecoveryFailed { checkpoint, reason }).await,
         }
+    }
+}
+
+/// Checkpoint `id`'s metadata, read back from storage.
+async fn read_metadata(rpc: &crate::engine::rpc::Rpc, id: CheckpointId) -> Result<CheckpointMeta, RecoveryError> {
+    let bytes = rpc.storage_get(keys::metadata(id)).await?.ok_or(RecoveryError::Missing)?;
+    match bincode::deserialize::<CheckpointMeta>(&bytes) {
+        Ok(meta) if meta.id == id => Ok(meta),
+        Ok(other) => Err(RecoveryError::WrongCheckpoint(other.id)),
+        Err(e) => Err(RecoveryError::Undecodable(e.to_string())),
     }
 }

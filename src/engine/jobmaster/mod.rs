@@ -16,7 +16,7 @@ mod failover;
 use super::coordinator::{CheckpointCoordinator, CoordinatorBugs, CoordinatorConfig};
 use super::graph::ExecutionGraph;
 use super::meta::{DurableMeta, MetaStore};
-use super::msg::{Attempt, CheckpointId, CheckpointMeta, Msg, TaskId};
+use super::msg::{Attempt, CheckpointId, CheckpointMeta, CheckpointMsg, ClientMsg, ControlMsg, Msg, TaskError, TaskId};
 use super::restart::RestartStrategy;
 use super::rpc::Rpc;
 use crate::scenario::Scenario;
@@ -25,7 +25,7 @@ use crate::sim::net::{Net, NetEvent};
 use crate::sim::now;
 use crate::sim::rng::SeedTree;
 use crate::trace::{emit, Event};
-use failover::FailoverCause;
+use failover::{FailoverCause, RecoveryError};
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use futures::{select_biased, FutureExt, StreamExt};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -63,9 +63,9 @@ struct WorkerInfo {
 /// Results of background work, fed back into the main loop.
 enum Internal {
     MetadataWritten(CheckpointMeta),
-    MetadataFailed(CheckpointId, String),
+    MetadataFailed(CheckpointId, TaskError),
     RestoreLoaded(CheckpointMeta),
-    RestoreFailed(CheckpointId, String),
+    RestoreFailed(CheckpointId, RecoveryError),
 }
 
 /// Everything the coordinator runs with.
@@ -210,37 +210,70 @@ impl JobMaster {
 
     async fn on_message(&mut self, from: &str, msg: Msg) {
         let Some(msg) = self.rpc.complete(msg) else { return };
+        match msg {
+            Msg::Control(msg) => self.on_control(from, msg).await,
+            Msg::Checkpoint(msg) => self.on_checkpoint(from, msg).await,
+            Msg::Client(msg) => self.on_client(from, msg),
+            // Tasks exchange data among themselves; service replies are
+            // taken by the RPC layer above; requests to services never
+            // come here.
+            Msg::Data(_) | Msg::Log(_) | Msg::Storage(_) | Msg::Sink(_) => {}
+        }
+    }
+
+    async fn on_control(&mut self, from: &str, msg: ControlMsg) {
+        match msg {
+            ControlMsg::Heartbeat { boot, slots, cancelled } => self.on_heartbeat(from, boot, slots, cancelled).await,
+            ControlMsg::TaskFailed { attempt, task, error } => {
+                if attempt == self.attempt() && self.status == JobStatus::Running {
+                    let worker = self.placement.get(&task).cloned().unwrap_or_default();
+                    let cause = FailoverCause::TaskFailed { task: self.graph.name(task), worker, error };
+                    self.failover(cause).await;
+                }
+            }
+            // What the coordinator sends, never receives.
+            ControlMsg::HeartbeatReply | ControlMsg::Deploy(_) | ControlMsg::Cancel { .. } => {}
+        }
+    }
+
+    async fn on_checkpoint(&mut self, from: &str, msg: CheckpointMsg) {
         let attempt = self.attempt();
         match msg {
-            Msg::Heartbeat { boot, slots, cancelled } => self.on_heartbeat(from, boot, slots, cancelled).await,
-            Msg::TaskFailed { attempt: a, task, error } if a == attempt && self.status == JobStatus::Running => {
-                let worker = self.placement.get(&task).cloned().unwrap_or_default();
-                let cause = FailoverCause::TaskFailed { task: self.graph.name(task), worker, error };
-                self.failover(cause).await;
-            }
-            Msg::Ack { attempt: a, task, checkpoint, handle, end_of_data } => {
+            CheckpointMsg::Ack { attempt: a, task, checkpoint, handle, end_of_data } => {
                 if a != attempt {
                     self.report_stale(a, "ack", from);
                 }
                 let outs = self.checkpoints.on_ack(a, task, checkpoint, handle, end_of_data);
                 self.carry_out(outs).await;
             }
-            Msg::Decline { attempt: a, checkpoint, reason, .. } => {
+            CheckpointMsg::Decline { attempt: a, checkpoint, reason, .. } => {
                 let outs = self.checkpoints.on_decline(a, checkpoint, reason);
                 self.carry_out(outs).await;
             }
-            Msg::Rescale { fault, operator, parallelism } => {
+            CheckpointMsg::Committed { attempt: a, task, checkpoint } => {
+                if a == attempt {
+                    self.committed.insert(task, checkpoint);
+                    self.check_finished().await;
+                }
+            }
+            // What the coordinator sends, never receives.
+            CheckpointMsg::Trigger { .. }
+            | CheckpointMsg::NotifyComplete { .. }
+            | CheckpointMsg::NotifyAborted { .. } => {}
+        }
+    }
+
+    fn on_client(&mut self, from: &str, msg: ClientMsg) {
+        match msg {
+            ClientMsg::Rescale { fault, operator, parallelism } => {
                 if self.meta.get().rescales.contains(&fault) {
-                    self.net.send(from, Msg::RescaleAccepted { fault });
+                    self.net.send(from, Msg::Client(ClientMsg::RescaleAccepted { fault }));
                 } else if !self.rescales.iter().any(|r| r.fault == fault) {
                     self.rescales.push_back(RescaleRequest { from: from.to_string(), fault, operator, parallelism });
                 }
             }
-            Msg::Committed { attempt: a, task, checkpoint } if a == attempt => {
-                self.committed.insert(task, checkpoint);
-                self.check_finished().await;
-            }
-            _ => {}
+            // The coordinator's answer, never its question.
+            ClientMsg::RescaleAccepted { .. } => {}
         }
     }
 
@@ -272,10 +305,10 @@ impl JobMaster {
                 emit("coordinator", Event::WorkerRegistered { worker: from.to_owned(), boot, slots });
                 // A returning worker may still run tasks of an attempt it missed.
                 let stale = if self.status == JobStatus::Running { self.attempt() - 1 } else { self.attempt() };
-                self.net.send(from, Msg::Cancel { attempt: stale });
+                self.net.send(from, Msg::Control(ControlMsg::Cancel { attempt: stale }));
             }
         }
-        self.net.send(from, Msg::HeartbeatReply);
+        self.net.send(from, Msg::Control(ControlMsg::HeartbeatReply));
     }
 
     async fn on_tick(&mut self) {
@@ -350,7 +383,7 @@ impl JobMaster {
         let graph = self.graph.clone();
         let deployment = Arc::new(super::msg::Deployment { attempt, placement: placement.clone(), restore, graph });
         for w in self.workers.keys() {
-            self.net.send(w, Msg::Deploy(deployment.clone()));
+            self.net.send(w, Msg::Control(ControlMsg::Deploy(deployment.clone())));
         }
         self.placement = placement;
         self.committed.clear();
@@ -379,7 +412,7 @@ impl JobMaster {
         let attempt = self.attempt();
         emit("coordinator", Event::JobFinished { checkpoint: last, attempt });
         for w in self.workers.keys() {
-            self.net.send(w, Msg::Cancel { attempt });
+            self.net.send(w, Msg::Control(ControlMsg::Cancel { attempt }));
         }
     }
 }

@@ -3,7 +3,7 @@
 //! in turn and uses the first healthy one. The storage node and the oracles
 //! both read through here, so they agree on what "readable" means.
 
-use crate::sim::disk::SimDisk;
+use crate::sim::disk::{DiskError, SimDisk};
 
 /// The file holding copy `r` of `key`.
 pub fn copy_path(key: &str, r: usize) -> String {
@@ -31,7 +31,7 @@ pub enum BadCopy {
     /// Absent (never written, or lost).
     Missing,
     /// The disk failed to read it.
-    Unreadable(String),
+    Unreadable(DiskError),
     /// Its checksum or length does not match: bit rot or a torn write.
     Corrupt,
 }
@@ -92,7 +92,7 @@ pub fn read_durable(disk: &SimDisk, key: &str, replicas: usize) -> BlobRead {
 pub fn read_with(
     key: &str,
     replicas: usize,
-    mut read_copy: impl FnMut(&str) -> Result<Option<Vec<u8>>, String>,
+    mut read_copy: impl FnMut(&str) -> Result<Option<Vec<u8>>, DiskError>,
 ) -> BlobRead {
     let mut bad = vec![];
     for r in 0..replicas {
@@ -133,7 +133,8 @@ mod tests {
 
     #[test]
     fn no_healthy_copy_is_no_content() {
-        let read = read_with("k", 2, |path| if path.ends_with("#0") { Err("EIO".into()) } else { Ok(None) });
+        let read =
+            read_with("k", 2, |path| if path.ends_with("#0") { Err(DiskError::Read(path.into())) } else { Ok(None) });
         assert_eq!(read.content, None);
         assert!(!read.missing());
         assert_eq!(read.describe_bad(), "r0 unreadable, r1 missing");

@@ -4,7 +4,7 @@
 //! the reference model reads exactly the same records.
 
 use crate::engine::graph::{ExecutionGraph, OpSpec};
-use crate::engine::msg::Msg;
+use crate::engine::msg::{LogMsg, Msg};
 use crate::sim::net::{Net, NetEvent};
 use futures::StreamExt;
 use rand::RngCore;
@@ -47,9 +47,10 @@ impl LogData {
 pub async fn run(graph: Arc<ExecutionGraph>, data: LogData) {
     let (net, mut inbox) = Net::<Msg>::bind("log").await;
     while let Some(event) = inbox.next().await {
-        if let NetEvent::Message { from, msg: Msg::LogFetch { req, source, partition, offset, max } } = event {
+        if let NetEvent::Message { from, msg: Msg::Log(LogMsg::Fetch { req, source, partition, offset, max }) } = event
+        {
             let records = data.read(&graph.ops[source as usize], partition, offset, max);
-            net.send(&from, Msg::LogRecords { req, records });
+            net.send(&from, Msg::Log(LogMsg::Records { req, records }));
         }
     }
 }

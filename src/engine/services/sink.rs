@@ -9,7 +9,7 @@
 //! fails the request.
 
 use super::wal;
-use crate::engine::msg::{Attempt, CheckpointId, Msg, Record, ReqId, TxnId};
+use crate::engine::msg::{Attempt, CheckpointId, Msg, Record, ReqId, SinkError, SinkMsg, TxnId};
 use crate::sim::disk::SimDisk;
 use crate::sim::net::{Net, NetEvent};
 use crate::trace::event::{CommitVia, Digest};
@@ -173,7 +173,7 @@ pub async fn run(disk: SimDisk, options: SinkStoreBugs) {
         let mut replies = vec![];
         let mut next = Some(event);
         while let Some(event) = next.take() {
-            if let NetEvent::Message { from, msg } = event {
+            if let NetEvent::Message { from, msg: Msg::Sink(msg) } = event {
                 if let Some((req, result)) = node.handle(msg) {
                     replies.push((from, req, result));
                 }
@@ -183,10 +183,10 @@ pub async fn run(disk: SimDisk, options: SinkStoreBugs) {
         if replies.is_empty() {
             continue;
         }
-        let synced = node.disk.fsync(WAL).await.map_err(|e| e.to_string());
+        let synced = node.disk.fsync(WAL).await.map_err(SinkError::Disk);
         for (from, req, result) in replies {
             let result = result.and(synced.clone());
-            net.send(&from, Msg::SinkReply { req, result });
+            net.send(&from, Msg::Sink(SinkMsg::Reply { req, result }));
         }
     }
 }
@@ -200,8 +200,8 @@ struct SinkNode {
 }
 
 impl SinkNode {
-    fn log(&mut self, entry: Entry) -> Result<(), String> {
-        wal::append(&self.disk, WAL, &entry).map_err(|e| e.to_string())?;
+    fn log(&mut self, entry: Entry) -> Result<(), SinkError> {
+        wal::append(&self.disk, WAL, &entry)?;
         self.store.apply(entry);
         Ok(())
     }
@@ -218,22 +218,22 @@ impl SinkNode {
     }
 
     /// Applies and logs one message; a request's reply waits for the fsync.
-    fn handle(&mut self, msg: Msg) -> Option<(ReqId, Result<(), String>)> {
+    fn handle(&mut self, msg: SinkMsg) -> Option<(ReqId, Result<(), SinkError>)> {
         let (req, result) = match msg {
-            Msg::SinkWrite { txn, records } => {
+            SinkMsg::Write { txn, records } => {
                 if !self.fenced(txn, txn.attempt, "write") && self.log(Entry::Write { txn, records }).is_err() {
                     emit("sink", Event::SinkWriteLost { txn });
                 }
                 return None;
             }
-            Msg::SinkPreCommit { req, txn, checkpoint, records } => (req, self.pre_commit(txn, checkpoint, records)),
-            Msg::SinkCommit { req, txn, fence, notified } => {
+            SinkMsg::PreCommit { req, txn, checkpoint, records } => (req, self.pre_commit(txn, checkpoint, records)),
+            SinkMsg::Commit { req, txn, fence, notified } => {
                 (req, self.commit(txn, fence, CommitVia::Notified(notified)))
             }
-            Msg::SinkRecover { req, sink, subtask, fence, commit, keep_pre_committed } => {
+            SinkMsg::Recover { req, sink, subtask, fence, commit, keep_pre_committed } => {
                 (req, self.recover((sink, subtask), fence, &commit, keep_pre_committed))
             }
-            Msg::SinkAppend { txn, records, upsert } => {
+            SinkMsg::Append { txn, records, upsert } => {
                 let at = crate::sim::now();
                 if !self.fenced(txn, txn.attempt, "append")
                     && self.log(Entry::Append { txn, records, at, upsert }).is_err()
@@ -242,40 +242,41 @@ impl SinkNode {
                 }
                 return None;
             }
-            Msg::SinkFlush { req, sink, subtask, fence } => {
+            SinkMsg::Flush { req, sink, subtask, fence } => {
                 let txn = TxnId { sink, subtask, attempt: fence, seq: 0 };
                 let result = if self.fenced(txn, fence, "flush") {
-                    Err(format!("flush of {sink}.{subtask} by attempt {fence} fenced"))
+                    Err(SinkError::FlushFenced { sink, subtask, attempt: fence })
                 } else {
                     Ok(())
                 };
                 (req, result)
             }
-            _ => return None,
+            // Replies go from the store, never to it.
+            SinkMsg::Reply { .. } => return None,
         };
         Some((req, result))
     }
 
-    fn pre_commit(&mut self, txn: TxnId, checkpoint: CheckpointId, expected: u64) -> Result<(), String> {
+    fn pre_commit(&mut self, txn: TxnId, checkpoint: CheckpointId, expected: u64) -> Result<(), SinkError> {
         if self.fenced(txn, txn.attempt, "pre-commit") {
-            return Err(format!("{txn} fenced"));
+            return Err(SinkError::PreCommitFenced(txn));
         }
         let (have, status) =
             self.store.txns.get(&txn).map_or((0, Status::Open), |t| (t.records.len() as u64, t.status.clone()));
         if status == Status::Aborted {
-            return Err(format!("{txn} was aborted"));
+            return Err(SinkError::Aborted(txn));
         }
         if have != expected {
-            return Err(format!("{txn} holds {have} records, writer sent {expected}"));
+            return Err(SinkError::Incomplete { txn, have, expected });
         }
         self.log(Entry::PreCommit { txn, checkpoint })
     }
 
     /// Commits `txn` for attempt `fence`; `via` says what asked for it (a
     /// notified checkpoint id, or `restore`).
-    fn commit(&mut self, txn: TxnId, fence: Attempt, via: CommitVia) -> Result<(), String> {
+    fn commit(&mut self, txn: TxnId, fence: Attempt, via: CommitVia) -> Result<(), SinkError> {
         if self.fenced(txn, fence, "commit") {
-            return Err(format!("commit of {txn} by attempt {fence} fenced"));
+            return Err(SinkError::CommitFenced { txn, attempt: fence });
         }
         match self.store.txns.get(&txn).map(|t| t.status.clone()) {
             Some(Status::Committed) if self.options.non_idempotent_commit => {
@@ -299,7 +300,7 @@ impl SinkNode {
                 );
                 Ok(())
             }
-            other => Err(format!("cannot commit {txn}: {other:?}")),
+            other => Err(SinkError::NotCommittable { txn, state: format!("{other:?}") }),
         }
     }
 
@@ -309,16 +310,16 @@ impl SinkNode {
         fence: Attempt,
         commit: &[TxnId],
         keep_pre_committed: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         if !self.options.no_fencing && self.store.fenced(task, fence) {
-            return Err(format!("recover of sink {}.{} by attempt {fence} fenced", task.0, task.1));
+            return Err(SinkError::RecoverFenced { sink: task.0, subtask: task.1, attempt: fence });
         }
         self.log(Entry::Fence { sink: task.0, subtask: task.1, attempt: fence })?;
         for txn in commit {
             if self.store.txns.get(txn).is_some_and(|t| t.status == Status::Committed) {
                 emit("sink", Event::TxnRecoverAlreadyCommitted { txn: *txn, by: fence });
                 if self.options.recover_rejects_committed {
-                    return Err(format!("{txn} is already committed"));
+                    return Err(SinkError::AlreadyCommitted(*txn));
                 }
             }
             self.commit(*txn, fence, CommitVia::Restore)?;

@@ -8,7 +8,7 @@
 //! `retained`) remove every copy.
 
 use super::blobs::{self, BadCopy};
-use crate::engine::msg::Msg;
+use crate::engine::msg::{Msg, StorageError, StorageMsg};
 use crate::sim::disk::{DiskError, SimDisk};
 use crate::sim::net::{Net, NetEvent};
 use crate::trace::{emit, Event};
@@ -35,45 +35,47 @@ pub async fn run(disk: SimDisk, options: StorageOptions) {
     let (net, mut inbox) = Net::<Msg>::bind("storage").await;
     while let Some(event) = inbox.next().await {
         let NetEvent::Message { from, msg } = event else { continue };
+        let Msg::Storage(msg) = msg else { continue };
         match msg {
-            Msg::StoragePut { req, key, bytes } => {
+            StorageMsg::Put { req, key, bytes } => {
                 let (disk, net) = (disk.clone(), net.clone());
                 madsim::task::spawn_local(async move {
                     let result = put(&disk, options.replicas, &key, &bytes).await.map(|()| None);
-                    net.send(&from, Msg::StorageReply { req, result });
+                    net.send(&from, Msg::Storage(StorageMsg::Reply { req, result }));
                 });
             }
-            Msg::StorageGet { req, key } => {
+            StorageMsg::Get { req, key } => {
                 let result = get(&disk, options, &key).map(|b| b.map(Arc::new));
-                net.send(&from, Msg::StorageReply { req, result });
+                net.send(&from, Msg::Storage(StorageMsg::Reply { req, result }));
             }
-            Msg::StorageDelete { prefix } => {
+            StorageMsg::Delete { prefix } => {
                 disk.list(&prefix).iter().for_each(|path| disk.delete(path));
                 emit("storage", Event::CheckpointDiscarded { prefix: prefix.to_owned() });
             }
-            _ => {}
+            // Replies go from storage, never to it.
+            StorageMsg::Reply { .. } => {}
         }
     }
 }
 
 /// Writes every copy, then fsyncs them all (in parallel, like a replicated store).
-async fn put(disk: &SimDisk, replicas: usize, key: &str, bytes: &[u8]) -> Result<(), String> {
+async fn put(disk: &SimDisk, replicas: usize, key: &str, bytes: &[u8]) -> Result<(), StorageError> {
     let stored = blobs::encode_copy(bytes);
     let paths: Vec<String> = (0..replicas).map(|r| blobs::copy_path(key, r)).collect();
     for path in &paths {
-        disk.write(path, stored.clone()).map_err(|e| e.to_string())?;
+        disk.write(path, stored.clone())?;
     }
     let synced: Vec<Result<(), DiskError>> = futures::future::join_all(paths.iter().map(|path| disk.fsync(path))).await;
-    synced.into_iter().collect::<Result<(), DiskError>>().map_err(|e| e.to_string())
+    Ok(synced.into_iter().collect::<Result<(), DiskError>>()?)
 }
 
 /// The blob's content from its first healthy copy; `Ok(None)` if it was never stored.
-fn get(disk: &SimDisk, options: StorageOptions, key: &str) -> Result<Option<Vec<u8>>, String> {
+fn get(disk: &SimDisk, options: StorageOptions, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
     if options.bugs.ignore_checksum {
-        let first = disk.read(&blobs::copy_path(key, 0)).map_err(|e| e.to_string())?;
+        let first = disk.read(&blobs::copy_path(key, 0))?;
         return Ok(first.map(|stored| blobs::content_unchecked(&stored).to_vec()));
     }
-    let read = blobs::read_with(key, options.replicas, |path| disk.read(path).map_err(|e| e.to_string()));
+    let read = blobs::read_with(key, options.replicas, |path| disk.read(path));
     let corrupt = read.bad.iter().any(|(_, b)| *b == BadCopy::Corrupt);
     match &read.content {
         Some(content) => {
@@ -92,7 +94,7 @@ fn get(disk: &SimDisk, options: StorageOptions, key: &str) -> Result<Option<Vec<
                 "storage",
                 Event::StorageReadFailed { key: key.to_owned(), bad: read.describe_bad().to_owned(), corrupt },
             );
-            Err(format!("no healthy copy of {key}: {}", read.describe_bad()))
+            Err(StorageError::NoHealthyCopy { key: key.to_owned(), bad: read.describe_bad() })
         }
     }
 }

@@ -30,7 +30,7 @@ pub mod transactions;
 pub mod two_phase_commit;
 pub mod upsert;
 
-use crate::engine::msg::{CheckpointId, Record, TaskError};
+use crate::engine::msg::{CheckpointId, CheckpointMsg, Record, TaskError};
 use crate::engine::outputs::Outputs;
 use crate::engine::task::context::TaskCtx;
 use crate::scenario::validate::Check;
@@ -163,7 +163,8 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TaskErr
 
 /// Tells the coordinator the subtask committed its output through `n`.
 pub fn committed(ctx: &TaskCtx, n: CheckpointId) {
-    let msg = crate::engine::msg::Msg::Committed { attempt: ctx.attempt, task: ctx.id, checkpoint: n };
+    let msg = CheckpointMsg::Committed { attempt: ctx.attempt, task: ctx.id, checkpoint: n };
+    let msg = crate::engine::msg::Msg::Checkpoint(msg);
     ctx.env.net.send("coordinator", msg);
 }
 

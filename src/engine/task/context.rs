@@ -4,7 +4,10 @@
 
 use crate::engine::coordinator::CoordinatorBugs;
 use crate::engine::graph::ExecutionGraph;
-use crate::engine::msg::{Attempt, CheckpointId, Msg, StateHandle, TaskError, TaskId};
+use crate::engine::keys;
+use crate::engine::msg::{
+    Attempt, CheckpointId, CheckpointMsg, ControlMsg, Msg, StateHandle, StorageError, TaskError, TaskId,
+};
 use crate::engine::outputs::Outputs;
 use crate::engine::protocol::ProtocolBugs;
 use crate::engine::rescale::RescaleBugs;
@@ -132,12 +135,9 @@ impl TaskCtx {
 
     async fn fetch_state(&self, handle: &StateHandle) -> Result<Snapshot, TaskError> {
         let bytes = self.env.rpc.storage_get(handle.key.clone()).await?;
-        let bytes = bytes.ok_or_else(|| TaskError::Service {
-            service: "storage".into(),
-            detail: format!("snapshot {} missing", handle.key),
-        })?;
+        let bytes = bytes.ok_or_else(|| TaskError::storage(StorageError::Missing(handle.key.clone())))?;
         let checked = !self.env.bugs.task.ignore_checksum;
-        state::decode(&bytes, handle, checked).map_err(TaskError::Other)
+        Ok(state::decode(&bytes, handle, checked)?)
     }
 
     /// The synchronous part of the snapshot of `n` is done (L12).
@@ -151,7 +151,7 @@ impl TaskCtx {
         let ctx = self.clone();
         madsim::task::spawn_local(async move {
             let (bytes, checksum) = state::encode(&state);
-            let key = format!("chk-{n}/{}-a{}", ctx.name, ctx.attempt);
+            let key = keys::snapshot(n, &ctx.name, ctx.attempt);
             let handle = StateHandle { key: key.clone(), checksum, len: bytes.len() as u64 };
             let early = ctx.env.bugs.task.ack_before_durable;
             if early {
@@ -174,7 +174,10 @@ impl TaskCtx {
                         Event::CheckpointDeclined { task: ctx.name.clone(), checkpoint: n, reason: reason.clone() },
                     );
                     let (attempt, task) = (ctx.attempt, ctx.id);
-                    ctx.env.net.send("coordinator", Msg::Decline { attempt, task, checkpoint: n, reason });
+                    ctx.env.net.send(
+                        "coordinator",
+                        Msg::Checkpoint(CheckpointMsg::Decline { attempt, task, checkpoint: n, reason }),
+                    );
                 }
             }
         });
@@ -183,7 +186,10 @@ impl TaskCtx {
     fn ack(&self, n: CheckpointId, handle: StateHandle, end_of_data: bool) {
         let (attempt, task) = (self.attempt, self.id);
         emit(&self.env.worker, Event::CheckpointAcked { task: self.name.clone(), checkpoint: n, attempt });
-        self.env.net.send("coordinator", Msg::Ack { attempt, task, checkpoint: n, handle, end_of_data });
+        self.env.net.send(
+            "coordinator",
+            Msg::Checkpoint(CheckpointMsg::Ack { attempt, task, checkpoint: n, handle, end_of_data }),
+        );
     }
 
     /// Reports a task failure to the coordinator.
@@ -197,7 +203,7 @@ impl TaskCtx {
                 reason: error.to_string(),
             },
         );
-        let msg = Msg::TaskFailed { attempt: self.attempt, task: self.id, error };
+        let msg = Msg::Control(ControlMsg::TaskFailed { attempt: self.attempt, task: self.id, error });
         self.env.net.send("coordinator", msg);
     }
 }

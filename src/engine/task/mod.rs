@@ -9,7 +9,7 @@ pub mod context;
 mod operator_task;
 mod source;
 
-use super::msg::Msg;
+use super::msg::TaskInput;
 use crate::scenario::OperatorKind;
 use context::TaskCtx;
 use futures::channel::mpsc::UnboundedReceiver;
@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 /// Runs a subtask until it fails or is cancelled (dropped).
 /// `priority` carries the barriers that overtake the inbox (unaligned).
-pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<Msg>, priority: UnboundedReceiver<Msg>) {
+pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<TaskInput>, priority: UnboundedReceiver<TaskInput>) {
     let ctx = Rc::new(ctx);
     let result = match ctx.graph.op(ctx.id).kind {
         OperatorKind::Source => source::run(ctx.clone(), inbox).await,

@@ -3,7 +3,7 @@
 //! unaligned snapshots waiting for their channel state.
 
 use super::context::TaskCtx;
-use crate::engine::msg::{CheckpointId, Msg, Record, TaskError};
+use crate::engine::msg::{CheckpointId, CheckpointMsg, DataMsg, Record, TaskError, TaskInput};
 use crate::engine::operator::Operator;
 use crate::engine::outputs::{BarrierMode, Outputs};
 use crate::engine::protocol::{Action, BarrierProtocol, ProtocolConfig};
@@ -19,7 +19,7 @@ use std::rc::Rc;
 /// An input channel: its buffered events and how far alignment lets it go.
 #[derive(Default)]
 struct Input {
-    queue: VecDeque<Msg>,
+    queue: VecDeque<DataMsg>,
     /// Data from this sequence number on waits (alignment, L5).
     blocked_from: Option<u64>,
     ended: bool,
@@ -29,8 +29,8 @@ struct Input {
 
 impl Input {
     /// The next buffered message, if alignment lets it through.
-    fn next_ready(&mut self) -> Option<Msg> {
-        let seq = self.queue.front()?.channel_seq().expect("data-plane message").1;
+    fn next_ready(&mut self) -> Option<DataMsg> {
+        let seq = self.queue.front()?.channel_seq().1;
         if self.blocked_from.is_some_and(|from| seq >= from) {
             return None;
         }
@@ -41,9 +41,8 @@ impl Input {
     fn consumed(&self) -> u64 {
         self.queue
             .iter()
-            .find(|m| !matches!(m, Msg::Barrier { .. }))
-            .and_then(|m| m.channel_seq())
-            .map_or(self.expected_seq, |(_, seq)| seq)
+            .find(|m| !matches!(m, DataMsg::Barrier { .. }))
+            .map_or(self.expected_seq, |m| m.channel_seq().1)
     }
 }
 
@@ -72,8 +71,8 @@ struct OperatorTask {
 
 pub(super) async fn run(
     ctx: Rc<TaskCtx>,
-    mut inbox: UnboundedReceiver<Msg>,
-    mut priority: UnboundedReceiver<Msg>,
+    mut inbox: UnboundedReceiver<TaskInput>,
+    mut priority: UnboundedReceiver<TaskInput>,
 ) -> Result<(), TaskError> {
     let graph = ctx.graph.clone();
     let n_inputs = graph.task(ctx.id).inputs.len();
@@ -160,20 +159,21 @@ impl OperatorTask {
         Ok(())
     }
 
-    async fn on_message(&mut self, msg: Msg) -> Result<(), TaskError> {
+    async fn on_message(&mut self, msg: TaskInput) -> Result<(), TaskError> {
         match msg {
-            Msg::Data { .. } | Msg::EndOfData { .. } => {
-                let (input, seq) = msg.channel_seq().expect("data-plane message");
+            TaskInput::Data(msg @ (DataMsg::Data { .. } | DataMsg::EndOfData { .. })) => {
+                let (input, seq) = msg.channel_seq();
                 self.check_seq(input, seq)?;
                 let (captured, actions) = self.protocol.on_data(input, seq);
-                if let (Some(n), Msg::Data { batch, .. }) = (captured, &msg) {
+                if let (Some(n), DataMsg::Data { batch, .. }) = (captured, &msg) {
                     self.capture(n, input, batch);
                 }
                 self.inputs[input as usize].queue.push_back(msg);
                 self.apply(actions, Cause::Data).await?;
                 self.drain().await?;
             }
-            Msg::Barrier { input, seq, checkpoint, .. } => {
+            TaskInput::Data(msg @ DataMsg::Barrier { .. }) => {
+                let DataMsg::Barrier { input, seq, checkpoint, .. } = msg else { unreachable!("a barrier") };
                 self.check_barrier(input, seq)?;
                 if self.protocol.overtakes() {
                     self.on_barrier(input, checkpoint, seq).await?;
@@ -182,16 +182,22 @@ impl OperatorTask {
                 }
                 self.drain().await?;
             }
-            Msg::NotifyComplete { checkpoint, .. } => {
+            TaskInput::Checkpoint(CheckpointMsg::NotifyComplete { checkpoint, .. }) => {
                 emit(&self.ctx.env.worker, Event::CheckpointNotified { task: self.ctx.name.clone(), checkpoint });
                 self.operator.notify_complete(&self.ctx, checkpoint).await?
             }
-            Msg::NotifyAborted { checkpoint, .. } => {
+            TaskInput::Checkpoint(CheckpointMsg::NotifyAborted { checkpoint, .. }) => {
                 let actions = self.protocol.on_cancel(checkpoint);
                 self.apply(actions, Cause::CancelMarker).await?;
                 self.drain().await?;
             }
-            _ => {}
+            // Triggers go to sources; acks, declines and commit reports to the coordinator.
+            TaskInput::Checkpoint(
+                CheckpointMsg::Trigger { .. }
+                | CheckpointMsg::Ack { .. }
+                | CheckpointMsg::Decline { .. }
+                | CheckpointMsg::Committed { .. },
+            ) => {}
         }
         self.outputs.flush();
         Ok(())
@@ -255,21 +261,20 @@ impl OperatorTask {
         }
     }
 
-    async fn process(&mut self, input: u16, msg: Msg) -> Result<(), TaskError> {
+    async fn process(&mut self, input: u16, msg: DataMsg) -> Result<(), TaskError> {
         match msg {
-            Msg::Data { batch, .. } => {
+            DataMsg::Data { batch, .. } => {
                 let port = self.port(input);
                 self.operator.process(&self.ctx, port, batch, &mut self.outputs).await?
             }
-            Msg::Barrier { checkpoint, seq, .. } => self.on_barrier(input, checkpoint, seq).await?,
-            Msg::EndOfData { .. } => {
+            DataMsg::Barrier { checkpoint, seq, .. } => self.on_barrier(input, checkpoint, seq).await?,
+            DataMsg::EndOfData { .. } => {
                 self.inputs[input as usize].ended = true;
                 if self.inputs.iter().all(|i| i.ended) && !self.end_of_data {
                     self.end_of_data = true;
                     self.outputs.end_of_data();
                 }
             }
-            _ => {}
         }
         Ok(())
     }
@@ -345,7 +350,7 @@ impl OperatorTask {
         let mut channels = ChannelState { inputs: BTreeMap::new(), outputs };
         for (i, input) in self.inputs.iter().enumerate() {
             for msg in &input.queue {
-                if let Msg::Data { seq, batch, .. } = msg {
+                if let DataMsg::Data { seq, batch, .. } = msg {
                     if self.protocol.captures(i as u16, *seq) == Some(n) {
                         let port = self.ctx.graph.input_port(self.ctx.id, i as u16) as u16;
                         channels.inputs.entry(port).or_default().extend_from_slice(batch);
@@ -370,7 +375,7 @@ impl OperatorTask {
         let drop_buffered = self.ctx.env.bugs.task.abort_drops_buffered;
         for input in self.inputs.iter_mut() {
             if input.blocked_from.is_some() && drop_buffered {
-                input.queue.retain(|m| !matches!(m, Msg::Data { .. }));
+                input.queue.retain(|m| !matches!(m, DataMsg::Data { .. }));
             }
             input.blocked_from = None;
         }

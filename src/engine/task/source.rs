@@ -6,7 +6,7 @@
 
 use super::context::TaskCtx;
 use crate::engine::graph::ExecutionGraph;
-use crate::engine::msg::{Msg, Origin, Record, TaskError};
+use crate::engine::msg::{CheckpointMsg, LogMsg, Msg, Origin, Record, TaskError, TaskInput};
 use crate::engine::outputs::{BarrierMode, Outputs};
 use crate::engine::state::{ChannelState, Snapshot, TaskState};
 use crate::trace::{emit, Event};
@@ -26,7 +26,7 @@ struct SourceTask {
     finished: bool,
 }
 
-pub(super) async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<Msg>) -> Result<(), TaskError> {
+pub(super) async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<TaskInput>) -> Result<(), TaskError> {
     let graph = ctx.graph.clone();
     let op = graph.op(ctx.id);
     let partitions = graph.partitions_of(op, ctx.id.subtask);
@@ -89,8 +89,10 @@ impl SourceTask {
         let offset = self.offsets[&partition];
         let op = self.ctx.graph.op(self.ctx.id);
         let (source, max) = (op.index, op.fetch_size);
-        let reply = self.ctx.env.rpc.call("log", |req| Msg::LogFetch { req, source, partition, offset, max }).await?;
-        let Msg::LogRecords { records, .. } = reply else { return Err(TaskError::Other("bad log reply".into())) };
+        let fetch = |req| Msg::Log(LogMsg::Fetch { req, source, partition, offset, max });
+        let Msg::Log(LogMsg::Records { records, .. }) = self.ctx.env.rpc.call("log", fetch).await? else {
+            return Err(TaskError::Other("bad log reply".into()));
+        };
         for (i, (key, value)) in records.iter().enumerate() {
             let origin = Origin { source, partition, offset: offset + i as u64 };
             self.outputs.emit(Record { key: *key, value: *value, origin, attempt: self.ctx.attempt });
@@ -100,12 +102,25 @@ impl SourceTask {
         Ok(true)
     }
 
-    fn on_control(&mut self, msg: Msg) {
+    fn on_control(&mut self, msg: TaskInput) {
         let worker = &self.ctx.env.worker;
-        if let Msg::NotifyComplete { checkpoint, .. } = msg {
-            emit(worker, Event::CheckpointNotified { task: self.ctx.name.clone(), checkpoint });
-        }
-        if let Msg::Trigger { checkpoint, .. } = msg {
+        let checkpoint = match msg {
+            TaskInput::Checkpoint(CheckpointMsg::Trigger { checkpoint, .. }) => checkpoint,
+            TaskInput::Checkpoint(CheckpointMsg::NotifyComplete { checkpoint, .. }) => {
+                emit(worker, Event::CheckpointNotified { task: self.ctx.name.clone(), checkpoint });
+                return;
+            }
+            // A source has no input channel to align or cancel an alignment
+            // on, and takes no part in acks or commits.
+            TaskInput::Data(_)
+            | TaskInput::Checkpoint(
+                CheckpointMsg::NotifyAborted { .. }
+                | CheckpointMsg::Ack { .. }
+                | CheckpointMsg::Decline { .. }
+                | CheckpointMsg::Committed { .. },
+            ) => return,
+        };
+        {
             emit(worker, Event::BarrierReceived { task: self.ctx.name.clone(), checkpoint });
             let state = TaskState::Source { offsets: self.offsets.clone() };
             self.ctx.snapshot_taken(checkpoint);

@@ -6,6 +6,7 @@
 use super::context::{act, skipped, FaultCtx};
 use super::draw::Drawer;
 use super::kind::{CheckCx, Kind, PlaceCx};
+use crate::engine::keys;
 use crate::engine::services::blobs;
 use crate::scenario::validate::{require, Check};
 use crate::scenario::Scenario;
@@ -138,14 +139,14 @@ fn rot(p: BitRotParams, i: usize, ctx: &FaultCtx) {
     };
     // Every blob of the checkpoint, with its stored copies.
     let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for path in disk.list(&format!("chk-{checkpoint}/")) {
+    for path in disk.list(&keys::prefix(checkpoint)) {
         if let Some((key, _)) = blobs::key_of(&path) {
             keys.entry(key.to_string()).or_default().push(path.clone());
         }
     }
     keys.retain(|key, _| match blob {
-        BlobKind::Metadata => key.ends_with("/_metadata"),
-        BlobKind::Snapshot => !key.ends_with("/_metadata"),
+        BlobKind::Metadata => keys::is_metadata(key),
+        BlobKind::Snapshot => !keys::is_metadata(key),
         BlobKind::Any => true,
     });
     let mut rng = ctx.seeds.stream(&format!("fault:{i}"));

@@ -1,0 +1,48 @@
+//! The data plane: records, barriers and end-of-data markers between tasks.
+//! `seq` numbers each channel's messages so the receiver notices a lost one
+//! (Flink's buffer sequence numbers); a barrier carries the sequence number
+//! of the first data message behind it (its position) and takes none itself.
+
+use crate::scenario::ids::{Attempt, CheckpointId, Origin, TaskId};
+use serde::{Deserialize, Serialize};
+
+/// A keyed record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub key: u64,
+    pub value: i64,
+    pub origin: Origin,
+    /// The attempt whose source emitted it (so fencing can be judged).
+    pub attempt: Attempt,
+}
+
+/// A message on a channel from one task to another (`to`'s input `input`).
+#[derive(Debug, Clone)]
+pub enum DataMsg {
+    /// A buffer of records.
+    Data { attempt: Attempt, to: TaskId, input: u16, seq: u64, batch: Vec<Record> },
+    /// Checkpoint `checkpoint`'s barrier, before data message `seq`.
+    Barrier { attempt: Attempt, to: TaskId, input: u16, seq: u64, checkpoint: CheckpointId },
+    /// No more records will follow on this channel.
+    EndOfData { attempt: Attempt, to: TaskId, input: u16, seq: u64 },
+}
+
+impl DataMsg {
+    /// The task and attempt it is for.
+    pub fn address(&self) -> (TaskId, Attempt) {
+        match self {
+            DataMsg::Data { attempt, to, .. }
+            | DataMsg::Barrier { attempt, to, .. }
+            | DataMsg::EndOfData { attempt, to, .. } => (*to, *attempt),
+        }
+    }
+
+    /// Its input channel and sequence number.
+    pub fn channel_seq(&self) -> (u16, u64) {
+        match self {
+            DataMsg::Data { input, seq, .. }
+            | DataMsg::Barrier { input, seq, .. }
+            | DataMsg::EndOfData { input, seq, .. } => (*input, *seq),
+        }
+    }
+}

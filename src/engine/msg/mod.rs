@@ -1,0 +1,104 @@
+//! Everything that travels between nodes, by the plane it serves; each
+//! plane is matched on its own, exhaustively.
+//!
+//! - `data`       — task → task: records, barriers, end of data
+//! - `control`    — worker ↔ coordinator (and the job's client ↔ coordinator)
+//! - `checkpoint` — triggers, acks, declines, notifications, commit reports
+//! - `services`   — the `log`, `storage` and `sink` nodes' requests and replies
+//! - `error`      — what a task fails with, and what services answer with
+
+pub mod checkpoint;
+pub mod control;
+pub mod data;
+pub mod error;
+pub mod services;
+
+pub use crate::scenario::ids::{Attempt, CheckpointId, Origin, TaskId, TxnId};
+pub use checkpoint::{CheckpointMeta, CheckpointMsg, StateHandle};
+pub use control::{ClientMsg, ControlMsg, Deployment};
+pub use data::{DataMsg, Record};
+pub use error::{ServiceError, SinkError, StateError, StorageError, TaskError};
+pub use services::{LogMsg, ReqId, SinkMsg, StorageMsg};
+
+use crate::scenario::MessageClass;
+use crate::sim::net::Classify;
+
+/// A message between nodes.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Data(DataMsg),
+    Control(ControlMsg),
+    Client(ClientMsg),
+    Checkpoint(CheckpointMsg),
+    Log(LogMsg),
+    Storage(StorageMsg),
+    Sink(SinkMsg),
+}
+
+/// What a task's inbox takes: its input channels' messages, and the
+/// coordinator's messages to it (triggers, notifications).
+#[derive(Debug, Clone)]
+pub enum TaskInput {
+    Data(DataMsg),
+    Checkpoint(CheckpointMsg),
+}
+
+impl TaskInput {
+    /// The kind of message, as network faults and traces name it.
+    pub fn class(&self) -> MessageClass {
+        match self {
+            TaskInput::Data(d) => Msg::Data(d.clone()).class(),
+            TaskInput::Checkpoint(c) => Msg::Checkpoint(c.clone()).class(),
+        }
+    }
+}
+
+impl Msg {
+    /// The request id a service reply echoes, if this is one.
+    pub fn reply_id(&self) -> Option<ReqId> {
+        match self {
+            Msg::Log(LogMsg::Records { req, .. })
+            | Msg::Storage(StorageMsg::Reply { req, .. })
+            | Msg::Sink(SinkMsg::Reply { req, .. }) => Some(*req),
+            Msg::Data(_) | Msg::Control(_) | Msg::Client(_) | Msg::Checkpoint(_) => None,
+            Msg::Log(LogMsg::Fetch { .. }) => None,
+            Msg::Storage(StorageMsg::Put { .. } | StorageMsg::Get { .. } | StorageMsg::Delete { .. }) => None,
+            Msg::Sink(
+                SinkMsg::Write { .. }
+                | SinkMsg::PreCommit { .. }
+                | SinkMsg::Commit { .. }
+                | SinkMsg::Recover { .. }
+                | SinkMsg::Append { .. }
+                | SinkMsg::Flush { .. },
+            ) => None,
+        }
+    }
+}
+
+impl Classify for Msg {
+    fn class(&self) -> MessageClass {
+        match self {
+            Msg::Data(DataMsg::Data { .. }) => MessageClass::Data,
+            Msg::Data(DataMsg::Barrier { .. }) => MessageClass::Barrier,
+            Msg::Data(DataMsg::EndOfData { .. }) => MessageClass::EndOfData,
+            Msg::Control(ControlMsg::Heartbeat { .. } | ControlMsg::HeartbeatReply) => MessageClass::Heartbeat,
+            Msg::Control(ControlMsg::Deploy(_)) => MessageClass::Deploy,
+            Msg::Control(ControlMsg::Cancel { .. }) => MessageClass::Cancel,
+            Msg::Control(ControlMsg::TaskFailed { .. }) => MessageClass::TaskFailed,
+            Msg::Client(_) => MessageClass::Rescale,
+            Msg::Checkpoint(CheckpointMsg::Trigger { .. }) => MessageClass::Trigger,
+            Msg::Checkpoint(CheckpointMsg::Ack { .. }) => MessageClass::Ack,
+            Msg::Checkpoint(CheckpointMsg::Decline { .. }) => MessageClass::Decline,
+            Msg::Checkpoint(CheckpointMsg::NotifyComplete { .. }) => MessageClass::NotifyComplete,
+            Msg::Checkpoint(CheckpointMsg::NotifyAborted { .. }) => MessageClass::NotifyAborted,
+            Msg::Checkpoint(CheckpointMsg::Committed { .. }) => MessageClass::Committed,
+            Msg::Log(_) => MessageClass::Log,
+            Msg::Storage(_) => MessageClass::Storage,
+            Msg::Sink(_) => MessageClass::Sink,
+        }
+    }
+
+    fn dropped(from: &str, to: &str, class: MessageClass) {
+        crate::trace::emit(from, crate::trace::Event::MessageDropped { to: to.to_string(), msg: class });
+    }
+}
