@@ -1,7 +1,7 @@
 //! Placements: where and how the one fault of an `explore` run strikes.
 
 use super::ExploreOptions;
-use crate::engine::cluster::worker_name;
+use crate::engine::cluster::{worker_name, SERVICES};
 use crate::engine::graph::ExecutionGraph;
 use crate::run::faults::kind::{FaultKind, PlaceCx};
 use crate::run::faults::KINDS;
@@ -86,9 +86,6 @@ fn nodes(s: &Scenario) -> Vec<String> {
     let workers = (1..=s.cluster.workers).map(worker_name);
     workers.chain(SERVICES.iter().map(|n| n.to_string())).collect()
 }
-
-/// The services, in the order explore aims at them.
-const SERVICES: [&str; 4] = ["coordinator", "storage", "log", "sink"];
 
 /// The faults of explore kind `kind` for a moment at `task` (or at no
 /// task), each with its target: at a task, its worker and the services;

@@ -19,7 +19,6 @@ pub mod world;
 use crate::bugs::Bug;
 use crate::engine::services::log::LogData;
 use crate::oracle::evidence::Evidence;
-use crate::oracle::record::RunEnd;
 use crate::oracle::{coverage, properties, reference, Violation};
 use crate::scenario::{Fault, Scenario};
 use crate::trace::hash::trace_hash;
@@ -171,13 +170,7 @@ fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomic
         checkpoints_completed: evidence.completed.len(),
         recoveries,
         bug: bug.map(|b| b.to_string()),
-        end: match record.end {
-            RunEnd::Finished => "finished",
-            RunEnd::Failed => "failed",
-            RunEnd::TimedOut => "timed_out",
-            RunEnd::WallClockCap => "wall_clock_cap",
-        }
-        .into(),
+        end: crate::scenario::names::name_of(&record.end),
         failure: record.events.iter().rev().find_map(|e| match &e.event {
             Event::JobFailed { reason, .. } => Some(reason.clone()),
             _ => None,

@@ -233,15 +233,9 @@ pub enum Function {
 }
 
 impl Function {
-    pub fn name(self) -> &'static str {
-        match self {
-            Function::Identity => "identity",
-            Function::Double => "double",
-            Function::Negate => "negate",
-            Function::EvenKeys => "even_keys",
-            Function::OddKeys => "odd_keys",
-            Function::SmallValues => "small_values",
-        }
+    /// The name a scenario file writes (`even_keys`).
+    pub fn name(self) -> String {
+        super::names::name_of(&self)
     }
 
     /// Whether it is a map function (else a filter predicate).
@@ -425,13 +419,9 @@ pub enum RestartKind {
 }
 
 impl RestartKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            RestartKind::FixedDelay => "fixed_delay",
-            RestartKind::FailureRate => "failure_rate",
-            RestartKind::ExponentialDelay => "exponential_delay",
-            RestartKind::None => "none",
-        }
+    /// The name a scenario file writes (`fixed_delay`).
+    pub fn name(self) -> String {
+        super::names::name_of(&self)
     }
 }
 

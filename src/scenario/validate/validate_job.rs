@@ -30,18 +30,9 @@ pub fn op_field(i: usize, name: &str) -> String {
     format!("job.operators[{i}].{name}")
 }
 
-/// The name a kind is written with.
-pub fn kind_name(kind: OperatorKind) -> &'static str {
-    match kind {
-        OperatorKind::Source => "source",
-        OperatorKind::KeyedCount => "keyed_count",
-        OperatorKind::KeyedSum => "keyed_sum",
-        OperatorKind::Map => "map",
-        OperatorKind::Filter => "filter",
-        OperatorKind::KeyedCoSum => "keyed_co_sum",
-        OperatorKind::Committer => "committer",
-        OperatorKind::Sink => "sink",
-    }
+/// The name a kind is written with (`keyed_count`).
+pub fn kind_name(kind: OperatorKind) -> String {
+    crate::scenario::names::name_of(&kind)
 }
 
 /// Every id, for messages about `unknown`, which is none of them, with the
