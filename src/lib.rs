@@ -44,10 +44,10 @@ compile_error!(
 pub mod bugs;
 pub mod cli;
 pub mod engine;
-pub mod explore;
+pub(crate) mod explore;
 pub mod oracle;
 pub mod run;
 pub mod scenario;
-pub mod shrink;
-pub mod sim;
+pub(crate) mod shrink;
+pub(crate) mod sim;
 pub mod trace;

@@ -25,22 +25,22 @@
 //! - `rpc`       — request/reply with timeouts, ids unique across restarts
 //! - `services`  — the `log`, `storage` (replicated blobs) and `sink` nodes
 
-pub mod cluster;
-pub mod coordinator;
-pub mod graph;
-pub mod job;
-pub mod jobmaster;
-pub mod keys;
-pub mod meta;
+pub(crate) mod cluster;
+pub(crate) mod coordinator;
+pub(crate) mod graph;
+pub(crate) mod job;
+pub(crate) mod jobmaster;
+pub(crate) mod keys;
+pub(crate) mod meta;
 pub mod msg;
-pub mod operator;
+pub(crate) mod operator;
 pub mod outputs;
 pub mod protocol;
-pub mod rescale;
-pub mod restart;
-pub mod rpc;
-pub mod services;
+pub(crate) mod rescale;
+pub(crate) mod restart;
+pub(crate) mod rpc;
+pub(crate) mod services;
 pub mod sink;
 pub mod state;
 pub mod task;
-pub mod worker;
+pub(crate) mod worker;

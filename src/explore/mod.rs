@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use crate::run::faults::kind::Windows;
-pub use placement::{kinds, parse_kind};
+pub use placement::parse_kind;
 
 /// What to explore.
 #[derive(Debug, Clone)]

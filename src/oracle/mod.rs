@@ -21,16 +21,16 @@
 //! Oracles read only what the run recorded (the trace) and what the external
 //! services hold at the end (the sink's and storage's durable disks).
 
-pub mod consistent_cut;
+pub(crate) mod consistent_cut;
 pub mod coverage;
-pub mod evidence;
-pub mod failovers;
-pub mod fencing;
-pub mod lifecycle;
-pub mod output;
-pub mod properties;
-pub mod record;
-pub mod reference;
+pub(crate) mod evidence;
+pub(crate) mod failovers;
+pub(crate) mod fencing;
+pub(crate) mod lifecycle;
+pub(crate) mod output;
+pub(crate) mod properties;
+pub(crate) mod record;
+pub(crate) mod reference;
 pub mod violation;
 
 pub use violation::{Location, Violation};

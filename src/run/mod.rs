@@ -9,12 +9,12 @@
 //! - `testbed` — the registered kinds, and loading scenario files against them
 //! - `outcome` — which faults fired, and why the others did not
 
-pub mod client;
+pub(crate) mod client;
 pub mod faults;
 pub mod outcome;
-pub mod swarm;
+pub(crate) mod swarm;
 pub mod testbed;
-pub mod world;
+pub(crate) mod world;
 
 use crate::bugs::Bug;
 use crate::engine::services::log::LogData;

@@ -24,7 +24,8 @@ enum Step<'a> {
 
 /// The 1-based line where `field` is written, if it is written at all (see
 /// `span_of`).
-pub fn line_of(text: &str, field: &str) -> Option<usize> {
+#[cfg(test)]
+fn line_of(text: &str, field: &str) -> Option<usize> {
     span_of(text, field, "").map(|span| Location::of_span(text, span).line)
 }
 

@@ -18,12 +18,12 @@ pub mod catalogue;
 pub mod duration;
 pub mod fault;
 pub mod ids;
-pub mod locate;
+pub(crate) mod locate;
 pub mod location;
 pub mod model;
-pub mod names;
-pub mod starter;
-pub mod suggest;
+pub(crate) mod names;
+pub(crate) mod starter;
+pub(crate) mod suggest;
 pub mod swarm;
 pub mod validate;
 

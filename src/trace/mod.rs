@@ -18,12 +18,12 @@
 pub mod event;
 pub mod fault_act;
 pub mod hash;
-pub mod live;
-pub mod recorder;
-pub mod spans;
+pub(crate) mod live;
+pub(crate) mod recorder;
+pub(crate) mod spans;
 #[cfg(test)]
 pub mod testing;
-pub mod watch;
+pub(crate) mod watch;
 
 pub use event::{Event, TraceEvent};
-pub use recorder::{emit, Recorder};
+pub(crate) use recorder::{emit, Recorder};

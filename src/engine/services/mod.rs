@@ -6,8 +6,8 @@
 //! - `sink`    — the transactional sink store (begin/pre-commit/commit/abort)
 //! - `wal`     — the checksummed append-only log the sink and others persist with
 
-pub mod blobs;
-pub mod log;
-pub mod sink;
-pub mod storage;
-pub mod wal;
+pub(crate) mod blobs;
+pub(crate) mod log;
+pub(crate) mod sink;
+pub(crate) mod storage;
+pub(crate) mod wal;

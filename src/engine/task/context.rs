@@ -59,33 +59,33 @@ pub struct TaskBugs {
 }
 
 /// What every task on a worker shares.
-pub struct WorkerEnv {
+pub(crate) struct WorkerEnv {
     pub worker: String,
     pub net: Net<Msg>,
     pub rpc: Rpc,
-    pub graph: Arc<ExecutionGraph>,
+    pub(crate) graph: Arc<ExecutionGraph>,
     /// The planted bugs switched on in this run.
     pub bugs: Bugs,
 }
 
 /// One deployed subtask's identity and inputs.
 pub struct TaskCtx {
-    pub env: Rc<WorkerEnv>,
+    pub(crate) env: Rc<WorkerEnv>,
     /// The job as this deployment runs it (parallelisms change on rescale).
-    pub graph: Arc<ExecutionGraph>,
+    pub(crate) graph: Arc<ExecutionGraph>,
     pub id: TaskId,
     pub name: String,
     pub attempt: Attempt,
-    pub placement: Arc<BTreeMap<TaskId, String>>,
+    pub(crate) placement: Arc<BTreeMap<TaskId, String>>,
     /// The checkpoint restored from, if any.
-    pub restore: Option<Restore>,
+    pub(crate) restore: Option<Restore>,
 }
 
 /// What a task restores: the checkpoint, and the snapshots of its
 /// operator's subtasks in it (its own; after a rescale, all of them, to be
 /// redistributed).
 #[derive(Debug, Clone)]
-pub struct Restore {
+pub(crate) struct Restore {
     pub checkpoint: CheckpointId,
     pub handles: Vec<(TaskId, StateHandle)>,
     /// The operator's parallelism in the checkpoint differs from now.

@@ -20,10 +20,10 @@
 //! verdict can say which faults fired and which did not.
 
 pub mod bit_rot;
-pub mod context;
+pub(crate) mod context;
 pub mod crash;
 pub mod disk;
-pub mod draw;
+pub(crate) mod draw;
 pub mod isolate;
 pub mod kind;
 pub mod link;
@@ -32,7 +32,7 @@ pub mod network;
 pub mod partition;
 pub mod pause;
 pub mod rescale;
-pub mod targets;
+pub(crate) mod targets;
 
 use crate::scenario::duration::format_duration;
 use crate::scenario::Fault;

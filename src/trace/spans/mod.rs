@@ -166,19 +166,6 @@ pub enum Outage {
     Disk,
 }
 
-impl Outage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Outage::Crash => "crash",
-            Outage::Pause => "pause",
-            Outage::Partition => "partition",
-            Outage::Link => "link",
-            Outage::Network => "network",
-            Outage::Disk => "disk",
-        }
-    }
-}
-
 /// One event worth a glyph.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mark {
