@@ -61,6 +61,7 @@ impl DiskParams {
             fsync_error: self.fsync_error.unwrap_or(0.0),
             read_error: self.read_error.unwrap_or(0.0),
             fsync_latency,
+            ..DiskFaults::default()
         }
     }
 }
