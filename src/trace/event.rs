@@ -205,11 +205,13 @@ events! {
     /// A restore re-committed an already committed transaction (T1).
     TxnRecoverAlreadyCommitted = "txn_recover_already_committed" { txn: TxnId, by: Attempt }
     /// The sink could not log a write; it is lost.
-    SinkWriteLost = "sink_write_lost" { txn: TxnId }
+    SinkWriteLost = "sink_write_lost" { txn: TxnId, error: DiskError }
     /// The sink refused the first request of a fenced attempt for a transaction.
     StaleAtSink = "stale_message_fenced" { txn: TxnId, attempt: Attempt, msg: &'static str }
     /// Storage deleted every blob under `prefix`.
     CheckpointDiscarded = "checkpoint_discarded" { prefix: String }
+    /// Storage could not write or sync a blob's copies; the put failed.
+    StorageWriteFailed = "storage_write_failed" { key: String, error: DiskError }
     /// No copy of a blob could be read.
     StorageReadFailed = "storage_read_failed" { key: String, bad: String, corrupt: bool }
     /// A copy was bad and a healthy one was used.
@@ -231,6 +233,18 @@ events! {
     }
     /// Fault `fault` could not strike `target`.
     FaultSkipped = "fault_skipped" { fault: usize, target: String, reason: String }
+}
+
+impl Event {
+    /// The disk error a node met, if this event reports one.
+    pub fn disk_error(&self) -> Option<&DiskError> {
+        match self {
+            Event::CoordinatorDiskError { error }
+            | Event::StorageWriteFailed { error, .. }
+            | Event::SinkWriteLost { error, .. } => Some(error),
+            _ => None,
+        }
+    }
 }
 
 /// A value, or `-` where the field does not apply.

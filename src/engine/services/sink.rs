@@ -10,7 +10,7 @@
 
 use super::wal;
 use crate::engine::msg::{Attempt, CheckpointId, Msg, Record, ReqId, SinkError, SinkMsg, TxnId};
-use crate::sim::disk::SimDisk;
+use crate::sim::disk::{DiskError, SimDisk};
 use crate::sim::net::{Net, NetEvent};
 use crate::trace::event::{CommitVia, Digest};
 use crate::trace::{emit, Event};
@@ -200,10 +200,18 @@ struct SinkNode {
 }
 
 impl SinkNode {
-    fn log(&mut self, entry: Entry) -> Result<(), SinkError> {
+    fn log(&mut self, entry: Entry) -> Result<(), DiskError> {
         wal::append(&self.disk, WAL, &entry)?;
         self.store.apply(entry);
         Ok(())
+    }
+
+    /// Logs a write that gets no reply; one the disk refuses is lost (the
+    /// writer learns of it when its pre-commit or flush fails).
+    fn log_or_lose(&mut self, txn: TxnId, entry: Entry) {
+        if let Err(error) = self.log(entry) {
+            emit("sink", Event::SinkWriteLost { txn, error });
+        }
     }
 
     /// Whether `attempt` of this sink subtask is fenced (a zombie).
@@ -221,8 +229,8 @@ impl SinkNode {
     fn handle(&mut self, msg: SinkMsg) -> Option<(ReqId, Result<(), SinkError>)> {
         let (req, result) = match msg {
             SinkMsg::Write { txn, records } => {
-                if !self.fenced(txn, txn.attempt, "write") && self.log(Entry::Write { txn, records }).is_err() {
-                    emit("sink", Event::SinkWriteLost { txn });
+                if !self.fenced(txn, txn.attempt, "write") {
+                    self.log_or_lose(txn, Entry::Write { txn, records });
                 }
                 return None;
             }
@@ -235,10 +243,8 @@ impl SinkNode {
             }
             SinkMsg::Append { txn, records, upsert } => {
                 let at = crate::sim::now();
-                if !self.fenced(txn, txn.attempt, "append")
-                    && self.log(Entry::Append { txn, records, at, upsert }).is_err()
-                {
-                    emit("sink", Event::SinkWriteLost { txn });
+                if !self.fenced(txn, txn.attempt, "append") {
+                    self.log_or_lose(txn, Entry::Append { txn, records, at, upsert });
                 }
                 return None;
             }
@@ -269,7 +275,7 @@ impl SinkNode {
         if have != expected {
             return Err(SinkError::Incomplete { txn, have, expected });
         }
-        self.log(Entry::PreCommit { txn, checkpoint })
+        Ok(self.log(Entry::PreCommit { txn, checkpoint })?)
     }
 
     /// Commits `txn` for attempt `fence`; `via` says what asked for it (a
@@ -280,7 +286,7 @@ impl SinkNode {
         }
         match self.store.txns.get(&txn).map(|t| t.status.clone()) {
             Some(Status::Committed) if self.options.non_idempotent_commit => {
-                self.log(Entry::Commit { txn, at: crate::sim::now(), by: fence })
+                Ok(self.log(Entry::Commit { txn, at: crate::sim::now(), by: fence })?)
             }
             Some(Status::Committed) => Ok(()), // idempotent
             Some(Status::PreCommitted(_)) => {

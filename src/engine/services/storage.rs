@@ -40,7 +40,11 @@ pub async fn run(disk: SimDisk, options: StorageOptions) {
             StorageMsg::Put { req, key, bytes } => {
                 let (disk, net) = (disk.clone(), net.clone());
                 madsim::task::spawn_local(async move {
-                    let result = put(&disk, options.replicas, &key, &bytes).await.map(|()| None);
+                    let result = put(&disk, options.replicas, &key, &bytes).await;
+                    if let Err(error) = &result {
+                        emit("storage", Event::StorageWriteFailed { key, error: error.clone() });
+                    }
+                    let result = result.map(|()| None).map_err(StorageError::Disk);
                     net.send(&from, Msg::Storage(StorageMsg::Reply { req, result }));
                 });
             }
@@ -59,14 +63,14 @@ pub async fn run(disk: SimDisk, options: StorageOptions) {
 }
 
 /// Writes every copy, then fsyncs them all (in parallel, like a replicated store).
-async fn put(disk: &SimDisk, replicas: usize, key: &str, bytes: &[u8]) -> Result<(), StorageError> {
+async fn put(disk: &SimDisk, replicas: usize, key: &str, bytes: &[u8]) -> Result<(), DiskError> {
     let stored = blobs::encode_copy(bytes);
     let paths: Vec<String> = (0..replicas).map(|r| blobs::copy_path(key, r)).collect();
     for path in &paths {
         disk.write(path, stored.clone())?;
     }
     let synced: Vec<Result<(), DiskError>> = futures::future::join_all(paths.iter().map(|path| disk.fsync(path))).await;
-    Ok(synced.into_iter().collect::<Result<(), DiskError>>()?)
+    synced.into_iter().collect()
 }
 
 /// The blob's content from its first healthy copy; `Ok(None)` if it was never stored.

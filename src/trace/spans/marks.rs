@@ -57,6 +57,7 @@ fn classify(e: &TraceEvent) -> Option<(MarkKind, Place<'_>)> {
         | Event::MessageDropped { .. }
         | Event::SinkWriteLost { .. }
         | Event::StorageReadFailed { .. }
+        | Event::StorageWriteFailed { .. }
         | Event::StorageReadFallback { .. }
         | Event::WalRecoveryFailed { .. }
         | Event::CoordinatorDiskError { .. } => (MarkKind::Notice, Place::Node),
