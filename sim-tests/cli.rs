@@ -263,9 +263,10 @@ fn sweep_coverage_prints_the_paths_of_the_scenarios_protocol() {
     let scenario =
         ckptsim::run::testbed::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/worker-crash.toml"))
             .expect("stock scenario");
-    let applicable: Vec<&str> = ckptsim::oracle::coverage::applicable(&scenario).iter().map(|p| p.name).collect();
-    assert!(applicable.len() < ckptsim::oracle::coverage::CATALOGUE.len(), "some paths are other protocols'");
-    for path in ckptsim::oracle::coverage::CATALOGUE {
+    let applicable: Vec<&str> = ckptsim::run::coverage::applicable(&scenario).iter().map(|p| p.name).collect();
+    let catalogue = ckptsim::run::coverage::catalogue();
+    assert!(applicable.len() < catalogue.len(), "some paths are other protocols'");
+    for path in catalogue {
         let applies = applicable.contains(&path.name);
         assert_eq!(out.contains(path.name), applies, "{} (applies: {applies}) in:\n{out}", path.name);
     }

@@ -1,33 +1,45 @@
-//! Coverage: swarm sweeps over the stock swarm scenarios (and a few seeds of
-//! the scenarios of the other protocols and sinks) must take every catalogued
-//! protocol path — a path no seed takes is a path where no bug can be caught
-//! — with no violation on the correct engine.
-//! `CKPTSIM_COVERAGE_SEEDS=N` sweeps more seeds of `swarm-all`.
+//! Coverage: sweeps over the stock scenarios must take every catalogued
+//! path — the engine's protocol paths and the paths each fault kind opens —
+//! with no violation on the correct engine. A path no seed takes is a path
+//! where no bug can be caught.
+//!
+//! The swarms get many seeds (`CKPTSIM_COVERAGE_SEEDS=N` sweeps more of
+//! `swarm-all`); every other stock scenario its first few, so a new kind's
+//! stock scenario counts without a line here.
 
 mod common;
 
-use ckptsim::oracle::coverage::{applicable, CATALOGUE};
+use ckptsim::run::coverage::{applicable, catalogue};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Seeds of the stock swarm the test sweeps by default.
 const SEEDS: u64 = 1000;
 
+/// Seeds of every other stock scenario (at most its own `seeds`).
+const EACH: u64 = 4;
+
 #[test]
-fn swarm_sweeps_take_every_catalogued_path_without_a_violation() {
+fn sweeps_of_the_stock_scenarios_take_every_catalogued_path_without_a_violation() {
     let n = std::env::var("CKPTSIM_COVERAGE_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
-    let sweeps = [
-        ("scenarios/swarm-all.toml", n),
-        ("scenarios/swarm-unaligned.toml", 48),
-        ("scenarios/aligned-timeout-crash.toml", 8),
-        ("scenarios/at-least-once-crash.toml", 8),
-        ("scenarios/rescale-unaligned.toml", 8),
-    ];
+    let swarms = [("scenarios/swarm-all.toml", n), ("scenarios/swarm-unaligned.toml", 48)];
+    let mut sweeps: Vec<(PathBuf, u64)> = swarms.iter().map(|(f, k)| (PathBuf::from(f), *k)).collect();
+    for file in common::scenario_files() {
+        let stock = !file.starts_with("scenarios/regressions");
+        if stock && !swarms.iter().any(|(f, _)| file == Path::new(f)) {
+            let spec = common::spec(&file);
+            if spec.scenario.expect.violated.is_empty() {
+                sweeps.push((file, spec.scenario.seeds.min(EACH)));
+            }
+        }
+    }
     let mut taken: BTreeMap<String, u64> = BTreeMap::new();
-    for (file, seeds) in sweeps {
-        let spec = common::spec(Path::new(file));
-        let reports = common::run_seeds(&spec, (0..seeds).collect());
+    for (file, seeds) in &sweeps {
+        let spec = common::spec(file);
+        let first = spec.scenario.first_seed;
+        let reports = common::run_seeds(&spec, (first..first + seeds).collect());
         let failures: Vec<String> = reports.iter().filter(|r| !r.passed()).map(common::describe).collect();
+        let file = file.display();
         assert!(failures.is_empty(), "{} of {seeds} seeds of {file} failed:{}", failures.len(), failures.concat());
         let mut here: BTreeMap<String, u64> = BTreeMap::new();
         for r in &reports {
@@ -41,6 +53,6 @@ fn swarm_sweeps_take_every_catalogued_path_without_a_violation() {
             *taken.entry(path).or_default() += k;
         }
     }
-    let never: Vec<&str> = CATALOGUE.iter().map(|p| p.name).filter(|p| !taken.contains_key(*p)).collect();
+    let never: Vec<&str> = catalogue().iter().map(|p| p.name).filter(|p| !taken.contains_key(*p)).collect();
     assert!(never.is_empty(), "paths no seed took: {never:?} (taken: {taken:?})");
 }

@@ -7,7 +7,7 @@
 
 use super::summary::Tally;
 use super::{report::exit_code, EXIT_BAD_INPUT, EXIT_PASS};
-use crate::oracle::coverage::{applicable, CATALOGUE};
+use crate::run::coverage::{applicable, catalogue};
 use crate::run::RunReport;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,7 +40,7 @@ pub fn merge(options: &MergeOptions) -> i32 {
                 return EXIT_BAD_INPUT;
             }
         },
-        None => (CATALOGUE.iter().collect(), "the catalogue".to_string()),
+        None => (catalogue(), "the catalogue".to_string()),
     };
     let mut by_scenario: BTreeMap<String, Tally> = BTreeMap::new();
     let mut worst = EXIT_PASS;

@@ -7,7 +7,7 @@
 use super::report::exit_code;
 use super::summary::Tally;
 use super::{jobs, EXIT_PASS};
-use crate::oracle::coverage::applicable;
+use crate::run::coverage::applicable;
 use crate::run::{run_many_while, RunSpec};
 use indicatif::{ProgressBar, ProgressStyle};
 

@@ -2,7 +2,11 @@
 //! checkpoint bugs hide, each recognised in a run's trace. A path no seed
 //! takes is a path no bug can be caught on, so sweeps count the seeds that
 //! took each one (`ckptsim sweep --coverage`) and a sim-test fails when a
-//! swarm sweep leaves one untaken.
+//! sweep of the stock scenarios leaves one untaken.
+//!
+//! `CATALOGUE` holds the engine's paths; a fault kind adds the paths its
+//! faults open (`run::faults::kind::Kind::paths`), and `run::coverage`
+//! is the whole catalogue.
 
 use super::output::guarantee;
 use crate::engine::protocol;
@@ -19,13 +23,14 @@ pub struct Path {
     pub name: &'static str,
     /// What happened, in a phrase.
     pub description: &'static str,
-    taken: fn(&[TraceEvent]) -> bool,
+    /// Whether a run's events took it.
+    pub taken: fn(&[TraceEvent]) -> bool,
     /// Whether a scenario can take it (its protocol, its guarantee).
     pub applies: fn(&Scenario) -> bool,
 }
 
 /// Whether some event satisfies `pred`.
-fn any(events: &[TraceEvent], pred: impl Fn(&Event) -> bool) -> bool {
+pub fn any(events: &[TraceEvent], pred: impl Fn(&Event) -> bool) -> bool {
     events.iter().any(|e| pred(&e.event))
 }
 
@@ -280,16 +285,14 @@ fn recovery_retried(ev: &[TraceEvent]) -> bool {
     failed.is_some_and(|i| any(&ev[i..], |e| matches!(e, Event::JobDeployed { .. })))
 }
 
-/// The names of the paths `events` took, in catalogue order; `observed`
-/// adds the paths the oracles saw in the durable state.
-pub fn paths_taken(events: &[TraceEvent], observed: &[&str]) -> Vec<&'static str> {
-    CATALOGUE.iter().filter(|p| (p.taken)(events) || observed.contains(&p.name)).map(|p| p.name).collect()
-}
-
-/// Which catalogued paths a scenario can take at all: those of its protocol
-/// (and guarantee).
-pub fn applicable(scenario: &Scenario) -> Vec<&'static Path> {
-    CATALOGUE.iter().filter(|p| (p.applies)(scenario)).collect()
+/// The names of the `paths` that `events` took, in order; `observed` adds
+/// the paths the oracles saw in the durable state.
+pub fn paths_taken<'p>(
+    paths: impl IntoIterator<Item = &'p Path>,
+    events: &[TraceEvent],
+    observed: &[&str],
+) -> Vec<&'static str> {
+    paths.into_iter().filter(|p| (p.taken)(events) || observed.contains(&p.name)).map(|p| p.name).collect()
 }
 
 /// The oracle-observed path: an at-least-once run committed some record twice.
@@ -349,16 +352,17 @@ mod tests {
             let digest = crate::trace::event::Digest(0);
             at(20, "sink", Event::TxnCommitted { txn, checkpoint: 4, via, by: 1, records: 1, digest })
         };
-        assert!(paths_taken(&[completed(4), commit(CommitVia::Notified(5))], &[]).contains(&"notify_lost"));
-        assert!(!paths_taken(&[completed(4), commit(CommitVia::Notified(4))], &[]).contains(&"notify_lost"));
-        assert!(!paths_taken(&[completed(4), commit(CommitVia::Restore)], &[]).contains(&"notify_lost"));
+        let taken = |events: &[TraceEvent]| paths_taken(CATALOGUE, events, &[]);
+        assert!(taken(&[completed(4), commit(CommitVia::Notified(5))]).contains(&"notify_lost"));
+        assert!(!taken(&[completed(4), commit(CommitVia::Notified(4))]).contains(&"notify_lost"));
+        assert!(!taken(&[completed(4), commit(CommitVia::Restore)]).contains(&"notify_lost"));
     }
 
     #[test]
     fn a_tolerated_failure_has_no_failover_at_its_moment() {
         let abort = at(10, "coordinator", Event::CheckpointAborted { checkpoint: 3, reason: AbortReason::Expired });
-        assert!(paths_taken(std::slice::from_ref(&abort), &[]).contains(&"checkpoint_failure_tolerated"));
+        assert!(paths_taken(CATALOGUE, std::slice::from_ref(&abort), &[]).contains(&"checkpoint_failure_tolerated"));
         let failover = at(10, "coordinator", failover(FailoverKind::CheckpointFailures, vec![]));
-        assert!(!paths_taken(&[abort, failover], &[]).contains(&"checkpoint_failure_tolerated"));
+        assert!(!paths_taken(CATALOGUE, &[abort, failover], &[]).contains(&"checkpoint_failure_tolerated"));
     }
 }

@@ -10,6 +10,7 @@
 //! - `outcome` — which faults fired, and why the others did not
 
 pub(crate) mod client;
+pub mod coverage;
 pub mod faults;
 pub mod outcome;
 pub(crate) mod swarm;
@@ -19,7 +20,7 @@ pub(crate) mod world;
 use crate::bugs::Bug;
 use crate::engine::services::log::LogData;
 use crate::oracle::evidence::Evidence;
-use crate::oracle::{coverage, properties, reference, Violation};
+use crate::oracle::{properties, reference, Violation};
 use crate::scenario::{Fault, Scenario};
 use crate::trace::hash::trace_hash;
 use crate::trace::{Event, TraceEvent};

@@ -8,10 +8,12 @@
 //! - carries a fault out through its heal, tracing what it did (`strike`),
 //!   and says why it could not (a `fault_skipped` event);
 //! - draws faults for a `[swarm]` under its swarm kinds (`draw`,
-//!   `draw_delay`), and places them for `explore` (`placements`).
+//!   `draw_delay`), and places them for `explore` (`placements`);
+//! - names the coverage paths its faults open (`paths`).
 
 use super::context::FaultCtx;
 use super::draw::Drawer;
+use crate::oracle::coverage::Path;
 use crate::scenario::validate::Check;
 use crate::scenario::{Fault, MessageClass, Scenario};
 use futures::future::LocalBoxFuture;
@@ -117,6 +119,12 @@ pub trait Kind: Sync + 'static {
     fn placements(&self, _name: &str, _cx: &PlaceCx) -> Vec<(String, Self::Params)> {
         vec![]
     }
+
+    /// The coverage paths its faults open (`run::coverage`): what a run
+    /// must show for a fault of this kind to have bitten, not merely struck.
+    fn paths(&self) -> &'static [Path] {
+        &[]
+    }
 }
 
 /// A kind of fault over faults as the file wrote them: what the registry
@@ -135,6 +143,7 @@ pub trait FaultKind: Sync {
     fn draw_delay(&self, name: &str, d: &mut Drawer, latest: Duration) -> Option<(&'static str, Duration)>;
     fn explore_kinds(&self) -> &'static [(&'static str, &'static str)];
     fn placements(&self, name: &str, cx: &PlaceCx) -> Vec<(String, Fault)>;
+    fn paths(&self) -> &'static [Path];
 }
 
 impl<K: Kind> FaultKind for K {
@@ -184,6 +193,10 @@ impl<K: Kind> FaultKind for K {
     fn placements(&self, name: &str, cx: &PlaceCx) -> Vec<(String, Fault)> {
         let action = Kind::action(self);
         Kind::placements(self, name, cx).into_iter().map(|(target, p)| (target, Fault::of(action, p))).collect()
+    }
+
+    fn paths(&self) -> &'static [Path] {
+        Kind::paths(self)
     }
 }
 
