@@ -345,3 +345,10 @@ fn a_failing_run_writes_a_self_contained_timeline_that_marks_the_violation() {
     assert!(html.contains("consistent_cut") && html.contains(r#"id="violation-"#), "no violation marker");
     assert_eq!(html, write("again.html"), "the same run gives the same bytes");
 }
+
+#[test]
+fn shrink_refuses_a_property_the_oracles_do_not_check() {
+    let o = ckptsim(&["shrink", "scenarios/worker-crash.toml", "--seed", "0", "--property", "exactly_once_outptu"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("did you mean `exactly_once_output`?"), "{}", stderr(&o));
+}

@@ -20,6 +20,12 @@ pub struct ShrinkArgs {
 
 pub fn run(scenario: &Scenario, args: &ShrinkArgs) -> i32 {
     let o = &args.options;
+    if let Some(property) = &o.property {
+        if let Err(e) = crate::run::testbed::check_property(property) {
+            eprintln!("error: --property: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    }
     let out = args.out.clone().unwrap_or_else(|| default_out(scenario, o.seed, o.bug));
     if out.exists() && !args.force {
         eprintln!("error: {} exists; pass --force to replace it, or -o another file", out.display());

@@ -8,7 +8,7 @@
 //! faults open (`run::faults::kind::Kind::paths`), and `run::coverage`
 //! is the whole catalogue.
 
-use super::output::guarantee;
+use super::properties::output::{guarantee, DUPLICATES_COMMITTED};
 use crate::engine::protocol;
 use crate::engine::sink::{sink_of, Output, SinkKind};
 use crate::scenario::ids::CheckpointId;
@@ -294,9 +294,6 @@ pub fn paths_taken<'p>(
 ) -> Vec<&'static str> {
     paths.into_iter().filter(|p| (p.taken)(events) || observed.contains(&p.name)).map(|p| p.name).collect()
 }
-
-/// The oracle-observed path: an at-least-once run committed some record twice.
-pub const DUPLICATES_COMMITTED: &str = "duplicates_committed";
 
 fn always(_: &Scenario) -> bool {
     true

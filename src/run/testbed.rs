@@ -1,6 +1,6 @@
 //! The kinds a run can use, registered once — protocols
 //! (`engine::protocol`), sinks (`engine::sink`), fault kinds
-//! (`run::faults`) — and the loading of scenario files against them: the
+//! (`run::faults`), properties (`oracle::properties`) — and the loading of scenario files against them: the
 //! file format alone does not know which names there are, nor what each
 //! kind needs.
 
@@ -66,6 +66,20 @@ impl Catalogue for Testbed {
     fn check_bug(&self, name: &str) -> Result<(), String> {
         name.parse::<Bug>().map(|_| ())
     }
+
+    fn check_property(&self, name: &str) -> Result<(), String> {
+        check_property(name)
+    }
+}
+
+/// A property the oracles check, else the names there are.
+pub fn check_property(name: &str) -> Result<(), String> {
+    let known: Vec<&str> = crate::oracle::properties::names().collect();
+    if known.contains(&name) {
+        Ok(())
+    } else {
+        Err(unknown_variant(name, &known))
+    }
 }
 
 /// Every kind a `[swarm]` can draw.
@@ -88,6 +102,15 @@ mod tests {
     use super::*;
     use crate::scenario::starter::starter;
     use crate::scenario::Phase;
+
+    #[test]
+    fn every_catch_of_the_zoo_names_a_property_the_oracles_check() {
+        for bug in Bug::all() {
+            for c in bug.catches() {
+                assert_eq!(check_property(c.property), Ok(()), "{bug}");
+            }
+        }
+    }
 
     #[test]
     fn the_starter_is_a_valid_scenario_with_its_name() {

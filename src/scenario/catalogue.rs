@@ -1,6 +1,6 @@
 //! What validation asks of the kinds registered above the file format: the
-//! file names a protocol, its sinks' kinds, its faults' `action`s and its
-//! `[swarm]`'s kinds, and only the registry knows which names there are,
+//! file names a protocol, its sinks' kinds, its faults' `action`s, its
+//! `[swarm]`'s kinds and the properties it expects violated, and only the registry knows which names there are,
 //! what each kind needs of the rest of the scenario and which fields it
 //! takes. The harness hands its registry to `parse` as a `Catalogue`.
 
@@ -27,6 +27,9 @@ pub trait Catalogue {
 
     /// `bug = "…"`: a planted bug there is, else what is wrong.
     fn check_bug(&self, name: &str) -> Result<(), String>;
+
+    /// A property named in `[expect] violated`: one the oracles check.
+    fn check_property(&self, name: &str) -> Result<(), String>;
 }
 
 /// A catalogue that checks nothing: enough for a scenario that is a job and
@@ -52,6 +55,10 @@ impl Catalogue for JobOnly {
     }
 
     fn check_bug(&self, _name: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn check_property(&self, _name: &str) -> Result<(), String> {
         Ok(())
     }
 }

@@ -66,7 +66,7 @@ pub fn require(ok: bool, field: impl Into<String>, message: impl Into<String>) -
     }
 }
 
-/// `name`, `seeds` and `bug`.
+/// `name`, `seeds`, `bug` and the properties `[expect]` names.
 fn top_level(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
     require(
         !s.name.trim().is_empty(),
@@ -74,10 +74,13 @@ fn top_level(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
         "is empty; give the scenario a short name, e.g. name = \"crash-during-alignment\"",
     )?;
     require(s.seeds >= 1, "seeds", "is 0; at least 1 seed is needed to run anything, e.g. seeds = 8")?;
-    match &s.bug {
-        Some(bug) => catalogue.check_bug(bug).map_err(|e| ("bug".to_string(), e)),
-        None => Ok(()),
+    if let Some(bug) = &s.bug {
+        catalogue.check_bug(bug).map_err(|e| ("bug".to_string(), e))?;
     }
+    for (i, property) in s.expect.violated.iter().enumerate() {
+        catalogue.check_property(property).map_err(|e| (format!("expect.violated[{i}]"), e))?;
+    }
+    Ok(())
 }
 
 /// A duration that must not be zero.

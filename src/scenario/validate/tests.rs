@@ -160,6 +160,14 @@ fn unknown_bug_lists_the_known_ones() {
 }
 
 #[test]
+fn an_expected_violation_must_be_a_property() {
+    let expect = "guarantee = \"exactly_once\"";
+    let text = example_with(expect, &format!("{expect}\nviolated = [\"exactly_once_outptu\"]"));
+    assert_error(&text, "expect.violated[0]", "violated =", "did you mean `exactly_once_output`?");
+    assert_valid(&example_with(expect, &format!("{expect}\nviolated = [\"consistent_cut\"]")));
+}
+
+#[test]
 fn known_bug_is_accepted() {
     let text = example_with("seeds = 32", "seeds = 32\nbug = \"commit_on_snapshot\"");
     assert_valid(&text);

@@ -10,16 +10,56 @@
 //!   checkpoint failures exceed `tolerable_failures` (L18), recounted here
 //!   from the trace independently of the coordinator
 
-use super::evidence::Evidence;
-use super::record::RunRecord;
-use super::violation::{examples, Violation};
+use super::{Case, Judgement, Property};
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::keys;
+use crate::oracle::evidence::Evidence;
+use crate::oracle::record::RunRecord;
+use crate::oracle::violation::{examples, Violation};
 use crate::scenario::ids::{Attempt, CheckpointId};
 use crate::scenario::Scenario;
 use crate::trace::event::{AbortReason, FailoverKind};
 use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The `checkpoint_monotonic` property.
+pub struct CheckpointMonotonic;
+
+impl Property for CheckpointMonotonic {
+    fn names(&self) -> &'static [&'static str] {
+        &["checkpoint_monotonic"]
+    }
+
+    fn check(&self, j: &Case, out: &mut Judgement) {
+        out.violations.extend(checkpoint_monotonic(j.graph, j.ev));
+    }
+}
+
+/// The `aborted_never_completes` property.
+pub struct AbortedNeverCompletes;
+
+impl Property for AbortedNeverCompletes {
+    fn names(&self) -> &'static [&'static str] {
+        &["aborted_never_completes"]
+    }
+
+    fn check(&self, j: &Case, out: &mut Judgement) {
+        out.violations.extend(aborted_never_completes(j.ev));
+    }
+}
+
+/// The `tolerable_failures` property.
+pub struct TolerableFailures;
+
+impl Property for TolerableFailures {
+    fn names(&self) -> &'static [&'static str] {
+        &["tolerable_failures"]
+    }
+
+    fn check(&self, j: &Case, out: &mut Judgement) {
+        out.violations.extend(tolerable_failures(j.scenario, j.ev));
+    }
+}
 
 /// `checkpoint_monotonic`: ids increase; completion only with every task's
 /// ack; restore only from a completed checkpoint, and the latest one.

@@ -4,16 +4,52 @@
 //! once, nothing invented, duplicates counted), and `upsert_table` (an upsert
 //! sink's final table = the reference's final state).
 
-use super::evidence::Evidence;
-use super::reference::Reference;
-use super::violation::{examples, Violation};
+use super::{Case, Judgement, Property};
 use crate::engine::msg::{Origin, TxnId};
 use crate::engine::protocol;
 use crate::engine::sink::{Output, SinkKind};
+use crate::oracle::evidence::Evidence;
 use crate::oracle::record::RunEnd;
+use crate::oracle::reference::Reference;
+use crate::oracle::violation::{examples, Violation};
 use crate::scenario::{Guarantee, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+
+/// The output property of each sink: `exactly_once_output` or
+/// `at_least_once_output`, as the sink and the guarantee say.
+pub struct SinkOutput;
+
+impl Property for SinkOutput {
+    fn names(&self) -> &'static [&'static str] {
+        &["exactly_once_output", "at_least_once_output"]
+    }
+
+    fn check(&self, j: &Case, out: &mut Judgement) {
+        let found = output(j.reference, j.ev, &j.modes);
+        if found.duplicates > 0 {
+            out.observed.push(DUPLICATES_COMMITTED);
+        }
+        out.violations.extend(found.violations);
+    }
+}
+
+/// The `upsert_table` property.
+pub struct UpsertTable;
+
+impl Property for UpsertTable {
+    fn names(&self) -> &'static [&'static str] {
+        &["upsert_table"]
+    }
+
+    fn check(&self, j: &Case, out: &mut Judgement) {
+        out.violations.extend(upsert_table(j.reference, j.ev, &j.modes, j.exactly_once));
+    }
+}
+
+/// The path only this property can see (coverage): an at-least-once run
+/// committed some record twice.
+pub const DUPLICATES_COMMITTED: &str = "duplicates_committed";
 
 /// How a sink's output is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

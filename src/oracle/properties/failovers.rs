@@ -16,9 +16,10 @@
 //! | task: restore / recovery failed | touched storage or its link, or rotted a blob of that checkpoint |
 //! | checkpoint failures | (always explained: L18 counts them) |
 
-use super::evidence::Evidence;
-use super::violation::{examples, Violation};
+use super::{Case, Judgement, Property};
 use crate::engine::keys;
+use crate::oracle::evidence::Evidence;
+use crate::oracle::violation::{examples, Violation};
 use crate::scenario::ids::{Attempt, CheckpointId};
 use crate::scenario::Scenario;
 use crate::trace::event::{ErrorKind, FailoverKind};
@@ -26,6 +27,19 @@ use crate::trace::fault_act::{self, Step};
 use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+
+/// The `explained_failovers` property.
+pub struct ExplainedFailovers;
+
+impl Property for ExplainedFailovers {
+    fn names(&self) -> &'static [&'static str] {
+        &["explained_failovers"]
+    }
+
+    fn check(&self, j: &Case, out: &mut Judgement) {
+        out.violations.extend(explained_failovers(j.scenario, j.ev));
+    }
+}
 
 const PROPERTY: &str = "explained_failovers";
 

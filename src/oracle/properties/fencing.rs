@@ -10,14 +10,28 @@
 //! - the sink: no write, pre-commit or commit of an attempt below the fence
 //!   the sink recorded for that sink subtask (its WAL, in order).
 
-use super::evidence::{Evidence, Unreadable};
-use super::violation::{examples, Violation};
+use super::{Case, Judgement, Property};
 use crate::engine::keys;
 use crate::engine::msg::{Attempt, TxnId};
 use crate::engine::services::sink::{durable_entries, Entry};
+use crate::oracle::evidence::{Evidence, Unreadable};
+use crate::oracle::violation::{examples, Violation};
 use crate::scenario::ids::CheckpointId;
 use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The `attempt_fencing` property.
+pub struct AttemptFencing;
+
+impl Property for AttemptFencing {
+    fn names(&self) -> &'static [&'static str] {
+        &[PROPERTY]
+    }
+
+    fn check(&self, j: &Case, out: &mut Judgement) {
+        out.violations.extend(attempt_fencing(j.ev));
+    }
+}
 
 const PROPERTY: &str = "attempt_fencing";
 

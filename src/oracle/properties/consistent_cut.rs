@@ -7,15 +7,31 @@
 //! plus in-flight records must equal the fold of the records before the cut.
 //! Unlike the end-of-run checks, this catches a bad cut without a crash.
 
-use super::evidence::{Evidence, Unreadable};
-use super::reference::{CutReference, KeyedState, ReferenceRun};
-use super::violation::{examples, Violation};
+use super::{Case, Judgement, Property};
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{CheckpointMeta, TaskId};
 use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
+use crate::oracle::evidence::{Evidence, Unreadable};
+use crate::oracle::reference::{CutReference, KeyedState, ReferenceRun};
+use crate::oracle::violation::{examples, Violation};
 use crate::scenario::OperatorKind;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The `consistent_cut` property (exactly-once runs only).
+pub struct ConsistentCut;
+
+impl Property for ConsistentCut {
+    fn names(&self) -> &'static [&'static str] {
+        &["consistent_cut"]
+    }
+
+    fn check(&self, j: &Case, out: &mut Judgement) {
+        if j.exactly_once {
+            out.violations.extend(consistent_cut(j.graph, j.log, j.ev));
+        }
+    }
+}
 
 const PROPERTY: &str = "consistent_cut";
 
