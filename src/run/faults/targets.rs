@@ -37,8 +37,8 @@ pub fn check_node(s: &Scenario, name: &str, worker_of: bool) -> Result<(), Strin
     match (name.strip_prefix("worker-of("), worker_of) {
         (Some(task), true) => check_worker_of(s, name, task),
         (Some(_), false) => Err(format!(
-            "names `{name}`, which only the node of a crash, pause, isolate or disk fault may use; \
-             name a worker ({})",
+            "names `{name}`, which only the node of a crash, pause, isolate or disk fault (a kind that \
+             strikes one node) may use; name a worker ({})",
             workers(s)
         )),
         (None, _) => check_worker(s, name, worker_of),
