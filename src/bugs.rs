@@ -57,7 +57,7 @@ pub const ZOO: &[Planted] = &[
             at!("scenarios/worker-crash.toml", "exactly_once_state"),
             at!("scenarios/no-faults.toml", "consistent_cut"),
         ],
-        plant: |b| b.protocol.skip_alignment = true,
+        plant: |b| b.protocol.aligned.skip_alignment = true,
     },
     Planted {
         name: "commit_on_snapshot",
@@ -235,7 +235,7 @@ pub const ZOO: &[Planted] = &[
             at!("scenarios/unaligned-worker-crash.toml", "exactly_once_output"),
             at!("scenarios/unaligned-worker-crash.toml", "consistent_cut"),
         ],
-        plant: |b| b.protocol.unaligned_drop_inflight = true,
+        plant: |b| b.protocol.unaligned.drop_inflight = true,
     },
     Planted {
         name: "at_least_once_early_snapshot",
@@ -245,7 +245,7 @@ pub const ZOO: &[Planted] = &[
              on restore, even at-least-once does not hold (breaks L9).",
         incident: "at-least-once still needs every barrier first",
         catches: &[at!("scenarios/at-least-once-crash.toml", "at_least_once_output")],
-        plant: |b| b.protocol.at_least_once_early_snapshot = true,
+        plant: |b| b.protocol.at_least_once.early_snapshot = true,
     },
     Planted {
         name: "sink_no_flush_on_snapshot",

@@ -8,6 +8,13 @@ use crate::scenario::ids::CheckpointId;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+/// Planted bugs of aligned checkpoints (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlignedBugs {
+    /// `skip_alignment`: snapshot on the first barrier, block nothing.
+    pub skip_alignment: bool,
+}
+
 /// Tracks the alignment of one task.
 #[derive(Debug, Clone)]
 pub struct Aligned {
@@ -28,7 +35,7 @@ impl Aligned {
             inputs: config.inputs,
             pending: None,
             done: 0,
-            skip_alignment: config.bugs.skip_alignment,
+            skip_alignment: config.bugs.aligned.skip_alignment,
             accept_stale: config.bugs.stale_barrier_accepted,
         }
     }
@@ -175,7 +182,7 @@ mod tests {
     #[test]
     fn the_skip_alignment_bug_snapshots_on_the_first_barrier() {
         let mut a = Aligned::new(ProtocolConfig {
-            bugs: ProtocolBugs { skip_alignment: true, ..Default::default() },
+            bugs: ProtocolBugs { aligned: AlignedBugs { skip_alignment: true }, ..Default::default() },
             ..config(2)
         });
         assert_eq!(a.on_barrier(1, 1, 0, T), vec![snap(1)]);

@@ -50,7 +50,7 @@ impl AlignedTimeout {
             capture: None,
             done: 0,
             accept_stale: config.bugs.stale_barrier_accepted,
-            drop_inflight: config.bugs.unaligned_drop_inflight,
+            drop_inflight: config.bugs.unaligned.drop_inflight,
         }
     }
 

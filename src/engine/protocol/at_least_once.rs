@@ -12,6 +12,13 @@ use crate::scenario::Guarantee;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+/// Planted bugs of at-least-once checkpoints (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AtLeastOnceBugs {
+    /// `at_least_once_early_snapshot`: snapshot on the first barrier, not the last.
+    pub early_snapshot: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct AtLeastOnce {
     inputs: usize,
@@ -28,7 +35,7 @@ impl AtLeastOnce {
             inputs: config.inputs,
             pending: None,
             done: 0,
-            early: config.bugs.at_least_once_early_snapshot,
+            early: config.bugs.at_least_once.early_snapshot,
             accept_stale: config.bugs.stale_barrier_accepted,
         }
     }
@@ -115,7 +122,7 @@ mod tests {
     #[test]
     fn the_early_snapshot_bug_snapshots_on_the_first_barrier() {
         let bug = ProtocolConfig {
-            bugs: ProtocolBugs { at_least_once_early_snapshot: true, ..Default::default() },
+            bugs: ProtocolBugs { at_least_once: AtLeastOnceBugs { early_snapshot: true }, ..Default::default() },
             ..config(2)
         };
         let mut p = AtLeastOnce::new(bug);

@@ -108,17 +108,16 @@ pub struct ProtocolConfig {
     pub bugs: ProtocolBugs,
 }
 
-/// Planted bugs of the barrier protocols (`bugs.rs` says what each models).
+/// Planted bugs of the barrier protocols (`bugs.rs` says what each models):
+/// the one every protocol shares, then each protocol file's own.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProtocolBugs {
-    /// `skip_alignment`: snapshot on the first barrier, block nothing.
-    pub skip_alignment: bool,
     /// `stale_barrier_accepted`: an older barrier counts for the pending newer checkpoint.
     pub stale_barrier_accepted: bool,
-    /// `unaligned_drop_inflight`: input 0's in-flight records are left out.
-    pub unaligned_drop_inflight: bool,
-    /// `at_least_once_early_snapshot`: at-least-once snapshots on the first barrier.
-    pub at_least_once_early_snapshot: bool,
+    pub aligned: aligned::AlignedBugs,
+    pub at_least_once: at_least_once::AtLeastOnceBugs,
+    /// Also `aligned_timeout`'s, once it has gone unaligned.
+    pub unaligned: unaligned::UnalignedBugs,
 }
 
 /// A kind of barrier protocol, by the name `[checkpoint] protocol` gives.

@@ -62,6 +62,13 @@ impl Arrivals {
     }
 }
 
+/// Planted bugs of unaligned checkpoints (`bugs.rs` says what each models).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnalignedBugs {
+    /// `unaligned_drop_inflight`: input 0's in-flight records are left out.
+    pub drop_inflight: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Unaligned {
     inputs: usize,
@@ -82,7 +89,7 @@ impl Unaligned {
             capture: None,
             done: 0,
             accept_stale: config.bugs.stale_barrier_accepted,
-            drop_inflight: config.bugs.unaligned_drop_inflight,
+            drop_inflight: config.bugs.unaligned.drop_inflight,
         }
     }
 
@@ -253,7 +260,7 @@ mod tests {
     #[test]
     fn the_drop_inflight_bug_loses_input_0s_records() {
         let mut u = Unaligned::new(ProtocolConfig {
-            bugs: ProtocolBugs { unaligned_drop_inflight: true, ..Default::default() },
+            bugs: ProtocolBugs { unaligned: UnalignedBugs { drop_inflight: true }, ..Default::default() },
             ..config(2)
         });
         u.on_barrier(1, 1, 0, T);
