@@ -10,7 +10,6 @@ use crate::scenario::validate::{at_most_max_latency, ordered, probability, requi
 use crate::sim::disk::DiskFaults;
 use crate::trace::fault_act::{Effect, Step, Strike};
 use futures::future::LocalBoxFuture;
-use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -140,7 +139,7 @@ impl Kind for Disk {
         if name == "slow_fsync" {
             let min = d.between(Duration::from_millis(10), Duration::from_millis(500));
             let max = d.between(min, Duration::from_millis(3000));
-            let node = Some(disk_node(&mut d.rng));
+            let node = Some(d.disk_node());
             return Some(DiskParams {
                 node,
                 fsync_latency_min: Some(min),
@@ -153,7 +152,7 @@ impl Kind for Disk {
         if write_error.is_none() && fsync_error.is_none() && read_error.is_none() {
             read_error = Some(0.5);
         }
-        let node = Some(disk_node(&mut d.rng));
+        let node = Some(d.disk_node());
         Some(DiskParams { node, write_error, fsync_error, read_error, ..Default::default() })
     }
 
@@ -171,9 +170,4 @@ impl Kind for Disk {
         };
         cx.targets.iter().map(|n| (n.clone(), params(n))).collect()
     }
-}
-
-/// A node whose disk the job uses.
-fn disk_node(rng: &mut ChaCha8Rng) -> String {
-    ["storage", "sink", "coordinator"].choose(rng).expect("nodes").to_string()
 }

@@ -73,4 +73,10 @@ impl Drawer<'_> {
             _ => crate::engine::cluster::worker_name(self.rng.gen_range(1..=self.scenario.cluster.workers)),
         }
     }
+
+    /// A node whose disk the job uses: checkpoint storage, the sink store,
+    /// or the coordinator's durable record.
+    pub fn disk_node(&mut self) -> String {
+        ["storage", "sink", "coordinator"].choose(&mut self.rng).expect("nodes").to_string()
+    }
 }
