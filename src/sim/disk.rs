@@ -4,8 +4,9 @@
 //! `madsim::fs` loses nothing on crash, which is why this exists.
 //!
 //! Disk faults act for a window: writes, fsyncs and reads fail with given
-//! probabilities, fsyncs take longer, and bit rot flips a bit in a file's
-//! durable bytes. Deleted files leave their last durable bytes behind for the
+//! probabilities, fsyncs take longer, the disk fills up (a write that would
+//! grow its live files past a capacity fails with ENOSPC), and bit rot flips
+//! a bit in a file's durable bytes. Deleted files leave their last durable bytes behind for the
 //! oracles (like a versioned bucket), never for the engine.
 
 use rand::Rng;
@@ -25,6 +26,10 @@ pub struct DiskFaults {
     pub read_error: f64,
     /// Fsync duration range while the fault acts, replacing the disk's own.
     pub fsync_latency: Option<(Duration, Duration)>,
+    /// Bytes the disk holds at most: a write or append that would grow its
+    /// live files (as the node sees them, synced or not) past this fails
+    /// with ENOSPC, and writes nothing. Writes that do not grow it pass.
+    pub capacity: Option<u64>,
 }
 
 /// An injected I/O error.
@@ -39,6 +44,9 @@ pub enum DiskError {
     /// A read failed.
     #[error("read of {0} failed (I/O error)")]
     Read(String),
+    /// A write or append found the disk full (ENOSPC); nothing of it was written.
+    #[error("write to {0} failed (no space left on device)")]
+    NoSpace(String),
 }
 
 /// Timing and failure knobs of a disk.
@@ -74,6 +82,14 @@ impl File {
         }
     }
 
+    /// The length of `current()`, without building it.
+    fn len(&self) -> u64 {
+        self.pending.iter().fold(self.durable.len() as u64, |n, w| match w {
+            PendingWrite::Replace(b) => b.len() as u64,
+            PendingWrite::Append(b) => n + b.len() as u64,
+        })
+    }
+
     fn current(&self) -> Vec<u8> {
         let mut bytes = self.durable.clone();
         self.pending.iter().for_each(|w| File::apply(&mut bytes, w));
@@ -98,14 +114,43 @@ struct DiskState {
     options: DiskOptions,
     /// The faults acting now, by the id of the fault that set them.
     active: Vec<(usize, DiskFaults)>,
-    /// Their combination: the highest error rates, the slowest fsync range.
+    /// Their combination: the highest error rates, the slowest fsync range,
+    /// the smallest capacity.
     faults: DiskFaults,
+    /// Writes refused for lack of space, by the fault whose capacity refused them.
+    refused: BTreeMap<usize, u64>,
 }
 
 impl DiskState {
     /// Whether an operation fails, with probability `p` (no draw when 0).
     fn fails(&mut self, p: f64) -> bool {
         p > 0.0 && self.rng.gen_bool(p.min(1.0))
+    }
+
+    /// Bytes of every live file, as the node sees them.
+    fn used(&self) -> u64 {
+        self.files.values().map(File::len).sum()
+    }
+
+    /// Whether `write` to `path` would grow the disk past a capacity;
+    /// counts the refusal against each fault whose capacity it exceeds.
+    fn no_space(&mut self, path: &str, write: &PendingWrite) -> bool {
+        let Some(capacity) = self.faults.capacity else { return false };
+        let old = self.files.get(path).map_or(0, File::len);
+        let new = match write {
+            PendingWrite::Replace(b) => b.len() as u64,
+            PendingWrite::Append(b) => old + b.len() as u64,
+        };
+        let after = self.used() - old + new;
+        if new <= old || after <= capacity {
+            return false;
+        }
+        for (id, f) in &self.active {
+            if f.capacity.is_some_and(|c| after > c) {
+                *self.refused.entry(*id).or_default() += 1;
+            }
+        }
+        true
     }
 
     fn fsync_latency(&mut self) -> Duration {
@@ -135,6 +180,7 @@ impl SimDisk {
             options,
             active: vec![],
             faults: DiskFaults::default(),
+            refused: BTreeMap::new(),
         };
         SimDisk { state: Arc::new(Mutex::new(state)) }
     }
@@ -157,6 +203,9 @@ impl SimDisk {
         self.with(|s| {
             if s.fails(s.faults.write_error) {
                 return Err(DiskError::Write(path.into()));
+            }
+            if s.no_space(path, &write) {
+                return Err(DiskError::NoSpace(path.into()));
             }
             s.deleted.remove(path);
             s.files.entry(path.into()).or_default().pending.push(write);
@@ -223,6 +272,16 @@ impl SimDisk {
         })
     }
 
+    /// Bytes of every live file, as the node sees them (synced or not).
+    pub fn used(&self) -> u64 {
+        self.with(|s| s.used())
+    }
+
+    /// How many writes fault `id`'s capacity refused.
+    pub fn refused(&self, id: usize) -> u64 {
+        self.with(|s| s.refused.get(&id).copied().unwrap_or(0))
+    }
+
     /// Fault `id` acts on this disk from now on, on top of any others.
     pub fn add_faults(&self, id: usize, faults: DiskFaults) {
         self.with(|s| {
@@ -284,6 +343,10 @@ fn combine(active: &[(usize, DiskFaults)]) -> DiskFaults {
         read_error: acc.read_error.max(f.read_error),
         fsync_latency: match (acc.fsync_latency, f.fsync_latency) {
             (Some((a0, a1)), Some((b0, b1))) => Some((a0.max(b0), a1.max(b1))),
+            (a, b) => a.or(b),
+        },
+        capacity: match (acc.capacity, f.capacity) {
+            (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         },
     })
@@ -351,6 +414,26 @@ mod tests {
         assert_eq!(d.read("a"), Err(DiskError::Read("a".into())), "fault 1 still acts");
         d.remove_faults(1);
         assert_eq!(d.read("a").unwrap().unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_full_disk_refuses_growth_until_space_is_freed_or_it_heals() {
+        let d = disk(0.0);
+        d.write("a", vec![0; 60]).unwrap();
+        d.add_faults(7, DiskFaults { capacity: Some(100), ..DiskFaults::default() });
+        d.append("log", vec![1; 30]).unwrap();
+        assert_eq!(d.used(), 90);
+        assert_eq!(d.append("log", vec![2; 20]), Err(DiskError::NoSpace("log".into())));
+        assert_eq!(d.read("log").unwrap().unwrap(), vec![1; 30], "a refused write writes nothing");
+        d.append("log", vec![3; 10]).unwrap();
+        d.write("a", vec![0; 5]).unwrap();
+        assert_eq!(d.used(), 45, "a replace that shrinks passes, and frees its space");
+        d.delete("a");
+        d.write("b", vec![4; 60]).unwrap();
+        assert_eq!(d.write("b", vec![4; 61]), Err(DiskError::NoSpace("b".into())));
+        assert_eq!(d.refused(7), 2);
+        d.remove_faults(7);
+        d.write("b", vec![4; 500]).unwrap();
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!   messages (`links` is what they share)
 //! - `network` — madsim's own latency and loss for every message
 //! - `disk` — a node's disk fails or slows down
+//! - `disk_full` — a node's disk refuses to grow past a capacity (ENOSPC)
 //! - `bit_rot` — stored copies of a checkpoint blob rot
 //! - `rescale` — the job's client asks for an operator's rescale
 //!
@@ -23,6 +24,7 @@ pub mod bit_rot;
 pub(crate) mod context;
 pub mod crash;
 pub mod disk;
+pub mod disk_full;
 pub(crate) mod draw;
 pub mod isolate;
 pub mod kind;
@@ -51,6 +53,7 @@ pub const KINDS: &[&dyn FaultKind] = &[
     &link::Link,
     &network::Network,
     &disk::Disk,
+    &disk_full::DiskFull,
     &bit_rot::BitRot,
     &rescale::Rescale,
 ];
