@@ -10,14 +10,8 @@ kinds=${1:-crash,pause,isolate,disk,bit_rot,rescale}
 checkpoints=${2:-2}
 bin=${CKPTSIM:-target/release/ckptsim}
 [ -n "${CKPTSIM:-}" ] || cargo build --release -q
-catches=$(python3 - <<'PY'
-import re
-src = open("src/bugs.rs").read()
-body = src[src.index("pub fn catches"):src.index("pub fn incident")]
-for m in re.finditer(r'Bug::(\w+) => &\[\s*at!\("([^"]+)", "([^"]+)"\)', body):
-    print(re.sub(r'(?<!^)(?=[A-Z])', '_', m.group(1)).lower(), m.group(2))
-PY
-)
+# The first catch of each bug (bug, scenario), as the zoo lists them.
+catches=$($bin bugs --catches | awk '!seen[$1]++ {print $1, $2}')
 summary() { python3 -c '
 import json, sys
 d = json.load(sys.stdin)

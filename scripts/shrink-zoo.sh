@@ -8,14 +8,8 @@ cd "$(dirname "$0")/.."
 budget=${1:-30s}
 bin=${CKPTSIM:-target/release/ckptsim}
 [ -n "${CKPTSIM:-}" ] || cargo build --release -q
-python3 - <<'PY' > /tmp/zoo-catches.txt
-import re
-src = open("src/bugs.rs").read()
-body = src[src.index("pub fn catches"):src.index("pub fn incident")]
-for m in re.finditer(r'Bug::(\w+) => &\[\s*at!\("([^"]+)", "([^"]+)"\)', body):
-    name = re.sub(r'(?<!^)(?=[A-Z])', '_', m.group(1)).lower()
-    print(name, m.group(2), m.group(3))
-PY
+# The first catch of each bug (bug, scenario, property), as the zoo lists them.
+$bin bugs --catches | awk '!seen[$1]++' > /tmp/zoo-catches.txt
 while read -r bug scenario property; do
   first=$($bin sweep "$scenario" --seeds 0..64 --bug "$bug" --until-failure | sed -n 's/^first failing seed: //p')
   if [ -z "$first" ]; then echo "== $bug: no failing seed in 0..64 of $scenario"; continue; fi

@@ -201,6 +201,18 @@ fn bugs_lists_every_planted_bug_one_per_line() {
 }
 
 #[test]
+fn bugs_catches_lists_every_catch_for_scripts() {
+    let o = ckptsim(&["bugs", "--catches"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for bug in ckptsim::bugs::Bug::all() {
+        for c in bug.catches() {
+            assert!(out.lines().any(|l| l == format!("{bug} {} {}", c.scenario, c.property)), "{out}");
+        }
+    }
+}
+
+#[test]
 fn sweep_json_gives_one_object_per_seed_and_exit_1_on_a_violation() {
     let o = ckptsim(&[
         "sweep",

@@ -185,7 +185,11 @@ enum Command {
         scenario: Option<PathBuf>,
     },
     /// List the planted bugs.
-    Bugs,
+    Bugs {
+        /// One line per catch instead: `BUG SCENARIO PROPERTY` (for scripts).
+        #[arg(long)]
+        catches: bool,
+    },
     /// Run every planted bug against the stock scenario that catches it and
     /// print the scoreboard (use --release).
     Zoo {
@@ -264,9 +268,17 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Bugs => {
+        Command::Bugs { catches: false } => {
             for bug in Bug::all() {
                 println!("{:<26}  {}", bug.name(), bug.description());
+            }
+            EXIT_PASS
+        }
+        Command::Bugs { catches: true } => {
+            for bug in Bug::all() {
+                for c in bug.catches() {
+                    println!("{bug} {} {}", c.scenario, c.property);
+                }
             }
             EXIT_PASS
         }
