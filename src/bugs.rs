@@ -267,6 +267,18 @@ pub const ZOO: &[Planted] = &[
         plant: |b| b.sink_store.non_idempotent_commit = true,
     },
     Planted {
+        name: "commit_despite_failed_writes",
+        description: "a transaction whose writes were lost is pre-committed and committed anyway (KAFKA-9279)",
+        models: "The sink store pre-commits a transaction without checking that it holds every record the \
+             writer sent: writes it could not log (a full or failing disk) are silently missing from a \
+             transaction that then commits, so its checkpoint's output loses records. A transactional producer \
+             must fail the commit when any send of the transaction failed (KAFKA-9279: errors reported \
+             asynchronously by send did not fail commitTransaction).",
+        incident: "KAFKA-9279 (a failed send did not fail commitTransaction)",
+        catches: &[at!("scenarios/disk-full.toml", "exactly_once_output")],
+        plant: |b| b.sink_store.commit_despite_failed_writes = true,
+    },
+    Planted {
         name: "committer_assumes_aligned",
         description: "the committer files committables by arrival, not by checkpoint (iceberg#15846)",
         models: "The committer files each committable under the checkpoint in which it arrives, not the one it \
