@@ -9,31 +9,37 @@
 //! and sink promise) against an independent reference model, and every run
 //! reports which faults fired and which protocol paths it took.
 //!
-//! Read it top-down:
+//! Read it bottom-up, the order the layers import in (each module imports
+//! only from the ones before it; `docs/extending.md` says which files a new
+//! protocol, sink, fault kind, property or planted bug touches):
 //!
-//! 1. [`scenario`] — what a `scenarios/*.toml` file says, validated with
-//!    file/line/column/field errors (carets, "did you mean"); the faults a
-//!    `[swarm]` draws per seed; the starter `ckptsim new` writes.
-//! 2. [`sim`] — the world for one seed: rng streams, disks that lose unsynced
-//!    writes (and fail, slow down, rot), FIFO node messaging judged by link
-//!    rules, the fault injector.
-//! 3. [`engine`] — the job: sans-IO protocol cores (`CheckpointCoordinator`,
-//!    the barrier protocols behind `BarrierProtocol` — aligned, at-least-once,
-//!    unaligned, aligned-timeout —, `TwoPhaseCommitSink`, `Committer`,
-//!    `RestartStrategy`) and the node runtimes that drive them (coordinator,
-//!    workers, log, storage, sink).
-//! 4. [`trace`] — events stamped with simulated time, the trace hash, the run
-//!    laid out as spans on lanes.
-//! 5. [`oracle`] — the reference model, the named properties, and the
-//!    catalogue of protocol paths (coverage).
-//! 6. [`run`] — one seeded run end to end → `RunReport` (verdict, fault
-//!    outcomes, coverage); sweeps; the bench.
-//! 7. [`bugs`] — the bug zoo: planted bugs that prove the oracles have teeth.
-//! 8. [`explore`] — every single-fault placement of a small job, run once.
-//! 9. [`shrink`] — from a failing seed to the smallest scenario that still
+//! 1. [`scenario`] — what a `scenarios/*.toml` file says, and the ids the
+//!    whole house shares; validated with file/line/column/field errors
+//!    (carets, "did you mean"), asking a `Catalogue` for the names of the
+//!    registered kinds; the starter `ckptsim new` writes.
+//! 2. `sim` — the world's physics for one seed: rng streams, disks that lose
+//!    unsynced writes (and fail, slow down, fill up, rot), FIFO node
+//!    messaging judged by link rules. It knows no engine.
+//! 3. [`trace`] — the typed events (`trace::Event`), the recorder (event log,
+//!    live view, phase watches, fault clock), the trace hash, the run laid
+//!    out as spans on lanes.
+//! 4. [`engine`] — the job: sans-IO protocol cores (`CheckpointCoordinator`,
+//!    the barrier protocols behind `BarrierProtocol`, the sinks behind
+//!    `SinkKind`, `RestartStrategy`) and the node runtimes that drive them
+//!    (coordinator, workers, log, storage, sink); messages by plane, typed
+//!    errors.
+//! 5. [`oracle`] — the reference model, the named properties (one file each,
+//!    `PROPERTIES`), and the catalogue of protocol paths (coverage).
+//! 6. [`bugs`] — the bug zoo: planted bugs that prove the oracles have teeth,
+//!    one table, each a switch in the core it breaks.
+//! 7. [`run`] — the harness: one seeded run end to end → `RunReport`
+//!    (verdict, fault outcomes, coverage); the fault kinds (`run::faults`,
+//!    one file each); the swarm; the registries (`run::testbed`); sweeps.
+//! 8. `explore` — every single-fault placement of a small job, run once;
+//!    `shrink` — from a failing seed to the smallest scenario that still
 //!    fails the same property.
-//! 10. [`cli`] — the `ckptsim` command line, and the renderings of a run
-//!     (trace lines, Chrome trace, HTML timeline).
+//! 9. [`cli`] — the `ckptsim` command line, and the renderings of a run
+//!    (trace lines, Chrome trace, HTML timeline).
 
 #[cfg(not(madsim))]
 compile_error!(

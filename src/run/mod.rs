@@ -8,6 +8,7 @@
 //! - `swarm`   — the faults a `[swarm]` draws per seed
 //! - `testbed` — the registered kinds, and loading scenario files against them
 //! - `outcome` — which faults fired, and why the others did not
+//! - `coverage` — the whole coverage catalogue: the engine's paths and the fault kinds'
 
 pub(crate) mod client;
 pub mod coverage;
