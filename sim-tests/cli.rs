@@ -275,7 +275,10 @@ fn sweep_coverage_prints_the_paths_of_the_scenarios_protocol() {
     let scenario =
         ckptsim::run::testbed::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/worker-crash.toml"))
             .expect("stock scenario");
-    let applicable: Vec<&str> = ckptsim::run::coverage::applicable(&scenario).iter().map(|p| p.name).collect();
+    let applicable: Vec<&str> = ckptsim::run::coverage::applicable(&scenario, &ckptsim::run::testbed::Testbed::new())
+        .iter()
+        .map(|p| p.name)
+        .collect();
     let catalogue = ckptsim::run::coverage::catalogue();
     assert!(applicable.len() < catalogue.len(), "some paths are other protocols'");
     for path in catalogue {

@@ -47,7 +47,7 @@ fn sweeps_of_the_stock_scenarios_take_every_catalogued_path_without_a_violation(
                 *here.entry(path.clone()).or_default() += 1;
             }
         }
-        let possible = applicable(&spec.scenario).len();
+        let possible = applicable(&spec.scenario, &spec.testbed).len();
         eprintln!("{file}: {seeds} seeds took {} of its {possible} applicable paths", here.len());
         for (path, k) in here {
             *taken.entry(path).or_default() += k;

@@ -125,7 +125,7 @@ fn random_fault_mixes_keep_exactly_once() {
         // Random faults may leave few checkpoints; finishing needs at least one.
         s.expect.min_completed_checkpoints = 1;
         s.faults = faults;
-        scenario::validate::validate(&s, &ckptsim::run::testbed::Testbed)
+        scenario::validate::validate(&s, &ckptsim::run::testbed::Testbed::new())
             .map_err(|(f, m)| TestCaseError::reject(format!("{f}: {m}")))?;
         let report = run_seed(&RunSpec::new(Arc::new(s.clone()), "generated.toml".into(), seed, None));
         prop_assert!(

@@ -34,7 +34,9 @@ pub fn merge(options: &MergeOptions) -> i32 {
     }
     let (paths, what) = match &options.scenario {
         Some(path) => match crate::run::testbed::load(path) {
-            Ok(s) => (applicable(&s), format!("protocol {}", s.checkpoint.protocol)),
+            Ok(s) => {
+                (applicable(&s, &crate::run::testbed::Testbed::new()), format!("protocol {}", s.checkpoint.protocol))
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_BAD_INPUT;

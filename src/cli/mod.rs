@@ -321,13 +321,29 @@ pub fn main() -> i32 {
             let Some(spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
             let windows = crate::explore::Windows { restart_after, resume_after, heal_after };
             let seed = seed.unwrap_or(spec.scenario.first_seed);
-            let options =
-                crate::explore::ExploreOptions { kinds, checkpoints, seed, bug, windows, messages, jobs: jobs(j) };
+            let options = crate::explore::ExploreOptions {
+                kinds,
+                checkpoints,
+                seed,
+                bug,
+                windows,
+                messages,
+                jobs: jobs(j),
+                testbed: spec.testbed.clone(),
+            };
             explore::run(&spec.scenario, &scenario, &options, json)
         }
         Command::Shrink { scenario, seed, bug, property, out, force, budget, seed_search, jobs: j } => {
             let Some(spec) = load(&scenario, seed, bug) else { return EXIT_BAD_INPUT };
-            let options = ShrinkOptions { seed, bug, property, budget, seed_search, jobs: jobs(j) };
+            let options = ShrinkOptions {
+                seed,
+                bug,
+                property,
+                budget,
+                seed_search,
+                jobs: jobs(j),
+                testbed: spec.testbed.clone(),
+            };
             shrink::run(&spec.scenario, &shrink::ShrinkArgs { file: scenario, out, force, options })
         }
         Command::Merge { files, coverage, scenario } => {
@@ -376,7 +392,7 @@ fn with_faults(s: &scenario::Scenario, faults: &[String]) -> Result<scenario::Sc
         s.faults.push(one.fault);
     }
     // faults[i] is the i-th --fault, counting from 0.
-    scenario::validate::validate(&s, &crate::run::testbed::Testbed)
+    scenario::validate::validate(&s, &crate::run::testbed::Testbed::new())
         .map_err(|(field, message)| format!("--fault: {field}: {message}"))?;
     Ok(s)
 }

@@ -67,7 +67,7 @@ fn print_summary(spec: &RunSpec, tally: &mut Tally, options: &SweepOptions, secs
     tally.print_findings();
     if options.coverage {
         let what = format!("protocol {}", spec.scenario.checkpoint.protocol);
-        tally.print_coverage(&applicable(&spec.scenario), &what);
+        tally.print_coverage(&applicable(&spec.scenario, &spec.testbed), &what);
     }
     let name = &spec.scenario.name;
     println!("sweep {name}: {} in {secs:.1}s", tally.counts());

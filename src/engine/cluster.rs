@@ -4,6 +4,7 @@
 
 use super::graph::ExecutionGraph;
 use super::jobmaster::{self, CoordinatorEnv};
+use super::registry::Registry;
 use super::services;
 use super::services::log::LogData;
 use super::services::storage::StorageOptions;
@@ -66,6 +67,8 @@ pub fn node<'h>(handle: &'h Handle, name: &str) -> madsim::runtime::NodeBuilder<
 pub struct Boot<'a> {
     pub scenario: &'a Arc<Scenario>,
     pub graph: &'a Arc<ExecutionGraph>,
+    /// Where the job's components resolve.
+    pub registry: &'a Arc<Registry>,
     pub seeds: SeedTree,
     pub bugs: Bugs,
     /// Every node's disk, by name.
@@ -75,11 +78,12 @@ pub struct Boot<'a> {
 /// Creates and starts every node of the cluster; a restarted node runs its
 /// start-up again, counting its boots.
 pub fn boot(b: Boot) {
-    let Boot { scenario, graph, seeds, bugs, disks } = b;
+    let Boot { scenario, graph, registry, seeds, bugs, disks } = b;
     let handle = Handle::current();
     let env = Arc::new(CoordinatorEnv {
         scenario: scenario.clone(),
         graph: graph.clone(),
+        registry: registry.clone(),
         disk: disks["coordinator"].clone(),
         seeds,
         bugs: bugs.coordinator,
@@ -102,6 +106,7 @@ pub fn boot(b: Boot) {
             name: name.clone(),
             cluster: scenario.cluster.clone(),
             graph: graph.clone(),
+            registry: registry.clone(),
             bugs,
         });
         let boots = Arc::new(AtomicU64::new(0));

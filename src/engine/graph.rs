@@ -1,7 +1,8 @@
 //! The job graph (operators and edges, a petgraph DAG) and its expansion into
 //! the execution graph: subtasks, their input channels and output channels.
 
-use super::protocol::{protocol_of, ProtocolKind};
+use super::named::Named;
+use super::protocol::ProtocolKind;
 use crate::scenario::ids::TaskId;
 use crate::scenario::{Function, OperatorKind, Partitioning, Scenario};
 use petgraph::algo::toposort;
@@ -59,17 +60,18 @@ pub struct ExecutionGraph {
     pub max_parallelism: usize,
     pub batch_size: usize,
     /// The checkpoint protocol every task runs.
-    pub protocol: &'static dyn ProtocolKind,
+    pub protocol: Named<dyn ProtocolKind>,
     pub aligned_timeout: std::time::Duration,
 }
 
 impl ExecutionGraph {
-    /// Builds the execution graph of a validated scenario, with some
-    /// operators rescaled (by id); `has_committer` says which kinds of sink
-    /// commit in a committer task of their own (`engine::job` asks the
-    /// registry).
+    /// Builds the execution graph of a validated scenario running
+    /// `protocol`, with some operators rescaled (by id); `has_committer`
+    /// says which kinds of sink commit in a committer task of their own
+    /// (`engine::job` asks the registry).
     pub fn build_with(
         scenario: &Scenario,
+        protocol: Named<dyn ProtocolKind>,
         rescaled: &BTreeMap<String, usize>,
         has_committer: &dyn Fn(&str) -> bool,
     ) -> ExecutionGraph {
@@ -150,7 +152,7 @@ impl ExecutionGraph {
             tasks,
             max_parallelism: job.max_parallelism,
             batch_size: job.batch_size,
-            protocol: protocol_of(&scenario.checkpoint.protocol).expect("validated: a registered protocol"),
+            protocol,
             aligned_timeout: scenario.checkpoint.aligned_timeout.unwrap_or_default(),
         }
     }

@@ -4,17 +4,18 @@
 //! in a stage of their own), as Flink's sink translation does.
 
 use super::graph::ExecutionGraph;
-use super::sink::sink_of;
+use super::registry::Registry;
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 
-/// The execution graph of a validated scenario.
-pub fn graph(scenario: &Scenario) -> ExecutionGraph {
-    graph_with(scenario, &BTreeMap::new())
+/// The execution graph of a validated scenario, its components resolved in `registry`.
+pub fn graph(scenario: &Scenario, registry: &Registry) -> ExecutionGraph {
+    graph_with(scenario, registry, &BTreeMap::new())
 }
 
 /// The same, with some operators rescaled (by id).
-pub fn graph_with(scenario: &Scenario, rescaled: &BTreeMap<String, usize>) -> ExecutionGraph {
-    let has_committer = |name: &str| sink_of(name).is_some_and(|k| k.has_committer());
-    ExecutionGraph::build_with(scenario, rescaled, &has_committer)
+pub fn graph_with(scenario: &Scenario, registry: &Registry, rescaled: &BTreeMap<String, usize>) -> ExecutionGraph {
+    let protocol = registry.protocol(&scenario.checkpoint.protocol).cloned().expect("validated: a registered protocol");
+    let has_committer = |name: &str| registry.sink(name).is_some_and(|k| k.kind.has_committer());
+    ExecutionGraph::build_with(scenario, protocol, rescaled, &has_committer)
 }

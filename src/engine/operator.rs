@@ -4,11 +4,12 @@
 
 use super::msg::{CheckpointId, Record, TaskError};
 use super::outputs::Outputs;
-use super::sink::{sink_of, SinkCommitter, SinkWriter};
+use super::sink::{SinkCommitter, SinkKind, SinkWriter};
 use super::state::TaskState;
 use super::task::context::TaskCtx;
 use crate::scenario::{Function, OperatorKind};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A non-source operator with its state.
 pub enum Operator {
@@ -28,14 +29,12 @@ impl Operator {
     /// scale-down removed, for subtask 0 to recover.
     pub async fn open(
         ctx: &TaskCtx,
+        sink: Option<Arc<dyn SinkKind>>,
         restored: Option<TaskState>,
         removed: Vec<(u16, TaskState)>,
     ) -> Result<Operator, TaskError> {
         let spec = ctx.graph.op(ctx.id);
-        let sink = || {
-            let name = spec.sink.as_deref().unwrap_or_default();
-            sink_of(name).ok_or_else(|| TaskError::Other(format!("{}: no sink kind `{name}`", spec.id)))
-        };
+        let sink = || sink.clone().ok_or_else(|| TaskError::Other(format!("{}: no kind of sink", spec.id)));
         match (spec.kind, restored) {
             (OperatorKind::Sink, state) => {
                 let removed = removed.into_iter().map(|(subtask, s)| (subtask, sink_bytes(s))).collect();

@@ -104,7 +104,8 @@ mod tests {
              {{ id = \"count\", kind = \"keyed_count\", input = [\"src\"], parallelism = {count_parallelism} }},\n\
              {{ id = \"out\", kind = \"sink\", input = [\"count\"] }},\n]\n"
         );
-        crate::engine::job::graph(&scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid"))
+        let s = scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid");
+        crate::engine::job::graph(&s, &crate::engine::registry::Registry::builtin())
     }
 
     fn keyed(values: &[(u64, i64)]) -> Snapshot {

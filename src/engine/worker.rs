@@ -4,6 +4,7 @@
 
 use super::graph::ExecutionGraph;
 use super::msg::{Attempt, ControlMsg, DataMsg, Deployment, Msg, TaskId, TaskInput};
+use super::registry::Registry;
 use super::rpc::Rpc;
 use super::task;
 use super::task::context::{Bugs, Restore, TaskCtx, WorkerEnv};
@@ -26,6 +27,8 @@ pub struct WorkerConfig {
     pub name: String,
     pub cluster: Cluster,
     pub graph: Arc<ExecutionGraph>,
+    /// Where the job's components resolve (a task's kind of sink).
+    pub registry: Arc<Registry>,
     /// The planted bugs switched on in this run.
     pub bugs: Bugs,
 }
@@ -41,6 +44,7 @@ struct RunningTask {
 struct Worker {
     env: Rc<WorkerEnv>,
     cluster: Cluster,
+    registry: Arc<Registry>,
     boot: u64,
     tasks: BTreeMap<TaskId, RunningTask>,
     /// The newest attempt this worker was told of (deployed or cancelled).
@@ -66,6 +70,7 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
     let mut worker = Worker {
         env: Rc::new(env),
         cluster: config.cluster.clone(),
+        registry: config.registry.clone(),
         boot,
         tasks: BTreeMap::new(),
         known_attempt: 0,
@@ -142,8 +147,8 @@ impl Worker {
     /// Hands a task its message; holds it if its attempt is not deployed yet.
     fn route(&mut self, to: TaskId, attempt: Attempt, msg: TaskInput) {
         if let Some(t) = self.tasks.get(&to).filter(|t| t.attempt == attempt) {
-            let overtakes =
-                matches!(msg, TaskInput::Data(DataMsg::Barrier { .. })) && self.env.graph.protocol.barriers_overtake();
+            let overtakes = matches!(msg, TaskInput::Data(DataMsg::Barrier { .. }))
+                && self.env.graph.protocol.kind.barriers_overtake();
             let _ = if overtakes { t.priority.unbounded_send(msg) } else { t.inbox.unbounded_send(msg) };
         } else if attempt > self.known_attempt {
             self.early.entry(attempt).or_default().push((to, attempt, msg));
@@ -208,7 +213,9 @@ impl Worker {
             };
             let (tx, rx) = unbounded();
             let (priority, priority_rx) = unbounded();
-            let handle = madsim::task::spawn_local(task::run(ctx, rx, priority_rx));
+            let sink = d.graph.op(id).sink.as_deref().and_then(|name| self.registry.sink(name));
+            let sink = sink.map(|s| s.kind.clone());
+            let handle = madsim::task::spawn_local(task::run(ctx, sink, rx, priority_rx));
             self.tasks.insert(id, RunningTask { attempt: d.attempt, inbox: tx, priority, handle });
         }
         let held = self.early.remove(&d.attempt).unwrap_or_default();

@@ -37,6 +37,8 @@ pub struct ExploreOptions {
     /// Narrow link and isolate faults to these message classes.
     pub messages: Option<Vec<crate::scenario::MessageClass>>,
     pub jobs: usize,
+    /// The components the scenario's names resolve to.
+    pub testbed: crate::run::testbed::Testbed,
 }
 
 /// One placement's run.
@@ -86,7 +88,11 @@ fn base_scenario(scenario: &Scenario) -> Scenario {
 fn run_one(base: &Scenario, path: &std::path::Path, p: &Placement, options: &ExploreOptions) -> Outcome {
     let mut s = base.clone();
     s.faults.push(p.fault.clone());
-    let report = run_seed(&RunSpec::new(Arc::new(s), path.to_path_buf(), options.seed, options.bug));
+    let spec = RunSpec {
+        testbed: options.testbed.clone(),
+        ..RunSpec::new(Arc::new(s), path.to_path_buf(), options.seed, options.bug)
+    };
+    let report = run_seed(&spec);
     outcome(p, &report, path, options)
 }
 

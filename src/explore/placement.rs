@@ -53,7 +53,7 @@ impl Placement {
 
 /// Every placement, in a fixed order: checkpoint, phase, task, kind, target.
 pub fn enumerate(s: &Scenario, o: &ExploreOptions) -> Vec<Placement> {
-    let graph = crate::engine::job::graph(s);
+    let graph = crate::engine::job::graph(s, o.testbed.registry());
     let mut out = vec![];
     for checkpoint in 1..=o.checkpoints {
         for phase in Phase::ALL.into_iter().filter(|p| *p != Phase::Restoring) {

@@ -9,8 +9,9 @@
 //! is the whole catalogue.
 
 use super::properties::output::{guarantee, DUPLICATES_COMMITTED};
-use crate::engine::protocol;
-use crate::engine::sink::{sink_of, Output, SinkKind};
+use crate::engine::protocol::ProtocolKind;
+use crate::engine::registry::Registry;
+use crate::engine::sink::{Output, SinkKind};
 use crate::scenario::ids::CheckpointId;
 use crate::scenario::{Guarantee, OperatorKind, Scenario};
 use crate::trace::event::{AbortReason, AlignmentAbortCause as Cause, CommitVia, ErrorKind, FailoverKind, OrDash};
@@ -26,7 +27,9 @@ pub struct Path {
     /// Whether a run's events took it.
     pub taken: fn(&[TraceEvent]) -> bool,
     /// Whether a scenario can take it (its protocol, its guarantee).
-    pub applies: fn(&Scenario) -> bool,
+    /// Whether a scenario can take it (its protocol, its guarantee, its
+    /// sinks and faults), its components resolved in the registry.
+    pub applies: fn(&Scenario, &Registry) -> bool,
 }
 
 /// Whether some event satisfies `pred`.
@@ -216,7 +219,7 @@ pub const CATALOGUE: &[Path] = &[
         description:
             "a committable reached the committer after it had snapshotted that checkpoint (overtaken by the barrier)",
         taken: |ev| any(ev, |e| matches!(e, Event::CommittableAfterSnapshot { .. })),
-        applies: |s| committer_sink(s) && protocol::of_scenario(s).barriers_overtake(),
+        applies: |s, r| committer_sink(s, r) && protocol(s, r).is_some_and(|p| p.barriers_overtake()),
     },
     Path {
         name: "restored_rescaled",
@@ -228,7 +231,7 @@ pub const CATALOGUE: &[Path] = &[
         name: "removed_sink_subtask_recovered",
         description: "after a sink was scaled down, a remaining subtask recovered the transactions of a removed one",
         taken: |ev| any(ev, |e| matches!(e, Event::SinkSubtaskRecovered { .. })),
-        applies: |s| {
+        applies: |s, _| {
             s.faults.iter().filter(|f| f.action == "rescale").any(|f| {
                 let operator = f.params.get("operator").and_then(|o| o.as_str());
                 s.job.operators.iter().any(|o| Some(o.id.as_str()) == operator && o.kind == OperatorKind::Sink)
@@ -295,36 +298,41 @@ pub fn paths_taken<'p>(
     paths.into_iter().filter(|p| (p.taken)(events) || observed.contains(&p.name)).map(|p| p.name).collect()
 }
 
-fn always(_: &Scenario) -> bool {
+fn always(_: &Scenario, _: &Registry) -> bool {
     true
 }
 
-fn channel_state(s: &Scenario) -> bool {
-    protocol::of_scenario(s).channel_state()
+/// The scenario's protocol.
+fn protocol<'r>(s: &Scenario, r: &'r Registry) -> Option<&'r dyn ProtocolKind> {
+    r.protocol(&s.checkpoint.protocol).map(|p| &*p.kind)
+}
+
+fn channel_state(s: &Scenario, r: &Registry) -> bool {
+    protocol(s, r).is_some_and(|p| p.channel_state())
 }
 
 /// The kinds of the scenario's sinks.
-fn sinks(s: &Scenario) -> impl Iterator<Item = &'static dyn SinkKind> + '_ {
-    s.job.operators.iter().filter(|o| o.kind == OperatorKind::Sink).filter_map(|o| sink_of(o.sink_name()))
+fn sinks<'r>(s: &'r Scenario, r: &'r Registry) -> impl Iterator<Item = &'r dyn SinkKind> + 'r {
+    let sinks = s.job.operators.iter().filter(|o| o.kind == OperatorKind::Sink);
+    sinks.filter_map(|o| r.sink(o.sink_name())).map(|k| &*k.kind)
 }
 
-fn at_least_once(s: &Scenario) -> bool {
-    guarantee(s) == Guarantee::AtLeastOnce || sinks(s).any(|k| k.output() == Output::Appended)
+fn at_least_once(s: &Scenario, r: &Registry) -> bool {
+    guarantee(s, r) == Guarantee::AtLeastOnce || sinks(s, r).any(|k| k.output() == Output::Appended)
 }
 
-fn rescales(s: &Scenario) -> bool {
+fn rescales(s: &Scenario, _: &Registry) -> bool {
     s.faults.iter().any(|f| f.action == "rescale")
 }
 
-fn committer_sink(s: &Scenario) -> bool {
-    sinks(s).any(|k| k.has_committer())
+fn committer_sink(s: &Scenario, r: &Registry) -> bool {
+    sinks(s, r).any(|k| k.has_committer())
 }
 
 /// A protocol that can time an alignment out: one that aligns, and then
 /// keeps channel state (`aligned_timeout`).
-fn aligned_timeout(s: &Scenario) -> bool {
-    let p = protocol::of_scenario(s);
-    p.channel_state() && !p.barriers_overtake()
+fn aligned_timeout(s: &Scenario, r: &Registry) -> bool {
+    protocol(s, r).is_some_and(|p| p.channel_state() && !p.barriers_overtake())
 }
 
 #[cfg(test)]

@@ -142,7 +142,12 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
 /// parallelisms come to differ becomes rebalance (Flink's default), and a
 /// key's updates then reach several sink subtasks whose commits interleave.
 /// The deployments are read from the trace (`task_deployed`).
-pub fn forget_unordered_finals(reference: &mut Reference, scenario: &crate::scenario::Scenario, events: &[TraceEvent]) {
+pub fn forget_unordered_finals(
+    reference: &mut Reference,
+    scenario: &crate::scenario::Scenario,
+    registry: &crate::engine::registry::Registry,
+    events: &[TraceEvent],
+) {
     let mut deployed: BTreeMap<u64, BTreeMap<String, usize>> = BTreeMap::new();
     for e in events {
         let Event::TaskDeployed { task, attempt, .. } = &e.event else { continue };
@@ -157,7 +162,7 @@ pub fn forget_unordered_finals(reference: &mut Reference, scenario: &crate::scen
     };
     let shapes: std::collections::BTreeSet<_> = deployed.into_values().filter(|d| !d.iter().all(as_built)).collect();
     for parallelism in &shapes {
-        let graph = crate::engine::job::graph_with(scenario, parallelism);
+        let graph = crate::engine::job::graph_with(scenario, registry, parallelism);
         reference.sink_final.retain(|sink, _| match graph.ops[*sink as usize].inputs[..] {
             [single] => keeps_key_order(&graph, single, *sink),
             _ => false,
@@ -218,11 +223,13 @@ impl<'g> CutReference<'g> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::registry::Registry;
     use crate::scenario;
 
     fn graph(ops: &str) -> ExecutionGraph {
         let text = format!("name = \"t\"\n[job]\nparallelism = 2\noperators = [\n{ops}\n]\n");
-        crate::engine::job::graph(&scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid"))
+        let s = scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid");
+        crate::engine::job::graph(&s, &Registry::builtin())
     }
 
     const COUNT: &str = r#"{ id = "src", kind = "source", partitions = 2, records = 1000, keys = 7 },
@@ -235,15 +242,16 @@ mod tests {
     fn a_deployment_that_rebalances_into_the_sink_drops_the_final_values() {
         let text = format!("name = \"t\"\n[job]\nparallelism = 2\noperators = [\n{COUNT}\n]\n");
         let s = scenario::parse(&text, "t.toml", &scenario::catalogue::JobOnly).expect("valid");
-        let mut r = compute(&crate::engine::job::graph(&s), LogData::new(3));
+        let g = crate::engine::job::graph(&s, &Registry::builtin());
+        let mut r = compute(&g, LogData::new(3));
         let deployed = |task: &str, attempt| {
             let event = Event::TaskDeployed { task: task.into(), worker: "worker-1".into(), attempt };
             crate::trace::testing::at(1, "coordinator", event)
         };
         let as_built = [deployed("count[1]", 1), deployed("out[1]", 1)];
-        forget_unordered_finals(&mut r, &s, &as_built);
+        forget_unordered_finals(&mut r, &s, &Registry::builtin(), &as_built);
         assert_eq!(r.sink_final.len(), 1, "forward between equal parallelisms keeps key order");
-        forget_unordered_finals(&mut r, &s, &[deployed("count[2]", 2), deployed("out[1]", 2)]);
+        forget_unordered_finals(&mut r, &s, &Registry::builtin(), &[deployed("count[2]", 2), deployed("out[1]", 2)]);
         assert!(r.sink_final.is_empty());
     }
 

@@ -4,6 +4,7 @@
 //! sim-test read it from here.
 
 use super::faults::KINDS;
+use super::testbed::Testbed;
 use crate::oracle::coverage::{Path, CATALOGUE};
 use crate::scenario::Scenario;
 use crate::trace::TraceEvent;
@@ -21,8 +22,8 @@ pub fn paths_taken(events: &[TraceEvent], observed: &[&str]) -> Vec<&'static str
 
 /// Which paths a scenario can take at all: those of its protocol, its
 /// guarantee, its sinks and its faults.
-pub fn applicable(scenario: &Scenario) -> Vec<&'static Path> {
-    catalogue().into_iter().filter(|p| (p.applies)(scenario)).collect()
+pub fn applicable(scenario: &Scenario, testbed: &Testbed) -> Vec<&'static Path> {
+    catalogue().into_iter().filter(|p| (p.applies)(scenario, testbed.registry())).collect()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod testbed;
 pub(crate) mod world;
 
 use crate::bugs::Bug;
+use crate::engine::registry::Registry;
 use crate::engine::services::log::LogData;
 use crate::oracle::evidence::Evidence;
 use crate::oracle::{properties, reference, Violation};
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
+use testbed::Testbed;
 
 /// The default wall-clock cap of one run: a last resort against a run that
 /// makes simulated time crawl (its verdict says so).
@@ -47,11 +49,14 @@ pub struct RunSpec {
     pub bug: Option<Bug>,
     /// Wall-clock time a run may take before it is stopped.
     pub wall_cap: Duration,
+    /// The components the scenario's names resolve to.
+    pub testbed: Testbed,
 }
 
 impl RunSpec {
+    /// A run of `scenario` on the built-in components.
     pub fn new(scenario: Arc<Scenario>, path: PathBuf, seed: u64, bug: Option<Bug>) -> RunSpec {
-        RunSpec { scenario, path, seed, bug, wall_cap: DEFAULT_WALL_CAP }
+        RunSpec { scenario, path, seed, bug, wall_cap: DEFAULT_WALL_CAP, testbed: Testbed::new() }
     }
 }
 
@@ -101,14 +106,14 @@ pub fn replay_command(path: &Path, seed: u64, bug: Option<Bug>) -> String {
 /// verdict, and a run past the wall-clock cap is stopped (`wall_clock_cap`).
 pub fn run_seed(spec: &RunSpec) -> RunReport {
     let bug = spec.bug.or_else(|| spec.scenario.bug.as_deref().and_then(|b| b.parse().ok()));
-    let (scenario, seed) = (spec.scenario.clone(), spec.seed);
+    let (scenario, seed, registry) = (spec.scenario.clone(), spec.seed, spec.testbed.registry().clone());
     let stop = Arc::new(AtomicBool::new(false));
     let (done_tx, done_rx) = mpsc::channel();
     let flag = stop.clone();
     let thread = std::thread::Builder::new()
         .name(format!("seed-{seed}"))
         .spawn(move || {
-            let report = judge(&scenario, seed, bug, flag);
+            let report = judge(&scenario, &registry, seed, bug, flag);
             let _ = done_tx.send(());
             report
         })
@@ -152,13 +157,19 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
     }
 }
 
-fn judge(scenario: &Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<AtomicBool>) -> RunReport {
-    let record = world::run(scenario.clone(), seed, bug, stop);
-    let graph = crate::engine::job::graph(scenario);
+fn judge(
+    scenario: &Arc<Scenario>,
+    registry: &Arc<Registry>,
+    seed: u64,
+    bug: Option<Bug>,
+    stop: Arc<AtomicBool>,
+) -> RunReport {
+    let record = world::run(scenario.clone(), registry.clone(), seed, bug, stop);
+    let graph = crate::engine::job::graph(scenario, registry);
     let mut reference = reference::compute(&graph, LogData::new(seed));
-    reference::forget_unordered_finals(&mut reference, scenario, &record.events);
+    reference::forget_unordered_finals(&mut reference, scenario, registry, &record.events);
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
-    let judgement = properties::check_all(scenario, &graph, LogData::new(seed), &reference, &evidence);
+    let judgement = properties::check_all(scenario, registry, &graph, LogData::new(seed), &reference, &evidence);
     let violations = judgement.violations;
     let recoveries = record.events.iter().filter(|e| matches!(e.event, Event::JobFailover { .. })).count();
     RunReport {

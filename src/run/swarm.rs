@@ -14,6 +14,7 @@ use super::faults::crash::CrashParams;
 use super::faults::draw::Drawer;
 use super::faults::kind::FaultKind;
 use super::faults::KINDS;
+use crate::engine::registry::Registry;
 use crate::scenario::{Fault, OperatorKind, Phase, Scenario, Swarm, When};
 use crate::sim::rng::SeedTree;
 use rand::seq::SliceRandom;
@@ -41,7 +42,7 @@ const CASCADE_CHANCE: f64 = 0.4;
 const CASCADE_GAP: Duration = Duration::from_millis(150);
 
 /// Draws the plan of `seed` (deterministic: the same seed, the same plan).
-pub fn draw(scenario: &Scenario, swarm: &Swarm, seed: u64) -> Plan {
+pub fn draw(scenario: &Scenario, registry: &Registry, swarm: &Swarm, seed: u64) -> Plan {
     let mut rng = SeedTree::new(seed).stream("swarm");
     let mut kinds: Vec<&str> = swarm.faults.iter().map(String::as_str).filter(|_| rng.gen_bool(0.5)).collect();
     if kinds.is_empty() {
@@ -51,7 +52,7 @@ pub fn draw(scenario: &Scenario, swarm: &Swarm, seed: u64) -> Plan {
         return fatal_plan(scenario);
     }
     let count = rng.gen_range(0..=swarm.max_faults);
-    let mut d = Drawer { scenario, window: swarm.window, rng, rotted: false };
+    let mut d = Drawer { scenario, registry, window: swarm.window, rng, rotted: false };
     let mut faults: Vec<Fault> = (0..count).filter_map(|_| fault(&mut d, &kinds)).collect();
     cascade(&mut d, &mut faults);
     Plan { faults, expect_failure: false }

@@ -1,50 +1,110 @@
-//! The kinds a run can use, registered once — protocols
-//! (`engine::protocol`), sinks (`engine::sink`), fault kinds
-//! (`run::faults`), properties (`oracle::properties`) — and the loading of scenario files against them: the
-//! file format alone does not know which names there are, nor what each
-//! kind needs.
+//! The testbed: the components runs can use, registered by name —
+//! barrier protocols and sinks (`engine::registry`, where a user's own go
+//! too), fault kinds (`run::faults`), properties (`oracle::properties`) —
+//! and the loading of scenario files against them: the file format alone
+//! does not know which names there are, nor what each kind needs.
+//!
+//! ```
+//! # use ckptsim::run::testbed::Testbed;
+//! let testbed = Testbed::new();
+//! assert!(testbed.registry().protocol("aligned").is_some());
+//! ```
 
 use super::faults::{kind_of, KINDS};
 use crate::bugs::Bug;
-use crate::engine::protocol::{protocol_of, PROTOCOLS};
-use crate::engine::sink::{sink_of, SINKS};
+use crate::engine::protocol::ProtocolKind;
+use crate::engine::registry::{Registry, RegistryError};
+use crate::engine::sink::SinkKind;
 use crate::scenario::validate::validate_faults::field;
 use crate::scenario::validate::validate_job::op_field;
 use crate::scenario::validate::{unknown_variant, Check};
 use crate::scenario::{self, Catalogue, Scenario, ScenarioError};
 use std::path::Path;
+use std::sync::Arc;
 
-/// The registered kinds, as validation asks about them.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Testbed;
+/// The components a run can use: the built-in ones, and any registered on top.
+#[derive(Debug, Clone)]
+pub struct Testbed {
+    registry: Arc<Registry>,
+}
+
+impl Default for Testbed {
+    fn default() -> Self {
+        Testbed::new()
+    }
+}
+
+impl Testbed {
+    /// The built-in protocols, sinks, fault kinds and properties.
+    pub fn new() -> Testbed {
+        Testbed { registry: Arc::new(Registry::builtin()) }
+    }
+
+    /// Adds protocol `name` (`[checkpoint] protocol = "name"`).
+    ///
+    /// # Panics
+    /// If `name` is taken or is not a name a file can write; `try_protocol` says so instead.
+    pub fn protocol(self, name: &str, kind: impl ProtocolKind + 'static) -> Testbed {
+        self.try_protocol(name, kind).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Adds protocol `name`, or says why it cannot.
+    pub fn try_protocol(mut self, name: &str, kind: impl ProtocolKind + 'static) -> Result<Testbed, RegistryError> {
+        Arc::make_mut(&mut self.registry).add_protocol(name, Arc::new(kind))?;
+        Ok(self)
+    }
+
+    /// Adds sink kind `name` (`sink = "name"` on a sink operator).
+    ///
+    /// # Panics
+    /// If `name` is taken or is not a name a file can write; `try_sink` says so instead.
+    pub fn sink(self, name: &str, kind: impl SinkKind + 'static) -> Testbed {
+        self.try_sink(name, kind).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Adds sink kind `name`, or says why it cannot.
+    pub fn try_sink(mut self, name: &str, kind: impl SinkKind + 'static) -> Result<Testbed, RegistryError> {
+        Arc::make_mut(&mut self.registry).add_sink(name, Arc::new(kind))?;
+        Ok(self)
+    }
+
+    /// The registered protocols and sinks.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Reads and validates a scenario file against these components.
+    pub fn load(&self, path: &Path) -> Result<Scenario, ScenarioError> {
+        scenario::load(path, self)
+    }
+
+    /// Parses and validates scenario text; `file` is only used in errors.
+    pub fn parse(&self, text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        scenario::parse(text, file, self)
+    }
+}
 
 impl Catalogue for Testbed {
     fn check_protocol(&self, s: &Scenario) -> Check {
         let name = &s.checkpoint.protocol;
-        match protocol_of(name) {
-            Some(protocol) => protocol.check(s),
-            None => {
-                let known: Vec<&str> = PROTOCOLS.iter().map(|p| p.name()).collect();
-                Err(("checkpoint.protocol".into(), unknown_variant(name, &known)))
-            }
+        match self.registry.protocol(name) {
+            Some(protocol) => protocol.kind.check(s),
+            None => Err(("checkpoint.protocol".into(), unknown_variant(name, &self.registry.protocol_names()))),
         }
     }
 
     fn check_sink(&self, s: &Scenario, i: usize) -> Check {
         let name = s.job.operators[i].sink_name();
-        match sink_of(name) {
-            Some(sink) => sink.check(s, i),
-            None => {
-                let known: Vec<&str> = SINKS.iter().map(|k| k.name()).collect();
-                Err((op_field(i, "sink"), unknown_variant(name, &known)))
-            }
+        match self.registry.sink(name) {
+            Some(sink) => sink.kind.check(s, i),
+            None => Err((op_field(i, "sink"), unknown_variant(name, &self.registry.sink_names()))),
         }
     }
 
     fn check_fault(&self, s: &Scenario, i: usize) -> Check {
         let action = &s.faults[i].action;
         match kind_of(action) {
-            Some(kind) => kind.check(s, i),
+            Some(kind) => kind.check(s, &self.registry, i),
             None => {
                 let known: Vec<&str> = KINDS.iter().map(|k| k.action()).collect();
                 Err((field(i, "action"), unknown_variant(action, &known)))
@@ -87,14 +147,15 @@ pub fn swarm_kinds() -> Vec<&'static str> {
     KINDS.iter().flat_map(|k| k.swarm_kinds().iter().copied()).collect()
 }
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file against the built-in components.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    scenario::load(path, &Testbed)
+    Testbed::new().load(path)
 }
 
-/// Parses and validates scenario text; `file` is only used in errors.
+/// Parses and validates scenario text against the built-in components;
+/// `file` is only used in errors.
 pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-    scenario::parse(text, file, &Testbed)
+    Testbed::new().parse(text, file)
 }
 
 #[cfg(test)]

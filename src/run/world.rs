@@ -7,6 +7,7 @@ use super::faults::{self, context::FaultCtx};
 use super::swarm::Plan;
 use crate::bugs::Bug;
 use crate::engine::cluster::{self, Boot};
+use crate::engine::registry::Registry;
 use crate::oracle::record::{RunEnd, RunRecord};
 use crate::scenario::{Fault, Scenario};
 use crate::sim::disk::{DiskOptions, SimDisk};
@@ -28,9 +29,15 @@ const HARD_LIMIT_MARGIN: Duration = Duration::from_secs(600);
 /// Runs `scenario` under `seed` on the calling thread (use a fresh thread
 /// per seed: madsim's determinism needs it).
 /// `stop` set from outside ends the run at once (the wall-clock cap).
-pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<AtomicBool>) -> RunRecord {
+pub fn run(
+    scenario: Arc<Scenario>,
+    registry: Arc<Registry>,
+    seed: u64,
+    bug: Option<Bug>,
+    stop: Arc<AtomicBool>,
+) -> RunRecord {
     let seeds = SeedTree::new(seed);
-    let plan = plan_of(&scenario, seed);
+    let plan = plan_of(&scenario, &registry, seed);
     let n = &scenario.network;
     let mut config = madsim::Config::default();
     config.net.send_latency = n.latency_min..n.latency_max.max(n.latency_min + Duration::from_nanos(1));
@@ -47,6 +54,7 @@ pub fn run(scenario: Arc<Scenario>, seed: u64, bug: Option<Bug>, stop: Arc<Atomi
         runtime.set_time_limit(faults_end(&plan.faults) + scenario.expect.finish_within * 2 + HARD_LIMIT_MARGIN);
         let run = Supervised {
             scenario: scenario.clone(),
+            registry,
             seeds,
             bug,
             disks: disks.clone(),
@@ -73,9 +81,9 @@ fn faults_end(faults: &[Fault]) -> Duration {
 }
 
 /// The run's faults: the scenario's own, then the ones its swarm draws for `seed`.
-pub fn plan_of(scenario: &Scenario, seed: u64) -> Plan {
+pub fn plan_of(scenario: &Scenario, registry: &Registry, seed: u64) -> Plan {
     let mut faults = scenario.faults.clone();
-    let drawn = scenario.swarm.as_ref().map(|swarm| super::swarm::draw(scenario, swarm, seed));
+    let drawn = scenario.swarm.as_ref().map(|swarm| super::swarm::draw(scenario, registry, swarm, seed));
     let expect_failure = drawn.as_ref().is_some_and(|p| p.expect_failure);
     faults.extend(drawn.map(|p| p.faults).unwrap_or_default());
     Plan { faults, expect_failure }
@@ -97,6 +105,7 @@ fn make_disks(scenario: &Scenario, seeds: &SeedTree) -> BTreeMap<String, SimDisk
 /// One run's world, inside its runtime.
 struct Supervised {
     scenario: Arc<Scenario>,
+    registry: Arc<Registry>,
     seeds: SeedTree,
     bug: Option<Bug>,
     disks: BTreeMap<String, SimDisk>,
@@ -106,15 +115,16 @@ struct Supervised {
 
 impl Supervised {
     async fn supervise(self, faults: Vec<Fault>) -> (RunEnd, Duration, Duration) {
-        let Supervised { scenario, seeds, bug, disks, recorder, stop } = self;
+        let Supervised { scenario, registry, seeds, bug, disks, recorder, stop } = self;
         LinkRules::current().seed(seeds.seed() ^ 0x6c69_6e6b);
         for (i, fault) in faults.iter().enumerate().skip(scenario.faults.len()) {
             emit("world", Event::SwarmFault { fault: i, plan: inline_toml(fault) });
         }
-        let graph = Arc::new(crate::engine::job::graph(&scenario));
+        let graph = Arc::new(crate::engine::job::graph(&scenario, &registry));
         cluster::boot(Boot {
             scenario: &scenario,
             graph: &graph,
+            registry: &registry,
             seeds,
             bugs: crate::bugs::bugs_of(bug),
             disks: &disks,

@@ -41,6 +41,8 @@ pub struct ShrinkOptions {
     pub seed_search: u64,
     /// Parallel runs during a seed search.
     pub jobs: usize,
+    /// The components the scenario's names resolve to.
+    pub testbed: crate::run::testbed::Testbed,
 }
 
 /// A shrink that could not start.
@@ -77,7 +79,7 @@ struct Search {
 }
 
 pub fn shrink(scenario: &Scenario, path: PathBuf, options: ShrinkOptions) -> Result<Shrunk, ShrinkError> {
-    let first = run(scenario, &path, options.seed, options.bug);
+    let first = run(&options.testbed, scenario, &path, options.seed, options.bug);
     let property = target_property(&first, &options)?;
     let mut search = Search { options, property, path, started: Instant::now(), runs: 1 };
     let before = Size::of(scenario, &first);
@@ -93,7 +95,7 @@ pub fn shrink(scenario: &Scenario, path: PathBuf, options: ShrinkOptions) -> Res
         (current, seed) = (step.0.scenario, step.1);
         note(&mut kept, step.0.what);
     }
-    let last = run(&current, &search.path, seed, search.options.bug);
+    let last = run(&search.options.testbed, &current, &search.path, seed, search.options.bug);
     let out_of_time = search.out_of_time();
     Ok(Shrunk {
         after: Size::of(&current, &last),
@@ -117,8 +119,17 @@ fn note(kept: &mut Vec<String>, what: String) {
     kept.push(what);
 }
 
-fn run(scenario: &Scenario, path: &std::path::Path, seed: u64, bug: Option<Bug>) -> RunReport {
-    run_seed(&RunSpec::new(Arc::new(scenario.clone()), path.to_path_buf(), seed, bug))
+fn run(
+    testbed: &crate::run::testbed::Testbed,
+    scenario: &Scenario,
+    path: &std::path::Path,
+    seed: u64,
+    bug: Option<Bug>,
+) -> RunReport {
+    run_seed(&RunSpec {
+        testbed: testbed.clone(),
+        ..RunSpec::new(Arc::new(scenario.clone()), path.to_path_buf(), seed, bug)
+    })
 }
 
 fn target_property(first: &RunReport, options: &ShrinkOptions) -> Result<String, ShrinkError> {
@@ -148,7 +159,7 @@ impl Search {
             if self.out_of_time() {
                 return None;
             }
-            if validate::validate(&candidate.scenario, &crate::run::testbed::Testbed).is_err() {
+            if validate::validate(&candidate.scenario, &self.options.testbed).is_err() {
                 continue;
             }
             if let Some(s) = self.failing_seed(&candidate, seed) {
@@ -169,14 +180,17 @@ impl Search {
 
     fn fails(&mut self, scenario: &Scenario, seed: u64) -> bool {
         self.runs += 1;
-        violates(&run(scenario, &self.path, seed, self.options.bug), &self.property)
+        violates(&run(&self.options.testbed, scenario, &self.path, seed, self.options.bug), &self.property)
     }
 
     /// The lowest seed of `0..seed_search` (other than `tried`) that fails.
     fn seed_search(&mut self, scenario: &Scenario, tried: u64) -> Option<u64> {
         let seeds: Vec<u64> = (0..self.options.seed_search).filter(|s| *s != tried).collect();
         self.runs += seeds.len() as u64;
-        let spec = RunSpec::new(Arc::new(scenario.clone()), self.path.clone(), 0, self.options.bug);
+        let spec = RunSpec {
+            testbed: self.options.testbed.clone(),
+            ..RunSpec::new(Arc::new(scenario.clone()), self.path.clone(), 0, self.options.bug)
+        };
         let mut failing = vec![];
         run_many_while(&spec, seeds, self.options.jobs, &mut |report| {
             let hit = violates(&report, &self.property);

@@ -126,7 +126,8 @@ impl JobMaster {
         for w in self.workers.keys() {
             self.net.send(w, Msg::Control(ControlMsg::Cancel { attempt }));
         }
-        self.graph = std::sync::Arc::new(crate::engine::job::graph_with(&self.scenario, &durable.parallelism));
+        self.graph =
+            std::sync::Arc::new(crate::engine::job::graph_with(&self.scenario, &self.registry, &durable.parallelism));
         let reason =
             format!("{} rescaled to parallelism {} (fault {})", request.operator, request.parallelism, request.fault);
         emit(

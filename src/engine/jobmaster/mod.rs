@@ -17,6 +17,7 @@ use super::coordinator::{CheckpointCoordinator, CoordinatorBugs, CoordinatorConf
 use super::graph::ExecutionGraph;
 use super::meta::{DurableMeta, MetaStore};
 use super::msg::{Attempt, CheckpointId, CheckpointMeta, CheckpointMsg, ClientMsg, ControlMsg, Msg, TaskError, TaskId};
+use super::registry::Registry;
 use super::restart::RestartStrategy;
 use super::rpc::Rpc;
 use crate::scenario::Scenario;
@@ -72,6 +73,8 @@ enum Internal {
 pub struct CoordinatorEnv {
     pub scenario: Arc<Scenario>,
     pub graph: Arc<ExecutionGraph>,
+    /// Where the job's components resolve (a rescale builds a new graph).
+    pub registry: Arc<Registry>,
     pub disk: SimDisk,
     pub seeds: SeedTree,
     /// The planted bugs switched on in the coordinator.
@@ -84,6 +87,7 @@ struct JobMaster {
     meta: MetaStore,
     graph: Arc<ExecutionGraph>,
     scenario: Arc<Scenario>,
+    registry: Arc<Registry>,
     bugs: CoordinatorBugs,
     checkpoints: CheckpointCoordinator,
     restart: RestartStrategy,
@@ -183,9 +187,10 @@ impl JobMaster {
             graph: if durable.parallelism.is_empty() {
                 env.graph.clone()
             } else {
-                Arc::new(crate::engine::job::graph_with(&env.scenario, &durable.parallelism))
+                Arc::new(crate::engine::job::graph_with(&env.scenario, &env.registry, &durable.parallelism))
             },
             scenario: env.scenario.clone(),
+            registry: env.registry.clone(),
             bugs: env.bugs,
             checkpoints,
             restart: RestartStrategy::new(env.scenario.restart.clone(), rng),

@@ -110,10 +110,6 @@ impl BarrierProtocol for Aligned {
 pub struct AlignedProtocol;
 
 impl ProtocolKind for AlignedProtocol {
-    fn name(&self) -> &'static str {
-        "aligned"
-    }
-
     fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol> {
         Box::new(Aligned::new(config))
     }

@@ -154,10 +154,6 @@ impl BarrierProtocol for AlignedTimeout {
 pub struct AlignedTimeoutProtocol;
 
 impl ProtocolKind for AlignedTimeoutProtocol {
-    fn name(&self) -> &'static str {
-        "aligned_timeout"
-    }
-
     fn channel_state(&self) -> bool {
         true
     }
@@ -170,7 +166,7 @@ impl ProtocolKind for AlignedTimeoutProtocol {
             return Err(("checkpoint.aligned_timeout".into(), message.into()));
         };
         positive(t, "checkpoint.aligned_timeout", "20ms")?;
-        super::unaligned_rules(s, self.name())
+        super::unaligned_rules(s)
     }
 
     fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol> {

@@ -81,10 +81,6 @@ impl BarrierProtocol for AtLeastOnce {
 pub struct AtLeastOnceProtocol;
 
 impl ProtocolKind for AtLeastOnceProtocol {
-    fn name(&self) -> &'static str {
-        "at_least_once"
-    }
-
     fn guarantee(&self) -> Guarantee {
         Guarantee::AtLeastOnce
     }

@@ -11,8 +11,8 @@
 //!   unaligned for that checkpoint (L11)
 //!
 //! Each protocol is one file: its `BarrierProtocol` and its `ProtocolKind`
-//! (name, guarantee, what it needs of a scenario, how to build it),
-//! registered in `PROTOCOLS`.
+//! (guarantee, what it needs of a scenario, how to build it), listed under
+//! its name in `builtins` (what `engine::registry` registers).
 //!
 //! Positions: every data message on a channel carries the channel's next
 //! sequence number; a barrier carries the sequence number of the first data
@@ -29,6 +29,7 @@ pub mod unaligned;
 use crate::scenario::ids::CheckpointId;
 use crate::scenario::validate::{require, Check};
 use crate::scenario::{Guarantee, Partitioning, Scenario};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What the task must do after a protocol event.
@@ -121,10 +122,7 @@ pub struct ProtocolBugs {
 }
 
 /// A kind of barrier protocol, by the name `[checkpoint] protocol` gives.
-pub trait ProtocolKind: Sync {
-    /// `protocol = "aligned"`.
-    fn name(&self) -> &'static str;
-
+pub trait ProtocolKind: Send + Sync {
     /// The output guarantee it gives on its own.
     fn guarantee(&self) -> Guarantee {
         Guarantee::ExactlyOnce
@@ -144,39 +142,27 @@ pub trait ProtocolKind: Sync {
     /// Checks what it needs of the rest of the scenario (its knobs, the
     /// job's edges).
     fn check(&self, s: &Scenario) -> Check {
-        no_aligned_timeout(s, self.name())
+        no_aligned_timeout(s)
     }
 
     /// The protocol of one task.
     fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol>;
 }
 
-impl std::fmt::Debug for dyn ProtocolKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Every protocol.
-pub const PROTOCOLS: &[&dyn ProtocolKind] = &[
-    &aligned::AlignedProtocol,
-    &at_least_once::AtLeastOnceProtocol,
-    &unaligned::UnalignedProtocol,
-    &aligned_timeout::AlignedTimeoutProtocol,
-];
-
-/// The protocol of a validated scenario.
-pub fn of_scenario(s: &Scenario) -> &'static dyn ProtocolKind {
-    protocol_of(&s.checkpoint.protocol).expect("validated: a registered protocol")
-}
-
-/// The protocol named `name`.
-pub fn protocol_of(name: &str) -> Option<&'static dyn ProtocolKind> {
-    PROTOCOLS.iter().copied().find(|p| p.name() == name)
+/// The built-in protocols, under the names files give them (what
+/// `Registry::builtin` registers).
+pub(crate) fn builtins() -> Vec<(&'static str, Arc<dyn ProtocolKind>)> {
+    vec![
+        ("aligned", Arc::new(aligned::AlignedProtocol)),
+        ("at_least_once", Arc::new(at_least_once::AtLeastOnceProtocol)),
+        ("unaligned", Arc::new(unaligned::UnalignedProtocol)),
+        ("aligned_timeout", Arc::new(aligned_timeout::AlignedTimeoutProtocol)),
+    ]
 }
 
 /// Only `aligned_timeout` takes `[checkpoint] aligned_timeout`.
-pub fn no_aligned_timeout(s: &Scenario, name: &str) -> Check {
+pub fn no_aligned_timeout(s: &Scenario) -> Check {
+    let name = &s.checkpoint.protocol;
     require(
         s.checkpoint.aligned_timeout.is_none(),
         "checkpoint.aligned_timeout",
@@ -189,8 +175,9 @@ pub fn no_aligned_timeout(s: &Scenario, name: &str) -> Check {
 
 /// What unaligned checkpoints need (L10): one checkpoint in flight, no
 /// broadcast or forward (pointwise) edges.
-pub fn unaligned_rules(s: &Scenario, name: &str) -> Check {
+pub fn unaligned_rules(s: &Scenario) -> Check {
     let c = &s.checkpoint;
+    let name = &c.protocol;
     require(
         c.max_concurrent == 1,
         "checkpoint.max_concurrent",

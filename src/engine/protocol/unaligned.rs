@@ -172,10 +172,6 @@ impl BarrierProtocol for Unaligned {
 pub struct UnalignedProtocol;
 
 impl ProtocolKind for UnalignedProtocol {
-    fn name(&self) -> &'static str {
-        "unaligned"
-    }
-
     fn barriers_overtake(&self) -> bool {
         true
     }
@@ -185,8 +181,8 @@ impl ProtocolKind for UnalignedProtocol {
     }
 
     fn check(&self, s: &Scenario) -> Check {
-        super::no_aligned_timeout(s, self.name())?;
-        super::unaligned_rules(s, self.name())
+        super::no_aligned_timeout(s)?;
+        super::unaligned_rules(s)
     }
 
     fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol> {

@@ -27,10 +27,6 @@ use futures::future::LocalBoxFuture;
 pub struct CommitterSink;
 
 impl SinkKind for CommitterSink {
-    fn name(&self) -> &'static str {
-        "committer"
-    }
-
     fn output(&self) -> Output {
         Output::Transactional
     }

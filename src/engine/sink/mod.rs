@@ -3,7 +3,7 @@
 //! per subtask (`SinkWriter`), and, for kinds that commit in a stage of
 //! their own, one committer after the writers (`SinkCommitter`).
 //!
-//! The kinds, registered in `SINKS`:
+//! The kinds, listed under their names in `builtins`:
 //!
 //! - `two_phase_commit` — a transaction per checkpoint, pre-committed at the
 //!   snapshot and committed on notify-complete (Kafka-style; T1–T4)
@@ -36,6 +36,7 @@ use crate::engine::task::context::TaskCtx;
 use crate::scenario::validate::Check;
 use crate::scenario::Scenario;
 use futures::future::LocalBoxFuture;
+use std::sync::Arc;
 
 /// How a sink's output is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,10 +51,7 @@ pub enum Output {
 }
 
 /// A kind of sink, by the name a file gives as `sink = "…"`.
-pub trait SinkKind: Sync {
-    /// `sink = "two_phase_commit"`.
-    fn name(&self) -> &'static str;
-
+pub trait SinkKind: Send + Sync {
     /// How its output is judged.
     fn output(&self) -> Output;
 
@@ -88,13 +86,7 @@ pub trait SinkKind: Sync {
         _ctx: &'a TaskCtx,
         _restored: Option<Vec<u8>>,
     ) -> LocalBoxFuture<'a, Result<Box<dyn SinkCommitter>, TaskError>> {
-        Box::pin(async { Err(TaskError::Other(format!("sink `{}` has no committer", self.name()))) })
-    }
-}
-
-impl std::fmt::Debug for dyn SinkKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        Box::pin(async { Err(TaskError::Other("this kind of sink has no committer".into())) })
     }
 }
 
@@ -142,13 +134,15 @@ pub trait SinkCommitter {
     ) -> LocalBoxFuture<'a, Result<(), TaskError>>;
 }
 
-/// Every kind of sink.
-pub const SINKS: &[&dyn SinkKind] =
-    &[&two_phase_commit::TwoPhaseCommit, &upsert::Upsert, &plain::Plain, &committer::CommitterSink];
-
-/// The kind named `name`.
-pub fn sink_of(name: &str) -> Option<&'static dyn SinkKind> {
-    SINKS.iter().copied().find(|k| k.name() == name)
+/// The built-in kinds of sink, under the names files give them (what
+/// `Registry::builtin` registers).
+pub(crate) fn builtins() -> Vec<(&'static str, Arc<dyn SinkKind>)> {
+    vec![
+        ("two_phase_commit", Arc::new(two_phase_commit::TwoPhaseCommit)),
+        ("upsert", Arc::new(upsert::Upsert)),
+        ("plain", Arc::new(plain::Plain)),
+        ("committer", Arc::new(committer::CommitterSink)),
+    ]
 }
 
 /// A sink state as bytes.

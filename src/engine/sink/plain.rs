@@ -15,10 +15,6 @@ use futures::future::LocalBoxFuture;
 pub struct Plain;
 
 impl SinkKind for Plain {
-    fn name(&self) -> &'static str {
-        "plain"
-    }
-
     fn output(&self) -> Output {
         Output::Appended
     }

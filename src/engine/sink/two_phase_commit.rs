@@ -16,10 +16,6 @@ use futures::future::LocalBoxFuture;
 pub struct TwoPhaseCommit;
 
 impl SinkKind for TwoPhaseCommit {
-    fn name(&self) -> &'static str {
-        "two_phase_commit"
-    }
-
     fn output(&self) -> Output {
         Output::Transactional
     }

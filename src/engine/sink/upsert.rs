@@ -17,10 +17,6 @@ use futures::future::LocalBoxFuture;
 pub struct Upsert;
 
 impl SinkKind for Upsert {
-    fn name(&self) -> &'static str {
-        "upsert"
-    }
-
     fn output(&self) -> Output {
         Output::Table
     }

@@ -10,18 +10,26 @@ mod operator_task;
 mod source;
 
 use super::msg::TaskInput;
+use super::sink::SinkKind;
 use crate::scenario::OperatorKind;
 use context::TaskCtx;
 use futures::channel::mpsc::UnboundedReceiver;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Runs a subtask until it fails or is cancelled (dropped).
 /// `priority` carries the barriers that overtake the inbox (unaligned).
-pub async fn run(ctx: TaskCtx, inbox: UnboundedReceiver<TaskInput>, priority: UnboundedReceiver<TaskInput>) {
+/// `sink`: the kind of sink a sink (or committer) task runs.
+pub async fn run(
+    ctx: TaskCtx,
+    sink: Option<Arc<dyn SinkKind>>,
+    inbox: UnboundedReceiver<TaskInput>,
+    priority: UnboundedReceiver<TaskInput>,
+) {
     let ctx = Rc::new(ctx);
     let result = match ctx.graph.op(ctx.id).kind {
         OperatorKind::Source => source::run(ctx.clone(), inbox).await,
-        _ => operator_task::run(ctx.clone(), inbox, priority).await,
+        _ => operator_task::run(ctx.clone(), sink, inbox, priority).await,
     };
     if let Err(error) = result {
         ctx.fail(error);

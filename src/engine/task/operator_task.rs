@@ -8,6 +8,7 @@ use crate::engine::operator::Operator;
 use crate::engine::outputs::{BarrierMode, Outputs};
 use crate::engine::protocol::{Action, BarrierProtocol, ProtocolConfig};
 use crate::engine::rescale::Restored;
+use crate::engine::sink::SinkKind;
 use crate::engine::state::{ChannelState, Snapshot, TaskState};
 use crate::trace::event::AlignmentAbortCause as Cause;
 use crate::trace::{emit, Event};
@@ -15,6 +16,7 @@ use futures::channel::mpsc::UnboundedReceiver;
 use futures::{FutureExt, StreamExt};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// An input channel: its buffered events and how far alignment lets it go.
 #[derive(Default)]
@@ -71,6 +73,7 @@ struct OperatorTask {
 
 pub(super) async fn run(
     ctx: Rc<TaskCtx>,
+    sink: Option<Arc<dyn SinkKind>>,
     mut inbox: UnboundedReceiver<TaskInput>,
     mut priority: UnboundedReceiver<TaskInput>,
 ) -> Result<(), TaskError> {
@@ -82,11 +85,11 @@ pub(super) async fn run(
         Some(Restored { snapshot: None, removed }) => (None, ChannelState::default(), removed),
         None => (None, ChannelState::default(), vec![]),
     };
-    let operator = Operator::open(&ctx, state, removed).await?;
+    let operator = Operator::open(&ctx, sink, state, removed).await?;
     assert!(n_inputs > 0, "a task with no inputs has no barriers to handle");
     let config =
         ProtocolConfig { inputs: n_inputs, aligned_timeout: graph.aligned_timeout, bugs: ctx.env.bugs.protocol };
-    let protocol = graph.protocol.build(config);
+    let protocol = graph.protocol.kind.build(config);
     let inputs = (0..n_inputs).map(|_| Input::default()).collect();
     let outputs = ctx.outputs();
     let mut task = OperatorTask {

@@ -124,7 +124,7 @@ impl SourceTask {
             emit(worker, Event::BarrierReceived { task: self.ctx.name.clone(), checkpoint });
             let state = TaskState::Source { offsets: self.offsets.clone() };
             self.ctx.snapshot_taken(checkpoint);
-            let mode = if self.ctx.graph.protocol.barriers_overtake() {
+            let mode = if self.ctx.graph.protocol.kind.barriers_overtake() {
                 BarrierMode::Overtaking
             } else {
                 BarrierMode::InOrder

@@ -94,7 +94,7 @@ fn with_in_flight(
     meta: &CheckpointMeta,
     state: KeyedState,
 ) -> Result<KeyedState, Unreadable> {
-    if !graph.protocol.channel_state() {
+    if !graph.protocol.kind.channel_state() {
         return Ok(state);
     }
     let mut run: Option<ReferenceRun> = None;

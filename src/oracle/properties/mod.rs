@@ -31,8 +31,8 @@ use super::evidence::Evidence;
 use super::reference::Reference;
 use super::violation::{Violation, EXAMPLES};
 use crate::engine::graph::ExecutionGraph;
+use crate::engine::registry::Registry;
 use crate::engine::services::log::LogData;
-use crate::engine::sink::sink_of;
 use crate::scenario::{Guarantee, OperatorKind, Scenario};
 use output::OutputMode;
 use std::collections::BTreeMap;
@@ -94,6 +94,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// run is judged by: `exactly_once_output`, or `at_least_once_output`.
 pub fn check_all(
     scenario: &Scenario,
+    registry: &Registry,
     graph: &ExecutionGraph,
     log: LogData,
     reference: &Reference,
@@ -103,9 +104,12 @@ pub fn check_all(
         .ops
         .iter()
         .filter(|o| o.kind == OperatorKind::Sink)
-        .filter_map(|o| Some((o.index, OutputMode::of(scenario, sink_of(o.sink.as_deref()?)?))))
+        .filter_map(|o| {
+            let sink = registry.sink(o.sink.as_deref()?)?;
+            Some((o.index, OutputMode::of(scenario, &*graph.protocol.kind, &*sink.kind)))
+        })
         .collect();
-    let exactly_once = output::guarantee(scenario) == Guarantee::ExactlyOnce;
+    let exactly_once = output::guarantee(scenario, registry) == Guarantee::ExactlyOnce;
     let case = Case { scenario, graph, log, reference, ev, exactly_once, modes };
     let mut found = Judgement::default();
     for property in PROPERTIES {

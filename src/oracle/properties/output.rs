@@ -6,7 +6,8 @@
 
 use super::{Case, Judgement, Property};
 use crate::engine::msg::{Origin, TxnId};
-use crate::engine::protocol;
+use crate::engine::protocol::ProtocolKind;
+use crate::engine::registry::Registry;
 use crate::engine::sink::{Output, SinkKind};
 use crate::oracle::evidence::Evidence;
 use crate::oracle::record::RunEnd;
@@ -62,18 +63,19 @@ pub enum OutputMode {
 
 /// The output guarantee a run is judged by: `[expect] guarantee`, else
 /// what the protocol gives.
-pub fn guarantee(s: &Scenario) -> Guarantee {
-    s.expect.guarantee.unwrap_or_else(|| protocol::of_scenario(s).guarantee())
+pub fn guarantee(s: &Scenario, registry: &Registry) -> Guarantee {
+    let protocol = || registry.protocol(&s.checkpoint.protocol).map_or(Guarantee::ExactlyOnce, |p| p.kind.guarantee());
+    s.expect.guarantee.unwrap_or_else(protocol)
 }
 
 impl OutputMode {
     /// From the sink and the protocol, unless `[expect] guarantee` says.
-    pub fn of(scenario: &Scenario, sink: &dyn SinkKind) -> OutputMode {
+    pub fn of(scenario: &Scenario, protocol: &dyn ProtocolKind, sink: &dyn SinkKind) -> OutputMode {
         let guarantee = match (scenario.expect.guarantee, sink.output()) {
             (_, Output::Table) => return OutputMode::Upsert,
             (Some(g), _) => g,
             (None, Output::Appended) => Guarantee::AtLeastOnce,
-            (None, Output::Transactional) => protocol::of_scenario(scenario).guarantee(),
+            (None, Output::Transactional) => protocol.guarantee(),
         };
         match guarantee {
             Guarantee::ExactlyOnce => OutputMode::ExactlyOnce,

@@ -17,6 +17,7 @@ use super::context::{act, ended, FaultCtx};
 use super::draw::Drawer;
 use super::kind::{CheckCx, Kind, PlaceCx};
 use super::targets;
+use crate::engine::registry::Registry;
 use crate::oracle::coverage::{any, Path};
 use crate::scenario::duration::dur_opt;
 use crate::scenario::validate::{require, Check};
@@ -125,7 +126,7 @@ impl Kind for DiskFull {
 }
 
 /// Whether a scenario fills a disk: a `disk_full` fault, or a swarm that draws one.
-fn fills_a_disk(s: &Scenario) -> bool {
+fn fills_a_disk(s: &Scenario, _: &Registry) -> bool {
     s.faults.iter().any(|f| f.action == "disk_full")
         || s.swarm.as_ref().is_some_and(|w| w.faults.iter().any(|k| k == "disk_full"))
 }

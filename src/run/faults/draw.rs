@@ -2,6 +2,7 @@
 //! the scenario, the window, and picks of nodes and tasks weighted the way
 //! every kind shares.
 
+use crate::engine::registry::Registry;
 use crate::scenario::{Phase, Scenario, When};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -11,6 +12,8 @@ use std::time::Duration;
 /// One seed's drawing of faults.
 pub struct Drawer<'s> {
     pub scenario: &'s Scenario,
+    /// The components the scenario's names resolve to.
+    pub registry: &'s Registry,
     /// Faults strike and heal within `[0, window)`.
     pub window: Duration,
     pub rng: ChaCha8Rng,

@@ -13,6 +13,7 @@
 
 use super::context::FaultCtx;
 use super::draw::Drawer;
+use crate::engine::registry::Registry;
 use crate::oracle::coverage::Path;
 use crate::scenario::validate::Check;
 use crate::scenario::{Fault, MessageClass, Scenario};
@@ -24,6 +25,8 @@ use std::time::Duration;
 /// Where a kind's check stands: the scenario and the fault's index.
 pub struct CheckCx<'s> {
     pub s: &'s Scenario,
+    /// The components the scenario's names resolve to.
+    pub registry: &'s Registry,
     pub i: usize,
 }
 
@@ -132,7 +135,7 @@ pub trait Kind: Sync + 'static {
 pub trait FaultKind: Sync {
     fn action(&self) -> &'static str;
     /// Checks fault `i` of `s`: unknown fields, field types, then the kind's rules.
-    fn check(&self, s: &Scenario, i: usize) -> Check;
+    fn check(&self, s: &Scenario, registry: &Registry, i: usize) -> Check;
     /// `crash worker-2`; `fault` must have passed `check`.
     fn label(&self, fault: &Fault) -> String;
     fn strike<'a>(&'a self, fault: &Fault, i: usize, ctx: &'a FaultCtx) -> LocalBoxFuture<'a, ()>;
@@ -151,8 +154,8 @@ impl<K: Kind> FaultKind for K {
         Kind::action(self)
     }
 
-    fn check(&self, s: &Scenario, i: usize) -> Check {
-        let cx = CheckCx { s, i };
+    fn check(&self, s: &Scenario, registry: &Registry, i: usize) -> Check {
+        let cx = CheckCx { s, registry, i };
         let fault = &s.faults[i];
         let p = params::<K>(fault).map_err(|(key, message)| (cx.field(&key), message))?;
         Kind::check(self, &p, &cx)

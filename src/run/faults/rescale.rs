@@ -6,7 +6,7 @@
 use super::context::{act, FaultCtx};
 use super::draw::Drawer;
 use super::kind::{CheckCx, Kind, PlaceCx};
-use crate::engine::sink::sink_of;
+use crate::engine::registry::Registry;
 use crate::run::client::RescaleRequest;
 use crate::scenario::validate::validate_job::known_ids;
 use crate::scenario::validate::{require, Check};
@@ -35,13 +35,14 @@ pub struct RescaleParams {
 
 /// Whether operator `op` of `s` may be rescaled at all: not one a broadcast
 /// edge feeds, nor an upsert sink (its table is keyed by what it reads).
-fn rescalable(op: &crate::scenario::Operator) -> bool {
-    op.partition != Some(Partitioning::Broadcast) && sink_refusal(op).is_none()
+fn rescalable(op: &crate::scenario::Operator, registry: &Registry) -> bool {
+    op.partition != Some(Partitioning::Broadcast) && sink_refusal(op, registry).is_none()
 }
 
 /// Why a sink operator's kind cannot be rescaled, if it cannot.
-fn sink_refusal(op: &crate::scenario::Operator) -> Option<&'static str> {
-    (op.kind == OperatorKind::Sink).then(|| sink_of(op.sink_name()).and_then(|k| k.not_rescalable())).flatten()
+fn sink_refusal(op: &crate::scenario::Operator, registry: &Registry) -> Option<&'static str> {
+    let sink = (op.kind == OperatorKind::Sink).then(|| registry.sink(op.sink_name())).flatten();
+    sink.and_then(|k| k.kind.not_rescalable())
 }
 
 /// The most subtasks `op` can have: the cluster's slots, the key groups, and
@@ -104,7 +105,7 @@ impl Kind for Rescale {
                 "is `{id}`, which a broadcast edge feeds: rescaling it would change how many copies of each record it gets"
             ),
         )?;
-        match sink_refusal(op) {
+        match sink_refusal(op, cx.registry) {
             Some(why) => Err((cx.field("operator"), format!("is `{id}`, {why}"))),
             None => Ok(()),
         }
@@ -130,7 +131,8 @@ impl Kind for Rescale {
 
     /// An operator that may be rescaled, to a parallelism the cluster allows.
     fn draw(&self, _name: &str, d: &mut Drawer) -> Option<RescaleParams> {
-        let ops: Vec<&crate::scenario::Operator> = d.scenario.job.operators.iter().filter(|o| rescalable(o)).collect();
+        let ops: Vec<&crate::scenario::Operator> =
+            d.scenario.job.operators.iter().filter(|o| rescalable(o, d.registry)).collect();
         let op = *ops.choose(&mut d.rng)?;
         let parallelism = d.rng.gen_range(1..=most(d.scenario, op).max(1));
         Some(RescaleParams { operator: Some(op.id.clone()), parallelism: Some(parallelism) })

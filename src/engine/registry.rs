@@ -1,0 +1,113 @@
+//! The components a job names, by the names scenario files give them:
+//! barrier protocols (`[checkpoint] protocol = "…"`) and sinks
+//! (`sink = "…"`). The built-in ones register through the same calls a
+//! user's do (`Registry::builtin`); a job resolves its names here once, and
+//! the engine and the oracles use what it resolved.
+
+pub use super::named::Named;
+use super::protocol::ProtocolKind;
+use super::sink::SinkKind;
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a component cannot be registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("a {what} named `{name}` is registered already")]
+    Duplicate { what: &'static str, name: String },
+    #[error("`{name}` is not a name a scenario file can write: use lowercase letters, digits and `_`")]
+    BadName { name: String },
+}
+
+/// The registered protocols and sinks.
+#[derive(Clone, Default)]
+pub struct Registry {
+    protocols: Vec<Named<dyn ProtocolKind>>,
+    sinks: Vec<Named<dyn SinkKind>>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry").field("protocols", &self.protocols).field("sinks", &self.sinks).finish()
+    }
+}
+
+impl Registry {
+    /// The built-in protocols and sinks.
+    pub fn builtin() -> Registry {
+        let mut r = Registry::default();
+        for (name, kind) in super::protocol::builtins() {
+            r.add_protocol(name, kind).expect("built-in protocols have distinct names");
+        }
+        for (name, kind) in super::sink::builtins() {
+            r.add_sink(name, kind).expect("built-in sinks have distinct names");
+        }
+        r
+    }
+
+    /// Registers protocol `name`.
+    pub fn add_protocol(&mut self, name: &str, kind: Arc<dyn ProtocolKind>) -> Result<(), RegistryError> {
+        add(&mut self.protocols, "protocol", name, kind)
+    }
+
+    /// Registers sink `name`.
+    pub fn add_sink(&mut self, name: &str, kind: Arc<dyn SinkKind>) -> Result<(), RegistryError> {
+        add(&mut self.sinks, "sink", name, kind)
+    }
+
+    /// The protocol named `name`.
+    pub fn protocol(&self, name: &str) -> Option<&Named<dyn ProtocolKind>> {
+        self.protocols.iter().find(|p| &*p.name == name)
+    }
+
+    /// The sink named `name`.
+    pub fn sink(&self, name: &str) -> Option<&Named<dyn SinkKind>> {
+        self.sinks.iter().find(|s| &*s.name == name)
+    }
+
+    /// Every protocol's name, in registration order.
+    pub fn protocol_names(&self) -> Vec<&str> {
+        self.protocols.iter().map(|p| &*p.name).collect()
+    }
+
+    /// Every sink's name, in registration order.
+    pub fn sink_names(&self) -> Vec<&str> {
+        self.sinks.iter().map(|s| &*s.name).collect()
+    }
+}
+
+fn add<K: ?Sized>(list: &mut Vec<Named<K>>, what: &'static str, name: &str, kind: Arc<K>) -> Result<(), RegistryError> {
+    let writable = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.starts_with(|c: char| c.is_ascii_lowercase());
+    if !writable {
+        return Err(RegistryError::BadName { name: name.to_string() });
+    }
+    if list.iter().any(|n| &*n.name == name) {
+        return Err(RegistryError::Duplicate { what, name: name.to_string() });
+    }
+    list.push(Named { name: name.into(), kind });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtins_are_registered_under_the_names_files_write() {
+        let r = Registry::builtin();
+        assert_eq!(r.protocol_names(), ["aligned", "at_least_once", "unaligned", "aligned_timeout"]);
+        assert_eq!(r.sink_names(), ["two_phase_commit", "upsert", "plain", "committer"]);
+    }
+
+    #[test]
+    fn a_name_is_registered_once_and_must_be_writable() {
+        let mut r = Registry::builtin();
+        let aligned = r.protocol("aligned").expect("built in").kind.clone();
+        assert!(matches!(r.add_protocol("aligned", aligned.clone()), Err(RegistryError::Duplicate { .. })));
+        assert!(matches!(r.add_protocol("Chandy-Lamport", aligned.clone()), Err(RegistryError::BadName { .. })));
+        r.add_protocol("chandy_lamport", aligned).expect("a new name");
+        assert!(r.protocol("chandy_lamport").is_some());
+    }
+}
