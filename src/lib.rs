@@ -38,8 +38,10 @@
 //! 8. `explore` — every single-fault placement of a small job, run once;
 //!    `shrink` — from a failing seed to the smallest scenario that still
 //!    fails the same property.
-//! 9. [`cli`] — the `ckptsim` command line, and the renderings of a run
-//!    (trace lines, Chrome trace, HTML timeline).
+//! 9. [`cli`] — the `ckptsim` command line (`cli::main(testbed)` gives a
+//!    crate's own binary every subcommand), and the renderings of a run
+//!    (trace lines, Chrome trace, HTML timeline); [`harness`] — scenario
+//!    files as tests of a crate's own components.
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -51,6 +53,7 @@ pub mod bugs;
 pub mod cli;
 pub mod engine;
 pub(crate) mod explore;
+pub mod harness;
 pub mod oracle;
 pub mod run;
 pub mod scenario;

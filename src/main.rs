@@ -7,5 +7,5 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    std::process::exit(ckptsim::cli::main());
+    std::process::exit(ckptsim::cli::main(ckptsim::run::testbed::Testbed::new()));
 }

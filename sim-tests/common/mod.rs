@@ -6,8 +6,7 @@
 
 pub mod binary;
 
-use ckptsim::cli::render::lines::render_lines;
-use ckptsim::run::{run_many, RunReport, RunSpec};
+use ckptsim::run::RunSpec;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,14 +34,8 @@ pub fn spec(path: &Path) -> RunSpec {
     RunSpec::new(Arc::new(scenario), path.to_path_buf(), 0, None)
 }
 
-/// `CKPTSIM_SEED=S` runs just S; `CKPTSIM_SEEDS=N` runs 0..N; else
-/// first..first+default (a scenario's `first_seed` and `seeds`).
-pub fn seeds_from(first: u64, default: u64) -> Vec<u64> {
-    if std::env::var("CKPTSIM_SEED").is_err() && std::env::var("CKPTSIM_SEEDS").is_err() {
-        return (first..first + default).collect();
-    }
-    seeds(default)
-}
+#[allow(unused_imports)]
+pub use ckptsim::harness::{describe, faults_fired, run_seeds, seeds_from};
 
 /// `CKPTSIM_SEED=S` runs just S; `CKPTSIM_SEEDS=N` runs 0..N; else 0..default.
 pub fn seeds(default: u64) -> Vec<u64> {
@@ -51,50 +44,4 @@ pub fn seeds(default: u64) -> Vec<u64> {
     }
     let n = std::env::var("CKPTSIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default);
     (0..n).collect()
-}
-
-/// Runs the seeds on every core; reports sorted by seed.
-pub fn run_seeds(spec: &RunSpec, seeds: Vec<u64>) -> Vec<RunReport> {
-    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut reports = vec![];
-    run_many(spec, seeds, jobs, &mut |r| reports.push(r));
-    reports.sort_by_key(|r| r.seed);
-    reports
-}
-
-/// A failed run, for a test's panic message.
-pub fn describe(r: &RunReport) -> String {
-    let mut s = format!("\n=== {} seed {} FAILED ({}) ===\n", r.scenario, r.seed, r.end);
-    for v in &r.violations {
-        s += &format!("  ✗ {}: {}\n", v.property, v.detail);
-    }
-    let tail = &r.trace[r.trace.len().saturating_sub(10)..];
-    s += &format!("  last {} trace events:\n{}", tail.len(), render_lines(tail));
-    s += &format!("  replay: {}\n", r.replay);
-    s
-}
-
-/// Every fault of the scenario fired in at least one of `reports`, and a
-/// swarm drew at least one fault that fired; else why not.
-pub fn faults_fired(spec: &RunSpec, reports: &[RunReport]) -> Result<(), String> {
-    let mut problems = vec![];
-    for i in 0..spec.scenario.faults.len() {
-        let outcomes: Vec<_> = reports.iter().filter_map(|r| r.faults.get(i)).collect();
-        if outcomes.iter().all(|f| f.not_fired.is_some()) {
-            let (label, why) = outcomes
-                .first()
-                .map(|f| (f.label.clone(), f.not_fired.clone().unwrap_or_default()))
-                .unwrap_or_default();
-            problems.push(format!("faults[{i}] ({label}) fired in none of {} seeds; e.g. {why}", reports.len()));
-        }
-    }
-    let drawn_fired = reports.iter().flat_map(|r| &r.faults).any(|f| f.drawn && f.not_fired.is_none());
-    if spec.scenario.swarm.is_some() && !drawn_fired {
-        problems.push(format!("[swarm] drew no fault that fired in {} seeds", reports.len()));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("vacuous: {}", problems.join("; ")))
-    }
 }

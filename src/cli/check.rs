@@ -9,7 +9,7 @@ use super::{EXIT_BAD_INPUT, EXIT_PASS};
 /// Checks every file (a directory: its `*.toml` files, sorted). Prints
 /// `ok FILE (summary)` to stdout or the error with its carets to stderr;
 /// exit 0 if every file is a valid scenario, else 2.
-pub fn check(paths: &[PathBuf]) -> i32 {
+pub fn check(testbed: &crate::run::testbed::Testbed, paths: &[PathBuf]) -> i32 {
     let (mut checked, mut bad) = (0, 0);
     for path in paths {
         let files = match scenario_files(path) {
@@ -22,7 +22,7 @@ pub fn check(paths: &[PathBuf]) -> i32 {
         };
         for file in files {
             checked += 1;
-            match crate::run::testbed::load(&file) {
+            match testbed.load(&file) {
                 Ok(s) => println!("ok {} ({})", file.display(), summary(&s)),
                 Err(e) => {
                     eprintln!("error: {}", e.render());

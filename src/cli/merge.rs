@@ -24,7 +24,7 @@ pub struct MergeOptions {
 /// One seed's report, keyed by what makes it the same run.
 type RunKey = (String, Option<String>, u64);
 
-pub fn merge(options: &MergeOptions) -> i32 {
+pub fn merge(testbed: &crate::run::testbed::Testbed, options: &MergeOptions) -> i32 {
     let mut runs: BTreeMap<RunKey, RunReport> = BTreeMap::new();
     for file in &options.files {
         if let Err(e) = read_into(file, &mut runs) {
@@ -33,10 +33,8 @@ pub fn merge(options: &MergeOptions) -> i32 {
         }
     }
     let (paths, what) = match &options.scenario {
-        Some(path) => match crate::run::testbed::load(path) {
-            Ok(s) => {
-                (applicable(&s, &crate::run::testbed::Testbed::new()), format!("protocol {}", s.checkpoint.protocol))
-            }
+        Some(path) => match testbed.load(path) {
+            Ok(s) => (applicable(&s, testbed), format!("protocol {}", s.checkpoint.protocol)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_BAD_INPUT;

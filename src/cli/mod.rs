@@ -28,6 +28,7 @@ mod sweep;
 mod zoo;
 
 use crate::bugs::Bug;
+use crate::run::testbed::Testbed;
 use crate::run::{run_seed, RunSpec};
 use crate::scenario;
 use crate::shrink::ShrinkOptions;
@@ -258,7 +259,12 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     Ok((k, n))
 }
 
-pub fn main() -> i32 {
+/// The `ckptsim` command line over `testbed`'s components: every
+/// subcommand, for a user's own protocols and sinks. A user's
+/// `src/bin/sim.rs` is `std::process::exit(ckptsim::cli::main(my_testbed()))`;
+/// replay commands start the way this binary was invoked (`invoked_as`).
+pub fn main(testbed: Testbed) -> i32 {
+    let testbed = testbed.command(&invoked_as());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -283,9 +289,9 @@ pub fn main() -> i32 {
             EXIT_PASS
         }
         Command::Run { scenario, seed, bug, trace, chrome_trace, timeline, json, wall_cap, faults } => {
-            let Some(mut spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
+            let Some(mut spec) = load(&testbed, &scenario, 0, bug) else { return EXIT_BAD_INPUT };
             if !faults.is_empty() {
-                match with_faults(&spec.scenario, &faults) {
+                match with_faults(&testbed, &spec.scenario, &faults) {
                     Ok(s) => spec.scenario = Arc::new(s),
                     Err(e) => {
                         eprintln!("error: {e}");
@@ -300,7 +306,7 @@ pub fn main() -> i32 {
             report::print_run(&report, trace, json, &files)
         }
         Command::Sweep { scenario, seeds, bug, jobs, shard, json, coverage, until_failure, wall_cap } => {
-            let Some(mut spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
+            let Some(mut spec) = load(&testbed, &scenario, 0, bug) else { return EXIT_BAD_INPUT };
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
             let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage, until_failure };
             sweep::sweep(&spec, &options)
@@ -318,7 +324,7 @@ pub fn main() -> i32 {
             jobs: j,
             json,
         } => {
-            let Some(spec) = load(&scenario, 0, bug) else { return EXIT_BAD_INPUT };
+            let Some(spec) = load(&testbed, &scenario, 0, bug) else { return EXIT_BAD_INPUT };
             let windows = crate::explore::Windows { restart_after, resume_after, heal_after };
             let seed = seed.unwrap_or(spec.scenario.first_seed);
             let options = crate::explore::ExploreOptions {
@@ -334,7 +340,7 @@ pub fn main() -> i32 {
             explore::run(&spec.scenario, &scenario, &options, json)
         }
         Command::Shrink { scenario, seed, bug, property, out, force, budget, seed_search, jobs: j } => {
-            let Some(spec) = load(&scenario, seed, bug) else { return EXIT_BAD_INPUT };
+            let Some(spec) = load(&testbed, &scenario, seed, bug) else { return EXIT_BAD_INPUT };
             let options = ShrinkOptions {
                 seed,
                 bug,
@@ -347,7 +353,7 @@ pub fn main() -> i32 {
             shrink::run(&spec.scenario, &shrink::ShrinkArgs { file: scenario, out, force, options })
         }
         Command::Merge { files, coverage, scenario } => {
-            merge::merge(&merge::MergeOptions { files, coverage, scenario })
+            merge::merge(&testbed, &merge::MergeOptions { files, coverage, scenario })
         }
         Command::Zoo { seeds, windows, jobs } => {
             if seeds == 0 || windows == 0 {
@@ -356,20 +362,36 @@ pub fn main() -> i32 {
             }
             zoo::zoo(&zoo::ZooOptions { seeds, windows, jobs })
         }
-        Command::Check { files } => check::check(&files),
+        Command::Check { files } => check::check(&testbed, &files),
         Command::New { name, output } => new::new(&name, output.as_deref()),
         Command::Bench { scenario, runs, jobs } => {
-            let Some(spec) = load(&scenario, 0, None) else { return EXIT_BAD_INPUT };
+            let Some(spec) = load(&testbed, &scenario, 0, None) else { return EXIT_BAD_INPUT };
             bench::bench(&spec, runs, jobs)
         }
     }
 }
 
+/// How a person types this binary again: `cargo run --release --` from a
+/// build directory (`--bin NAME` for a binary other than ckptsim's own),
+/// else the name (or the path) it was started by.
+pub fn invoked_as() -> String {
+    let argv0 = std::env::args().next().unwrap_or_else(|| "ckptsim".into());
+    let path = std::path::Path::new(&argv0);
+    let name = path.file_name().map_or("ckptsim".into(), |n| n.to_string_lossy().to_string());
+    let built = path.parent().is_some_and(|dir| dir.ends_with("target/release") || dir.ends_with("target/debug"));
+    match (built, name.as_str()) {
+        (true, "ckptsim") => crate::run::testbed::CARGO_RUN.to_string(),
+        (true, _) => format!("cargo run --release --bin {name} --"),
+        (false, _) if argv0.contains('/') && path.parent().is_some_and(|p| p.as_os_str() == ".") => argv0,
+        (false, _) => name,
+    }
+}
+
 /// Loads the scenario; prints the error (`file:line:col: field: message`,
 /// then the line with carets) if bad.
-fn load(path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> {
-    match crate::run::testbed::load(path) {
-        Ok(s) => Some(RunSpec::new(Arc::new(s), path.to_path_buf(), seed, bug)),
+fn load(testbed: &Testbed, path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> {
+    match testbed.load(path) {
+        Ok(s) => Some(RunSpec { testbed: testbed.clone(), ..RunSpec::new(Arc::new(s), path.to_path_buf(), seed, bug) }),
         Err(e) => {
             eprintln!("error: {}", e.render());
             None
@@ -378,7 +400,7 @@ fn load(path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> 
 }
 
 /// The scenario with `--fault` tables in place of its faults and swarm.
-fn with_faults(s: &scenario::Scenario, faults: &[String]) -> Result<scenario::Scenario, String> {
+fn with_faults(testbed: &Testbed, s: &scenario::Scenario, faults: &[String]) -> Result<scenario::Scenario, String> {
     #[derive(serde::Deserialize)]
     struct One {
         fault: scenario::Fault,
@@ -392,8 +414,7 @@ fn with_faults(s: &scenario::Scenario, faults: &[String]) -> Result<scenario::Sc
         s.faults.push(one.fault);
     }
     // faults[i] is the i-th --fault, counting from 0.
-    scenario::validate::validate(&s, &crate::run::testbed::Testbed::new())
-        .map_err(|(field, message)| format!("--fault: {field}: {message}"))?;
+    scenario::validate::validate(&s, testbed).map_err(|(field, message)| format!("--fault: {field}: {message}"))?;
     Ok(s)
 }
 

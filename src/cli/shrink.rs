@@ -45,7 +45,7 @@ pub fn run(scenario: &Scenario, args: &ShrinkArgs) -> i32 {
         eprintln!("error: cannot write {}: {e}", out.display());
         return EXIT_BAD_INPUT;
     }
-    report(&shrunk, &out)
+    report(&shrunk, &out, &o.testbed)
 }
 
 /// `scenarios/regressions/<scenario>-<bug>.toml`, or `-seed<N>` without a bug.
@@ -76,7 +76,7 @@ fn write(out: &Path, text: &str) -> std::io::Result<()> {
 
 /// Prints what the shrink did, after reading the written file back and
 /// checking it still fails the property (the file is what people keep).
-fn report(shrunk: &Shrunk, out: &Path) -> i32 {
+fn report(shrunk: &Shrunk, out: &Path, testbed: &crate::run::testbed::Testbed) -> i32 {
     println!("property {} still fails under seed {}", shrunk.property, shrunk.seed);
     println!("  before: {}", shrunk.before);
     println!("  after:  {}", shrunk.after);
@@ -85,16 +85,17 @@ fn report(shrunk: &Shrunk, out: &Path) -> i32 {
     }
     let budget = if shrunk.out_of_time { " (time budget spent; shrink again to go further)" } else { "" };
     println!("  {} runs{budget}", shrunk.runs);
-    let Ok(written) = crate::run::testbed::load(out) else {
+    let Ok(written) = testbed.load(out) else {
         eprintln!("internal error: {} does not read back", out.display());
         return EXIT_INTERNAL;
     };
-    let check = run_seed(&RunSpec::new(Arc::new(written), out.to_path_buf(), shrunk.seed, None));
+    let spec = RunSpec::new(Arc::new(written), out.to_path_buf(), shrunk.seed, None);
+    let check = run_seed(&RunSpec { testbed: testbed.clone(), ..spec });
     if !check.violations.iter().any(|v| v.property == shrunk.property) {
         eprintln!("internal error: {} does not fail {} when run again", out.display(), shrunk.property);
         return EXIT_INTERNAL;
     }
     println!("wrote {}", out.display());
-    println!("  replay: {}", replay_command(out, shrunk.seed, None));
+    println!("  replay: {}", replay_command(testbed, out, shrunk.seed, None));
     EXIT_PASS
 }

@@ -112,11 +112,12 @@ fn outcome(p: &Placement, report: &RunReport, path: &std::path::Path, options: &
     }
 }
 
-/// `ckptsim run FILE --seed S [--bug B] --fault '{ … }' --trace`.
+/// `ckptsim run FILE --seed S [--bug B] --fault '{ … }' --trace`, as the testbed's command line starts.
 fn replay(path: &std::path::Path, p: &Placement, options: &ExploreOptions) -> String {
     let bug = options.bug.map(|b| format!(" --bug {b}")).unwrap_or_default();
     format!(
-        "cargo run --release -- run {} --seed {}{bug} --fault '{}' --trace",
+        "{} run {} --seed {}{bug} --fault '{}' --trace",
+        options.testbed.invoked_as(),
         path.display(),
         options.seed,
         placement::inline(&p.fault)

@@ -96,10 +96,10 @@ impl RunReport {
     }
 }
 
-/// The command that reproduces a run.
-pub fn replay_command(path: &Path, seed: u64, bug: Option<Bug>) -> String {
+/// The command that reproduces a run, starting as `testbed`'s command line does.
+pub fn replay_command(testbed: &Testbed, path: &Path, seed: u64, bug: Option<Bug>) -> String {
     let bug = bug.map(|b| format!(" --bug {b}")).unwrap_or_default();
-    format!("cargo run --release -- run {} --seed {seed}{bug} --trace", path.display())
+    format!("{} run {} --seed {seed}{bug} --trace", testbed.invoked_as(), path.display())
 }
 
 /// Runs one seed on a fresh thread; an engine panic becomes an `error`
@@ -122,7 +122,7 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
         stop.store(true, Ordering::Relaxed);
     }
     let outcome = thread.join();
-    let replay = replay_command(&spec.path, seed, bug);
+    let replay = replay_command(&spec.testbed, &spec.path, seed, bug);
     match outcome {
         Ok(mut report) => {
             report.replay = replay;

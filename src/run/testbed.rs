@@ -22,11 +22,17 @@ use crate::scenario::{self, Catalogue, Scenario, ScenarioError};
 use std::path::Path;
 use std::sync::Arc;
 
-/// The components a run can use: the built-in ones, and any registered on top.
+/// The components a run can use: the built-in ones, and any registered on
+/// top; and how the command line that runs them is typed, for the replay
+/// commands verdicts print.
 #[derive(Debug, Clone)]
 pub struct Testbed {
     registry: Arc<Registry>,
+    command: Arc<str>,
 }
+
+/// How a replay command starts when ckptsim runs from its own checkout.
+pub const CARGO_RUN: &str = "cargo run --release --";
 
 impl Default for Testbed {
     fn default() -> Self {
@@ -37,7 +43,18 @@ impl Default for Testbed {
 impl Testbed {
     /// The built-in protocols, sinks, fault kinds and properties.
     pub fn new() -> Testbed {
-        Testbed { registry: Arc::new(Registry::builtin()) }
+        Testbed { registry: Arc::new(Registry::builtin()), command: CARGO_RUN.into() }
+    }
+
+    /// Replay commands start with `command` (`ckptsim`, `cargo run --release --bin sim --`).
+    pub fn command(mut self, command: &str) -> Testbed {
+        self.command = command.into();
+        self
+    }
+
+    /// How replay commands start.
+    pub fn invoked_as(&self) -> &str {
+        &self.command
     }
 
     /// Adds protocol `name` (`[checkpoint] protocol = "name"`).
