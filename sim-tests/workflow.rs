@@ -92,7 +92,10 @@ fn shrink_writes_a_smaller_scenario_that_still_fails_the_same_property() {
     assert_eq!(o.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&o.stderr));
     assert!(text.contains("property commit_only_completed still fails"), "{text}");
     let written = std::fs::read_to_string(&out).expect("written");
-    assert!(written.starts_with("# Written by: ckptsim shrink scenarios/worker-crash.toml --seed 1"), "{written}");
+    assert!(
+        written.starts_with("# Written by: cargo run --release -- shrink scenarios/worker-crash.toml --seed 1"),
+        "{written}"
+    );
     assert!(written.contains("violated = [\"commit_only_completed\"]"), "{written}");
     let scenario = ckptsim::run::testbed::parse(&written, "shrunk").expect("a valid scenario");
     let records: u64 = scenario.job.operators.iter().filter_map(|o| o.records).sum();

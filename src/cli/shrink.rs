@@ -57,7 +57,7 @@ fn default_out(scenario: &Scenario, seed: u64, bug: Option<Bug>) -> PathBuf {
 /// The command as a person would type it again.
 fn command(args: &ShrinkArgs) -> String {
     let o = &args.options;
-    let mut c = format!("ckptsim shrink {} --seed {}", args.file.display(), o.seed);
+    let mut c = format!("{} shrink {} --seed {}", o.testbed.invoked_as(), args.file.display(), o.seed);
     if let Some(b) = o.bug {
         c += &format!(" --bug {b}");
     }
