@@ -1,11 +1,15 @@
-//! This crate's `sim` binary is ckptsim's command line over its components:
+//! This crate's `protocol-sim` binary is ckptsim's command line over its components:
 //! a failing run prints a replay line that works here, and `shrink` writes
 //! a scenario that names this crate's protocol.
 
 use std::process::Command;
 
 fn sim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_sim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("sim")
+    Command::new(env!("CARGO_BIN_EXE_protocol-sim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sim")
 }
 
 #[test]
@@ -14,7 +18,9 @@ fn a_caught_flaw_prints_a_replay_line_for_this_crate() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        out.contains("replay: cargo run --release --bin sim -- run scenarios/flawed-forgets-channels.toml --seed 0"),
+        out.contains(
+            "replay: cargo run --release --bin protocol-sim -- run scenarios/flawed-forgets-channels.toml --seed 0"
+        ),
         "{out}"
     );
 }
@@ -36,6 +42,6 @@ fn shrink_writes_a_scenario_that_names_this_crates_protocol() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let written = std::fs::read_to_string(&out).expect("the shrunk scenario");
     assert!(written.contains("protocol = \"chandy_lamport_forgets_channels\""), "{written}");
-    assert!(written.starts_with("# Written by: cargo run --release --bin sim -- shrink"), "{written}");
+    assert!(written.starts_with("# Written by: cargo run --release --bin protocol-sim -- shrink"), "{written}");
     let _ = std::fs::remove_file(out);
 }

@@ -5,5 +5,8 @@
 use ckptsim::harness::Harness;
 
 fn main() {
-    Harness::new(own_protocol::testbed()).dir("scenarios").replay_with("cargo run --release --bin sim --").run()
+    Harness::new(own_protocol::testbed())
+        .dir("scenarios")
+        .replay_with("cargo run --release --bin protocol-sim --")
+        .run()
 }

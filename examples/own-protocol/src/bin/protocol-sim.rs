@@ -1,7 +1,7 @@
 //! This crate's own command line: every ckptsim subcommand (run, sweep,
 //! shrink, explore, check, --timeline, --coverage, …) over ckptsim's
 //! components plus this crate's Chandy–Lamport protocols. Its replay lines
-//! read `cargo run --release --bin sim -- run …`.
+//! read `cargo run --release --bin protocol-sim -- run …`.
 
 fn main() {
     std::process::exit(ckptsim::cli::main(own_protocol::testbed()));
