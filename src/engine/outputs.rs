@@ -39,7 +39,7 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    pub fn new(
+    pub(crate) fn new(
         graph: &ExecutionGraph,
         task: TaskId,
         attempt: Attempt,

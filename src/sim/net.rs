@@ -85,8 +85,12 @@ pub enum NetEvent<M> {
     /// A message from `from`, in the order `from` sent it.
     Message { from: Rc<str>, msg: M },
     /// The connection with `peer` broke (it died, or we could not reach it);
-    /// messages in it may be lost.
-    Closed { peer: Rc<str> },
+    /// messages in it may be lost. (Today's nodes only need to know that it
+    /// happened: sequence numbers and timeouts find what was lost.)
+    Closed {
+        #[allow(dead_code)]
+        peer: Rc<str>,
+    },
 }
 
 /// What travels on a connection: who we are, then messages.

@@ -14,7 +14,7 @@ pub enum CheckpointMsg {
     /// From a task: its snapshot of `checkpoint` is durable (L7).
     Ack { attempt: Attempt, task: TaskId, checkpoint: CheckpointId, handle: StateHandle, end_of_data: bool },
     /// From a task: its snapshot upload failed (L16).
-    Decline { attempt: Attempt, task: TaskId, checkpoint: CheckpointId, reason: String },
+    Decline { attempt: Attempt, checkpoint: CheckpointId, reason: String },
     /// To a task: `checkpoint` completed (best effort, L19).
     NotifyComplete { attempt: Attempt, to: TaskId, checkpoint: CheckpointId },
     /// To a task: `checkpoint` was aborted (a cancel marker, L7).

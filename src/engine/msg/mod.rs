@@ -1,5 +1,7 @@
 //! Everything that travels between nodes, by the plane it serves; each
-//! plane is matched on its own, exhaustively.
+//! plane is matched on its own, exhaustively. A component of a user's sees
+//! only the records it writes (`Record`), the ids, and the errors a task
+//! fails with (`TaskError` and what the services answer, `ServiceError`).
 //!
 //! - `data`       — task → task: records, barriers, end of data
 //! - `control`    — worker ↔ coordinator (and the job's client ↔ coordinator)
@@ -7,25 +9,26 @@
 //! - `services`   — the `log`, `storage` and `sink` nodes' requests and replies
 //! - `error`      — what a task fails with, and what services answer with
 
-pub mod checkpoint;
-pub mod control;
-pub mod data;
-pub mod error;
-pub mod services;
+pub(crate) mod checkpoint;
+pub(crate) mod control;
+pub(crate) mod data;
+pub(crate) mod error;
+pub(crate) mod services;
 
 pub use crate::scenario::ids::{Attempt, CheckpointId, Origin, TaskId, TxnId};
-pub use checkpoint::{CheckpointMeta, CheckpointMsg, StateHandle};
-pub use control::{ClientMsg, ControlMsg, Deployment};
-pub use data::{DataMsg, Record};
+pub(crate) use checkpoint::{CheckpointMeta, CheckpointMsg, StateHandle};
+pub(crate) use control::{ClientMsg, ControlMsg, Deployment};
+pub(crate) use data::DataMsg;
+pub use data::Record;
 pub use error::{ServiceError, SinkError, StateError, StorageError, TaskError};
-pub use services::{LogMsg, ReqId, SinkMsg, StorageMsg};
+pub(crate) use services::{LogMsg, ReqId, SinkMsg, StorageMsg};
 
 use crate::scenario::MessageClass;
 use crate::sim::net::Classify;
 
 /// A message between nodes.
 #[derive(Debug, Clone)]
-pub enum Msg {
+pub(crate) enum Msg {
     Data(DataMsg),
     Control(ControlMsg),
     Client(ClientMsg),
@@ -38,7 +41,7 @@ pub enum Msg {
 /// What a task's inbox takes: its input channels' messages, and the
 /// coordinator's messages to it (triggers, notifications).
 #[derive(Debug, Clone)]
-pub enum TaskInput {
+pub(crate) enum TaskInput {
     Data(DataMsg),
     Checkpoint(CheckpointMsg),
 }

@@ -173,10 +173,10 @@ impl TaskCtx {
                         &ctx.env.worker,
                         Event::CheckpointDeclined { task: ctx.name.clone(), checkpoint: n, reason: reason.clone() },
                     );
-                    let (attempt, task) = (ctx.attempt, ctx.id);
+                    let attempt = ctx.attempt;
                     ctx.env.net.send(
                         "coordinator",
-                        Msg::Checkpoint(CheckpointMsg::Decline { attempt, task, checkpoint: n, reason }),
+                        Msg::Checkpoint(CheckpointMsg::Decline { attempt, checkpoint: n, reason }),
                     );
                 }
             }

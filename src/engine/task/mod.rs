@@ -20,7 +20,7 @@ use std::sync::Arc;
 /// Runs a subtask until it fails or is cancelled (dropped).
 /// `priority` carries the barriers that overtake the inbox (unaligned).
 /// `sink`: the kind of sink a sink (or committer) task runs.
-pub async fn run(
+pub(crate) async fn run(
     ctx: TaskCtx,
     sink: Option<Arc<dyn SinkKind>>,
     inbox: UnboundedReceiver<TaskInput>,
