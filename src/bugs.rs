@@ -15,7 +15,9 @@ use std::str::FromStr;
 /// fails there (`sim-tests/bug_zoo.rs` proves it, `ckptsim zoo` measures it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Catch {
+    /// The stock scenario file, from the crate root (`scenarios/worker-crash.toml`).
     pub scenario: &'static str,
+    /// The property whose violation shows the bug (`exactly_once_output`).
     pub property: &'static str,
 }
 
@@ -41,7 +43,7 @@ pub struct Planted {
     /// one `ckptsim zoo` measures.
     pub catches: &'static [Catch],
     /// Throws its switch.
-    pub plant: fn(&mut Bugs),
+    pub(crate) plant: fn(&mut Bugs),
 }
 
 /// Every planted bug, in the order `ckptsim bugs` lists them.
@@ -330,6 +332,7 @@ impl Bug {
         ZOO.iter().map(Bug)
     }
 
+    /// `--bug NAME`, `bug = "NAME"`.
     pub fn name(self) -> &'static str {
         self.0.name
     }
@@ -350,7 +353,7 @@ impl Bug {
     }
 
     /// The cores' bug structs with this one switched on.
-    pub fn bugs(self) -> Bugs {
+    pub(crate) fn bugs(self) -> Bugs {
         let mut bugs = Bugs::default();
         (self.0.plant)(&mut bugs);
         bugs
@@ -358,7 +361,7 @@ impl Bug {
 }
 
 /// The cores' bug structs for an optional planted bug (all off without one).
-pub fn bugs_of(bug: Option<Bug>) -> Bugs {
+pub(crate) fn bugs_of(bug: Option<Bug>) -> Bugs {
     bug.map(Bug::bugs).unwrap_or_default()
 }
 

@@ -43,6 +43,8 @@
 //!    (trace lines, Chrome trace, HTML timeline); [`harness`] — scenario
 //!    files as tests of a crate's own components.
 
+#![warn(missing_docs)]
+
 #[cfg(not(madsim))]
 compile_error!(
     "ckptsim must be built with `--cfg madsim` (set in .cargo/config.toml). \

@@ -8,7 +8,7 @@ use super::registry::Registry;
 use super::services;
 use super::services::log::LogData;
 use super::services::storage::StorageOptions;
-pub use super::task::context::Bugs;
+pub(crate) use super::task::context::Bugs;
 use super::worker::{self, WorkerConfig};
 use crate::scenario::Scenario;
 use crate::sim::disk::SimDisk;

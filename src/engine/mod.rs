@@ -43,6 +43,6 @@ pub(crate) mod restart;
 pub(crate) mod rpc;
 pub(crate) mod services;
 pub mod sink;
-pub mod state;
+pub(crate) mod state;
 pub mod task;
 pub(crate) mod worker;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 pub struct Named<K: ?Sized> {
     /// `aligned`, `two_phase_commit`, `kafka_txn`.
     pub name: Arc<str>,
+    /// The component.
     pub kind: Arc<K>,
 }
 

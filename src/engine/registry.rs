@@ -13,10 +13,20 @@ use std::sync::Arc;
 /// Why a component cannot be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
+    /// The name is taken by a component of the same kind.
     #[error("a {what} named `{name}` is registered already")]
-    Duplicate { what: &'static str, name: String },
+    Duplicate {
+        /// `protocol` or `sink`.
+        what: &'static str,
+        /// The name asked for.
+        name: String,
+    },
+    /// Files could not write the name.
     #[error("`{name}` is not a name a scenario file can write: use lowercase letters, digits and `_`")]
-    BadName { name: String },
+    BadName {
+        /// The name asked for.
+        name: String,
+    },
 }
 
 /// The registered protocols and sinks.

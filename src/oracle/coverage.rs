@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 
 /// One catalogued path.
 pub struct Path {
+    /// Its name in verdicts and sweeps (`channel_state_persisted`).
     pub name: &'static str,
     /// What happened, in a phrase.
     pub description: &'static str,

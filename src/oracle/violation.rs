@@ -7,7 +7,9 @@ use std::time::Duration;
 /// A property that did not hold, with the evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
+    /// The property (`exactly_once_output`).
     pub property: String,
+    /// What was wrong, with examples a person can act on.
     pub detail: String,
     /// Where in the run the evidence lies, as far as the property knows it.
     #[serde(flatten)]
@@ -53,6 +55,7 @@ fn de_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::
 }
 
 impl Violation {
+    /// A violation of `property`, located nowhere yet.
     pub fn new(property: &str, detail: impl Into<String>) -> Self {
         Violation { property: property.to_string(), detail: detail.into(), location: Location::default() }
     }

@@ -41,9 +41,11 @@ pub const DEFAULT_WALL_CAP: Duration = Duration::from_secs(120);
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
+    /// The validated scenario.
     pub scenario: Arc<Scenario>,
     /// The scenario file, for the replay command.
     pub path: PathBuf,
+    /// The seed: it decides everything else.
     pub seed: u64,
     /// `--bug`, overriding the scenario's `bug`.
     pub bug: Option<Bug>,
@@ -63,17 +65,25 @@ impl RunSpec {
 /// The verdict of one seeded run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
+    /// The scenario's `name`.
     pub scenario: String,
+    /// The seed it ran under.
     pub seed: u64,
     /// `pass`, `fail` (a property was violated) or `error` (internal error).
     pub verdict: String,
+    /// Every property that did not hold, with evidence (empty on a pass).
     pub violations: Vec<Violation>,
     /// Hex XXH64 of the canonical trace.
     pub trace_hash: String,
+    /// Simulated time the run took, in milliseconds.
     pub sim_time_ms: u64,
+    /// Trace events recorded.
     pub events: usize,
+    /// Checkpoints that completed.
     pub checkpoints_completed: usize,
+    /// Failovers (and rescales) the job went through.
     pub recoveries: usize,
+    /// The planted bug switched on, if any.
     pub bug: Option<String>,
     /// How the job ended: finished, failed, timed_out, wall_clock_cap.
     pub end: String,
@@ -83,14 +93,17 @@ pub struct RunReport {
     pub faults: Vec<FaultOutcome>,
     /// The catalogued protocol paths the run took.
     pub coverage: Vec<String>,
+    /// The command that runs this seed again, with its trace.
     pub replay: String,
     /// The faults `[swarm]` drew for this seed (empty without a swarm).
     pub drawn: Vec<Fault>,
+    /// The whole trace (not in the JSON report).
     #[serde(skip)]
     pub trace: Vec<TraceEvent>,
 }
 
 impl RunReport {
+    /// Whether every property held.
     pub fn passed(&self) -> bool {
         self.verdict == "pass"
     }

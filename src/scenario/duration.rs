@@ -59,9 +59,11 @@ impl de::Visitor<'_> for DurationVisitor {
 /// `#[serde(with = "dur")]` for `Duration` fields.
 pub mod dur {
     use super::*;
+    /// Writes a duration the way files do (`1.5s`).
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format_duration(*d))
     }
+    /// Reads `"1.5s"`, `"300ms"`, ….
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         d.deserialize_str(DurationVisitor)
     }
@@ -70,12 +72,14 @@ pub mod dur {
 /// `#[serde(with = "dur_opt")]` for `Option<Duration>` fields.
 pub mod dur_opt {
     use super::*;
+    /// Writes a duration the way files do, or nothing.
     pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => s.serialize_str(&format_duration(*d)),
             None => s.serialize_none(),
         }
     }
+    /// Reads a written duration.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         d.deserialize_str(DurationVisitor).map(Some)
     }

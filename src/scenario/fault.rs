@@ -35,6 +35,7 @@ pub struct When {
     /// Only this checkpoint id. Default: any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<u64>,
+    /// The moment of the checkpoint's life.
     pub phase: Phase,
     /// Only at this task, `op[i]` (phases that happen at a task). Default: any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,7 +16,9 @@ pub type CheckpointId = u64;
 /// A subtask: operator index (topological) and subtask index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TaskId {
+    /// The operator's index in topological order.
     pub op: u16,
+    /// The subtask, `0..parallelism`.
     pub subtask: u16,
 }
 
@@ -24,8 +26,11 @@ pub struct TaskId {
 /// Carried through every operator so oracles can name the exact record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Origin {
+    /// The source operator's index.
     pub source: u16,
+    /// The log partition.
     pub partition: u32,
+    /// The record's offset in the partition.
     pub offset: u64,
 }
 
@@ -41,8 +46,11 @@ impl fmt::Display for Origin {
 pub struct TxnId {
     /// The sink operator's index.
     pub sink: u16,
+    /// The subtask (or, for a transactional id shared wrongly, whatever id the sink chose).
     pub subtask: u16,
+    /// The job attempt that opened it.
     pub attempt: Attempt,
+    /// Its number among the transactions that subtask opened in that attempt.
     pub seq: u64,
 }
 

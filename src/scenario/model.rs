@@ -28,17 +28,24 @@ pub struct Scenario {
     /// A planted bug to switch on (see `ckptsim bugs`). Default none.
     #[serde(default)]
     pub bug: Option<String>,
+    /// `[cluster]`: workers, slots, timeouts.
     #[serde(default)]
     pub cluster: Cluster,
+    /// `[network]`: the network's own latency and loss.
     #[serde(default)]
     pub network: Network,
+    /// `[disk]`: every node's disk.
     #[serde(default)]
     pub disk: Disk,
+    /// `[storage]`: checkpoint storage.
     #[serde(default)]
     pub storage: Storage,
+    /// `[job]`: the job graph (required).
     pub job: Job,
+    /// `[checkpoint]`: the protocol and the coordinator's settings.
     #[serde(default)]
     pub checkpoint: Checkpoint,
+    /// `[restart]`: the restart strategy.
     #[serde(default)]
     pub restart: Restart,
     /// Faults, in any order.
@@ -47,6 +54,7 @@ pub struct Scenario {
     /// Faults drawn per seed (swarm testing). Default: none.
     #[serde(default)]
     pub swarm: Option<Swarm>,
+    /// `[expect]`: what the run must show.
     #[serde(default)]
     pub expect: Expect,
 }
@@ -175,6 +183,7 @@ fn default_parallelism() -> usize {
 fn default_max_parallelism() -> usize {
     128
 }
+/// Records per data message, unless `[job] batch_size` says.
 pub fn default_batch_size() -> usize {
     64
 }
@@ -185,6 +194,8 @@ pub fn default_batch_size() -> usize {
 pub struct Operator {
     /// Unique name; tasks are named `id[i]`.
     pub id: String,
+    /// What it is: `source`, `map`, `filter`, `keyed_count`, `keyed_sum`,
+    /// `keyed_co_sum` or `sink`.
     pub kind: OperatorKind,
     /// Upstream operator ids (none for a source).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -224,11 +235,17 @@ pub struct Operator {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Function {
+    /// Map: the value unchanged.
     Identity,
+    /// Map: twice the value.
     Double,
+    /// Map: minus the value.
     Negate,
+    /// Filter: even keys pass.
     EvenKeys,
+    /// Filter: odd keys pass.
     OddKeys,
+    /// Filter: values up to 5 pass.
     SmallValues,
 }
 
@@ -263,19 +280,24 @@ impl Function {
     }
 }
 
+/// What an operator is (`kind = "…"`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum OperatorKind {
+    /// Reads log partitions from checkpointed offsets; injects barriers.
     Source,
     /// Stateless: a function of each record's value.
     Map,
     /// Stateless: keeps the records a predicate accepts.
     Filter,
+    /// Keyed state: per key, how many records it saw.
     KeyedCount,
+    /// Keyed state: per key, the sum of the values it saw.
     KeyedSum,
     /// Two inputs, keyed: per key, adds the values of its first input and
     /// subtracts those of its second (a balance, like a CoProcessFunction).
     KeyedCoSum,
+    /// Writes to the external store through its kind of sink.
     Sink,
     /// The committer of a `sink = "committer"` sink (added by the engine,
     /// never written in a file).
@@ -284,16 +306,21 @@ pub enum OperatorKind {
 }
 
 impl OperatorKind {
+    /// Whether it keeps state by key (and is fed by `hash` partitioning by default).
     pub fn is_keyed(self) -> bool {
         matches!(self, OperatorKind::KeyedCount | OperatorKind::KeyedSum | OperatorKind::KeyedCoSum)
     }
 }
 
+/// How records reach an operator from its inputs (`partition = "…"`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Partitioning {
+    /// By key group: every record of a key to the subtask owning it.
     Hash,
+    /// Subtask i to subtask i (equal parallelisms; else `rebalance`).
     Forward,
+    /// Round robin over the downstream subtasks.
     Rebalance,
     /// Every record to every subtask (not into keyed operators).
     Broadcast,
@@ -378,43 +405,57 @@ pub struct Restart {
 }
 
 impl Restart {
+    /// fixed_delay: restarts before giving up (default 10).
     pub fn attempts(&self) -> u32 {
         self.attempts.unwrap_or(10)
     }
+    /// fixed_delay, failure_rate: the wait before a restart.
     pub fn delay(&self) -> Duration {
         let default = if self.strategy == RestartKind::FailureRate { 1000 } else { 200 };
         self.delay.unwrap_or(Duration::from_millis(default))
     }
+    /// failure_rate: failures allowed per interval (default 1).
     pub fn max_failures(&self) -> u32 {
         self.max_failures.unwrap_or(1)
     }
+    /// failure_rate: the interval failures are counted in (default 60s).
     pub fn failure_interval(&self) -> Duration {
         self.failure_interval.unwrap_or(Duration::from_secs(60))
     }
+    /// exponential_delay: the first backoff (default 1s).
     pub fn initial_backoff(&self) -> Duration {
         self.initial_backoff.unwrap_or(Duration::from_secs(1))
     }
+    /// exponential_delay: the longest backoff (default 300s).
     pub fn max_backoff(&self) -> Duration {
         self.max_backoff.unwrap_or(Duration::from_secs(300))
     }
+    /// exponential_delay: backoff growth per failure (default 2.0).
     pub fn multiplier(&self) -> f64 {
         self.multiplier.unwrap_or(2.0)
     }
+    /// exponential_delay: the quiet time that resets the backoff (default 1h).
     pub fn reset_backoff_threshold(&self) -> Duration {
         self.reset_backoff_threshold.unwrap_or(Duration::from_secs(3600))
     }
+    /// exponential_delay: random spread of each backoff (default 0.1).
     pub fn jitter(&self) -> f64 {
         self.jitter.unwrap_or(0.1)
     }
 }
 
+/// Flink's restart strategies (`strategy = "…"`).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RestartKind {
+    /// A fixed number of attempts, a fixed delay apart.
     #[default]
     FixedDelay,
+    /// Give up past `max_failures` failures within `failure_interval`.
     FailureRate,
+    /// Backoff growing per failure, reset after a quiet while; never gives up.
     ExponentialDelay,
+    /// Never restart: the first failure fails the job.
     None,
 }
 
@@ -450,11 +491,14 @@ pub struct Expect {
     pub violated: Vec<String>,
 }
 
+/// How the job must end (`[expect] end = "…"`).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ExpectedEnd {
+    /// The job finishes and commits everything.
     #[default]
     Finished,
+    /// The restart strategy gives up, and says why.
     Failed,
 }
 
@@ -470,24 +514,31 @@ impl Default for Expect {
     }
 }
 
+/// The output guarantee a run is judged by.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Guarantee {
+    /// Every record committed once, nothing else.
     #[default]
     ExactlyOnce,
+    /// Every record committed, duplicates allowed.
     AtLeastOnce,
 }
 
 impl Operator {
+    /// A source's log partitions (default 4).
     pub fn partitions(&self) -> usize {
         self.partitions.unwrap_or(4)
     }
+    /// A source's records over all partitions (default 10000).
     pub fn records(&self) -> u64 {
         self.records.unwrap_or(10_000)
     }
+    /// A source's distinct keys (default 50).
     pub fn keys(&self) -> u64 {
         self.keys.unwrap_or(50)
     }
+    /// A source's records per log fetch (default 64).
     pub fn fetch_size(&self) -> usize {
         self.fetch_size.unwrap_or(64)
     }
@@ -495,6 +546,7 @@ impl Operator {
     pub fn sink_name(&self) -> &str {
         self.sink.as_deref().unwrap_or("two_phase_commit")
     }
+    /// Whether it keeps state by key.
     pub fn is_keyed(&self) -> bool {
         self.kind.is_keyed()
     }

@@ -59,7 +59,13 @@ macro_rules! events {
             $(
                 $(#[$doc])*
                 #[serde(rename = $kind)]
-                $variant { $( $(#[$fdoc])* $field: $ty ),* },
+                $variant {
+                    $(
+                        $(#[$fdoc])*
+                        #[doc = concat!("`", stringify!($field), "=` on the trace line (the variant's doc says what it holds).")]
+                        $field: $ty
+                    ),*
+                },
             )*
             /// A fault struck, or stopped acting (restart, resume, heal).
             #[serde(rename = "fault")]

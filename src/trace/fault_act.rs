@@ -20,6 +20,7 @@ pub struct FaultAct {
     /// The node or link it acted on (`worker-2`, `a,b <-> c`; empty for the
     /// whole network).
     pub on: String,
+    /// Struck, or stopped acting.
     pub step: Step,
     /// The fields after `fault`, rendered, in order.
     pub details: Vec<(&'static str, String)>,
@@ -46,11 +47,13 @@ impl FaultAct {
 /// Whether the fault struck or stopped acting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Step {
+    /// It struck, with this effect.
     Struck(Strike),
     /// It stopped acting: a crashed node restarted, a paused one resumed, a
     /// cut or slowed link or disk healed. `zombie`: a resumed node still
     /// ran tasks of `(its attempt, the current attempt)`.
     Ended {
+        /// `(its attempt, the current attempt)` when a resumed node still ran old tasks.
         zombie: Option<(Attempt, Attempt)>,
     },
 }
@@ -58,6 +61,7 @@ pub enum Step {
 /// What a fault does while it acts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Strike {
+    /// What it does.
     pub effect: Effect,
     /// How long what it did can outlast its heal: an fsync or a message
     /// delay drawn while it acted still runs its course.
@@ -68,19 +72,50 @@ pub struct Strike {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Effect {
     /// A node stopped: crashed (memory and unsynced writes lost) or paused.
-    Stopped { node: String, crash: bool },
+    Stopped {
+        /// The node.
+        node: String,
+        /// Crashed (else paused).
+        crash: bool,
+    },
     /// Messages between two groups of nodes held (both ways unless `one_way`).
-    Cut { from: Vec<String>, to: Vec<String>, one_way: bool },
+    Cut {
+        /// The first group.
+        from: Vec<String>,
+        /// The second group.
+        to: Vec<String>,
+        /// Only messages from the first group to the second.
+        one_way: bool,
+    },
     /// Every message to and from a node held.
-    Isolated { node: String },
+    Isolated {
+        /// The node.
+        node: String,
+    },
     /// Messages from `from` to `to` delayed, or dropped (`lossy`).
-    Degraded { from: Vec<String>, to: Vec<String>, lossy: bool },
+    Degraded {
+        /// The senders (`*`: any).
+        from: Vec<String>,
+        /// The receivers (`*`: any).
+        to: Vec<String>,
+        /// Messages dropped, not only delayed.
+        lossy: bool,
+    },
     /// Latency or loss on every link.
-    Global { lossy: bool },
-    /// A node's disk failed or slowed down.
-    Disk { node: String },
+    Global {
+        /// Messages dropped, not only delayed.
+        lossy: bool,
+    },
+    /// A node's disk failed, slowed down or filled up.
+    Disk {
+        /// The node.
+        node: String,
+    },
     /// Stored copies of a checkpoint blob rotted.
-    Rot { key: String },
+    Rot {
+        /// The blob's key in storage.
+        key: String,
+    },
     /// An operator's rescale was requested.
     Rescale,
 }

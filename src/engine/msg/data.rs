@@ -6,11 +6,15 @@
 use crate::scenario::ids::{Attempt, CheckpointId, Origin, TaskId};
 use serde::{Deserialize, Serialize};
 
-/// A keyed record.
+/// A keyed record, as it flows through the job and into a sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
+    /// Its key (what keyed operators and `hash` partitioning go by).
     pub key: u64,
+    /// Its value (a count, a sum, or the source's value).
     pub value: i64,
+    /// The source record it derives from: the oracles match output to the
+    /// reference by origin.
     pub origin: Origin,
     /// The attempt whose source emitted it (so fencing can be judged).
     pub attempt: Attempt,

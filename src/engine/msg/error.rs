@@ -12,16 +12,36 @@ use crate::trace::event::ErrorKind;
 pub enum TaskError {
     /// A request to `service` got no answer within the RPC timeout.
     #[error("{service} did not answer within {timeout}")]
-    Timeout { service: String, timeout: String },
+    Timeout {
+        /// The node asked (`storage`, `sink`, `log`).
+        service: String,
+        /// The RPC timeout, as a duration is written (`500ms`).
+        timeout: String,
+    },
     /// A service answered with an error.
     #[error("{service} failed: {error}")]
-    Service { service: String, error: ServiceError },
+    Service {
+        /// The node that answered.
+        service: String,
+        /// What it answered.
+        error: ServiceError,
+    },
     /// Messages from an upstream task were lost (a sequence gap).
     #[error("lost messages from {from}: {detail}")]
-    LostMessages { from: String, detail: String },
+    LostMessages {
+        /// The upstream task (`count[1]`).
+        from: String,
+        /// The gap: what was expected, what came.
+        detail: String,
+    },
     /// The task's state in checkpoint `checkpoint` could not be read.
     #[error("cannot restore from checkpoint {checkpoint}: {detail}")]
-    Restore { checkpoint: CheckpointId, detail: Box<TaskError> },
+    Restore {
+        /// The checkpoint being restored.
+        checkpoint: CheckpointId,
+        /// Why its state could not be read.
+        detail: Box<TaskError>,
+    },
     /// A snapshot that does not decode, or fails its checksum.
     #[error(transparent)]
     State(#[from] StateError),
@@ -65,8 +85,10 @@ impl TaskError {
 /// What a service answered with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
+    /// Checkpoint storage's answer.
     #[error(transparent)]
     Storage(StorageError),
+    /// The sink store's answer.
     #[error(transparent)]
     Sink(SinkError),
 }
@@ -79,7 +101,12 @@ pub enum StorageError {
     Disk(#[from] DiskError),
     /// Every copy of the blob is missing, unreadable or corrupt.
     #[error("no healthy copy of {key}: {bad}")]
-    NoHealthyCopy { key: String, bad: String },
+    NoHealthyCopy {
+        /// The blob's key.
+        key: String,
+        /// What was wrong with each copy (`r0 corrupt, r1 missing`).
+        bad: String,
+    },
     /// A restore asked for a snapshot that was never stored.
     #[error("snapshot {0} missing")]
     Missing(String),
@@ -88,22 +115,58 @@ pub enum StorageError {
 /// Why the sink store refused a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SinkError {
+    /// A flush by an attempt the subtask's fence is past (a zombie).
     #[error("flush of {sink}.{subtask} by attempt {attempt} fenced")]
-    FlushFenced { sink: u16, subtask: u16, attempt: Attempt },
+    FlushFenced {
+        /// The sink operator.
+        sink: u16,
+        /// Its subtask.
+        subtask: u16,
+        /// The fenced attempt.
+        attempt: Attempt,
+    },
+    /// A pre-commit by a fenced attempt.
     #[error("{0} fenced")]
     PreCommitFenced(TxnId),
+    /// A pre-commit of a transaction a recovery had aborted.
     #[error("{0} was aborted")]
     Aborted(TxnId),
     /// The writer sent more records than the store holds (some were lost).
     #[error("{txn} holds {have} records, writer sent {expected}")]
-    Incomplete { txn: TxnId, have: u64, expected: u64 },
+    Incomplete {
+        /// The transaction.
+        txn: TxnId,
+        /// Records the store holds for it.
+        have: u64,
+        /// Records the writer says it wrote.
+        expected: u64,
+    },
+    /// A commit by a fenced attempt.
     #[error("commit of {txn} by attempt {attempt} fenced")]
-    CommitFenced { txn: TxnId, attempt: Attempt },
+    CommitFenced {
+        /// The transaction.
+        txn: TxnId,
+        /// The fenced attempt that asked.
+        attempt: Attempt,
+    },
     /// Neither pre-committed nor committed (`state`: its status, if known).
     #[error("cannot commit {txn}: {state}")]
-    NotCommittable { txn: TxnId, state: String },
+    NotCommittable {
+        /// The transaction.
+        txn: TxnId,
+        /// Its status in the store.
+        state: String,
+    },
+    /// A recovery by an attempt older than the subtask's fence.
     #[error("recover of sink {sink}.{subtask} by attempt {attempt} fenced")]
-    RecoverFenced { sink: u16, subtask: u16, attempt: Attempt },
+    RecoverFenced {
+        /// The sink operator.
+        sink: u16,
+        /// Its subtask.
+        subtask: u16,
+        /// The fenced attempt.
+        attempt: Attempt,
+    },
     /// The planted bug `recover_rejects_committed`.
     #[error("{0} is already committed")]
     AlreadyCommitted(TxnId),
@@ -115,8 +178,26 @@ pub enum SinkError {
 /// Why a snapshot cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
+    /// Its bytes do not match the checksum and length the checkpoint recorded.
     #[error("snapshot {key} corrupt: checksum {actual:08x} len {len} (expected {checksum:08x} len {expected_len})")]
-    Corrupt { key: String, actual: u32, len: u64, checksum: u32, expected_len: u64 },
+    Corrupt {
+        /// The snapshot's key in storage.
+        key: String,
+        /// The checksum of the bytes read.
+        actual: u32,
+        /// Their length.
+        len: u64,
+        /// The checksum the checkpoint recorded.
+        checksum: u32,
+        /// The length it recorded.
+        expected_len: u64,
+    },
+    /// The bytes check out but do not decode.
     #[error("snapshot {key} undecodable: {error}")]
-    Undecodable { key: String, error: String },
+    Undecodable {
+        /// The snapshot's key in storage.
+        key: String,
+        /// The decoder's complaint.
+        error: String,
+    },
 }

@@ -21,10 +21,10 @@
 //! barrier that overtakes (unaligned) arrives earlier, and the records
 //! before its position that arrive after it are in-flight data.
 
-pub mod aligned;
-pub mod aligned_timeout;
-pub mod at_least_once;
-pub mod unaligned;
+pub(crate) mod aligned;
+pub(crate) mod aligned_timeout;
+pub(crate) mod at_least_once;
+pub(crate) mod unaligned;
 
 use crate::scenario::ids::CheckpointId;
 use crate::scenario::validate::{require, Check};
@@ -36,13 +36,24 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Do not process data of `input` from sequence `from` on; buffer it (L5).
-    Block { input: u16, from: u64 },
+    Block {
+        /// The input channel to block.
+        input: u16,
+        /// The first sequence number held back.
+        from: u64,
+    },
     /// Take the snapshot of `checkpoint` now and forward its barrier, then
     /// unblock every input. Aligned: upload and ack at once. Unaligned: the
     /// barrier overtakes the output buffers (they become output channel
     /// state), the task reports what it had consumed (`snapshot_taken`), and
     /// the ack waits for `Complete`.
-    Snapshot { checkpoint: CheckpointId, unaligned: bool },
+    Snapshot {
+        /// The checkpoint to snapshot.
+        checkpoint: CheckpointId,
+        /// Whether the snapshot keeps in-flight records as channel state
+        /// (then `Complete` follows).
+        unaligned: bool,
+    },
     /// An unaligned snapshot has all its in-flight records: upload and ack.
     Complete(CheckpointId),
     /// The checkpoint is abandoned here (a newer barrier, a cancel marker):
@@ -93,6 +104,7 @@ pub trait BarrierProtocol {
         None
     }
 
+    /// The time `next_timer` asked for has come.
     fn on_timer(&mut self, _now: Duration) -> Vec<Action> {
         vec![]
     }
@@ -105,14 +117,22 @@ pub struct ProtocolConfig {
     pub inputs: usize,
     /// `aligned_timeout`: alignment time after which the checkpoint goes unaligned.
     pub aligned_timeout: Duration,
-    /// The planted bugs switched on in the protocols.
-    pub bugs: ProtocolBugs,
+    /// The planted bugs switched on in the built-in protocols.
+    pub(crate) bugs: ProtocolBugs,
+}
+
+impl ProtocolConfig {
+    /// The configuration of a task with `inputs` input channels (for a
+    /// protocol's own tests; the runtime builds the real one).
+    pub fn new(inputs: usize, aligned_timeout: Duration) -> ProtocolConfig {
+        ProtocolConfig { inputs, aligned_timeout, bugs: ProtocolBugs::default() }
+    }
 }
 
 /// Planted bugs of the barrier protocols (`bugs.rs` says what each models):
 /// the one every protocol shares, then each protocol file's own.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ProtocolBugs {
+pub(crate) struct ProtocolBugs {
     /// `stale_barrier_accepted`: an older barrier counts for the pending newer checkpoint.
     pub stale_barrier_accepted: bool,
     pub aligned: aligned::AlignedBugs,

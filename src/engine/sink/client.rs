@@ -13,6 +13,7 @@ pub struct SinkClient<'a> {
 }
 
 impl<'a> SinkClient<'a> {
+    /// The client of the sink subtask `ctx` runs.
     pub fn of(ctx: &'a TaskCtx) -> Self {
         SinkClient { ctx }
     }
@@ -59,7 +60,12 @@ impl<'a> SinkClient<'a> {
     /// Carries out a transactional core's requests in order, waiting for
     /// each reply; commits are for notified checkpoint `notified`; a file
     /// writer's recovery keeps its flushed files for the committer.
-    pub async fn carry_out(&self, outs: Vec<SinkOut>, notified: CheckpointId, writer: bool) -> Result<(), TaskError> {
+    pub(crate) async fn carry_out(
+        &self,
+        outs: Vec<SinkOut>,
+        notified: CheckpointId,
+        writer: bool,
+    ) -> Result<(), TaskError> {
         for out in outs {
             match out {
                 SinkOut::Write { txn, records } => self.write(txn, records),

@@ -21,14 +21,14 @@
 //!
 //! A sink's state in a snapshot is its own: bytes it encodes and decodes.
 
-pub mod append;
+pub(crate) mod append;
 pub mod client;
-pub mod committables;
-pub mod committer;
-pub mod plain;
-pub mod transactions;
-pub mod two_phase_commit;
-pub mod upsert;
+pub(crate) mod committables;
+pub(crate) mod committer;
+pub(crate) mod plain;
+pub(crate) mod transactions;
+pub(crate) mod two_phase_commit;
+pub(crate) mod upsert;
 
 use crate::engine::msg::{CheckpointId, CheckpointMsg, Record, TaskError};
 use crate::engine::outputs::Outputs;

@@ -31,7 +31,7 @@ use std::sync::Arc;
 /// a task runs (protocol, rescale, sinks); the cluster hands the rest to
 /// the coordinator and the services.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Bugs {
+pub(crate) struct Bugs {
     pub coordinator: CoordinatorBugs,
     pub protocol: ProtocolBugs,
     pub task: TaskBugs,
@@ -45,7 +45,7 @@ pub struct Bugs {
 
 /// Planted bugs of the task runtime (`bugs.rs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TaskBugs {
+pub(crate) struct TaskBugs {
     /// `no_offset_restore`: sources ignore the restored offsets.
     pub no_offset_restore: bool,
     /// `ignore_sequence_gaps`: input channels do not check sequence numbers.
@@ -68,13 +68,18 @@ pub(crate) struct WorkerEnv {
     pub bugs: Bugs,
 }
 
-/// One deployed subtask's identity and inputs.
+/// One deployed subtask, as a component running in it sees it: which
+/// subtask it is, and of which attempt of the job.
 pub struct TaskCtx {
     pub(crate) env: Rc<WorkerEnv>,
     /// The job as this deployment runs it (parallelisms change on rescale).
     pub(crate) graph: Arc<ExecutionGraph>,
+    /// The operator (`id.op`, its index in the job) and the subtask (`id.subtask`).
     pub id: TaskId,
+    /// `op[i]`, as traces and scenario files name the subtask.
     pub name: String,
+    /// The attempt of the job this subtask belongs to; every restart or
+    /// rescale starts a new one, and the sink store fences older ones.
     pub attempt: Attempt,
     pub(crate) placement: Arc<BTreeMap<TaskId, String>>,
     /// The checkpoint restored from, if any.
@@ -93,7 +98,7 @@ pub(crate) struct Restore {
 }
 
 impl TaskCtx {
-    pub fn outputs(&self) -> Outputs {
+    pub(crate) fn outputs(&self) -> Outputs {
         Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone())
     }
 
@@ -102,7 +107,7 @@ impl TaskCtx {
     /// partitions by assignment, channel state by owner, L21); `removed` then
     /// holds the states of old subtasks that no longer exist, for subtask 0
     /// to recover (their sink transactions).
-    pub async fn restore_state(&self) -> Result<Option<Restored>, TaskError> {
+    pub(crate) async fn restore_state(&self) -> Result<Option<Restored>, TaskError> {
         let Some(restore) = &self.restore else { return Ok(None) };
         let n = restore.checkpoint;
         let mut old = vec![];
@@ -141,13 +146,13 @@ impl TaskCtx {
     }
 
     /// The synchronous part of the snapshot of `n` is done (L12).
-    pub fn snapshot_taken(&self, n: CheckpointId) {
+    pub(crate) fn snapshot_taken(&self, n: CheckpointId) {
         emit(&self.env.worker, Event::SnapshotTaken { task: self.name.clone(), checkpoint: n, attempt: self.attempt });
     }
 
     /// Uploads the snapshot of `n` in the background; acks once durable (L7,
     /// L12), declines if the upload fails.
-    pub fn upload_and_ack(self: &Rc<Self>, n: CheckpointId, state: Snapshot, end_of_data: bool) {
+    pub(crate) fn upload_and_ack(self: &Rc<Self>, n: CheckpointId, state: Snapshot, end_of_data: bool) {
         let ctx = self.clone();
         madsim::task::spawn_local(async move {
             let (bytes, checksum) = state::encode(&state);
@@ -193,7 +198,7 @@ impl TaskCtx {
     }
 
     /// Reports a task failure to the coordinator.
-    pub fn fail(&self, error: TaskError) {
+    pub(crate) fn fail(&self, error: TaskError) {
         emit(
             &self.env.worker,
             Event::TaskFailed {

@@ -27,7 +27,7 @@ pub mod disk;
 pub mod disk_full;
 pub(crate) mod draw;
 pub mod isolate;
-pub mod kind;
+pub(crate) mod kind;
 pub mod link;
 mod links;
 pub mod network;

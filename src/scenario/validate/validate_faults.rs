@@ -66,6 +66,7 @@ pub fn check_task(s: &Scenario, task: &str) -> Result<(), String> {
 
 /// Why `OP[I]` names no task of the job.
 pub enum TaskProblem {
+    /// Not of the form `OP[I]`.
     Malformed,
     /// The id, and the ids there are.
     NoOperator(String, String),
