@@ -154,3 +154,44 @@ fn the_readme_quickstart_shows_what_run_prints() {
         assert!(readme.contains(line), "README's quickstart lacks `{line}`");
     }
 }
+
+/// Every rule code the code, the scenarios and the docs cite (L6, T3, I1…)
+/// is defined in docs/rules.md, which a clone has.
+#[test]
+fn every_cited_rule_code_resolves_in_the_rules_page() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = std::fs::read_to_string(root.join("docs/rules.md")).expect("docs/rules.md");
+    let mut files = vec![root.join("README.md")];
+    let mut dirs = vec![root.join("src"), root.join("scenarios"), root.join("docs"), root.join("examples")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.ends_with("target") {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "rs" || x == "toml" || x == "md") {
+                files.push(path);
+            }
+        }
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let chars: Vec<char> = text.chars().collect();
+        for (i, c) in chars.iter().enumerate() {
+            let starts_word = i == 0 || !chars[i - 1].is_alphanumeric();
+            if !(matches!(c, 'L' | 'T' | 'I') && starts_word) {
+                continue;
+            }
+            let digits: String = chars[i + 1..].iter().take_while(|d| d.is_ascii_digit()).collect();
+            let ends_word = chars.get(i + 1 + digits.len()).is_none_or(|n| !n.is_alphanumeric() && *n != '_');
+            if digits.is_empty() || digits.len() > 2 || !ends_word {
+                continue;
+            }
+            let code = format!("{c}{digits}");
+            assert!(
+                rules.contains(&format!("**{code} ")),
+                "{} cites {code}, which docs/rules.md does not define",
+                file.display()
+            );
+        }
+    }
+}

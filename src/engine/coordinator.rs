@@ -1,5 +1,5 @@
 //! `CheckpointCoordinator`: triggering, ack collection, completion and
-//! failure counting, sans-IO (FLINK-SPEC L1–L3, L13, L14, L16–L18). Time is
+//! failure counting, sans-IO (docs/rules.md L1–L3, L13, L14, L16–L18). Time is
 //! given as simulated time since the run started; effects come back as
 //! `CoordinatorOut` for the coordinator node to carry out.
 //!

@@ -225,7 +225,7 @@ fn expand(ops: &[OpSpec], edges: &[(u16, u16, Partitioning)]) -> BTreeMap<TaskId
     tasks
 }
 
-/// Key group of a key (FLINK-SPEC "Recovery": `hash(key) % max_parallelism`).
+/// Key group of a key (docs/rules.md, "Recovery": `hash(key) % max_parallelism`).
 pub fn key_group(key: u64, max_parallelism: usize) -> usize {
     (splitmix(key) % max_parallelism as u64) as usize
 }

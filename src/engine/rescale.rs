@@ -1,4 +1,4 @@
-//! Restoring a checkpoint under a new parallelism (FLINK-SPEC L21): each new
+//! Restoring a checkpoint under a new parallelism (docs/rules.md L21): each new
 //! subtask rebuilds its state from every old subtask's snapshot of its
 //! operator, sans-IO. Keyed state moves by key group (key → group by hash,
 //! group → subtask by contiguous range); source partitions go to their new

@@ -1,4 +1,4 @@
-//! Restart strategies, sans-IO (FLINK-SPEC "Recovery"): told of each job
+//! Restart strategies, sans-IO (docs/rules.md, "Recovery"): told of each job
 //! failure and when it happened, they answer restart-after-delay or give up.
 //!
 //! - `fixed_delay`: restart while failures ≤ `attempts`, after `delay`.

@@ -1,5 +1,5 @@
 //! The typed scenario: what a `scenarios/*.toml` file says, after parsing and
-//! defaults. Every field documents its unit and its default; README.md's format
+//! defaults. Every field documents its unit and its default; docs/scenario-format.md's format
 //! reference is written from these docs.
 
 use serde::{Deserialize, Serialize};
@@ -326,12 +326,12 @@ pub enum Partitioning {
     Broadcast,
 }
 
-/// Checkpointing (Flink's names; FLINK-SPEC.md "Knobs").
+/// Checkpointing (Flink's names; docs/rules.md, "Knobs").
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Checkpoint {
     /// The barrier protocol: `aligned`, `at_least_once`, `unaligned`,
-    /// `aligned_timeout` (FLINK-SPEC L5–L11), or a registered one. Default `aligned`.
+    /// `aligned_timeout` (docs/rules.md L5–L11), or a registered one. Default `aligned`.
     pub protocol: String,
     /// `aligned_timeout` only: alignment time after which a checkpoint goes
     /// unaligned at that task (L11). Required there, e.g. "20ms".
@@ -370,7 +370,7 @@ impl Default for Checkpoint {
     }
 }
 
-/// Restart strategy (FLINK-SPEC.md "Recovery"): `strategy` and the fields
+/// Restart strategy (docs/rules.md, "Recovery"): `strategy` and the fields
 /// it takes; an unset field takes its default (see the accessors).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

@@ -1,4 +1,4 @@
-//! `aligned`: the aligned barrier protocol of one task (FLINK-SPEC L5–L7).
+//! `aligned`: the aligned barrier protocol of one task (docs/rules.md L5–L7).
 //! Barriers travel in channel order. The first barrier `n` on an input
 //! blocks it; once `n` is in on every input the task snapshots, forwards `n`
 //! and unblocks, processing what it buffered first.

@@ -1,5 +1,5 @@
 //! `aligned_timeout`: aligned checkpoints that go unaligned when alignment
-//! takes too long (FLINK-SPEC L11, Flink's `aligned-checkpoint-timeout`).
+//! takes too long (docs/rules.md L11, Flink's `aligned-checkpoint-timeout`).
 //! Barriers travel in channel order and align as in `aligned`; if `n` is
 //! not in on every input within `aligned_timeout` of its first barrier at
 //! this task, the task snapshots at once, unblocks, and keeps everything

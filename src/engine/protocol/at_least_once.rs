@@ -1,4 +1,4 @@
-//! `at_least_once`: barrier tracking without blocking (FLINK-SPEC L9,
+//! `at_least_once`: barrier tracking without blocking (docs/rules.md L9,
 //! Flink's `CheckpointBarrierTracker`). Every input keeps flowing; the task
 //! snapshots once barrier `n` was seen on every input. Records that arrive
 //! on an input after its barrier but before the last barrier enter the state

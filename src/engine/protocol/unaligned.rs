@@ -1,4 +1,4 @@
-//! `unaligned`: unaligned checkpoints (FLINK-SPEC L10, FLIP-76). The first
+//! `unaligned`: unaligned checkpoints (docs/rules.md L10, FLIP-76). The first
 //! barrier `n` on any input triggers the snapshot at once; the barrier
 //! overtakes the task's output buffers (they become output channel state)
 //! and nothing blocks. Records before `n`'s position on each input that the

@@ -1,6 +1,6 @@
 //! `TwoPhaseCommitSink`: the transaction bookkeeping of one transactional
 //! sink subtask (the `two_phase_commit` kind, and the `committer` kind's writers),
-//! sans-IO (FLINK-SPEC T1–T4, T7). It decides which transaction records go
+//! sans-IO (docs/rules.md T1–T4, T7). It decides which transaction records go
 //! to, what to pre-commit at a snapshot and what to commit on
 //! notify-complete; the task sends the resulting `SinkOut`s to the sink node.
 

@@ -1,4 +1,4 @@
-//! Tests of the `protocol` rules (FLINK-SPEC L10, L11).
+//! Tests of the `protocol` rules (docs/rules.md L10, L11).
 
 use super::tests::{assert_error, assert_valid, example_with};
 
