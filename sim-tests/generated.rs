@@ -38,7 +38,7 @@ fn kind_of(task: &str) -> OperatorKind {
     match task.split('[').next() {
         Some("events") => OperatorKind::Source,
         Some("out") => OperatorKind::Sink,
-        _ => OperatorKind::KeyedCount,
+        _ => OperatorKind::Keyed("keyed_count".into()),
     }
 }
 
@@ -50,7 +50,7 @@ fn when() -> impl Strategy<Value = When> {
         |(phase, checkpoint, task)| When {
             checkpoint: Some(checkpoint),
             phase,
-            task: task.filter(|t| phase.happens_at(kind_of(t))).map(str::to_string),
+            task: task.filter(|t| phase.happens_at(&kind_of(t))).map(str::to_string),
         },
     )
 }

@@ -1,6 +1,7 @@
 //! The job graph (operators and edges, a petgraph DAG) and its expansion into
 //! the execution graph: subtasks, their input channels and output channels.
 
+use super::keyed::KeyedKind;
 use super::named::Named;
 use super::protocol::ProtocolKind;
 use crate::scenario::ids::TaskId;
@@ -26,6 +27,8 @@ pub struct OpSpec {
     pub func: Function,
     /// Upstream operators (`TaskId::op`), in the order the file lists them.
     pub inputs: Vec<u16>,
+    /// Keyed operators: the kind, as the registry resolved it.
+    pub keyed: Option<Named<dyn KeyedKind>>,
     /// Sinks (and a sink's committer): the kind of sink, by name.
     pub sink: Option<String>,
     /// Whether its subtasks commit output and report it: a sink's writers,
@@ -68,12 +71,13 @@ impl ExecutionGraph {
     /// Builds the execution graph of a validated scenario running
     /// `protocol`, with some operators rescaled (by id); `has_committer`
     /// says which kinds of sink commit in a committer task of their own
-    /// (`engine::job` asks the registry).
+    /// and `keyed` resolves keyed operators' kinds (`engine::job` asks the registry).
     pub fn build_with(
         scenario: &Scenario,
         protocol: Named<dyn ProtocolKind>,
         rescaled: &BTreeMap<String, usize>,
         has_committer: &dyn Fn(&str) -> bool,
+        keyed: &dyn Fn(&str) -> Option<Named<dyn KeyedKind>>,
     ) -> ExecutionGraph {
         let job = &scenario.job;
         let mut dag = DiGraph::<usize, Partitioning>::new();
@@ -94,7 +98,7 @@ impl ExecutionGraph {
                 OpSpec {
                     index: index as u16,
                     id: o.id.clone(),
-                    kind: o.kind,
+                    kind: o.kind.clone(),
                     parallelism: rescaled.get(&o.id).copied().unwrap_or_else(|| scenario.parallelism_of(o)),
                     partitions: o.partitions(),
                     records: o.records(),
@@ -102,6 +106,10 @@ impl ExecutionGraph {
                     fetch_size: o.fetch_size(),
                     func: o.func(),
                     inputs: vec![],
+                    keyed: match &o.kind {
+                        OperatorKind::Keyed(name) => Some(keyed(name).expect("validated: a registered keyed operator")),
+                        _ => None,
+                    },
                     sink: (o.kind == OperatorKind::Sink).then(|| o.sink_name().to_string()),
                     commits: o.kind == OperatorKind::Sink && !has_committer(o.sink_name()),
                 }
@@ -141,6 +149,7 @@ impl ExecutionGraph {
                 fetch_size: 0,
                 func: Function::Identity,
                 inputs: vec![writer],
+                keyed: None,
                 sink: w.sink.clone(),
                 commits: true,
             });

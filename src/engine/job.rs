@@ -17,5 +17,6 @@ pub fn graph(scenario: &Scenario, registry: &Registry) -> ExecutionGraph {
 pub fn graph_with(scenario: &Scenario, registry: &Registry, rescaled: &BTreeMap<String, usize>) -> ExecutionGraph {
     let protocol = registry.protocol(&scenario.checkpoint.protocol).cloned().expect("validated: a registered protocol");
     let has_committer = |name: &str| registry.sink(name).is_some_and(|k| k.kind.has_committer());
-    ExecutionGraph::build_with(scenario, protocol, rescaled, &has_committer)
+    let keyed = |name: &str| registry.keyed(name).cloned();
+    ExecutionGraph::build_with(scenario, protocol, rescaled, &has_committer, &keyed)
 }

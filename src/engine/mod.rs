@@ -7,6 +7,8 @@
 //!   `aligned`, `at_least_once`, `unaligned`, `aligned_timeout`
 //! - `sink`        — every kind of sink behind `SinkKind` (writers, committers),
 //!   with the sans-IO cores `TwoPhaseCommitSink` and `Committer`
+//! - `keyed`       — every keyed operator behind `KeyedKind`: its implementation
+//!   and the fold the oracles judge it by
 //! - `restart`     — `RestartStrategy`: fixed_delay / failure_rate / exponential_delay / none
 //!
 //! The job:
@@ -30,6 +32,7 @@ pub(crate) mod coordinator;
 pub(crate) mod graph;
 pub(crate) mod job;
 pub(crate) mod jobmaster;
+pub mod keyed;
 pub(crate) mod keys;
 pub(crate) mod meta;
 pub mod msg;

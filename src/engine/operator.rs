@@ -1,7 +1,9 @@
 //! The logic of non-source operators: stateless map and filter, keyed
-//! aggregates (count, sum, the two-input co-sum), and the sinks — a sink's
-//! writer, or its committer, whichever kind of sink it is (`engine::sink`).
+//! operators (whichever kind the job names, `engine::keyed`), and the
+//! sinks — a sink's writer, or its committer, whichever kind of sink it is
+//! (`engine::sink`).
 
+use super::keyed::KeyedOperator;
 use super::msg::{CheckpointId, Record, TaskError};
 use super::outputs::Outputs;
 use super::sink::{SinkCommitter, SinkKind, SinkWriter};
@@ -15,8 +17,9 @@ use std::sync::Arc;
 pub enum Operator {
     /// Map or filter: no state.
     Stateless { func: Function },
-    /// Keyed count, sum or co-sum: value per key; emits `(key, new value)` per record.
-    Keyed { kind: OperatorKind, values: BTreeMap<u64, i64> },
+    /// A keyed operator: a value per key; emits `(key, new value)` per
+    /// record. `union`: its inputs are one stream (every record on port 0).
+    Keyed { op: Box<dyn KeyedOperator>, union: bool },
     /// A sink subtask's writer.
     Writer(Box<dyn SinkWriter>),
     /// A sink's committer (for the kinds that commit in a stage of their own).
@@ -35,7 +38,7 @@ impl Operator {
     ) -> Result<Operator, TaskError> {
         let spec = ctx.graph.op(ctx.id);
         let sink = || sink.clone().ok_or_else(|| TaskError::Other(format!("{}: no kind of sink", spec.id)));
-        match (spec.kind, restored) {
+        match (&spec.kind, restored) {
             (OperatorKind::Sink, state) => {
                 let removed = removed.into_iter().map(|(subtask, s)| (subtask, sink_bytes(s))).collect();
                 let writer = sink()?.open_writer(ctx, state.map(sink_bytes), removed).await?;
@@ -47,8 +50,15 @@ impl Operator {
             (OperatorKind::Map | OperatorKind::Filter, None | Some(TaskState::Stateless)) => {
                 Ok(Operator::Stateless { func: spec.func })
             }
-            (kind, Some(TaskState::Keyed { values })) if kind.is_keyed() => Ok(Operator::Keyed { kind, values }),
-            (kind, None) if kind.is_keyed() => Ok(Operator::Keyed { kind, values: BTreeMap::new() }),
+            (OperatorKind::Keyed(_), state @ (None | Some(TaskState::Keyed { .. }))) => {
+                let kind =
+                    spec.keyed.as_ref().ok_or_else(|| TaskError::Other(format!("{}: no keyed kind", spec.id)))?;
+                let values = match state {
+                    Some(TaskState::Keyed { values }) => values,
+                    _ => BTreeMap::new(),
+                };
+                Ok(Operator::Keyed { op: kind.kind.open(values), union: kind.kind.ports() == 1 })
+            }
             (kind, other) => Err(TaskError::Other(format!("{kind:?} operator restored with {other:?}"))),
         }
     }
@@ -69,16 +79,11 @@ impl Operator {
             Operator::Stateless { func } => {
                 batch.into_iter().filter(|r| func.keeps(r.key, r.value)).for_each(|r| outputs.emit(r))
             }
-            Operator::Keyed { kind, values } => {
-                let second = *kind == OperatorKind::KeyedCoSum && port == 1;
+            Operator::Keyed { op, union } => {
+                let port = if *union { 0 } else { port };
                 for r in batch {
-                    let v = values.entry(r.key).or_insert(0);
-                    *v += match kind {
-                        OperatorKind::KeyedCount => 1,
-                        _ if second => -r.value,
-                        _ => r.value,
-                    };
-                    outputs.emit(Record { value: *v, ..r });
+                    let value = op.process(port, r.key, r.value);
+                    outputs.emit(Record { value, ..r });
                 }
             }
             Operator::Writer(writer) => writer.write(ctx, batch),
@@ -97,7 +102,7 @@ impl Operator {
     ) -> Result<TaskState, TaskError> {
         match self {
             Operator::Stateless { .. } => Ok(TaskState::Stateless),
-            Operator::Keyed { values, .. } => Ok(TaskState::Keyed { values: values.clone() }),
+            Operator::Keyed { op, .. } => Ok(TaskState::Keyed { values: op.snapshot() }),
             Operator::Writer(writer) => Ok(TaskState::Sink(writer.snapshot(ctx, n, outputs).await?)),
             Operator::Committer(committer) => Ok(TaskState::Sink(committer.snapshot(n))),
         }

@@ -77,7 +77,7 @@ fn moments(graph: &ExecutionGraph, phase: Phase) -> Vec<Option<String>> {
     if !phase.at_a_task() {
         return vec![None];
     }
-    let kind_of = |t: &crate::engine::graph::TaskSpec| graph.ops[t.id.op as usize].kind;
+    let kind_of = |t: &crate::engine::graph::TaskSpec| &graph.ops[t.id.op as usize].kind;
     graph.tasks.values().filter(|t| phase.happens_at(kind_of(t))).map(|t| Some(t.name.clone())).collect()
 }
 

@@ -1,7 +1,8 @@
 //! The reference model: the same job over the same log, run sequentially in
 //! memory with no faults, no channels and no checkpoints, one record at a
 //! time through the operator DAG. It shares only the input (`LogData`) and
-//! the job graph with the engine, never its operators. It can also stop at
+//! the job graph with the engine, never its operators: a keyed operator is
+//! folded with its kind's specification (`KeyedKind::fold`), never run. It can also stop at
 //! given source offsets: the state a consistent cut at those offsets must
 //! hold (I1).
 
@@ -71,19 +72,20 @@ impl<'g> ReferenceRun<'g> {
     /// source), carried through everything downstream.
     pub fn feed(&mut self, from: Option<u16>, op: u16, key: u64, value: i64, origin: Origin) {
         let spec = &self.graph.ops[op as usize];
-        let value = match spec.kind {
+        let value = match &spec.kind {
             OperatorKind::Source => value,
             OperatorKind::Map => spec.func.map(value),
             OperatorKind::Filter if !spec.func.keeps(key, value) => return,
             OperatorKind::Filter => value,
-            OperatorKind::KeyedCount | OperatorKind::KeyedSum | OperatorKind::KeyedCoSum => {
-                let delta = match spec.kind {
-                    OperatorKind::KeyedCount => 1,
-                    OperatorKind::KeyedCoSum if spec.inputs.iter().position(|i| Some(*i) == from) == Some(1) => -value,
-                    _ => value,
+            OperatorKind::Keyed(_) => {
+                // The kind's specification, never its implementation.
+                let kind = &spec.keyed.as_ref().expect("a keyed operator's kind is resolved").kind;
+                let port = match kind.ports() {
+                    1 => 0,
+                    _ => spec.inputs.iter().position(|i| Some(*i) == from).unwrap_or(0),
                 };
-                let v = self.state.get_mut(&op).expect("keyed").entry(key).or_default();
-                *v += delta;
+                let v = self.state.get_mut(&op).expect("keyed").entry(key).or_insert_with(|| kind.initial());
+                *v = kind.fold(port, *v, value);
                 *v
             }
             OperatorKind::Committer => return, // committables, not records

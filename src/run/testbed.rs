@@ -12,13 +12,14 @@
 
 use super::faults::{kind_of, KINDS};
 use crate::bugs::Bug;
+use crate::engine::keyed::{self, KeyedKind};
 use crate::engine::protocol::ProtocolKind;
 use crate::engine::registry::{Registry, RegistryError};
 use crate::engine::sink::SinkKind;
 use crate::scenario::validate::validate_faults::field;
 use crate::scenario::validate::validate_job::op_field;
 use crate::scenario::validate::{unknown_variant, Check};
-use crate::scenario::{self, Catalogue, Scenario, ScenarioError};
+use crate::scenario::{self, Catalogue, OperatorKind, Scenario, ScenarioError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -85,7 +86,23 @@ impl Testbed {
         Ok(self)
     }
 
-    /// The registered protocols and sinks.
+    /// Adds keyed operator `name` (`kind = "name"` on an operator).
+    ///
+    /// # Panics
+    /// If `name` is taken (by a keyed operator, or by `source`, `map`,
+    /// `filter`, `sink`) or is not a name a file can write; `try_operator`
+    /// says so instead.
+    pub fn operator(self, name: &str, kind: impl KeyedKind + 'static) -> Testbed {
+        self.try_operator(name, kind).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Adds keyed operator `name`, or says why it cannot.
+    pub fn try_operator(mut self, name: &str, kind: impl KeyedKind + 'static) -> Result<Testbed, RegistryError> {
+        Arc::make_mut(&mut self.registry).add_keyed(name, Arc::new(kind))?;
+        Ok(self)
+    }
+
+    /// The registered protocols, sinks and keyed operators.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
     }
@@ -115,6 +132,18 @@ impl Catalogue for Testbed {
         match self.registry.sink(name) {
             Some(sink) => sink.kind.check(s, i),
             None => Err((op_field(i, "sink"), unknown_variant(name, &self.registry.sink_names()))),
+        }
+    }
+
+    fn check_operator(&self, s: &Scenario, i: usize) -> Check {
+        let OperatorKind::Keyed(name) = &s.job.operators[i].kind else { return Ok(()) };
+        match self.registry.keyed(name) {
+            Some(k) => keyed::check_ports(&*k.kind, s, i),
+            None => {
+                let mut known = OperatorKind::ENGINE_KINDS.to_vec();
+                known.extend(self.registry.keyed_names());
+                Err((op_field(i, "kind"), unknown_variant(name, &known)))
+            }
         }
     }
 

@@ -18,6 +18,10 @@ pub trait Catalogue {
     /// The `sink` of sink operator `i`: a known kind, and what it needs.
     fn check_sink(&self, s: &Scenario, i: usize) -> Check;
 
+    /// The `kind` of keyed operator `i`: a registered keyed operator, and
+    /// the inputs it takes.
+    fn check_operator(&self, s: &Scenario, i: usize) -> Check;
+
     /// Fault `i`: a known `action`, then its fields — which it takes, their
     /// values, the nodes and tasks they name.
     fn check_fault(&self, s: &Scenario, i: usize) -> Check;
@@ -43,6 +47,10 @@ impl Catalogue for JobOnly {
     }
 
     fn check_sink(&self, _s: &Scenario, _i: usize) -> Check {
+        Ok(())
+    }
+
+    fn check_operator(&self, _s: &Scenario, _i: usize) -> Check {
         Ok(())
     }
 

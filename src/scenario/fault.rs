@@ -101,11 +101,11 @@ impl Phase {
 
     /// Whether the phase can happen at a task of this kind of operator:
     /// sinks pre-commit; sources never align (they have no input).
-    pub fn happens_at(self, kind: super::OperatorKind) -> bool {
+    pub fn happens_at(self, kind: &super::OperatorKind) -> bool {
         use super::OperatorKind::{Sink, Source};
         match self {
-            Phase::PreCommitted => kind == Sink,
-            Phase::Aligning => kind != Source,
+            Phase::PreCommitted => *kind == Sink,
+            Phase::Aligning => *kind != Source,
             _ => self.at_a_task(),
         }
     }

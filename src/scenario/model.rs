@@ -280,9 +280,10 @@ impl Function {
     }
 }
 
-/// What an operator is (`kind = "…"`).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+/// What an operator is (`kind = "…"`): one of the engine's own operators,
+/// or a keyed operator registered by name (`keyed_count`, `keyed_sum`,
+/// `keyed_co_sum` are built in; a user's crate registers more).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OperatorKind {
     /// Reads log partitions from checkpointed offsets; injects barriers.
     Source,
@@ -290,25 +291,60 @@ pub enum OperatorKind {
     Map,
     /// Stateless: keeps the records a predicate accepts.
     Filter,
-    /// Keyed state: per key, how many records it saw.
-    KeyedCount,
-    /// Keyed state: per key, the sum of the values it saw.
-    KeyedSum,
-    /// Two inputs, keyed: per key, adds the values of its first input and
-    /// subtracts those of its second (a balance, like a CoProcessFunction).
-    KeyedCoSum,
+    /// Keyed state, by the name the operator is registered under: a value
+    /// per key, folded over the key's records (`engine::keyed`).
+    Keyed(String),
     /// Writes to the external store through its kind of sink.
     Sink,
     /// The committer of a `sink = "committer"` sink (added by the engine,
     /// never written in a file).
-    #[serde(skip_deserializing)]
     Committer,
 }
 
 impl OperatorKind {
     /// Whether it keeps state by key (and is fed by `hash` partitioning by default).
-    pub fn is_keyed(self) -> bool {
-        matches!(self, OperatorKind::KeyedCount | OperatorKind::KeyedSum | OperatorKind::KeyedCoSum)
+    pub fn is_keyed(&self) -> bool {
+        matches!(self, OperatorKind::Keyed(_))
+    }
+
+    /// The name a file writes (`source`, `keyed_count`).
+    pub fn name(&self) -> &str {
+        match self {
+            OperatorKind::Source => "source",
+            OperatorKind::Map => "map",
+            OperatorKind::Filter => "filter",
+            OperatorKind::Keyed(name) => name,
+            OperatorKind::Sink => "sink",
+            OperatorKind::Committer => "committer",
+        }
+    }
+
+    /// The kind a file's `kind = "name"` means: the engine's own, or else
+    /// a keyed operator of that name (validation checks it is registered).
+    pub fn from_name(name: &str) -> OperatorKind {
+        match name {
+            "source" => OperatorKind::Source,
+            "map" => OperatorKind::Map,
+            "filter" => OperatorKind::Filter,
+            "sink" => OperatorKind::Sink,
+            other => OperatorKind::Keyed(other.to_string()),
+        }
+    }
+
+    /// The kinds that are not keyed operators, as files write them.
+    pub const ENGINE_KINDS: [&'static str; 4] = ["source", "map", "filter", "sink"];
+}
+
+impl Serialize for OperatorKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for OperatorKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(OperatorKind::from_name(&name))
     }
 }
 

@@ -41,7 +41,7 @@ impl SinkKind for Upsert {
                 "reads `{}`, a {}, but `{}` is an upsert sink, whose table is a keyed operator's state; read a \
                  keyed_count, keyed_sum or keyed_co_sum",
                 keyed.id,
-                kind_name(keyed.kind),
+                kind_name(&keyed.kind),
                 op.id
             );
             return Err((field, message));

@@ -48,7 +48,7 @@ impl Drawer<'_> {
     /// A task where `phase` can happen (any task for a coordinator phase).
     pub fn task_for(&mut self, phase: Phase) -> Option<String> {
         let ops: Vec<_> =
-            self.scenario.job.operators.iter().filter(|o| !phase.at_a_task() || phase.happens_at(o.kind)).collect();
+            self.scenario.job.operators.iter().filter(|o| !phase.at_a_task() || phase.happens_at(&o.kind)).collect();
         let op = *ops.choose(&mut self.rng)?;
         let p = self.scenario.parallelism_of(op);
         Some(format!("{}[{}]", op.id, self.rng.gen_range(0..p)))

@@ -252,7 +252,7 @@ fn a_function_must_fit_its_operator() {
 #[test]
 fn a_co_sum_has_exactly_two_inputs() {
     let text = WIDE.replace(r#"kind = "keyed_co_sum", input = ["a", "b"]"#, r#"kind = "keyed_co_sum", input = ["a"]"#);
-    assert_error(&text, "job.operators[4].input", "id = \"c\"", "exactly two");
+    assert_error(&text, "job.operators[4].input", "id = \"c\"", "reads exactly 2");
 }
 
 #[test]

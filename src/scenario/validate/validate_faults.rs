@@ -33,12 +33,12 @@ fn placement(s: &Scenario, i: usize, f: &Fault) -> Check {
     check_task(s, task).map_err(|m| (field(i, "when.task"), m))?;
     let op = task.split_once('[').and_then(|(id, _)| s.job.operators.iter().find(|o| o.id == id));
     match op {
-        Some(op) if !when.phase.happens_at(op.kind) => Err((
+        Some(op) if !when.phase.happens_at(&op.kind) => Err((
             field(i, "when.task"),
             format!(
                 "is `{task}`, but phase `{}` never happens at a {} task; {}",
                 when.phase.name(),
-                super::validate_job::kind_name(op.kind),
+                super::validate_job::kind_name(&op.kind),
                 if when.phase == crate::scenario::Phase::PreCommitted {
                     "only sinks pre-commit"
                 } else {

@@ -20,6 +20,9 @@ pub(super) fn job(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
         identity(ops, i, op)?;
     }
     for (i, op) in ops.iter().enumerate() {
+        if op.is_keyed() {
+            catalogue.check_operator(s, i)?;
+        }
         operator(s, i, op)?;
     }
     graph(s, catalogue)
@@ -31,8 +34,8 @@ pub fn op_field(i: usize, name: &str) -> String {
 }
 
 /// The name a kind is written with (`keyed_count`).
-pub fn kind_name(kind: OperatorKind) -> String {
-    crate::scenario::names::name_of(&kind)
+pub fn kind_name(kind: &OperatorKind) -> &str {
+    kind.name()
 }
 
 /// Every id, for messages about `unknown`, which is none of them, with the
@@ -115,7 +118,7 @@ fn kind_fields(i: usize, op: &Operator) -> Check {
         "is broadcast, but `{}` is a {}: broadcasting into keyed state would give every subtask every key; \
          use \"hash\"",
         op.id,
-        kind_name(op.kind)
+        kind_name(&op.kind)
     );
     require(!(op.is_keyed() && op.partition == Some(Partitioning::Broadcast)), op_field(i, "partition"), message)
 }
@@ -155,7 +158,7 @@ fn source_only_field(op: &Operator) -> Option<&'static str> {
 
 /// "is only for {kinds}, but `op` is a {kind}; remove it".
 fn only_for(kinds: &str, op: &Operator) -> String {
-    format!("is only for {kinds}, but `{}` is a {}; remove it", op.id, kind_name(op.kind))
+    format!("is only for {kinds}, but `{}` is a {}; remove it", op.id, kind_name(&op.kind))
 }
 
 /// A source's counts are at least 1, and it has a partition per subtask.
@@ -205,21 +208,12 @@ fn graph(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
     Ok(())
 }
 
-/// A source has no input; a keyed_co_sum exactly two; every other operator
-/// at least one.
+/// A source has no input; every other operator at least one (how many a
+/// keyed operator takes, its registration says: `Catalogue::check_operator`).
 fn input_count(ops: &[Operator], i: usize, op: &Operator) -> Check {
     if op.kind == OperatorKind::Source {
         let message = format!("`{}` is a source: it reads the log and takes no input; remove `input`", op.id);
         return require(op.input.is_empty(), op_field(i, "input"), message);
-    }
-    if op.kind == OperatorKind::KeyedCoSum {
-        let message = format!(
-            "lists {} inputs, but `{}` is a keyed_co_sum, which has exactly two: the first adds, the second \
-             subtracts, e.g. input = [\"credits\", \"debits\"]",
-            op.input.len(),
-            op.id
-        );
-        return require(op.input.len() == 2, op_field(i, "input"), message);
     }
     require(
         !op.input.is_empty(),
@@ -227,7 +221,7 @@ fn input_count(ops: &[Operator], i: usize, op: &Operator) -> Check {
         format!(
             "is empty, but `{}` is a {} and needs at least one upstream operator, e.g. input = [\"{}\"]",
             op.id,
-            kind_name(op.kind),
+            kind_name(&op.kind),
             ops.iter().find(|o| o.id != op.id).map_or("events", |o| o.id.as_str())
         ),
     )
