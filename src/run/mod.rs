@@ -177,6 +177,11 @@ fn judge(
     bug: Option<Bug>,
     stop: Arc<AtomicBool>,
 ) -> RunReport {
+    let registry = &match bug.map(|b| b.mutate(registry)) {
+        Some(Ok(mutated)) => mutated,
+        Some(Err(e)) => panic!("planted bug {}: {e}", bug.map_or("", |b| b.name())),
+        None => registry.clone(),
+    };
     let record = world::run(scenario.clone(), registry.clone(), seed, bug, stop);
     let graph = crate::engine::job::graph(scenario, registry);
     let mut reference = reference::compute(&graph, LogData::new(seed));

@@ -36,7 +36,7 @@ impl KeyedOperator for CoSum {
         *balance
     }
 
-    fn snapshot(&self) -> KeyedValues {
+    fn snapshot(&mut self) -> KeyedValues {
         self.balances.clone()
     }
 }

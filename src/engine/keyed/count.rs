@@ -26,7 +26,7 @@ impl KeyedOperator for Count {
         *n
     }
 
-    fn snapshot(&self) -> KeyedValues {
+    fn snapshot(&mut self) -> KeyedValues {
         self.counts.clone()
     }
 }

@@ -48,7 +48,7 @@
 //!         *max = (*max).max(value);
 //!         *max
 //!     }
-//!     fn snapshot(&self) -> KeyedValues {
+//!     fn snapshot(&mut self) -> KeyedValues {
 //!         self.0.clone()
 //!     }
 //! }
@@ -110,7 +110,7 @@ pub trait KeyedOperator {
 
     /// The values per key to checkpoint; `KeyedKind::open` gets them back
     /// on restore.
-    fn snapshot(&self) -> KeyedValues;
+    fn snapshot(&mut self) -> KeyedValues;
 }
 
 /// The inputs operator `i` lists against the ports `kind` reads.

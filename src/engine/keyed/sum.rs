@@ -26,7 +26,7 @@ impl KeyedOperator for Sum {
         *sum
     }
 
-    fn snapshot(&self) -> KeyedValues {
+    fn snapshot(&mut self) -> KeyedValues {
         self.sums.clone()
     }
 }

@@ -8,13 +8,6 @@ use crate::scenario::ids::CheckpointId;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// Planted bugs of aligned checkpoints (`bugs.rs` says what each models).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AlignedBugs {
-    /// `skip_alignment`: snapshot on the first barrier, block nothing.
-    pub skip_alignment: bool,
-}
-
 /// Tracks the alignment of one task.
 #[derive(Debug, Clone)]
 pub struct Aligned {
@@ -23,21 +16,13 @@ pub struct Aligned {
     pending: Option<(CheckpointId, BTreeSet<u16>)>,
     /// Highest checkpoint snapshotted or aborted here; older barriers are stale.
     done: CheckpointId,
-    /// Planted bug `skip_alignment`: snapshot on the first barrier, block nothing.
-    skip_alignment: bool,
     /// Planted bug `stale_barrier_accepted`.
     accept_stale: bool,
 }
 
 impl Aligned {
     pub fn new(config: ProtocolConfig) -> Self {
-        Aligned {
-            inputs: config.inputs,
-            pending: None,
-            done: 0,
-            skip_alignment: config.bugs.aligned.skip_alignment,
-            accept_stale: config.bugs.stale_barrier_accepted,
-        }
+        Aligned { inputs: config.inputs, pending: None, done: 0, accept_stale: config.bugs.stale_barrier_accepted }
     }
 
     /// The checkpoint being aligned, if any.
@@ -76,11 +61,6 @@ impl BarrierProtocol for Aligned {
             out.push(Action::Abort(p)); // L6: a newer one aborts the pending one
             self.done = p;
             self.pending = None;
-        }
-        if self.skip_alignment {
-            self.done = n;
-            out.push(Action::Snapshot { checkpoint: n, unaligned: false });
-            return out;
         }
         let seen = &mut self.pending.get_or_insert_with(|| (n, BTreeSet::new())).1;
         seen.insert(input);
@@ -173,16 +153,6 @@ mod tests {
         assert_eq!(a.on_cancel(6), vec![]);
         assert_eq!(a.on_cancel(7), vec![Action::Abort(7)]);
         assert_eq!(a.on_barrier(0, 7, 0, T), vec![]);
-    }
-
-    #[test]
-    fn the_skip_alignment_bug_snapshots_on_the_first_barrier() {
-        let mut a = Aligned::new(ProtocolConfig {
-            bugs: ProtocolBugs { aligned: AlignedBugs { skip_alignment: true }, ..Default::default() },
-            ..config(2)
-        });
-        assert_eq!(a.on_barrier(1, 1, 0, T), vec![snap(1)]);
-        assert_eq!(a.on_barrier(0, 1, 0, T), vec![]);
     }
 
     #[test]

@@ -135,7 +135,6 @@ impl ProtocolConfig {
 pub(crate) struct ProtocolBugs {
     /// `stale_barrier_accepted`: an older barrier counts for the pending newer checkpoint.
     pub stale_barrier_accepted: bool,
-    pub aligned: aligned::AlignedBugs,
     pub at_least_once: at_least_once::AtLeastOnceBugs,
     /// Also `aligned_timeout`'s, once it has gone unaligned.
     pub unaligned: unaligned::UnalignedBugs,

@@ -32,8 +32,6 @@ pub enum SinkOut {
 /// Planted bugs of the transactions core (`bugs.rs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TransactionBugs {
-    /// `commit_on_snapshot`: commit at pre-commit, not on notify-complete.
-    pub commit_on_snapshot: bool,
     /// `commit_only_notified`: notify(n) commits only n's transaction.
     pub commit_only_notified: bool,
 }
@@ -94,10 +92,8 @@ impl TwoPhaseCommitSink {
     /// checkpoint.
     pub fn on_snapshot(&mut self, n: CheckpointId) -> (Vec<SinkOut>, SinkState) {
         let txn = self.current;
-        let mut out = vec![SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records }];
-        if self.bugs.commit_on_snapshot {
-            out.push(SinkOut::Commit { txn, checkpoint: n });
-        } else if !self.hands_off {
+        let out = vec![SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records }];
+        if !self.hands_off {
             self.state.pending.insert(n, txn);
         }
         self.current = TxnId { sink: self.sink, subtask: self.subtask, attempt: self.attempt, seq: self.next_seq };
@@ -192,14 +188,5 @@ mod tests {
         let (_, state) = s.on_snapshot(5);
         let (_, out) = TwoPhaseCommitSink::open(0, 0, 2, Some(state), TransactionBugs::default());
         assert_eq!(out, vec![SinkOut::Recover { commit: vec![TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 }] }]);
-    }
-
-    #[test]
-    fn the_planted_bug_commits_at_pre_commit() {
-        let (mut s, _) =
-            TwoPhaseCommitSink::open(0, 0, 1, None, TransactionBugs { commit_on_snapshot: true, ..Default::default() });
-        let (out, state) = s.on_snapshot(1);
-        assert!(matches!(out[1], SinkOut::Commit { checkpoint: 1, .. }));
-        assert!(state.pending.is_empty());
     }
 }

@@ -3,13 +3,21 @@
 //! proves each one is caught within 64 seeds while the correct engine passes.
 //!
 //! `ZOO` is the one table: a bug's name, what it breaks, the mistake and the
-//! incident it models, where it is caught, and how it is planted — which
-//! switch of which core's bug struct (`engine::cluster::Bugs`) it throws.
-//! A new bug is a row here and the switch in the core it breaks.
+//! incident it models, where it is caught, and how it is planted. A bug
+//! that belongs to one component is a wrong component (`mutants`, one file
+//! each, written against the public API) put in the place of the correct
+//! one in the registry; a bug inside the engine's runtime is a switch of a
+//! core's bug struct (`engine::cluster::Bugs`). A new bug is a row here and
+//! its mutant file, or the switch in the core it breaks.
+
+mod mutants;
 
 use crate::engine::cluster::Bugs;
+use crate::engine::registry::{Registry, RegistryError};
+use mutants::{commit_on_snapshot, delta_snapshot_as_full, skip_alignment};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Where a planted bug is caught: a stock scenario and the property that
 /// fails there (`sim-tests/bug_zoo.rs` proves it, `ckptsim zoo` measures it).
@@ -42,8 +50,46 @@ pub struct Planted {
     /// The stock scenarios and properties that catch it; the first is the
     /// one `ckptsim zoo` measures.
     pub catches: &'static [Catch],
-    /// Throws its switch.
-    pub(crate) plant: fn(&mut Bugs),
+    /// How it is planted.
+    pub(crate) plant: Plant,
+}
+
+/// How a planted bug gets into a run.
+pub(crate) enum Plant {
+    /// A switch thrown on the bug struct of the engine core it breaks.
+    Switch(fn(&mut Bugs)),
+    /// A wrong component put in the place of a registered one.
+    Mutant(fn(&mut Registry) -> Result<(), RegistryError>),
+}
+
+impl fmt::Debug for Plant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Plant::Switch(_) => "switch",
+            Plant::Mutant(_) => "mutant",
+        })
+    }
+}
+
+/// A sink kind's registered component, wrapped by `wrap` in its place.
+fn wrap_sink(
+    r: &mut Registry,
+    name: &str,
+    wrap: fn(Arc<dyn crate::engine::sink::SinkKind>) -> Arc<dyn crate::engine::sink::SinkKind>,
+) -> Result<(), RegistryError> {
+    let inner = r.sink(name).ok_or_else(|| RegistryError::Unknown { what: "sink", name: name.into() })?.kind.clone();
+    r.replace_sink(name, wrap(inner))
+}
+
+/// A keyed operator's registered component, wrapped by `wrap` in its place.
+fn wrap_keyed(
+    r: &mut Registry,
+    name: &str,
+    wrap: fn(Arc<dyn crate::engine::keyed::KeyedKind>) -> Arc<dyn crate::engine::keyed::KeyedKind>,
+) -> Result<(), RegistryError> {
+    let inner =
+        r.keyed(name).ok_or_else(|| RegistryError::Unknown { what: "operator", name: name.into() })?.kind.clone();
+    r.replace_keyed(name, wrap(inner))
 }
 
 /// Every planted bug, in the order `ckptsim bugs` lists them.
@@ -59,7 +105,7 @@ pub const ZOO: &[Planted] = &[
             at!("scenarios/worker-crash.toml", "exactly_once_state"),
             at!("scenarios/no-faults.toml", "consistent_cut"),
         ],
-        plant: |b| b.protocol.aligned.skip_alignment = true,
+        plant: Plant::Mutant(|r| r.replace_protocol("aligned", Arc::new(skip_alignment::SkipAlignment))),
     },
     Planted {
         name: "commit_on_snapshot",
@@ -69,7 +115,9 @@ pub const ZOO: &[Planted] = &[
              classic \"commit in snapshotState\" mistake).",
         incident: "committing in snapshotState, the classic hand-written sink mistake",
         catches: &[at!("scenarios/worker-crash.toml", "commit_only_completed")],
-        plant: |b| b.transactions.commit_on_snapshot = true,
+        plant: Plant::Mutant(|r| {
+            wrap_sink(r, "two_phase_commit", |inner| Arc::new(commit_on_snapshot::CommitOnSnapshot(inner)))
+        }),
     },
     Planted {
         name: "no_offset_restore",
@@ -79,7 +127,7 @@ pub const ZOO: &[Planted] = &[
              ignored offset store).",
         incident: "a source that resumes from its own offset store, not the checkpoint",
         catches: &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
-        plant: |b| b.task.no_offset_restore = true,
+        plant: Plant::Switch(|b| b.task.no_offset_restore = true),
     },
     Planted {
         name: "complete_without_all_acks",
@@ -88,7 +136,7 @@ pub const ZOO: &[Planted] = &[
              can miss a task's state (L13; an off-by-one in ack counting).",
         incident: "an off-by-one in ack counting",
         catches: &[at!("scenarios/worker-crash.toml", "checkpoint_monotonic")],
-        plant: |b| b.coordinator.complete_without_all_acks = true,
+        plant: Plant::Switch(|b| b.coordinator.complete_without_all_acks = true),
     },
     Planted {
         name: "ignore_sequence_gaps",
@@ -98,7 +146,7 @@ pub const ZOO: &[Planted] = &[
              TCP-is-reliable assumption forgets that connections break).",
         incident: "trusting TCP across reconnects (Flink checks buffer sequence numbers)",
         catches: &[at!("scenarios/lossy-network-start.toml", "exactly_once_output")],
-        plant: |b| b.task.ignore_sequence_gaps = true,
+        plant: Plant::Switch(|b| b.task.ignore_sequence_gaps = true),
     },
     Planted {
         name: "ack_before_durable",
@@ -108,7 +156,7 @@ pub const ZOO: &[Planted] = &[
              (breaks L7/L12).",
         incident: "acking before the state upload is durable",
         catches: &[at!("scenarios/storage-slow-crash.toml", "checkpoint_monotonic")],
-        plant: |b| b.task.ack_before_durable = true,
+        plant: Plant::Switch(|b| b.task.ack_before_durable = true),
     },
     Planted {
         name: "metadata_before_data",
@@ -119,7 +167,7 @@ pub const ZOO: &[Planted] = &[
              checkpoint that does not exist (breaks L14: data before metadata).",
         incident: "completing before _metadata is durable",
         catches: &[at!("scenarios/metadata-write-lost.toml", "checkpoint_monotonic")],
-        plant: |b| b.coordinator.metadata_before_data = true,
+        plant: Plant::Switch(|b| b.coordinator.metadata_before_data = true),
     },
     Planted {
         name: "no_fencing",
@@ -129,7 +177,7 @@ pub const ZOO: &[Planted] = &[
              epochs).",
         incident: "zombie writers without producer epochs (Kafka KIP-98 fencing)",
         catches: &[at!("scenarios/pause-zombie.toml", "attempt_fencing")],
-        plant: |b| b.sink_store.no_fencing = true,
+        plant: Plant::Switch(|b| b.sink_store.no_fencing = true),
     },
     Planted {
         name: "ignore_checksum",
@@ -138,7 +186,7 @@ pub const ZOO: &[Planted] = &[
              snapshot is restored instead of a healthy one.",
         incident: "restoring a corrupt snapshot without verifying it",
         catches: &[at!("scenarios/bit-rot-one-copy.toml", "exactly_once_output")],
-        plant: |b| (b.storage.ignore_checksum, b.task.ignore_checksum) = (true, true),
+        plant: Plant::Switch(|b| (b.storage.ignore_checksum, b.task.ignore_checksum) = (true, true)),
     },
     Planted {
         name: "fallback_to_older_checkpoint",
@@ -151,7 +199,7 @@ pub const ZOO: &[Planted] = &[
             at!("scenarios/bit-rot-all-copies.toml", "checkpoint_monotonic"),
             at!("scenarios/bit-rot-all-copies.toml", "exactly_once_output"),
         ],
-        plant: |b| b.coordinator.fallback_to_older = true,
+        plant: Plant::Switch(|b| b.coordinator.fallback_to_older = true),
     },
     Planted {
         name: "recover_rejects_committed",
@@ -162,7 +210,7 @@ pub const ZOO: &[Planted] = &[
              idempotence).",
         incident: "FLINK-8086",
         catches: &[at!("scenarios/worker-crash.toml", "explained_failovers")],
-        plant: |b| b.sink_store.recover_rejects_committed = true,
+        plant: Plant::Switch(|b| b.sink_store.recover_rejects_committed = true),
     },
     Planted {
         name: "success_before_store",
@@ -172,7 +220,7 @@ pub const ZOO: &[Planted] = &[
              CompletedCheckpointStore are not registered by the CheckpointFailureManager\"; breaks L14/L18).",
         incident: "FLINK-32347",
         catches: &[at!("scenarios/coordinator-disk-errors.toml", "tolerable_failures")],
-        plant: |b| b.coordinator.success_before_store = true,
+        plant: Plant::Switch(|b| b.coordinator.success_before_store = true),
     },
     Planted {
         name: "abort_drops_buffered",
@@ -182,7 +230,7 @@ pub const ZOO: &[Planted] = &[
              not lose data).",
         incident: "an abandoned alignment losing its buffers",
         catches: &[at!("scenarios/alignment-expires.toml", "exactly_once_output")],
-        plant: |b| b.task.abort_drops_buffered = true,
+        plant: Plant::Switch(|b| b.task.abort_drops_buffered = true),
     },
     Planted {
         name: "pointer_to_aborted_checkpoint",
@@ -193,7 +241,7 @@ pub const ZOO: &[Planted] = &[
              issue #5; breaks L14/L16).",
         incident: "ckptsim issue #5 (found by its own swarm)",
         catches: &[at!("scenarios/late-metadata-write.toml", "aborted_never_completes")],
-        plant: |b| b.coordinator.store_aborted = true,
+        plant: Plant::Switch(|b| b.coordinator.store_aborted = true),
     },
     Planted {
         name: "commit_only_notified",
@@ -203,7 +251,7 @@ pub const ZOO: &[Planted] = &[
              checkpoint's output (breaks T3; notifications are best effort, L19).",
         incident: "treating notify-complete as reliable (it is best effort)",
         catches: &[at!("scenarios/notify-lost.toml", "exactly_once_output")],
-        plant: |b| b.transactions.commit_only_notified = true,
+        plant: Plant::Switch(|b| b.transactions.commit_only_notified = true),
     },
     Planted {
         name: "discard_before_complete",
@@ -213,7 +261,7 @@ pub const ZOO: &[Planted] = &[
              L14; cf. FLINK-26985, state discarded while a restore still needed it).",
         incident: "cf. FLINK-26985",
         catches: &[at!("scenarios/worker-crash.toml", "explained_failovers")],
-        plant: |b| b.coordinator.discard_on_trigger = true,
+        plant: Plant::Switch(|b| b.coordinator.discard_on_trigger = true),
     },
     Planted {
         name: "stale_barrier_accepted",
@@ -224,7 +272,7 @@ pub const ZOO: &[Planted] = &[
              misses records.",
         incident: "a barrier of a cancelled checkpoint arriving late",
         catches: &[at!("scenarios/stale-barriers.toml", "consistent_cut")],
-        plant: |b| b.protocol.stale_barrier_accepted = true,
+        plant: Plant::Switch(|b| b.protocol.stale_barrier_accepted = true),
     },
     Planted {
         name: "unaligned_drop_inflight",
@@ -237,7 +285,7 @@ pub const ZOO: &[Planted] = &[
             at!("scenarios/unaligned-worker-crash.toml", "exactly_once_output"),
             at!("scenarios/unaligned-worker-crash.toml", "consistent_cut"),
         ],
-        plant: |b| b.protocol.unaligned.drop_inflight = true,
+        plant: Plant::Switch(|b| b.protocol.unaligned.drop_inflight = true),
     },
     Planted {
         name: "at_least_once_early_snapshot",
@@ -247,7 +295,7 @@ pub const ZOO: &[Planted] = &[
              on restore, even at-least-once does not hold (breaks L9).",
         incident: "at-least-once still needs every barrier first",
         catches: &[at!("scenarios/at-least-once-crash.toml", "at_least_once_output")],
-        plant: |b| b.protocol.at_least_once.early_snapshot = true,
+        plant: Plant::Switch(|b| b.protocol.at_least_once.early_snapshot = true),
     },
     Planted {
         name: "sink_no_flush_on_snapshot",
@@ -257,7 +305,7 @@ pub const ZOO: &[Planted] = &[
              must capture the sink's side effects; Flink's `SinkWriter.flush` contract).",
         incident: "a SinkWriter that skips flush() at the checkpoint",
         catches: &[at!("scenarios/plain-sink-crash.toml", "at_least_once_output")],
-        plant: |b| b.append.no_flush_on_snapshot = true,
+        plant: Plant::Switch(|b| b.append.no_flush_on_snapshot = true),
     },
     Planted {
         name: "non_idempotent_commit",
@@ -266,7 +314,7 @@ pub const ZOO: &[Planted] = &[
              every restore does, T1) appends its rows a second time (breaks T4).",
         incident: "a non-idempotent commit re-run on recovery (cf. FLINK-8086's retry path)",
         catches: &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
-        plant: |b| b.sink_store.non_idempotent_commit = true,
+        plant: Plant::Switch(|b| b.sink_store.non_idempotent_commit = true),
     },
     Planted {
         name: "commit_despite_failed_writes",
@@ -278,7 +326,7 @@ pub const ZOO: &[Planted] = &[
              asynchronously by send did not fail commitTransaction).",
         incident: "KAFKA-9279 (a failed send did not fail commitTransaction)",
         catches: &[at!("scenarios/disk-full.toml", "exactly_once_output")],
-        plant: |b| b.sink_store.commit_despite_failed_writes = true,
+        plant: Plant::Switch(|b| b.sink_store.commit_despite_failed_writes = true),
     },
     Planted {
         name: "committer_assumes_aligned",
@@ -289,7 +337,7 @@ pub const ZOO: &[Planted] = &[
              are committed late or, at the end, never (iceberg#15846).",
         incident: "iceberg#15846 (Iceberg FlinkSink under unaligned checkpoints)",
         catches: &[at!("scenarios/committer-unaligned.toml", "exactly_once_output")],
-        plant: |b| b.committer.assume_aligned = true,
+        plant: Plant::Switch(|b| b.committer.assume_aligned = true),
     },
     Planted {
         name: "rescale_key_group_off_by_one",
@@ -299,7 +347,7 @@ pub const ZOO: &[Planted] = &[
              restart from zero there (breaks L21; key-group range arithmetic).",
         incident: "key-group range arithmetic on rescale",
         catches: &[at!("scenarios/rescale-aligned.toml", "exactly_once_state")],
-        plant: |b| b.rescale.off_by_one = true,
+        plant: Plant::Switch(|b| b.rescale.off_by_one = true),
     },
     Planted {
         name: "rescale_drops_inflight",
@@ -310,7 +358,24 @@ pub const ZOO: &[Planted] = &[
              in-flight data lost when rescaling from an unaligned checkpoint).",
         incident: "FLINK-38544 (in-flight data lost rescaling from an unaligned checkpoint)",
         catches: &[at!("scenarios/rescale-unaligned.toml", "exactly_once_output")],
-        plant: |b| b.rescale.drops_inflight = true,
+        plant: Plant::Switch(|b| b.rescale.drops_inflight = true),
+    },
+    Planted {
+        name: "delta_snapshot_as_full",
+        description: "the keyed count checkpoints only the keys it changed since its last snapshot (breaks I1)",
+        models: "A keyed operator writes an incremental snapshot — only the keys it changed since the previous \
+             checkpoint — but restore reads it back as the whole state, so every key untouched in the last \
+             interval is lost (breaks I1 and I2: a snapshot must hold the operator's whole state, or a \
+             restore must replay the chain of increments it depends on). Caught where keys are many and \
+             sparsely updated, as in most real keyed jobs.",
+        incident: "an incremental snapshot restored as if it were a full one",
+        catches: &[
+            at!("scenarios/sparse-keys-crash.toml", "exactly_once_state"),
+            at!("scenarios/sparse-keys-crash.toml", "consistent_cut"),
+        ],
+        plant: Plant::Mutant(|r| {
+            wrap_keyed(r, "keyed_count", |inner| Arc::new(delta_snapshot_as_full::DeltaSnapshot(inner)))
+        }),
     },
 ];
 
@@ -352,11 +417,26 @@ impl Bug {
         self.0.catches
     }
 
-    /// The cores' bug structs with this one switched on.
+    /// The cores' bug structs with this one switched on (none, for a mutant).
     pub(crate) fn bugs(self) -> Bugs {
         let mut bugs = Bugs::default();
-        (self.0.plant)(&mut bugs);
+        if let Plant::Switch(plant) = self.0.plant {
+            plant(&mut bugs);
+        }
         bugs
+    }
+
+    /// `registry` with this bug's mutant in the place of the component it
+    /// corrupts (unchanged for a switch).
+    pub fn mutate(self, registry: &Arc<Registry>) -> Result<Arc<Registry>, RegistryError> {
+        match self.0.plant {
+            Plant::Switch(_) => Ok(registry.clone()),
+            Plant::Mutant(plant) => {
+                let mut mutated = Registry::clone(registry);
+                plant(&mut mutated)?;
+                Ok(Arc::new(mutated))
+            }
+        }
     }
 }
 
@@ -393,11 +473,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_unique_and_every_bug_throws_a_switch() {
+    fn names_are_unique_and_every_bug_throws_a_switch_or_replaces_a_component() {
         let names: std::collections::BTreeSet<&str> = ZOO.iter().map(|p| p.name).collect();
         assert_eq!(names.len(), ZOO.len());
+        let builtin = Arc::new(Registry::builtin());
         for bug in Bug::all() {
-            assert_ne!(bug.bugs(), Bugs::default(), "{bug} switches nothing on");
+            let mutated = bug.mutate(&builtin).unwrap_or_else(|e| panic!("{bug}: {e}"));
+            let replaced = !Arc::ptr_eq(&mutated, &builtin);
+            assert!(replaced || bug.bugs() != Bugs::default(), "{bug} switches nothing on and replaces nothing");
         }
     }
 }
