@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# explore on each planted bug's catalogued scenario (src/bugs.rs) with the
+# explore on each planted bug's catalogued scenario (src/bugs/mod.rs) with the
 # bug switched on, and on each of those scenarios with the correct engine:
 # how many single-fault placements catch each bug, and that none fails
 # without one. Usage: scripts/explore-zoo.sh [KINDS] [CHECKPOINTS]

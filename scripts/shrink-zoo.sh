@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shrinks each planted bug's first failure on the scenario that catches it
-# (src/bugs.rs) into scenarios/regressions/<scenario>-<bug>.toml, and prints
+# (src/bugs/mod.rs) into scenarios/regressions/<scenario>-<bug>.toml, and prints
 # before/after sizes. Usage: scripts/shrink-zoo.sh [BUDGET]   (default 30s)
 # CKPTSIM=path/to/binary skips the build.
 set -uo pipefail

@@ -2,7 +2,7 @@
 //! scenario, by the property that guards against it, while the correct engine
 //! passes those same seeds. An oracle no bug trips proves nothing.
 //!
-//! One test per catch that `bugs.rs` lists for a bug (`zoo::BUG::PROPERTY`),
+//! One test per catch that `src/bugs` lists for a bug (`zoo::BUG::PROPERTY`),
 //! read from the table: a new planted bug is tested here without a line of
 //! its own.
 

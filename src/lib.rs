@@ -62,3 +62,9 @@ pub mod scenario;
 pub(crate) mod shrink;
 pub(crate) mod sim;
 pub mod trace;
+
+/// The library guide (`docs/library.md`): its Rust examples compile and run
+/// as doc tests, so the guide cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/library.md")]
+pub struct LibraryGuide;

@@ -29,7 +29,7 @@ pub struct CoordinatorConfig {
     pub bugs: CoordinatorBugs,
 }
 
-/// Planted bugs of the checkpoint coordinator and its node (`bugs.rs` says
+/// Planted bugs of the checkpoint coordinator and its node (`bugs` says
 /// what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CoordinatorBugs {

@@ -12,7 +12,7 @@ use crate::scenario::Guarantee;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// Planted bugs of at-least-once checkpoints (`bugs.rs` says what each models).
+/// Planted bugs of at-least-once checkpoints (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AtLeastOnceBugs {
     /// `at_least_once_early_snapshot`: snapshot on the first barrier, not the last.

@@ -129,7 +129,7 @@ impl ProtocolConfig {
     }
 }
 
-/// Planted bugs of the barrier protocols (`bugs.rs` says what each models):
+/// Planted bugs of the barrier protocols (`bugs` says what each models):
 /// the one every protocol shares, then each protocol file's own.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct ProtocolBugs {

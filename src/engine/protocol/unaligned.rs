@@ -62,7 +62,7 @@ impl Arrivals {
     }
 }
 
-/// Planted bugs of unaligned checkpoints (`bugs.rs` says what each models).
+/// Planted bugs of unaligned checkpoints (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UnalignedBugs {
     /// `unaligned_drop_inflight`: input 0's in-flight records are left out.

@@ -57,7 +57,7 @@ pub enum Entry {
     },
 }
 
-/// Planted bugs of the sink store (`bugs.rs` says what each models).
+/// Planted bugs of the sink store (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SinkStoreBugs {
     /// `no_fencing`: fences are recorded but never checked.

@@ -23,7 +23,7 @@ pub struct StorageOptions {
     pub bugs: StorageBugs,
 }
 
-/// Planted bugs of checkpoint storage (`bugs.rs` says what each models).
+/// Planted bugs of checkpoint storage (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StorageBugs {
     /// `ignore_checksum`: a read returns the first copy unverified.

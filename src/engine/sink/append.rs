@@ -9,7 +9,7 @@ use crate::engine::msg::{Attempt, Record, TxnId};
 /// Rows a writer buffers before it sends them.
 const BUFFER: usize = 256;
 
-/// Planted bugs of the appender (`bugs.rs` says what each models).
+/// Planted bugs of the appender (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AppendBugs {
     /// `sink_no_flush_on_snapshot`: the snapshot does not flush the buffered rows.

@@ -62,7 +62,7 @@ pub struct Committer {
     assume_aligned: bool,
 }
 
-/// Planted bugs of the committer (`bugs.rs` says what each models).
+/// Planted bugs of the committer (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitterBugs {
     /// `committer_assumes_aligned`: committables are filed by arrival.

@@ -29,7 +29,7 @@ pub enum SinkOut {
     Commit { txn: TxnId, checkpoint: CheckpointId },
 }
 
-/// Planted bugs of the transactions core (`bugs.rs` says what each models).
+/// Planted bugs of the transactions core (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TransactionBugs {
     /// `commit_only_notified`: notify(n) commits only n's transaction.

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Every core's planted bugs for one run, as `bugs.rs` switches them on;
+/// Every core's planted bugs for one run, as `bugs` switches them on;
 /// each core takes its own part. The task context carries them to the cores
 /// a task runs (protocol, rescale, sinks); the cluster hands the rest to
 /// the coordinator and the services.
@@ -43,7 +43,7 @@ pub(crate) struct Bugs {
     pub storage: StorageBugs,
 }
 
-/// Planted bugs of the task runtime (`bugs.rs` says what each models).
+/// Planted bugs of the task runtime (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct TaskBugs {
     /// `no_offset_restore`: sources ignore the restored offsets.

@@ -68,10 +68,8 @@ fn check_one(
         let keys: BTreeSet<u64> = want.keys().chain(have.keys()).copied().collect();
         let wrong: Vec<String> = keys
             .into_iter()
-            .filter(|k| want.get(k).unwrap_or(&0) != have.get(k).unwrap_or(&0))
-            .map(|k| {
-                format!("key {k}: expected {}, snapshot {}", want.get(&k).unwrap_or(&0), have.get(&k).unwrap_or(&0))
-            })
+            .filter(|k| want.get(k) != have.get(k))
+            .map(|k| format!("key {k}: expected {}, snapshot {}", shown(want.get(&k)), shown(have.get(&k))))
             .collect();
         if !wrong.is_empty() {
             let name = &graph.ops[*op as usize].id;
@@ -156,4 +154,9 @@ fn keyed_state(
         }
     }
     Ok(merged)
+}
+
+/// A key's value, or `absent`.
+fn shown(value: Option<&i64>) -> String {
+    value.map_or_else(|| "absent".to_string(), i64::to_string)
 }
