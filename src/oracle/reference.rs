@@ -7,11 +7,13 @@
 //! hold (I1).
 
 use crate::engine::graph::ExecutionGraph;
+use crate::engine::keyed::KeyedKind;
 use crate::engine::msg::Origin;
 use crate::engine::services::log::LogData;
 use crate::scenario::{OperatorKind, Partitioning};
 use crate::trace::{Event, TraceEvent};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Per keyed operator: value per key.
 pub type KeyedState = BTreeMap<u16, BTreeMap<u64, i64>>;
@@ -36,6 +38,9 @@ pub struct ReferenceRun<'g> {
     /// Downstream operators of each operator, with the copies of each
     /// record they get (the target's parallelism over a broadcast edge).
     downstream: Vec<Vec<(u16, u32)>>,
+    /// Per operator, if keyed: its kind's fold, whether its inputs are one
+    /// stream (port 0), and a key's initial value.
+    folds: Vec<Option<(Arc<dyn KeyedKind>, bool, i64)>>,
     state: KeyedState,
     sink_records: BTreeMap<u16, BTreeMap<Origin, (u64, u32)>>,
 }
@@ -55,7 +60,12 @@ impl<'g> ReferenceRun<'g> {
         let state = graph.ops.iter().filter(|o| o.kind.is_keyed()).map(|o| (o.index, BTreeMap::new())).collect();
         let sinks =
             graph.ops.iter().filter(|o| o.kind == OperatorKind::Sink).map(|o| (o.index, BTreeMap::new())).collect();
-        ReferenceRun { graph, downstream, state, sink_records: sinks }
+        let folds = graph
+            .ops
+            .iter()
+            .map(|o| o.keyed.as_ref().map(|k| (k.kind.clone(), k.kind.ports() == 1, k.kind.initial())))
+            .collect();
+        ReferenceRun { graph, downstream, folds, state, sink_records: sinks }
     }
 
     /// A run that starts from given keyed state (a snapshot's), to carry
@@ -79,12 +89,13 @@ impl<'g> ReferenceRun<'g> {
             OperatorKind::Filter => value,
             OperatorKind::Keyed(_) => {
                 // The kind's specification, never its implementation.
-                let kind = &spec.keyed.as_ref().expect("a keyed operator's kind is resolved").kind;
-                let port = match kind.ports() {
-                    1 => 0,
-                    _ => spec.inputs.iter().position(|i| Some(*i) == from).unwrap_or(0),
+                let (kind, union, initial) =
+                    self.folds[op as usize].as_ref().expect("a keyed operator's kind is resolved");
+                let port = match union {
+                    true => 0,
+                    false => spec.inputs.iter().position(|i| Some(*i) == from).unwrap_or(0),
                 };
-                let v = self.state.get_mut(&op).expect("keyed").entry(key).or_insert_with(|| kind.initial());
+                let v = self.state.get_mut(&op).expect("keyed").entry(key).or_insert(*initial);
                 *v = kind.fold(port, *v, value);
                 *v
             }
