@@ -32,15 +32,23 @@ pub struct Reference {
     pub keyed_state: KeyedState,
 }
 
+/// A keyed operator's specification, resolved once per run.
+struct Fold {
+    kind: Arc<dyn KeyedKind>,
+    /// Its inputs are one stream: every record on port 0.
+    union: bool,
+    /// A key's value before its first record.
+    initial: i64,
+}
+
 /// A sequential run of the job, fed record by record.
 pub struct ReferenceRun<'g> {
     graph: &'g ExecutionGraph,
     /// Downstream operators of each operator, with the copies of each
     /// record they get (the target's parallelism over a broadcast edge).
     downstream: Vec<Vec<(u16, u32)>>,
-    /// Per operator, if keyed: its kind's fold, whether its inputs are one
-    /// stream (port 0), and a key's initial value.
-    folds: Vec<Option<(Arc<dyn KeyedKind>, bool, i64)>>,
+    /// Per operator, its fold if it is keyed.
+    folds: Vec<Option<Fold>>,
     state: KeyedState,
     sink_records: BTreeMap<u16, BTreeMap<Origin, (u64, u32)>>,
 }
@@ -63,7 +71,13 @@ impl<'g> ReferenceRun<'g> {
         let folds = graph
             .ops
             .iter()
-            .map(|o| o.keyed.as_ref().map(|k| (k.kind.clone(), k.kind.ports() == 1, k.kind.initial())))
+            .map(|o| {
+                o.keyed.as_ref().map(|k| Fold {
+                    kind: k.kind.clone(),
+                    union: k.kind.ports() == 1,
+                    initial: k.kind.initial(),
+                })
+            })
             .collect();
         ReferenceRun { graph, downstream, folds, state, sink_records: sinks }
     }
@@ -89,14 +103,13 @@ impl<'g> ReferenceRun<'g> {
             OperatorKind::Filter => value,
             OperatorKind::Keyed(_) => {
                 // The kind's specification, never its implementation.
-                let (kind, union, initial) =
-                    self.folds[op as usize].as_ref().expect("a keyed operator's kind is resolved");
-                let port = match union {
+                let fold = self.folds[op as usize].as_ref().expect("a keyed operator's kind is resolved");
+                let port = match fold.union {
                     true => 0,
                     false => spec.inputs.iter().position(|i| Some(*i) == from).unwrap_or(0),
                 };
-                let v = self.state.get_mut(&op).expect("keyed").entry(key).or_insert(*initial);
-                *v = kind.fold(port, *v, value);
+                let v = self.state.get_mut(&op).expect("keyed").entry(key).or_insert(fold.initial);
+                *v = fold.kind.fold(port, *v, value);
                 *v
             }
             OperatorKind::Committer => return, // committables, not records

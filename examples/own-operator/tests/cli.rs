@@ -1,6 +1,7 @@
 //! This crate's `operator-sim` binary is ckptsim's command line over its
 //! components: validation knows the operator's name, a failing run prints
-//! a replay line that works here.
+//! a replay line that works here, and `shrink` writes a scenario that names
+//! this crate's operator.
 
 use std::process::Command;
 
@@ -37,4 +38,25 @@ fn a_misspelt_operator_is_refused_with_the_registered_names() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("job.operators[1].kind: unknown variant `keyed_mx` — did you mean `keyed_max`?"), "{err}");
     let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn shrink_writes_a_scenario_that_names_this_crates_operator() {
+    let out = std::env::temp_dir().join(format!("own-operator-shrunk-{}.toml", std::process::id()));
+    let o = sim(&[
+        "shrink",
+        "scenarios/flawed-unflushed-bundle.toml",
+        "--seed",
+        "0",
+        "--budget",
+        "10s",
+        "-o",
+        out.to_str().expect("utf-8 path"),
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let written = std::fs::read_to_string(&out).expect("the shrunk scenario");
+    assert!(written.contains("kind = \"keyed_max_unflushed_bundle\""), "{written}");
+    assert!(written.starts_with("# Written by: cargo run --release --bin operator-sim -- shrink"), "{written}");
+    let _ = std::fs::remove_file(out);
 }

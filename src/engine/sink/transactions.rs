@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn the_commit_only_notified_bug_forgets_older_pending_transactions() {
-        let bugs = TransactionBugs { commit_only_notified: true, ..Default::default() };
+        let bugs = TransactionBugs { commit_only_notified: true };
         let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, bugs);
         s.on_snapshot(1);
         s.on_snapshot(2);
