@@ -8,7 +8,7 @@ use super::plain::AppendWriter;
 use super::{Output, SinkKind, SinkWriter};
 use crate::engine::msg::TaskError;
 use crate::engine::task::context::TaskCtx;
-use crate::scenario::validate::validate_job::{kind_name, op_field};
+use crate::scenario::validate::validate_job::op_field;
 use crate::scenario::validate::{require, Check};
 use crate::scenario::{Operator, Partitioning, Scenario};
 use futures::future::LocalBoxFuture;
@@ -41,7 +41,7 @@ impl SinkKind for Upsert {
                 "reads `{}`, a {}, but `{}` is an upsert sink, whose table is a keyed operator's state; read a \
                  keyed_count, keyed_sum or keyed_co_sum",
                 keyed.id,
-                kind_name(&keyed.kind),
+                keyed.kind.name(),
                 op.id
             );
             return Err((field, message));

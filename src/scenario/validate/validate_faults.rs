@@ -38,7 +38,7 @@ fn placement(s: &Scenario, i: usize, f: &Fault) -> Check {
             format!(
                 "is `{task}`, but phase `{}` never happens at a {} task; {}",
                 when.phase.name(),
-                super::validate_job::kind_name(&op.kind),
+                op.kind.name(),
                 if when.phase == crate::scenario::Phase::PreCommitted {
                     "only sinks pre-commit"
                 } else {

@@ -33,11 +33,6 @@ pub fn op_field(i: usize, name: &str) -> String {
     format!("job.operators[{i}].{name}")
 }
 
-/// The name a kind is written with (`keyed_count`).
-pub fn kind_name(kind: &OperatorKind) -> &str {
-    kind.name()
-}
-
 /// Every id, for messages about `unknown`, which is none of them, with the
 /// one it likely misspells: "`events`, `count`, `out` — did you mean `count`?".
 pub fn known_ids(ops: &[Operator], unknown: &str) -> String {
@@ -118,7 +113,7 @@ fn kind_fields(i: usize, op: &Operator) -> Check {
         "is broadcast, but `{}` is a {}: broadcasting into keyed state would give every subtask every key; \
          use \"hash\"",
         op.id,
-        kind_name(&op.kind)
+        op.kind.name()
     );
     require(!(op.is_keyed() && op.partition == Some(Partitioning::Broadcast)), op_field(i, "partition"), message)
 }
@@ -158,7 +153,7 @@ fn source_only_field(op: &Operator) -> Option<&'static str> {
 
 /// "is only for {kinds}, but `op` is a {kind}; remove it".
 fn only_for(kinds: &str, op: &Operator) -> String {
-    format!("is only for {kinds}, but `{}` is a {}; remove it", op.id, kind_name(&op.kind))
+    format!("is only for {kinds}, but `{}` is a {}; remove it", op.id, op.kind.name())
 }
 
 /// A source's counts are at least 1, and it has a partition per subtask.
@@ -221,7 +216,7 @@ fn input_count(ops: &[Operator], i: usize, op: &Operator) -> Check {
         format!(
             "is empty, but `{}` is a {} and needs at least one upstream operator, e.g. input = [\"{}\"]",
             op.id,
-            kind_name(&op.kind),
+            op.kind.name(),
             ops.iter().find(|o| o.id != op.id).map_or("events", |o| o.id.as_str())
         ),
     )
