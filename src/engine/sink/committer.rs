@@ -15,8 +15,8 @@
 
 use super::client::SinkClient;
 use super::committables::{Committable, Committer, CommitterState};
-use super::transactions::{SinkOut, SinkState, TwoPhaseCommitSink};
-use super::{committed, decode, encode, recover_removed, Output, SinkCommitter, SinkKind, SinkWriter};
+use super::transactions::{SinkOut, TwoPhaseCommitSink};
+use super::{committed, decode, encode, Output, SinkCommitter, SinkKind, SinkWriter};
 use crate::engine::msg::{CheckpointId, Record, TaskError};
 use crate::engine::outputs::Outputs;
 use crate::engine::task::context::TaskCtx;
@@ -45,12 +45,7 @@ impl SinkKind for CommitterSink {
         removed: Vec<(u16, Vec<u8>)>,
     ) -> LocalBoxFuture<'a, Result<Box<dyn SinkWriter>, TaskError>> {
         Box::pin(async move {
-            recover_removed(ctx, removed, super::two_phase_commit::pending, true).await?;
-            let state: Option<SinkState> = restored.as_deref().map(decode).transpose()?;
-            let (mut core, out) =
-                TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, ctx.env.bugs.transactions);
-            core.hands_off = true;
-            SinkClient::of(ctx).carry_out(out, 0, true).await?;
+            let core = super::two_phase_commit::open_core(ctx, restored, removed, true).await?;
             Ok(Box::new(FileWriter { core }) as Box<dyn SinkWriter>)
         })
     }
@@ -80,11 +75,7 @@ struct FileWriter {
 
 impl SinkWriter for FileWriter {
     fn write(&mut self, ctx: &TaskCtx, batch: Vec<Record>) {
-        for out in self.core.on_records(batch) {
-            if let SinkOut::Write { txn, records } = out {
-                SinkClient::of(ctx).write(txn, records);
-            }
-        }
+        super::two_phase_commit::write_open(&mut self.core, ctx, batch)
     }
 
     /// Flushes the checkpoint's file and sends its committable downstream

@@ -27,13 +27,37 @@ impl SinkKind for TwoPhaseCommit {
         removed: Vec<(u16, Vec<u8>)>,
     ) -> LocalBoxFuture<'a, Result<Box<dyn SinkWriter>, TaskError>> {
         Box::pin(async move {
-            recover_removed(ctx, removed, pending, false).await?;
-            let state: Option<SinkState> = restored.as_deref().map(decode).transpose()?;
-            let (core, out) =
-                TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, ctx.env.bugs.transactions);
-            SinkClient::of(ctx).carry_out(out, 0, false).await?;
+            let core = open_core(ctx, restored, removed, false).await?;
             Ok(Box::new(Writer { core }) as Box<dyn SinkWriter>)
         })
+    }
+}
+
+/// Opens the 2PC core of a writer subtask: recovers the subtasks a
+/// scale-down removed and the transactions its restored state names (T1).
+/// `hands_off`: a committer sink's writer, whose pre-committed files stay
+/// for the committer rather than pending here.
+pub(super) async fn open_core(
+    ctx: &TaskCtx,
+    restored: Option<Vec<u8>>,
+    removed: Vec<(u16, Vec<u8>)>,
+    hands_off: bool,
+) -> Result<TwoPhaseCommitSink, TaskError> {
+    recover_removed(ctx, removed, pending, hands_off).await?;
+    let state: Option<SinkState> = restored.as_deref().map(decode).transpose()?;
+    let (mut core, out) =
+        TwoPhaseCommitSink::open(ctx.id.op, ctx.id.subtask, ctx.attempt, state, ctx.env.bugs.transactions);
+    core.hands_off = hands_off;
+    SinkClient::of(ctx).carry_out(out, 0, hands_off).await?;
+    Ok(core)
+}
+
+/// Writes a batch into the core's open transaction.
+pub(super) fn write_open(core: &mut TwoPhaseCommitSink, ctx: &TaskCtx, batch: Vec<Record>) {
+    for out in core.on_records(batch) {
+        if let SinkOut::Write { txn, records } = out {
+            SinkClient::of(ctx).write(txn, records);
+        }
     }
 }
 
@@ -48,11 +72,7 @@ struct Writer {
 
 impl SinkWriter for Writer {
     fn write(&mut self, ctx: &TaskCtx, batch: Vec<Record>) {
-        for out in self.core.on_records(batch) {
-            if let SinkOut::Write { txn, records } = out {
-                SinkClient::of(ctx).write(txn, records);
-            }
-        }
+        write_open(&mut self.core, ctx, batch)
     }
 
     fn snapshot<'a>(
