@@ -8,6 +8,7 @@
 //! faults open (`run::faults::kind::Kind::paths`), and `run::coverage`
 //! is the whole catalogue.
 
+use super::properties::exactly_once_state::KEYED_STATE_RESTORED;
 use super::properties::output::{guarantee, DUPLICATES_COMMITTED};
 use crate::engine::protocol::ProtocolKind;
 use crate::engine::registry::Registry;
@@ -221,6 +222,12 @@ pub const CATALOGUE: &[Path] = &[
             "a committable reached the committer after it had snapshotted that checkpoint (overtaken by the barrier)",
         taken: |ev| any(ev, |e| matches!(e, Event::CommittableAfterSnapshot { .. })),
         applies: |s, r| committer_sink(s, r) && protocol(s, r).is_some_and(|p| p.barriers_overtake()),
+    },
+    Path {
+        name: KEYED_STATE_RESTORED,
+        description: "a keyed operator's subtask restored its values per key from a checkpoint (I2)",
+        taken: |_| false, // `exactly_once_state` observes it: the trace does not say which tasks are keyed
+        applies: |s, _| s.job.operators.iter().any(|o| o.is_keyed()),
     },
     Path {
         name: "restored_rescaled",

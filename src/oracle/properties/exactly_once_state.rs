@@ -1,6 +1,8 @@
 //! `exactly_once_state`: the keyed state in the final checkpoint is the
 //! reference model's (exactly-once runs only: under at-least-once, records
-//! past a barrier may enter the state and be replayed, L9).
+//! past a barrier may enter the state and be replayed, L9). It also
+//! observes, for coverage, whether a keyed operator restored its state —
+//! the trace does not say which tasks are keyed; the job graph does.
 
 use super::{Case, Judgement, Property};
 use crate::engine::graph::ExecutionGraph;
@@ -9,6 +11,7 @@ use crate::oracle::evidence::{Evidence, Unreadable};
 use crate::oracle::record::RunEnd;
 use crate::oracle::reference::Reference;
 use crate::oracle::violation::{examples, Violation};
+use crate::trace::Event;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The `exactly_once_state` property.
@@ -23,7 +26,26 @@ impl Property for ExactlyOnceState {
         if j.exactly_once {
             out.violations.extend(exactly_once_state(j.graph, j.reference, j.ev));
         }
+        if keyed_state_restored(j.graph, j.ev) {
+            out.observed.push(KEYED_STATE_RESTORED);
+        }
     }
+}
+
+/// The coverage path of a keyed operator's subtask restoring its values
+/// per key from a checkpoint.
+pub const KEYED_STATE_RESTORED: &str = "keyed_state_restored";
+
+/// Whether a subtask of a keyed operator restored from a checkpoint.
+fn keyed_state_restored(graph: &ExecutionGraph, ev: &Evidence) -> bool {
+    let keyed = |task: &str| {
+        let op = task.split_once('[').map_or(task, |(op, _)| op);
+        graph.ops.iter().any(|o| o.id == op && o.kind.is_keyed())
+    };
+    ev.record
+        .events
+        .iter()
+        .any(|e| matches!(&e.event, Event::TaskRestored { task, checkpoint, .. } if *checkpoint > 0 && keyed(task)))
 }
 
 /// `exactly_once_state`: the state in the final checkpoint = reference state.
