@@ -135,7 +135,7 @@ pub const ZOO: &[Planted] = &[
         models: "The coordinator completes a checkpoint when all but one task acked, so a completed checkpoint \
              can miss a task's state (L13; an off-by-one in ack counting).",
         incident: "an off-by-one in ack counting",
-        catches: &[at!("scenarios/worker-crash.toml", "checkpoint_monotonic")],
+        catches: &[at!("scenarios/worker-crash.toml", "consistent_cut")],
         plant: Plant::Switch(|b| b.coordinator.complete_without_all_acks = true),
     },
     Planted {

@@ -5,7 +5,7 @@ use super::keyed::KeyedKind;
 use super::named::Named;
 use super::protocol::ProtocolKind;
 use crate::scenario::ids::TaskId;
-use crate::scenario::{Function, OperatorKind, Partitioning, Scenario};
+use crate::scenario::{Function, Operator, OperatorKind, Partitioning, Scenario};
 use petgraph::algo::toposort;
 use petgraph::graph::DiGraph;
 use std::collections::BTreeMap;
@@ -34,6 +34,30 @@ pub struct OpSpec {
     /// Whether its subtasks commit output and report it: a sink's writers,
     /// unless the sink commits in a committer of its own, or that committer.
     pub commits: bool,
+    /// The operator whose task it runs in (`TaskId::op`), when it is chained
+    /// to the one it reads: then no channel joins them (`chainable`).
+    pub chained_to: Option<u16>,
+}
+
+/// An edge of the job graph, as the job runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobEdge {
+    pub from: u16,
+    pub to: u16,
+    /// A forward edge between unequal parallelisms runs as rebalance.
+    pub partitioning: Partitioning,
+    /// `to` runs chained to `from`: no channel joins them.
+    pub chained: bool,
+}
+
+impl JobEdge {
+    /// Copies of each record that cross it.
+    pub fn copies(&self, ops: &[OpSpec]) -> u32 {
+        match self.partitioning {
+            Partitioning::Broadcast => ops[self.to as usize].parallelism as u32,
+            _ => 1,
+        }
+    }
 }
 
 /// One output edge of a subtask: how records are routed and to whom.
@@ -59,6 +83,8 @@ pub struct TaskSpec {
 #[derive(Debug, Clone)]
 pub struct ExecutionGraph {
     pub ops: Vec<OpSpec>,
+    /// The job graph's edges (the channels between subtasks, and chains).
+    pub edges: Vec<JobEdge>,
     pub tasks: BTreeMap<TaskId, TaskSpec>,
     pub max_parallelism: usize,
     pub batch_size: usize,
@@ -112,6 +138,7 @@ impl ExecutionGraph {
                     },
                     sink: (o.kind == OperatorKind::Sink).then(|| o.sink_name().to_string()),
                     commits: o.kind == OperatorKind::Sink && !has_committer(o.sink_name()),
+                    chained_to: None,
                 }
             })
             .collect();
@@ -152,18 +179,65 @@ impl ExecutionGraph {
                 keyed: None,
                 sink: w.sink.clone(),
                 commits: true,
+                chained_to: None,
             });
             edges.push((writer, index, Partitioning::Rebalance));
         }
+        // Only operators of the file chain (a committer reads its writers by rebalance).
+        for &(from, to, edge) in &edges {
+            let (Some(&up), Some(&down)) = (order.get(from as usize), order.get(to as usize)) else { continue };
+            let (pu, pd) = (ops[from as usize].parallelism, ops[to as usize].parallelism);
+            if chainable(job.chaining, &job.operators[up], &job.operators[down], edge, pu, pd) {
+                ops[to as usize].chained_to = Some(from);
+            }
+        }
         let tasks = expand(&ops, &edges);
+        let edges = edges
+            .iter()
+            .map(|&(from, to, partitioning)| {
+                let pointwise = ops[from as usize].parallelism == ops[to as usize].parallelism;
+                let partitioning = match partitioning {
+                    Partitioning::Forward if !pointwise => Partitioning::Rebalance,
+                    other => other,
+                };
+                JobEdge { from, to, partitioning, chained: ops[to as usize].chained_to == Some(from) }
+            })
+            .collect();
         ExecutionGraph {
             ops,
+            edges,
             tasks,
             max_parallelism: job.max_parallelism,
             batch_size: job.batch_size,
             protocol,
             aligned_timeout: scenario.checkpoint.aligned_timeout.unwrap_or_default(),
         }
+    }
+
+    /// The task a subtask runs in: the head of its chain (itself, unchained).
+    pub fn head_of(&self, task: TaskId) -> TaskId {
+        let mut op = task.op;
+        while let Some(up) = self.ops[op as usize].chained_to {
+            op = up;
+        }
+        TaskId { op, subtask: task.subtask }
+    }
+
+    /// The operator subtasks a task runs, its head first, each after the
+    /// one it is chained to.
+    pub fn chain(&self, head: TaskId) -> Vec<TaskId> {
+        let mut members = vec![head];
+        for op in &self.ops {
+            if op.chained_to.is_some() && self.head_of(TaskId { op: op.index, subtask: head.subtask }) == head {
+                members.push(TaskId { op: op.index, subtask: head.subtask });
+            }
+        }
+        members
+    }
+
+    /// The subtasks that head a task (every subtask that is not chained to another).
+    pub fn heads(&self) -> impl Iterator<Item = TaskId> + '_ {
+        self.tasks.keys().copied().filter(|t| self.ops[t.op as usize].chained_to.is_none())
     }
 
     pub fn op(&self, task: TaskId) -> &OpSpec {
@@ -202,6 +276,21 @@ impl ExecutionGraph {
     }
 }
 
+/// Whether `down` runs chained to `up`, the operator it reads: Flink's
+/// `StreamingJobGraphGenerator.isChainable`, as far as it applies here —
+/// chaining on for the job and for both operators (`chain = false` is
+/// `disableChaining`: neither end chains), `down` reads that one input only,
+/// over a forward edge, at the same parallelism. Every operator shares one
+/// slot group, and sources start chains (they read no input).
+fn chainable(enabled: bool, up: &Operator, down: &Operator, edge: Partitioning, pu: usize, pd: usize) -> bool {
+    enabled
+        && up.chain != Some(false)
+        && down.chain != Some(false)
+        && down.input.len() == 1
+        && edge == Partitioning::Forward
+        && pu == pd
+}
+
 fn expand(ops: &[OpSpec], edges: &[(u16, u16, Partitioning)]) -> BTreeMap<TaskId, TaskSpec> {
     let mut tasks = BTreeMap::new();
     for op in ops {
@@ -212,6 +301,9 @@ fn expand(ops: &[OpSpec], edges: &[(u16, u16, Partitioning)]) -> BTreeMap<TaskId
         }
     }
     for &(from, to, partitioning) in edges {
+        if ops[to as usize].chained_to == Some(from) {
+            continue; // no channel: the two run in one task
+        }
         let (pf, pt) = (ops[from as usize].parallelism as u16, ops[to as usize].parallelism as u16);
         let pointwise = partitioning == Partitioning::Forward && pf == pt;
         let partitioning =

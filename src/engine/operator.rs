@@ -5,7 +5,7 @@
 
 use super::keyed::KeyedOperator;
 use super::msg::{CheckpointId, Record, TaskError};
-use super::outputs::Outputs;
+use super::outputs::{Emit, Outputs};
 use super::sink::{SinkCommitter, SinkKind, SinkWriter};
 use super::state::TaskState;
 use super::task::context::TaskCtx;
@@ -64,13 +64,14 @@ impl Operator {
     }
 
     /// Processes a batch of records that came in on the operator's input
-    /// `port` (0 = the first it lists).
+    /// `port` (0 = the first it lists); what it emits goes to `outputs` (its
+    /// channels, or the operators chained to it).
     pub async fn process(
         &mut self,
         ctx: &TaskCtx,
         port: usize,
         batch: Vec<Record>,
-        outputs: &mut Outputs,
+        outputs: &mut impl Emit,
     ) -> Result<(), TaskError> {
         match self {
             Operator::Stateless { func } if func.is_map() => {

@@ -23,7 +23,27 @@ pub enum BarrierMode {
     Overtaking,
 }
 
-/// Buffers and channels of one task's outputs.
+/// Where an operator's records go: its output channels (`Outputs`), or a
+/// batch for the operators chained to it (`Vec<Record>`).
+pub trait Emit {
+    /// Passes one record on.
+    fn emit(&mut self, record: Record);
+}
+
+impl Emit for Vec<Record> {
+    fn emit(&mut self, record: Record) {
+        self.push(record);
+    }
+}
+
+impl Emit for Outputs {
+    fn emit(&mut self, record: Record) {
+        Outputs::emit(self, record);
+    }
+}
+
+/// Buffers and channels of one operator subtask's outputs (the edges to
+/// operators not chained to it).
 pub struct Outputs {
     attempt: Attempt,
     net: Net<Msg>,
@@ -60,8 +80,25 @@ impl Outputs {
         }
     }
 
+    /// Whether it has any output channel.
+    pub fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+
+    /// Routes one record to one target of the edge to operator `op`
+    /// (`TaskId::op`); false if no channel leads there.
+    pub fn emit_to(&mut self, op: u16, record: Record) -> bool {
+        match self.edges.iter().position(|e| e.targets.first().is_some_and(|(t, _)| t.op == op)) {
+            Some(e) => {
+                self.emit_on(e, record);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Routes one record to one target of output edge `e`.
-    pub fn emit_on(&mut self, e: usize, record: Record) {
+    fn emit_on(&mut self, e: usize, record: Record) {
         let n = self.edges[e].targets.len();
         if self.edges[e].partitioning == Partitioning::Broadcast {
             for t in 0..n {
@@ -124,8 +161,8 @@ impl Outputs {
 
     /// Barrier `n` on every output channel. In order, it follows every
     /// record emitted before; overtaking, it goes ahead of the records still
-    /// in the output buffers, which are returned per edge (output channel
-    /// state) and sent right behind it.
+    /// in the output buffers, which are returned per downstream operator
+    /// (`TaskId::op`: output channel state) and sent right behind it.
     pub fn barrier(&mut self, checkpoint: CheckpointId, mode: BarrierMode) -> BTreeMap<u16, Vec<Record>> {
         let mut overtaken = BTreeMap::new();
         if mode == BarrierMode::InOrder {
@@ -133,8 +170,8 @@ impl Outputs {
         }
         for e in 0..self.edges.len() {
             let records: Vec<Record> = self.buffers[e].iter().flatten().copied().collect();
-            if !records.is_empty() {
-                overtaken.insert(e as u16, records);
+            if let (false, Some((to, _))) = (records.is_empty(), self.edges[e].targets.first()) {
+                overtaken.insert(to.op, records);
             }
             for t in 0..self.edges[e].targets.len() {
                 let (to, input) = self.edges[e].targets[t];

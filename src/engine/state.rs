@@ -50,6 +50,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// A snapshot without channel state (aligned).
+    #[cfg(test)]
     pub fn of(state: TaskState) -> Self {
         Snapshot { state, channels: ChannelState::default() }
     }

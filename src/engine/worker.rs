@@ -46,7 +46,10 @@ struct Worker {
     cluster: Cluster,
     registry: Arc<Registry>,
     boot: u64,
+    /// By the subtask heading each task.
     tasks: BTreeMap<TaskId, RunningTask>,
+    /// The task each operator subtask runs in: the head of its chain.
+    heads: BTreeMap<TaskId, TaskId>,
     /// The newest attempt this worker was told of (deployed or cancelled).
     known_attempt: Attempt,
     /// Messages for tasks of a newer attempt whose deployment has not reached
@@ -73,6 +76,7 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
         registry: config.registry.clone(),
         boot,
         tasks: BTreeMap::new(),
+        heads: BTreeMap::new(),
         known_attempt: 0,
         early: BTreeMap::new(),
         last_contact: crate::sim::now(),
@@ -146,7 +150,8 @@ impl Worker {
 
     /// Hands a task its message; holds it if its attempt is not deployed yet.
     fn route(&mut self, to: TaskId, attempt: Attempt, msg: TaskInput) {
-        if let Some(t) = self.tasks.get(&to).filter(|t| t.attempt == attempt) {
+        let head = self.heads.get(&to).copied().unwrap_or(to);
+        if let Some(t) = self.tasks.get(&head).filter(|t| t.attempt == attempt) {
             let overtakes = matches!(msg, TaskInput::Data(DataMsg::Barrier { .. }))
                 && self.env.graph.protocol.kind.barriers_overtake();
             let _ = if overtakes { t.priority.unbounded_send(msg) } else { t.inbox.unbounded_send(msg) };
@@ -185,6 +190,25 @@ impl Worker {
         }
     }
 
+    /// The context of operator subtask `id` of deployment `d`.
+    fn task_ctx(&self, d: &Deployment, id: TaskId, placement: Arc<BTreeMap<TaskId, String>>) -> TaskCtx {
+        let restore = d.restore.as_ref().map(|m| {
+            let handles: Vec<_> =
+                m.states.iter().filter(|(t, _)| t.op == id.op).map(|(t, h)| (*t, h.clone())).collect();
+            let rescaled = handles.len() != d.graph.op(id).parallelism;
+            Restore { checkpoint: m.id, handles, rescaled }
+        });
+        TaskCtx {
+            env: self.env.clone(),
+            graph: d.graph.clone(),
+            id,
+            name: d.graph.name(id),
+            attempt: d.attempt,
+            placement,
+            restore,
+        }
+    }
+
     fn deploy(&mut self, d: Arc<Deployment>) {
         if d.attempt <= self.known_attempt {
             return; // a late deployment (held by a partition) of a superseded attempt
@@ -192,31 +216,25 @@ impl Worker {
         self.cancel(d.attempt - 1);
         self.cancelled = None;
         let placement = Arc::new(d.placement.clone());
-        for (&id, worker) in &d.placement {
-            if *worker != self.env.worker || self.tasks.contains_key(&id) {
+        self.heads.clear(); // every task of an older attempt is cancelled
+        for head in d.graph.heads() {
+            if d.placement.get(&head) != Some(&self.env.worker) || self.tasks.contains_key(&head) {
                 continue;
             }
-            let restore = d.restore.as_ref().map(|m| {
-                let handles: Vec<_> =
-                    m.states.iter().filter(|(t, _)| t.op == id.op).map(|(t, h)| (*t, h.clone())).collect();
-                let rescaled = handles.len() != d.graph.op(id).parallelism;
-                Restore { checkpoint: m.id, handles, rescaled }
-            });
-            let ctx = TaskCtx {
-                env: self.env.clone(),
-                graph: d.graph.clone(),
-                id,
-                name: d.graph.name(id),
-                attempt: d.attempt,
-                placement: placement.clone(),
-                restore,
-            };
+            let members = d.graph.chain(head);
+            let ctxs = members.iter().map(|&id| self.task_ctx(&d, id, placement.clone())).collect();
+            let sinks = members
+                .iter()
+                .map(|&id| {
+                    let sink = d.graph.op(id).sink.as_deref().and_then(|name| self.registry.sink(name));
+                    sink.map(|s| s.kind.clone())
+                })
+                .collect();
+            self.heads.extend(members.iter().map(|&id| (id, head)));
             let (tx, rx) = unbounded();
             let (priority, priority_rx) = unbounded();
-            let sink = d.graph.op(id).sink.as_deref().and_then(|name| self.registry.sink(name));
-            let sink = sink.map(|s| s.kind.clone());
-            let handle = madsim::task::spawn_local(task::run(ctx, sink, rx, priority_rx));
-            self.tasks.insert(id, RunningTask { attempt: d.attempt, inbox: tx, priority, handle });
+            let handle = madsim::task::spawn_local(task::run(ctxs, sinks, rx, priority_rx));
+            self.tasks.insert(head, RunningTask { attempt: d.attempt, inbox: tx, priority, handle });
         }
         let held = self.early.remove(&d.attempt).unwrap_or_default();
         self.learn_attempt(d.attempt);

@@ -56,14 +56,8 @@ pub struct ReferenceRun<'g> {
 impl<'g> ReferenceRun<'g> {
     pub fn new(graph: &'g ExecutionGraph) -> Self {
         let mut downstream = vec![vec![]; graph.ops.len()];
-        for task in graph.tasks.values().filter(|t| t.id.subtask == 0) {
-            for edge in &task.outputs {
-                if let Some((to, _)) = edge.targets.first() {
-                    let copies =
-                        if edge.partitioning == Partitioning::Broadcast { edge.targets.len() as u32 } else { 1 };
-                    downstream[task.id.op as usize].push((to.op, copies));
-                }
-            }
+        for edge in &graph.edges {
+            downstream[edge.from as usize].push((edge.to, edge.copies(&graph.ops)));
         }
         let state = graph.ops.iter().filter(|o| o.kind.is_keyed()).map(|o| (o.index, BTreeMap::new())).collect();
         let sinks =
@@ -206,11 +200,7 @@ fn split_task(task: &str) -> Option<(&str, usize)> {
 /// in order (hash or pointwise forward; not rebalance), so the last value
 /// committed per key is the final one.
 fn keeps_key_order(graph: &ExecutionGraph, from: u16, to: u16) -> bool {
-    let task = &graph.tasks[&crate::engine::msg::TaskId { op: from, subtask: 0 }];
-    task.outputs
-        .iter()
-        .filter(|e| e.targets.first().is_some_and(|(t, _)| t.op == to))
-        .all(|e| e.partitioning != crate::scenario::Partitioning::Rebalance)
+    graph.edges.iter().filter(|e| e.from == from && e.to == to).all(|e| e.partitioning != Partitioning::Rebalance)
 }
 
 /// The reference state at a cut given by source offsets, advanced
@@ -271,7 +261,8 @@ mod tests {
         let g = crate::engine::job::graph(&s, &Registry::builtin());
         let mut r = compute(&g, LogData::new(3));
         let deployed = |task: &str, attempt| {
-            let event = Event::TaskDeployed { task: task.into(), worker: "worker-1".into(), attempt };
+            let event =
+                Event::TaskDeployed { task: task.into(), worker: "worker-1".into(), attempt, chain: task.into() };
             crate::trace::testing::at(1, "coordinator", event)
         };
         let as_built = [deployed("count[1]", 1), deployed("out[1]", 1)];

@@ -173,12 +173,24 @@ pub struct Job {
     /// Records per network buffer. Default 64.
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
+    /// Whether operators chain (Flink's `pipeline.operator-chaining`): an
+    /// operator that reads one input over a forward edge from an operator of
+    /// equal parallelism runs in that operator's task, with no channel
+    /// between them. Default true.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub chaining: bool,
     /// Operators; the graph's edges are their `input` lists.
     pub operators: Vec<Operator>,
 }
 
 fn default_parallelism() -> usize {
     2
+}
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
 }
 fn default_max_parallelism() -> usize {
     128
@@ -229,6 +241,11 @@ pub struct Operator {
     /// (default), `odd_keys`, `small_values` (value ≤ 5).
     #[serde(default, rename = "fn", skip_serializing_if = "Option::is_none")]
     pub func: Option<Function>,
+    /// `false`: the operator is never chained, neither to the operator it
+    /// reads nor to the one reading it (Flink's `disableChaining`). Default
+    /// true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<bool>,
 }
 
 /// The function of a `map` or `filter` operator.

@@ -112,8 +112,10 @@ events! {
     CoordinatorDiskError = "coordinator_disk_error" { error: DiskError }
     /// An attempt was deployed, restoring checkpoint `restore` (0: none).
     JobDeployed = "job_deployed" { attempt: Attempt, restore: CheckpointId }
-    /// A task of the attempt was placed on a worker.
-    TaskDeployed = "task_deployed" { task: String, worker: String, attempt: Attempt }
+    /// An operator subtask of the attempt was placed on a worker; `chain`
+    /// names the subtask heading the task it runs in (itself, unless it is
+    /// chained to the operator it reads).
+    TaskDeployed = "task_deployed" { task: String, worker: String, attempt: Attempt, chain: String }
     /// Every sink committed through the final checkpoint.
     JobFinished = "job_finished" { checkpoint: CheckpointId, attempt: Attempt }
     /// The restart strategy gave up.

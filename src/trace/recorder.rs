@@ -176,7 +176,12 @@ mod tests {
     #[test]
     fn the_recorder_tracks_placement_and_the_end_of_the_job() {
         let r = Recorder::default();
-        r.push(at(Event::TaskDeployed { task: "out[0]".into(), worker: "worker-3".into(), attempt: 1 }));
+        r.push(at(Event::TaskDeployed {
+            task: "out[0]".into(),
+            worker: "worker-3".into(),
+            attempt: 1,
+            chain: "out[0]".into(),
+        }));
         assert_eq!(r.worker_of("out[0]").as_deref(), Some("worker-3"));
         assert_eq!(r.job_ended(), None);
         r.push(at(Event::JobFinished { checkpoint: 4, attempt: 1 }));

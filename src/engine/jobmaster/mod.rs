@@ -383,7 +383,8 @@ impl JobMaster {
         let restore = self.checkpoints.latest_completed().cloned();
         emit("coordinator", Event::JobDeployed { attempt, restore: restore.as_ref().map_or(0, |m| m.id) });
         for (t, w) in &placement {
-            emit("coordinator", Event::TaskDeployed { task: self.graph.name(*t), worker: w.to_owned(), attempt });
+            let (task, chain) = (self.graph.name(*t), self.graph.name(self.graph.head_of(*t)));
+            emit("coordinator", Event::TaskDeployed { task, worker: w.to_owned(), attempt, chain });
         }
         let graph = self.graph.clone();
         let deployment = Arc::new(super::msg::Deployment { attempt, placement: placement.clone(), restore, graph });

@@ -1,10 +1,12 @@
 //! A running subtask.
 //!
 //! - `context`       — `TaskCtx`: identity, restore, snapshot upload and ack, failure reports
-//! - `source`        — a source subtask: reads the log, emits barriers on triggers
-//! - `operator_task` — every other subtask: input channels through the
-//!   checkpoint protocol into the operator, out through `Outputs`
+//! - `chain`         — the operators a task runs: its head and those chained to it
+//! - `source`        — a task headed by a source: reads the log, emits barriers on triggers
+//! - `operator_task` — every other task: input channels through the
+//!   checkpoint protocol into the chain, out through `Outputs`
 
+mod chain;
 pub mod context;
 mod operator_task;
 mod source;
@@ -17,19 +19,21 @@ use futures::channel::mpsc::UnboundedReceiver;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Runs a subtask until it fails or is cancelled (dropped).
-/// `priority` carries the barriers that overtake the inbox (unaligned).
-/// `sink`: the kind of sink a sink (or committer) task runs.
+/// Runs a task — the operator subtasks of one chain, head first — until
+/// it fails or is cancelled (dropped). `priority` carries the barriers that
+/// overtake the inbox (unaligned). `sinks`: by member, the kind of sink a
+/// sink (or committer) runs.
 pub(crate) async fn run(
-    ctx: TaskCtx,
-    sink: Option<Arc<dyn SinkKind>>,
+    ctxs: Vec<TaskCtx>,
+    sinks: Vec<Option<Arc<dyn SinkKind>>>,
     inbox: UnboundedReceiver<TaskInput>,
     priority: UnboundedReceiver<TaskInput>,
 ) {
-    let ctx = Rc::new(ctx);
+    let ctxs: Vec<Rc<TaskCtx>> = ctxs.into_iter().map(Rc::new).collect();
+    let ctx = ctxs[0].clone();
     let result = match ctx.graph.op(ctx.id).kind {
-        OperatorKind::Source => source::run(ctx.clone(), inbox).await,
-        _ => operator_task::run(ctx.clone(), sink, inbox, priority).await,
+        OperatorKind::Source => source::run(ctxs, sinks, inbox).await,
+        _ => operator_task::run(ctxs, sinks, inbox, priority).await,
     };
     if let Err(error) = result {
         ctx.fail(error);

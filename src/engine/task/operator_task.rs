@@ -1,15 +1,15 @@
-//! The loop of a non-source subtask: it feeds its input channels through the
-//! checkpoint protocol (`protocol`) into its operator, and keeps the
-//! unaligned snapshots waiting for their channel state.
+//! The loop of a task headed by a non-source operator: it feeds its input
+//! channels through the checkpoint protocol (`protocol`) into its chain of
+//! operators, and keeps the unaligned snapshots waiting for their channel
+//! state.
 
+use super::chain::{Chain, Opened};
 use super::context::TaskCtx;
 use crate::engine::msg::{CheckpointId, CheckpointMsg, DataMsg, Record, TaskError, TaskInput};
-use crate::engine::operator::Operator;
-use crate::engine::outputs::{BarrierMode, Outputs};
+use crate::engine::outputs::BarrierMode;
 use crate::engine::protocol::{Action, BarrierProtocol, ProtocolConfig};
-use crate::engine::rescale::Restored;
 use crate::engine::sink::SinkKind;
-use crate::engine::state::{ChannelState, Snapshot, TaskState};
+use crate::engine::state::Snapshot;
 use crate::trace::event::AlignmentAbortCause as Cause;
 use crate::trace::{emit, Event};
 use futures::channel::mpsc::UnboundedReceiver;
@@ -50,20 +50,20 @@ impl Input {
 
 /// An unaligned snapshot waiting for its channel state.
 struct PendingSnapshot {
-    state: TaskState,
-    channels: ChannelState,
+    /// By chain member; the head's takes the in-flight input records.
+    snapshots: Vec<Snapshot>,
     /// Every input had ended when the snapshot was taken (not when it
     /// completes: records after it would be left out of a final checkpoint).
     end_of_data: bool,
 }
 
-/// A non-source task: inputs → protocol → operator → outputs.
+/// A non-source task: inputs → protocol → chain of operators → outputs.
 struct OperatorTask {
+    /// The head's: the task's identity, its channels' names.
     ctx: Rc<TaskCtx>,
     inputs: Vec<Input>,
     protocol: Box<dyn BarrierProtocol>,
-    operator: Operator,
-    outputs: Outputs,
+    chain: Chain,
     end_of_data: bool,
     pending: BTreeMap<CheckpointId, PendingSnapshot>,
     /// Highest checkpoint whose barrier was seen, and whose alignment was traced.
@@ -71,39 +71,33 @@ struct OperatorTask {
     aligning_traced: CheckpointId,
 }
 
+/// `ctxs` and `sinks`: the chain's members, head first.
 pub(super) async fn run(
-    ctx: Rc<TaskCtx>,
-    sink: Option<Arc<dyn SinkKind>>,
+    ctxs: Vec<Rc<TaskCtx>>,
+    sinks: Vec<Option<Arc<dyn SinkKind>>>,
     mut inbox: UnboundedReceiver<TaskInput>,
     mut priority: UnboundedReceiver<TaskInput>,
 ) -> Result<(), TaskError> {
+    let ctx = ctxs[0].clone();
     let graph = ctx.graph.clone();
     let n_inputs = graph.task(ctx.id).inputs.len();
-    let restored = ctx.restore_state().await?;
-    let (state, channels, removed) = match restored {
-        Some(Restored { snapshot: Some(s), removed }) => (Some(s.state), s.channels, removed),
-        Some(Restored { snapshot: None, removed }) => (None, ChannelState::default(), removed),
-        None => (None, ChannelState::default(), vec![]),
-    };
-    let operator = Operator::open(&ctx, sink, state, removed).await?;
+    let Opened { chain, channels, .. } = Chain::open(ctxs, sinks).await?;
     assert!(n_inputs > 0, "a task with no inputs has no barriers to handle");
     let config =
         ProtocolConfig { inputs: n_inputs, aligned_timeout: graph.aligned_timeout, bugs: ctx.env.bugs.protocol };
     let protocol = graph.protocol.kind.build(config);
     let inputs = (0..n_inputs).map(|_| Input::default()).collect();
-    let outputs = ctx.outputs();
     let mut task = OperatorTask {
         ctx,
         inputs,
         protocol,
-        operator,
-        outputs,
+        chain,
         end_of_data: false,
         pending: BTreeMap::new(),
         barrier_seen: 0,
         aligning_traced: 0,
     };
-    task.replay(channels).await?;
+    task.chain.replay(channels).await?;
     let overtakes = task.protocol.overtakes();
     loop {
         let timer = task.protocol.next_timer();
@@ -128,7 +122,7 @@ pub(super) async fn run(
                 let actions = task.protocol.on_timer(crate::sim::now());
                 task.apply(actions, Cause::Timeout).await?;
                 task.drain().await?;
-                task.outputs.flush();
+                task.chain.flush();
                 continue;
             }
         };
@@ -138,30 +132,6 @@ pub(super) async fn run(
 }
 
 impl OperatorTask {
-    /// Restored channel state goes first (L10): the overtaken output records
-    /// are sent again, the in-flight input records are processed before any
-    /// new input.
-    async fn replay(&mut self, channels: ChannelState) -> Result<(), TaskError> {
-        if channels.is_empty() {
-            return Ok(());
-        }
-        let records = channels.records();
-        // This attempt sends them on now: they are its records.
-        let attempt = self.ctx.attempt;
-        for (edge, batch) in channels.outputs {
-            for r in batch {
-                self.outputs.emit_on(edge as usize, Record { attempt, ..r });
-            }
-        }
-        for (port, batch) in channels.inputs {
-            let batch = batch.into_iter().map(|r| Record { attempt, ..r }).collect();
-            self.operator.process(&self.ctx, port as usize, batch, &mut self.outputs).await?;
-        }
-        self.outputs.flush();
-        emit(&self.ctx.env.worker, Event::ChannelStateReplayed { task: self.ctx.name.clone(), records });
-        Ok(())
-    }
-
     async fn on_message(&mut self, msg: TaskInput) -> Result<(), TaskError> {
         match msg {
             TaskInput::Data(msg @ (DataMsg::Data { .. } | DataMsg::EndOfData { .. })) => {
@@ -185,11 +155,11 @@ impl OperatorTask {
                 }
                 self.drain().await?;
             }
-            TaskInput::Checkpoint(CheckpointMsg::NotifyComplete { checkpoint, .. }) => {
-                emit(&self.ctx.env.worker, Event::CheckpointNotified { task: self.ctx.name.clone(), checkpoint });
-                self.operator.notify_complete(&self.ctx, checkpoint).await?
+            TaskInput::Checkpoint(CheckpointMsg::NotifyComplete { checkpoint, to, .. }) => {
+                self.chain.notify_complete(to, checkpoint).await?
             }
-            TaskInput::Checkpoint(CheckpointMsg::NotifyAborted { checkpoint, .. }) => {
+            // Told to every member; the head's protocol acts once.
+            TaskInput::Checkpoint(CheckpointMsg::NotifyAborted { checkpoint, to, .. }) if to == self.ctx.id => {
                 let actions = self.protocol.on_cancel(checkpoint);
                 self.apply(actions, Cause::CancelMarker).await?;
                 self.drain().await?;
@@ -197,12 +167,13 @@ impl OperatorTask {
             // Triggers go to sources; acks, declines and commit reports to the coordinator.
             TaskInput::Checkpoint(
                 CheckpointMsg::Trigger { .. }
+                | CheckpointMsg::NotifyAborted { .. }
                 | CheckpointMsg::Ack { .. }
                 | CheckpointMsg::Decline { .. }
                 | CheckpointMsg::Committed { .. },
             ) => {}
         }
-        self.outputs.flush();
+        self.chain.flush();
         Ok(())
     }
 
@@ -243,7 +214,7 @@ impl OperatorTask {
     fn capture(&mut self, n: CheckpointId, input: u16, batch: &[Record]) {
         let port = self.port(input) as u16;
         if let Some(p) = self.pending.get_mut(&n) {
-            p.channels.inputs.entry(port).or_default().extend_from_slice(batch);
+            p.snapshots[0].channels.inputs.entry(port).or_default().extend_from_slice(batch);
         }
     }
 
@@ -268,14 +239,14 @@ impl OperatorTask {
         match msg {
             DataMsg::Data { batch, .. } => {
                 let port = self.port(input);
-                self.operator.process(&self.ctx, port, batch, &mut self.outputs).await?
+                self.chain.process(0, port, batch).await?
             }
             DataMsg::Barrier { checkpoint, seq, .. } => self.on_barrier(input, checkpoint, seq).await?,
             DataMsg::EndOfData { .. } => {
                 self.inputs[input as usize].ended = true;
                 if self.inputs.iter().all(|i| i.ended) && !self.end_of_data {
                     self.end_of_data = true;
-                    self.outputs.end_of_data();
+                    self.chain.end_of_data();
                 }
             }
         }
@@ -307,10 +278,8 @@ impl OperatorTask {
                     }
                 }
                 Action::Snapshot { checkpoint: n, unaligned: false } => {
-                    let state = self.operator.snapshot(&self.ctx, n, &mut self.outputs).await?;
-                    self.ctx.snapshot_taken(n);
-                    self.outputs.barrier(n, BarrierMode::InOrder);
-                    self.ctx.upload_and_ack(n, Snapshot::of(state), self.end_of_data);
+                    let snapshots = self.chain.snapshot(n, BarrierMode::InOrder, None).await?;
+                    self.chain.upload_and_ack(n, snapshots, self.end_of_data);
                     self.inputs.iter_mut().for_each(|i| i.blocked_from = None);
                 }
                 Action::Snapshot { checkpoint: n, unaligned: true } => {
@@ -318,16 +287,16 @@ impl OperatorTask {
                 }
                 Action::Complete(n) => {
                     if let Some(p) = self.pending.remove(&n) {
-                        let (inputs, outputs) = (
-                            p.channels.inputs.values().map(Vec::len).sum::<usize>(),
-                            p.channels.outputs.values().map(Vec::len).sum::<usize>(),
-                        );
-                        emit(
-                            &self.ctx.env.worker,
-                            Event::ChannelStateComplete { task: self.ctx.name.clone(), checkpoint: n, inputs, outputs },
-                        );
-                        let snapshot = Snapshot { state: p.state, channels: p.channels };
-                        self.ctx.upload_and_ack(n, snapshot, p.end_of_data);
+                        for (member, snapshot) in self.chain.members.iter().zip(&p.snapshots) {
+                            let (inputs, outputs) = (
+                                snapshot.channels.inputs.values().map(Vec::len).sum::<usize>(),
+                                snapshot.channels.outputs.values().map(Vec::len).sum::<usize>(),
+                            );
+                            let task = member.ctx.name.clone();
+                            let event = Event::ChannelStateComplete { task, checkpoint: n, inputs, outputs };
+                            emit(&self.ctx.env.worker, event);
+                        }
+                        self.chain.upload_and_ack(n, p.snapshots, p.end_of_data);
                     }
                 }
                 Action::Abort(n) => self.abort(n, cause),
@@ -339,18 +308,16 @@ impl OperatorTask {
     /// L10/L11: snapshot now; the barrier overtakes the output buffers; the
     /// in-flight input records start being collected.
     async fn snapshot_unaligned(&mut self, n: CheckpointId, cause: Cause) -> Result<Vec<Action>, TaskError> {
-        let state = self.operator.snapshot(&self.ctx, n, &mut self.outputs).await?;
-        self.ctx.snapshot_taken(n);
         if cause == Cause::Timeout {
             emit(&self.ctx.env.worker, Event::AlignmentTimedOut { task: self.ctx.name.clone(), checkpoint: n });
         }
         // Unaligned barriers overtake the output buffers; after an aligned
         // timeout the barrier stays in order (see `protocol::aligned_timeout`).
         let mode = if self.protocol.overtakes() { BarrierMode::Overtaking } else { BarrierMode::InOrder };
-        let outputs = self.outputs.barrier(n, mode);
+        let mut snapshots = self.chain.snapshot(n, mode, None).await?;
         let consumed: Vec<u64> = self.inputs.iter().map(Input::consumed).collect();
         self.protocol.snapshot_taken(n, &consumed);
-        let mut channels = ChannelState { inputs: BTreeMap::new(), outputs };
+        let channels = &mut snapshots[0].channels;
         for (i, input) in self.inputs.iter().enumerate() {
             for msg in &input.queue {
                 if let DataMsg::Data { seq, batch, .. } = msg {
@@ -361,7 +328,7 @@ impl OperatorTask {
                 }
             }
         }
-        self.pending.insert(n, PendingSnapshot { state, channels, end_of_data: self.end_of_data });
+        self.pending.insert(n, PendingSnapshot { snapshots, end_of_data: self.end_of_data });
         self.inputs.iter_mut().for_each(|i| i.blocked_from = None);
         Ok(self.protocol.poll())
     }

@@ -4,16 +4,19 @@
 //! it sends end-of-data but stays up to take part in checkpoints, so the
 //! final checkpoint covers everything (Flink's FLIP-147).
 
+use super::chain::{Chain, Opened};
 use super::context::TaskCtx;
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::msg::{CheckpointMsg, LogMsg, Msg, Origin, Record, TaskError, TaskInput};
-use crate::engine::outputs::{BarrierMode, Outputs};
-use crate::engine::state::{ChannelState, Snapshot, TaskState};
+use crate::engine::outputs::BarrierMode;
+use crate::engine::sink::SinkKind;
+use crate::engine::state::TaskState;
 use crate::trace::{emit, Event};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 struct SourceTask {
     ctx: Rc<TaskCtx>,
@@ -21,20 +24,26 @@ struct SourceTask {
     offsets: BTreeMap<u32, u64>,
     /// Records per partition.
     ends: BTreeMap<u32, u64>,
-    outputs: Outputs,
+    /// The source and the operators chained to it.
+    chain: Chain,
     next_partition: usize,
     finished: bool,
 }
 
-pub(super) async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<TaskInput>) -> Result<(), TaskError> {
+/// `ctxs` and `sinks`: the chain's members, the source first.
+pub(super) async fn run(
+    ctxs: Vec<Rc<TaskCtx>>,
+    sinks: Vec<Option<Arc<dyn SinkKind>>>,
+    mut inbox: UnboundedReceiver<TaskInput>,
+) -> Result<(), TaskError> {
+    let ctx = ctxs[0].clone();
     let graph = ctx.graph.clone();
     let op = graph.op(ctx.id);
     let partitions = graph.partitions_of(op, ctx.id.subtask);
     let ends = partitions.iter().map(|p| (*p, ExecutionGraph::records_in(op, *p))).collect();
     let mut offsets: BTreeMap<u32, u64> = partitions.iter().map(|p| (*p, 0)).collect();
-    let restored = ctx.restore_state().await?.and_then(|r| r.snapshot);
-    let overtaken = restored.as_ref().map(|s| s.channels.outputs.clone()).unwrap_or_default();
-    match restored.map(|s| s.state) {
+    let Opened { mut chain, source_state, channels } = Chain::open(ctxs, sinks).await?;
+    match source_state {
         Some(TaskState::Source { offsets: restored }) if restored.keys().ne(offsets.keys()) => {
             let detail =
                 format!("restored offsets name partitions {:?}, but it reads {:?}", restored.keys(), offsets.keys());
@@ -44,25 +53,21 @@ pub(super) async fn run(ctx: Rc<TaskCtx>, mut inbox: UnboundedReceiver<TaskInput
         Some(TaskState::Source { .. }) | None => {}
         Some(other) => return Err(TaskError::Other(format!("source restored with {other:?}"))),
     }
-    let mut outputs = ctx.outputs();
     // Records an overtaking barrier left behind are sent again first (L10).
-    for (edge, batch) in overtaken {
-        batch.into_iter().for_each(|r| outputs.emit_on(edge as usize, Record { attempt: ctx.attempt, ..r }));
-    }
-    outputs.flush();
-    let mut task = SourceTask { ctx, offsets, ends, outputs, next_partition: 0, finished: false };
+    chain.replay(channels).await?;
+    let mut task = SourceTask { ctx, offsets, ends, chain, next_partition: 0, finished: false };
     loop {
         // Control messages are handled between fetches, like Flink's mailbox.
         loop {
             match inbox.try_recv() {
-                Ok(msg) => task.on_control(msg),
+                Ok(msg) => task.on_control(msg).await?,
                 Err(e) if e.is_closed() => return Ok(()),
                 Err(_) => break,
             }
         }
         if !task.fetch_next().await? {
             match inbox.next().await {
-                Some(msg) => task.on_control(msg),
+                Some(msg) => task.on_control(msg).await?,
                 None => return Ok(()),
             }
         }
@@ -76,7 +81,7 @@ impl SourceTask {
         if open.is_empty() {
             if !self.finished {
                 self.finished = true;
-                self.outputs.end_of_data();
+                self.chain.end_of_data();
                 emit(
                     &self.ctx.env.worker,
                     Event::SourceFinished { task: self.ctx.name.clone(), attempt: self.ctx.attempt },
@@ -93,22 +98,22 @@ impl SourceTask {
         let Msg::Log(LogMsg::Records { records, .. }) = self.ctx.env.rpc.call("log", fetch).await? else {
             return Err(TaskError::Other("bad log reply".into()));
         };
-        for (i, (key, value)) in records.iter().enumerate() {
+        let attempt = self.ctx.attempt;
+        let read = records.iter().enumerate().map(|(i, (key, value))| {
             let origin = Origin { source, partition, offset: offset + i as u64 };
-            self.outputs.emit(Record { key: *key, value: *value, origin, attempt: self.ctx.attempt });
-        }
-        self.outputs.flush();
+            Record { key: *key, value: *value, origin, attempt }
+        });
+        self.chain.emitted(0, read.collect()).await?;
+        self.chain.flush();
         *self.offsets.get_mut(&partition).expect("own partition") += records.len() as u64;
         Ok(true)
     }
 
-    fn on_control(&mut self, msg: TaskInput) {
-        let worker = &self.ctx.env.worker;
+    async fn on_control(&mut self, msg: TaskInput) -> Result<(), TaskError> {
         let checkpoint = match msg {
             TaskInput::Checkpoint(CheckpointMsg::Trigger { checkpoint, .. }) => checkpoint,
-            TaskInput::Checkpoint(CheckpointMsg::NotifyComplete { checkpoint, .. }) => {
-                emit(worker, Event::CheckpointNotified { task: self.ctx.name.clone(), checkpoint });
-                return;
+            TaskInput::Checkpoint(CheckpointMsg::NotifyComplete { checkpoint, to, .. }) => {
+                return self.chain.notify_complete(to, checkpoint).await;
             }
             // A source has no input channel to align or cancel an alignment
             // on, and takes no part in acks or commits.
@@ -118,21 +123,18 @@ impl SourceTask {
                 | CheckpointMsg::Ack { .. }
                 | CheckpointMsg::Decline { .. }
                 | CheckpointMsg::Committed { .. },
-            ) => return,
+            ) => return Ok(()),
         };
-        {
-            emit(worker, Event::BarrierReceived { task: self.ctx.name.clone(), checkpoint });
-            let state = TaskState::Source { offsets: self.offsets.clone() };
-            self.ctx.snapshot_taken(checkpoint);
-            let mode = if self.ctx.graph.protocol.kind.barriers_overtake() {
-                BarrierMode::Overtaking
-            } else {
-                BarrierMode::InOrder
-            };
-            let outputs = self.outputs.barrier(checkpoint, mode);
-            let channels = ChannelState { inputs: BTreeMap::new(), outputs };
-            let exhausted = self.offsets.iter().all(|(p, o)| *o >= self.ends[p]);
-            self.ctx.upload_and_ack(checkpoint, Snapshot { state, channels }, exhausted && self.finished);
-        }
+        emit(&self.ctx.env.worker, Event::BarrierReceived { task: self.ctx.name.clone(), checkpoint });
+        let state = TaskState::Source { offsets: self.offsets.clone() };
+        let mode = if self.ctx.graph.protocol.kind.barriers_overtake() {
+            BarrierMode::Overtaking
+        } else {
+            BarrierMode::InOrder
+        };
+        let snapshots = self.chain.snapshot(checkpoint, mode, Some(state)).await?;
+        let exhausted = self.offsets.iter().all(|(p, o)| *o >= self.ends[p]);
+        self.chain.upload_and_ack(checkpoint, snapshots, exhausted && self.finished);
+        Ok(())
     }
 }

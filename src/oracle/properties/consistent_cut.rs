@@ -9,7 +9,7 @@
 
 use super::{Case, Judgement, Property};
 use crate::engine::graph::ExecutionGraph;
-use crate::engine::msg::{CheckpointMeta, TaskId};
+use crate::engine::msg::CheckpointMeta;
 use crate::engine::services::log::LogData;
 use crate::engine::state::TaskState;
 use crate::oracle::evidence::{Evidence, Unreadable};
@@ -108,11 +108,10 @@ fn with_in_flight(
                 run.feed(Some(from), task.op, record.key, record.value, record.origin);
             }
         }
-        for (edge, records) in &channels.outputs {
-            let first = TaskId { op: task.op, subtask: 0 }; // edges are the same for every subtask
-            let to = graph.task(first).outputs[*edge as usize].targets[0].0.op;
+        // Output channel state is kept by the operator it was going to.
+        for (to, records) in &channels.outputs {
             for record in records {
-                run.feed(Some(task.op), to, record.key, record.value, record.origin);
+                run.feed(Some(task.op), *to, record.key, record.value, record.origin);
             }
         }
     }

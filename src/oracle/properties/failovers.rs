@@ -158,7 +158,7 @@ fn deployments(ev: &Evidence) -> Deployments {
             Event::JobDeployed { attempt, .. } => {
                 at.insert(*attempt, e.time);
             }
-            Event::TaskDeployed { task, worker, attempt } => {
+            Event::TaskDeployed { task, worker, attempt, .. } => {
                 placement.insert((*attempt, task.clone()), worker.clone());
             }
             _ => {}

@@ -194,7 +194,7 @@ pub(super) fn attempts(b: &mut Builder) {
             let (o, _) = pending.remove(&task).expect("just seen");
             b.close(o, Some(i), SpanKind::Attempt);
         }
-        let Event::TaskDeployed { task, worker, attempt } = &e.event else { continue };
+        let Event::TaskDeployed { task, worker, attempt, .. } = &e.event else { continue };
         let lane = b.lane(LaneKind::Task, task);
         let o = b.open(lane, i, format!("attempt {attempt} on {worker}"), None);
         let run = TaskRun { task: task.clone(), worker: worker.clone(), attempt: Some(*attempt) };

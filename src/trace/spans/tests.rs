@@ -10,7 +10,11 @@ use crate::trace::Event;
 fn deploy(ms: u64, attempt: Attempt, restore: CheckpointId) -> Vec<TraceEvent> {
     let mut out = vec![at(ms, "coordinator", Event::JobDeployed { attempt, restore })];
     for (task, worker) in [("count[0]", "worker-1"), ("count[1]", "worker-2")] {
-        out.push(at(ms, "coordinator", Event::TaskDeployed { task: task.into(), worker: worker.into(), attempt }));
+        out.push(at(
+            ms,
+            "coordinator",
+            Event::TaskDeployed { task: task.into(), worker: worker.into(), attempt, chain: task.into() },
+        ));
     }
     out
 }
@@ -185,8 +189,12 @@ fn an_alignment_that_times_out_went_unaligned() {
 
 #[test]
 fn lanes_come_coordinator_workers_services_faults_then_tasks_in_graph_order() {
-    let deployed =
-        |task: &str, worker: &str| Event::TaskDeployed { task: task.into(), worker: worker.into(), attempt: 1 };
+    let deployed = |task: &str, worker: &str| Event::TaskDeployed {
+        task: task.into(),
+        worker: worker.into(),
+        attempt: 1,
+        chain: task.into(),
+    };
     let t = vec![
         at(1, "worker-10", Event::WorkerStarted { boot: 1 }),
         at(1, "storage", Event::CheckpointDiscarded { prefix: "chk-1/".into() }),

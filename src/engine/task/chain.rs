@@ -1,0 +1,217 @@
+//! The operators one task runs (Flink's `OperatorChain`): the head, which
+//! owns the task's input channels (or reads the log, for a source), and the
+//! operators chained to it (`graph::chainable`), each fed by a plain call
+//! with what the one before it emitted — no channel, no buffer, no barrier
+//! between them.
+//!
+//! Every member is still an operator subtask of its own: it restores its own
+//! snapshot, takes it at the same barrier as the rest of the chain (in chain
+//! order, before the barrier leaves on its output channels), and acks it
+//! under its own name, as Flink's chained operators each report their
+//! state in the task's one acknowledgement.
+
+use super::context::TaskCtx;
+use crate::engine::msg::{CheckpointId, Record, TaskError, TaskId};
+use crate::engine::operator::Operator;
+use crate::engine::outputs::{BarrierMode, Outputs};
+use crate::engine::rescale::Restored;
+use crate::engine::sink::SinkKind;
+use crate::engine::state::{ChannelState, Snapshot, TaskState};
+use crate::scenario::OperatorKind;
+use crate::trace::{emit, Event};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// One operator subtask of the chain.
+pub(super) struct Member {
+    pub ctx: Rc<TaskCtx>,
+    /// None for a source head: its task reads the log itself.
+    operator: Option<Operator>,
+    /// Its channels to operators not chained to it.
+    pub outputs: Outputs,
+    /// The members chained to it (indices into the chain).
+    followers: Vec<usize>,
+}
+
+/// The members of a task, head first, each after the one it is chained to.
+pub(super) struct Chain {
+    pub members: Vec<Member>,
+}
+
+/// A chain just opened from its restored snapshots.
+pub(super) struct Opened {
+    pub chain: Chain,
+    /// The head's restored state when it is a source (its offsets).
+    pub source_state: Option<TaskState>,
+    /// Each member's restored channel state, by member.
+    pub channels: Vec<ChannelState>,
+}
+
+/// Work for the chain: records into member `.0`'s operator on port `.1`.
+type Work = Vec<(usize, usize, Vec<Record>)>;
+
+impl Chain {
+    /// Restores and opens every member (`ctxs` and `sinks` by member).
+    pub async fn open(ctxs: Vec<Rc<TaskCtx>>, sinks: Vec<Option<Arc<dyn SinkKind>>>) -> Result<Opened, TaskError> {
+        let (mut members, mut channels, mut source_state) = (vec![], vec![], None);
+        for (ctx, sink) in ctxs.into_iter().zip(sinks) {
+            let (state, restored_channels, removed) = match ctx.restore_state().await? {
+                Some(Restored { snapshot: Some(s), removed }) => (Some(s.state), s.channels, removed),
+                Some(Restored { snapshot: None, removed }) => (None, ChannelState::default(), removed),
+                None => (None, ChannelState::default(), vec![]),
+            };
+            let operator = if ctx.graph.op(ctx.id).kind == OperatorKind::Source {
+                source_state = state;
+                None
+            } else {
+                Some(Operator::open(&ctx, sink, state, removed).await?)
+            };
+            channels.push(restored_channels);
+            members.push(Member { outputs: ctx.outputs(), ctx, operator, followers: vec![] });
+        }
+        for m in 1..members.len() {
+            let up = members[m].ctx.graph.op(members[m].ctx.id).chained_to;
+            if let Some(i) = members.iter().position(|x| Some(x.ctx.id.op) == up) {
+                members[i].followers.push(m);
+            }
+        }
+        Ok(Opened { chain: Chain { members }, source_state, channels })
+    }
+
+    /// Records into member `m`'s operator on its input `port`; what it
+    /// emits goes down the chain and out on the channels.
+    pub async fn process(&mut self, m: usize, port: usize, batch: Vec<Record>) -> Result<(), TaskError> {
+        self.run(vec![(m, port, batch)]).await
+    }
+
+    /// Records member `m` emitted (a source head's reads): out on its
+    /// channels and into the members chained to it.
+    pub async fn emitted(&mut self, m: usize, out: Vec<Record>) -> Result<(), TaskError> {
+        let mut work = vec![];
+        self.pass_on(m, out, &mut work);
+        self.run(work).await
+    }
+
+    async fn run(&mut self, mut work: Work) -> Result<(), TaskError> {
+        while let Some((m, port, batch)) = work.pop() {
+            let member = &mut self.members[m];
+            let Some(operator) = member.operator.as_mut() else {
+                return Err(TaskError::Other(format!("{}: a source reads no input", member.ctx.name)));
+            };
+            if member.followers.is_empty() {
+                operator.process(&member.ctx, port, batch, &mut member.outputs).await?;
+                continue;
+            }
+            let mut out = Vec::with_capacity(batch.len());
+            operator.process(&member.ctx, port, batch, &mut out).await?;
+            self.pass_on(m, out, &mut work);
+        }
+        Ok(())
+    }
+
+    fn pass_on(&mut self, m: usize, mut out: Vec<Record>, work: &mut Work) {
+        let member = &mut self.members[m];
+        if !member.outputs.is_empty() {
+            out.iter().for_each(|r| member.outputs.emit(*r));
+        }
+        let followers = &member.followers;
+        for (i, f) in followers.iter().enumerate() {
+            let batch = if i + 1 == followers.len() { std::mem::take(&mut out) } else { out.clone() };
+            work.push((*f, 0, batch));
+        }
+    }
+
+    /// Restored channel state goes first (L10): each member's overtaken
+    /// output records are sent again (or handed to the member now chained
+    /// where a channel used to be), then the in-flight input records are
+    /// processed, before any new input. `attempt`: this attempt sends them.
+    pub async fn replay(&mut self, channels: Vec<ChannelState>) -> Result<(), TaskError> {
+        let mut inputs = vec![];
+        for (m, state) in channels.into_iter().enumerate() {
+            let records = state.records();
+            if records == 0 {
+                continue;
+            }
+            let attempt = self.members[m].ctx.attempt;
+            for (op, batch) in state.outputs {
+                let batch: Vec<Record> = batch.into_iter().map(|r| Record { attempt, ..r }).collect();
+                match self.members.iter().position(|x| x.ctx.id.op == op) {
+                    Some(f) => inputs.push((f, 0, batch)),
+                    None => {
+                        let member = &mut self.members[m];
+                        for r in batch {
+                            if !member.outputs.emit_to(op, r) {
+                                let detail = format!("channel state for operator #{op}, which it does not feed");
+                                return Err(TaskError::Other(detail));
+                            }
+                        }
+                    }
+                }
+            }
+            for (port, batch) in state.inputs {
+                inputs.push((m, port as usize, batch.into_iter().map(|r| Record { attempt, ..r }).collect()));
+            }
+            let task = self.members[m].ctx.name.clone();
+            emit(&self.members[m].ctx.env.worker, Event::ChannelStateReplayed { task, records });
+        }
+        for (m, port, batch) in inputs {
+            self.process(m, port, batch).await?;
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// Barrier `n` reached the chain: every member, in chain order, takes
+    /// its snapshot and sends the barrier on its output channels (`mode`).
+    /// `head_state`: a source head's offsets. The snapshots, by member, hold
+    /// the output records the barrier overtook.
+    pub async fn snapshot(
+        &mut self,
+        n: CheckpointId,
+        mode: BarrierMode,
+        mut head_state: Option<TaskState>,
+    ) -> Result<Vec<Snapshot>, TaskError> {
+        let mut snapshots = Vec::with_capacity(self.members.len());
+        for (m, member) in self.members.iter_mut().enumerate() {
+            if m > 0 {
+                let task = member.ctx.name.clone();
+                emit(&member.ctx.env.worker, Event::BarrierReceived { task, checkpoint: n });
+            }
+            let state = match member.operator.as_mut() {
+                Some(operator) => operator.snapshot(&member.ctx, n, &mut member.outputs).await?,
+                None => head_state.take().unwrap_or(TaskState::Stateless),
+            };
+            member.ctx.snapshot_taken(n);
+            let outputs = member.outputs.barrier(n, mode);
+            snapshots.push(Snapshot { state, channels: ChannelState { inputs: Default::default(), outputs } });
+        }
+        Ok(snapshots)
+    }
+
+    /// Uploads each member's snapshot of `n` and acks it once durable.
+    pub fn upload_and_ack(&self, n: CheckpointId, snapshots: Vec<Snapshot>, end_of_data: bool) {
+        for (member, snapshot) in self.members.iter().zip(snapshots) {
+            member.ctx.upload_and_ack(n, snapshot, end_of_data);
+        }
+    }
+
+    /// `n` completed, as the coordinator told member `to`.
+    pub async fn notify_complete(&mut self, to: TaskId, n: CheckpointId) -> Result<(), TaskError> {
+        let Some(member) = self.members.iter_mut().find(|m| m.ctx.id == to) else { return Ok(()) };
+        emit(&member.ctx.env.worker, Event::CheckpointNotified { task: member.ctx.name.clone(), checkpoint: n });
+        match member.operator.as_mut() {
+            Some(operator) => operator.notify_complete(&member.ctx, n).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sends every buffered record of every member.
+    pub fn flush(&mut self) {
+        self.members.iter_mut().for_each(|m| m.outputs.flush());
+    }
+
+    /// No more records will follow, from any member.
+    pub fn end_of_data(&mut self) {
+        self.members.iter_mut().for_each(|m| m.outputs.end_of_data());
+    }
+}
