@@ -105,7 +105,6 @@ pub fn boot(b: Boot) {
         let config = Arc::new(WorkerConfig {
             name: name.clone(),
             cluster: scenario.cluster.clone(),
-            graph: graph.clone(),
             registry: registry.clone(),
             bugs,
         });

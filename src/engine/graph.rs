@@ -37,6 +37,10 @@ pub struct OpSpec {
     /// The operator whose task it runs in (`TaskId::op`), when it is chained
     /// to the one it reads: then no channel joins them (`chainable`).
     pub chained_to: Option<u16>,
+    /// A channel reaches it over a pointwise (unchained forward) or
+    /// broadcast edge, so even unaligned checkpoints align at its inputs
+    /// (`forced_aligned`).
+    pub forced_aligned: bool,
 }
 
 /// An edge of the job graph, as the job runs it.
@@ -139,6 +143,7 @@ impl ExecutionGraph {
                     sink: (o.kind == OperatorKind::Sink).then(|| o.sink_name().to_string()),
                     commits: o.kind == OperatorKind::Sink && !has_committer(o.sink_name()),
                     chained_to: None,
+                    forced_aligned: false,
                 }
             })
             .collect();
@@ -180,6 +185,7 @@ impl ExecutionGraph {
                 sink: w.sink.clone(),
                 commits: true,
                 chained_to: None,
+                forced_aligned: false,
             });
             edges.push((writer, index, Partitioning::Rebalance));
         }
@@ -189,6 +195,13 @@ impl ExecutionGraph {
             let (pu, pd) = (ops[from as usize].parallelism, ops[to as usize].parallelism);
             if chainable(job.chaining, &job.operators[up], &job.operators[down], edge, pu, pd) {
                 ops[to as usize].chained_to = Some(from);
+            }
+        }
+        for &(from, to, edge) in &edges {
+            let pointwise =
+                edge == Partitioning::Forward && ops[from as usize].parallelism == ops[to as usize].parallelism;
+            if ops[to as usize].chained_to != Some(from) && (pointwise || edge == Partitioning::Broadcast) {
+                ops[to as usize].forced_aligned = true;
             }
         }
         let tasks = expand(&ops, &edges);
@@ -276,6 +289,16 @@ impl ExecutionGraph {
     }
 }
 
+/// Unaligned checkpoints as Flink takes them per channel: a pointwise or
+/// broadcast channel cannot hold channel state (its records could not be
+/// redistributed on rescale), so its barriers travel in order (Flink's
+/// `FORCED_ALIGNED`), and an operator reading any such channel aligns all
+/// its inputs, never timing out; every other channel stays unaligned in the
+/// same checkpoint.
+pub fn forced_aligned(op: &OpSpec, protocol: &dyn ProtocolKind) -> bool {
+    op.forced_aligned && protocol.channel_state()
+}
+
 /// Whether `down` runs chained to `up`, the operator it reads: Flink's
 /// `StreamingJobGraphGenerator.isChainable`, as far as it applies here —
 /// chaining on for the job and for both operators (`chain = false` is
@@ -342,3 +365,7 @@ fn splitmix(mut x: u64) -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
+
+#[cfg(test)]
+#[path = "graph_tests.rs"]
+mod tests;

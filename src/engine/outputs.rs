@@ -6,7 +6,7 @@
 //! number; a barrier carries the number of the first data message behind
 //! it (its position) and takes none itself.
 
-use super::graph::{subtask_for_key, ExecutionGraph, OutputEdge};
+use super::graph::{forced_aligned, subtask_for_key, ExecutionGraph, OutputEdge};
 use super::msg::{Attempt, CheckpointId, DataMsg, Msg, Record, TaskId};
 use crate::scenario::Partitioning;
 use crate::sim::net::Net;
@@ -49,6 +49,9 @@ pub struct Outputs {
     net: Net<Msg>,
     placement: Arc<BTreeMap<TaskId, String>>,
     edges: Vec<OutputEdge>,
+    /// Per edge: whether a barrier may overtake its buffers (not into an
+    /// operator that aligns, `graph::forced_aligned`).
+    overtakable: Vec<bool>,
     /// Per edge, per target: records not yet sent.
     buffers: Vec<Vec<Vec<Record>>>,
     /// Per edge, per target: the next message's sequence number.
@@ -67,10 +70,26 @@ impl Outputs {
         placement: Arc<BTreeMap<TaskId, String>>,
     ) -> Self {
         let edges = graph.task(task).outputs.clone();
+        let protocol = &*graph.protocol.kind;
+        let overtakable = edges
+            .iter()
+            .map(|e| e.targets.first().is_some_and(|(to, _)| !forced_aligned(graph.op(*to), protocol)))
+            .collect();
         let buffers = edges.iter().map(|e| vec![vec![]; e.targets.len()]).collect();
         let seqs = edges.iter().map(|e| vec![0; e.targets.len()]).collect();
         let (batch_size, max_parallelism) = (graph.batch_size, graph.max_parallelism);
-        Outputs { attempt, net, placement, edges, buffers, seqs, round_robin: 0, batch_size, max_parallelism }
+        Outputs {
+            attempt,
+            net,
+            placement,
+            edges,
+            overtakable,
+            buffers,
+            seqs,
+            round_robin: 0,
+            batch_size,
+            max_parallelism,
+        }
     }
 
     /// Routes one record to one target of every output edge.
@@ -162,13 +181,15 @@ impl Outputs {
     /// Barrier `n` on every output channel. In order, it follows every
     /// record emitted before; overtaking, it goes ahead of the records still
     /// in the output buffers, which are returned per downstream operator
-    /// (`TaskId::op`: output channel state) and sent right behind it.
+    /// (`TaskId::op`: output channel state) and sent right behind it — on
+    /// the edges where it may overtake; on the others it stays in order.
     pub fn barrier(&mut self, checkpoint: CheckpointId, mode: BarrierMode) -> BTreeMap<u16, Vec<Record>> {
         let mut overtaken = BTreeMap::new();
-        if mode == BarrierMode::InOrder {
-            self.flush();
-        }
         for e in 0..self.edges.len() {
+            let overtakes = mode == BarrierMode::Overtaking && self.overtakable[e];
+            if !overtakes {
+                (0..self.edges[e].targets.len()).for_each(|t| self.flush_one(e, t));
+            }
             let records: Vec<Record> = self.buffers[e].iter().flatten().copied().collect();
             if let (false, Some((to, _))) = (records.is_empty(), self.edges[e].targets.first()) {
                 overtaken.insert(to.op, records);
@@ -177,9 +198,9 @@ impl Outputs {
                 let (to, input) = self.edges[e].targets[t];
                 let (attempt, seq) = (self.attempt, self.seqs[e][t]);
                 let msg = Msg::Data(DataMsg::Barrier { attempt, to, input, seq, checkpoint });
-                match mode {
-                    BarrierMode::InOrder => self.net.send(&self.placement[&to], msg),
-                    BarrierMode::Overtaking => self.net.send_priority(&self.placement[&to], msg),
+                match overtakes {
+                    false => self.net.send(&self.placement[&to], msg),
+                    true => self.net.send_priority(&self.placement[&to], msg),
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! subtasks deployed to it, routes their messages, and cancels them all when
 //! it loses the coordinator (a partitioned worker must not keep zombies).
 
-use super::graph::ExecutionGraph;
+use super::graph::forced_aligned;
 use super::msg::{Attempt, ControlMsg, DataMsg, Deployment, Msg, TaskId, TaskInput};
 use super::registry::Registry;
 use super::rpc::Rpc;
@@ -26,7 +26,6 @@ const CANCEL_DELAY: Duration = Duration::from_millis(10);
 pub struct WorkerConfig {
     pub name: String,
     pub cluster: Cluster,
-    pub graph: Arc<ExecutionGraph>,
     /// Where the job's components resolve (a task's kind of sink).
     pub registry: Arc<Registry>,
     /// The planted bugs switched on in this run.
@@ -35,6 +34,8 @@ pub struct WorkerConfig {
 
 struct RunningTask {
     attempt: Attempt,
+    /// Whether barriers reach it ahead of its inbox (unaligned, not forced aligned).
+    barriers_overtake: bool,
     inbox: UnboundedSender<TaskInput>,
     /// Overtaking barriers skip the inbox (they overtake the input buffers, L10).
     priority: UnboundedSender<TaskInput>,
@@ -69,7 +70,7 @@ struct Worker {
 pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
     let (net, mut inbox) = Net::<Msg>::bind(&config.name).await;
     let rpc = Rpc::new(net.clone(), config.cluster.rpc_timeout, boot);
-    let env = WorkerEnv { worker: config.name.clone(), net, rpc, graph: config.graph.clone(), bugs: config.bugs };
+    let env = WorkerEnv { worker: config.name.clone(), net, rpc, bugs: config.bugs };
     let mut worker = Worker {
         env: Rc::new(env),
         cluster: config.cluster.clone(),
@@ -152,8 +153,7 @@ impl Worker {
     fn route(&mut self, to: TaskId, attempt: Attempt, msg: TaskInput) {
         let head = self.heads.get(&to).copied().unwrap_or(to);
         if let Some(t) = self.tasks.get(&head).filter(|t| t.attempt == attempt) {
-            let overtakes = matches!(msg, TaskInput::Data(DataMsg::Barrier { .. }))
-                && self.env.graph.protocol.kind.barriers_overtake();
+            let overtakes = matches!(msg, TaskInput::Data(DataMsg::Barrier { .. })) && t.barriers_overtake;
             let _ = if overtakes { t.priority.unbounded_send(msg) } else { t.inbox.unbounded_send(msg) };
         } else if attempt > self.known_attempt {
             self.early.entry(attempt).or_default().push((to, attempt, msg));
@@ -234,7 +234,10 @@ impl Worker {
             let (tx, rx) = unbounded();
             let (priority, priority_rx) = unbounded();
             let handle = madsim::task::spawn_local(task::run(ctxs, sinks, rx, priority_rx));
-            self.tasks.insert(head, RunningTask { attempt: d.attempt, inbox: tx, priority, handle });
+            let protocol = &*d.graph.protocol.kind;
+            let barriers_overtake = protocol.barriers_overtake() && !forced_aligned(d.graph.op(head), protocol);
+            let attempt = d.attempt;
+            self.tasks.insert(head, RunningTask { attempt, barriers_overtake, inbox: tx, priority, handle });
         }
         let held = self.early.remove(&d.attempt).unwrap_or_default();
         self.learn_attempt(d.attempt);

@@ -205,6 +205,12 @@ pub const CATALOGUE: &[Path] = &[
         applies: channel_state,
     },
     Path {
+        name: "forced_aligned_channel",
+        description: "an unaligned checkpoint aligned at an operator reading a pointwise or broadcast channel",
+        taken: |ev| any(ev, |e| matches!(e, Event::BarrierAligning { forced: true, .. })),
+        applies: |s, r| channel_state(s, r) && forced_aligned_edge(s, r),
+    },
+    Path {
         name: "alignment_timed_out",
         description: "an alignment took longer than aligned_timeout and the checkpoint went unaligned (L11)",
         taken: |ev| any(ev, |e| matches!(e, Event::AlignmentTimedOut { .. })),
@@ -228,6 +234,12 @@ pub const CATALOGUE: &[Path] = &[
         description: "a keyed operator's subtask restored its values per key from a checkpoint (I2)",
         taken: |_| false, // `exactly_once_state` observes it: the trace does not say which tasks are keyed
         applies: |s, _| s.job.operators.iter().any(|o| o.is_keyed()),
+    },
+    Path {
+        name: "chained_operator_restored",
+        description: "an operator chained into another's task restored its snapshot with the chain",
+        taken: chained_restored,
+        applies: |s, _| s.job.chaining && s.job.operators.iter().any(|o| o.chain != Some(false)),
     },
     Path {
         name: "restored_rescaled",
@@ -265,6 +277,23 @@ fn channel_state_persisted(ev: &[TraceEvent]) -> bool {
         matches!(e, Event::ChannelStateComplete { checkpoint, inputs, outputs, .. }
             if inputs + outputs > 0 && completed.contains(checkpoint))
     })
+}
+
+/// A task restored whose operator runs chained to another's.
+fn chained_restored(ev: &[TraceEvent]) -> bool {
+    let chained: BTreeSet<&str> = ev
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::TaskDeployed { task, chain, .. } if task != chain => Some(task.as_str()),
+            _ => None,
+        })
+        .collect();
+    any(ev, |e| matches!(e, Event::TaskRestored { task, .. } if chained.contains(task.as_str())))
+}
+
+/// Whether some operator of the job reads a pointwise or broadcast channel.
+fn forced_aligned_edge(s: &Scenario, r: &Registry) -> bool {
+    crate::engine::job::graph(s, r).ops.iter().any(|o| o.forced_aligned)
 }
 
 /// A counted failure (not subsumption) with no failover at the same moment.

@@ -173,8 +173,10 @@ events! {
     TaskFailed = "task_failed" { task: String, attempt: Attempt, error: ErrorKind, reason: String }
     /// A task saw a checkpoint's first barrier (a source: its trigger).
     BarrierReceived = "barrier_received" { task: String, checkpoint: CheckpointId }
-    /// A task blocked input channel `input` to align.
-    BarrierAligning = "barrier_aligning" { task: String, checkpoint: CheckpointId, input: u16 }
+    /// A task blocked input channel `input` to align; `forced`: the job's
+    /// checkpoints are unaligned, but this task reads a pointwise or
+    /// broadcast channel, so it aligns (Flink's forced-aligned barriers).
+    BarrierAligning = "barrier_aligning" { task: String, checkpoint: CheckpointId, input: u16, forced: bool }
     /// An unaligned snapshot has all its channel state (records per side).
     ChannelStateComplete = "channel_state_complete" { task: String, checkpoint: CheckpointId, inputs: usize, outputs: usize }
     /// An alignment took longer than `aligned_timeout`: the checkpoint went unaligned (L11).

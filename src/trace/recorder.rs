@@ -158,7 +158,7 @@ mod tests {
     }
 
     fn aligning(task: &str, checkpoint: CheckpointId) -> TraceEvent {
-        at(Event::BarrierAligning { task: task.into(), checkpoint, input: 0 })
+        at(Event::BarrierAligning { task: task.into(), checkpoint, input: 0, forced: false })
     }
 
     #[test]
@@ -170,7 +170,10 @@ mod tests {
         assert_eq!(rx.try_recv(), Ok(None), "no match yet");
         r.push(aligning("count[1]", 3));
         let fired = rx.try_recv().unwrap().unwrap();
-        assert_eq!(fired.event, Event::BarrierAligning { task: "count[1]".into(), checkpoint: 3, input: 0 });
+        assert_eq!(
+            fired.event,
+            Event::BarrierAligning { task: "count[1]".into(), checkpoint: 3, input: 0, forced: false }
+        );
     }
 
     #[test]

@@ -63,7 +63,6 @@ pub(crate) struct WorkerEnv {
     pub worker: String,
     pub net: Net<Msg>,
     pub rpc: Rpc,
-    pub(crate) graph: Arc<ExecutionGraph>,
     /// The planted bugs switched on in this run.
     pub bugs: Bugs,
 }

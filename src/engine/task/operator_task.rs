@@ -5,8 +5,10 @@
 
 use super::chain::{Chain, Opened};
 use super::context::TaskCtx;
+use crate::engine::graph::forced_aligned;
 use crate::engine::msg::{CheckpointId, CheckpointMsg, DataMsg, Record, TaskError, TaskInput};
 use crate::engine::outputs::BarrierMode;
+use crate::engine::protocol::aligned::Aligned;
 use crate::engine::protocol::{Action, BarrierProtocol, ProtocolConfig};
 use crate::engine::sink::SinkKind;
 use crate::engine::state::Snapshot;
@@ -69,6 +71,9 @@ struct OperatorTask {
     /// Highest checkpoint whose barrier was seen, and whose alignment was traced.
     barrier_seen: CheckpointId,
     aligning_traced: CheckpointId,
+    /// It aligns although the job's checkpoints are unaligned (it reads a
+    /// pointwise or broadcast channel: `graph::forced_aligned`).
+    forced: bool,
 }
 
 /// `ctxs` and `sinks`: the chain's members, head first.
@@ -85,7 +90,13 @@ pub(super) async fn run(
     assert!(n_inputs > 0, "a task with no inputs has no barriers to handle");
     let config =
         ProtocolConfig { inputs: n_inputs, aligned_timeout: graph.aligned_timeout, bugs: ctx.env.bugs.protocol };
-    let protocol = graph.protocol.kind.build(config);
+    // An operator reading a pointwise or broadcast channel aligns (Flink's
+    // FORCED_ALIGNED barriers), whatever the job's protocol.
+    let forced = forced_aligned(graph.op(ctx.id), &*graph.protocol.kind);
+    let protocol = match forced {
+        true => Box::new(Aligned::new(config)),
+        false => graph.protocol.kind.build(config),
+    };
     let inputs = (0..n_inputs).map(|_| Input::default()).collect();
     let mut task = OperatorTask {
         ctx,
@@ -96,6 +107,7 @@ pub(super) async fn run(
         pending: BTreeMap::new(),
         barrier_seen: 0,
         aligning_traced: 0,
+        forced,
     };
     task.chain.replay(channels).await?;
     let overtakes = task.protocol.overtakes();
@@ -273,7 +285,12 @@ impl OperatorTask {
                         self.aligning_traced = n;
                         emit(
                             &self.ctx.env.worker,
-                            Event::BarrierAligning { task: self.ctx.name.clone(), checkpoint: n, input },
+                            Event::BarrierAligning {
+                                task: self.ctx.name.clone(),
+                                checkpoint: n,
+                                input,
+                                forced: self.forced,
+                            },
                         );
                     }
                 }

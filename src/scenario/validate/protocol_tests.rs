@@ -34,9 +34,16 @@ fn unaligned_checkpoints_go_one_at_a_time() {
 }
 
 #[test]
-fn unaligned_checkpoints_refuse_forward_edges_even_by_default() {
+fn unaligned_checkpoints_take_forward_and_broadcast_edges_as_flink_does() {
+    // Forward into the sink: chained, or (unchained) a forced-aligned channel.
     let text = example_with("protocol = \"aligned\"", "protocol = \"unaligned\"");
-    assert_error(&text, "job.operators[2].partition", "id = \"out\"", "the default here");
-    let text = text.replace("sink = \"two_phase_commit\"", "sink = \"two_phase_commit\", partition = \"forward\"");
-    assert_error(&text, "job.operators[2].partition", "partition = \"forward\"", "forward (pointwise)");
+    assert_valid(&text);
+    assert_valid(&text.replace("sink = \"two_phase_commit\"", "sink = \"two_phase_commit\", chain = false"));
+    assert_valid(
+        &text.replace("sink = \"two_phase_commit\"", "sink = \"two_phase_commit\", partition = \"broadcast\""),
+    );
+    let timeout = example_with("protocol = \"aligned\"", "protocol = \"aligned_timeout\"\naligned_timeout = \"20ms\"");
+    assert_valid(
+        &timeout.replace("sink = \"two_phase_commit\"", "sink = \"two_phase_commit\", partition = \"broadcast\""),
+    );
 }

@@ -28,7 +28,7 @@ fn completed(n: CheckpointId) -> Event {
 }
 
 fn aligning(task: &str, n: CheckpointId) -> Event {
-    Event::BarrierAligning { task: task.into(), checkpoint: n, input: 0 }
+    Event::BarrierAligning { task: task.into(), checkpoint: n, input: 0, forced: false }
 }
 
 fn snapshot(task: &str, n: CheckpointId) -> Event {
