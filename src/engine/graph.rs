@@ -41,6 +41,8 @@ pub struct OpSpec {
     /// broadcast edge, so even unaligned checkpoints align at its inputs
     /// (`forced_aligned`).
     pub forced_aligned: bool,
+    /// Processing time per record (`cost`).
+    pub cost: std::time::Duration,
 }
 
 /// An edge of the job graph, as the job runs it.
@@ -144,6 +146,7 @@ impl ExecutionGraph {
                     commits: o.kind == OperatorKind::Sink && !has_committer(o.sink_name()),
                     chained_to: None,
                     forced_aligned: false,
+                    cost: o.cost.unwrap_or_default(),
                 }
             })
             .collect();
@@ -186,6 +189,7 @@ impl ExecutionGraph {
                 commits: true,
                 chained_to: None,
                 forced_aligned: false,
+                cost: std::time::Duration::ZERO,
             });
             edges.push((writer, index, Partitioning::Rebalance));
         }

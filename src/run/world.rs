@@ -14,6 +14,7 @@ use crate::sim::disk::{DiskOptions, SimDisk};
 use crate::sim::link_rules::LinkRules;
 use crate::sim::net::Addresses;
 use crate::sim::rng::SeedTree;
+use crate::sim::slow_tasks::SlowTasks;
 use crate::trace::live::JobEnd;
 use crate::trace::recorder::with_recording;
 use crate::trace::{emit, Event, Recorder};
@@ -49,6 +50,7 @@ pub fn run(
         let mut runtime = Runtime::with_seed_and_config(seed, config);
         runtime.add_simulator::<LinkRules>();
         runtime.add_simulator::<Addresses>();
+        runtime.add_simulator::<SlowTasks>();
         // A last resort against a run that outlives every budget (madsim then
         // panics, which the caller reports as an internal error).
         runtime.set_time_limit(faults_end(&plan.faults) + scenario.expect.finish_within * 2 + HARD_LIMIT_MARGIN);

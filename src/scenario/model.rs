@@ -246,6 +246,11 @@ pub struct Operator {
     /// true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<bool>,
+    /// Simulated processing time per record (`"1ms"`): a subtask is busy
+    /// that long for each record it reads (a source: each record it
+    /// emits), and reads nothing else meanwhile. Default 0.
+    #[serde(default, with = "dur_opt", skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Duration>,
 }
 
 /// The function of a `map` or `filter` operator.

@@ -5,11 +5,13 @@
 //! - `net`    — reliable FIFO node-to-node messaging over madsim's network, and
 //!   the run's address book
 //! - `link_rules` — network faults as rules: pass, delay, drop or hold a message
+//! - `slow_tasks` — the per-record processing time a fault gives a task
 
 pub mod disk;
 pub mod link_rules;
 pub mod net;
 pub mod rng;
+pub mod slow_tasks;
 
 use std::time::Duration;
 

@@ -118,6 +118,11 @@ pub enum Effect {
     },
     /// An operator's rescale was requested.
     Rescale,
+    /// An operator subtask (`op[i]`) became slow: it takes longer per record.
+    Slowed {
+        /// The subtask.
+        task: String,
+    },
 }
 
 impl Effect {
@@ -128,7 +133,7 @@ impl Effect {
             Effect::Cut { from, to, .. } | Effect::Degraded { from, to, .. } => {
                 from.iter().chain(to).map(String::as_str).collect()
             }
-            Effect::Global { .. } | Effect::Rot { .. } | Effect::Rescale => vec![],
+            Effect::Global { .. } | Effect::Rot { .. } | Effect::Rescale | Effect::Slowed { .. } => vec![],
         }
     }
 }

@@ -18,9 +18,11 @@ use crate::engine::rescale::Restored;
 use crate::engine::sink::SinkKind;
 use crate::engine::state::{ChannelState, Snapshot, TaskState};
 use crate::scenario::OperatorKind;
+use crate::sim::slow_tasks::SlowTasks;
 use crate::trace::{emit, Event};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One operator subtask of the chain.
 pub(super) struct Member {
@@ -31,11 +33,15 @@ pub(super) struct Member {
     pub outputs: Outputs,
     /// The members chained to it (indices into the chain).
     followers: Vec<usize>,
+    /// Processing time per record (`cost`), unless a fault slows it.
+    cost: Duration,
 }
 
 /// The members of a task, head first, each after the one it is chained to.
 pub(super) struct Chain {
     pub members: Vec<Member>,
+    /// The run's slow tasks (`slow_task` faults).
+    slow: Arc<SlowTasks>,
 }
 
 /// A chain just opened from its restored snapshots.
@@ -67,7 +73,8 @@ impl Chain {
                 Some(Operator::open(&ctx, sink, state, removed).await?)
             };
             channels.push(restored_channels);
-            members.push(Member { outputs: ctx.outputs(), ctx, operator, followers: vec![] });
+            let cost = ctx.graph.op(ctx.id).cost;
+            members.push(Member { outputs: ctx.outputs(), ctx, operator, followers: vec![], cost });
         }
         for m in 1..members.len() {
             let up = members[m].ctx.graph.op(members[m].ctx.id).chained_to;
@@ -75,7 +82,7 @@ impl Chain {
                 members[i].followers.push(m);
             }
         }
-        Ok(Opened { chain: Chain { members }, source_state, channels })
+        Ok(Opened { chain: Chain { members, slow: SlowTasks::current() }, source_state, channels })
     }
 
     /// Records into member `m`'s operator on its input `port`; what it
@@ -87,6 +94,7 @@ impl Chain {
     /// Records member `m` emitted (a source head's reads): out on its
     /// channels and into the members chained to it.
     pub async fn emitted(&mut self, m: usize, out: Vec<Record>) -> Result<(), TaskError> {
+        self.charge(m, out.len()).await;
         let mut work = vec![];
         self.pass_on(m, out, &mut work);
         self.run(work).await
@@ -94,6 +102,7 @@ impl Chain {
 
     async fn run(&mut self, mut work: Work) -> Result<(), TaskError> {
         while let Some((m, port, batch)) = work.pop() {
+            self.charge(m, batch.len()).await;
             let member = &mut self.members[m];
             let Some(operator) = member.operator.as_mut() else {
                 return Err(TaskError::Other(format!("{}: a source reads no input", member.ctx.name)));
@@ -107,6 +116,16 @@ impl Chain {
             self.pass_on(m, out, &mut work);
         }
         Ok(())
+    }
+
+    /// Member `m` is busy with `records` records for its cost per record:
+    /// the task reads nothing meanwhile (backpressure builds behind it).
+    async fn charge(&self, m: usize, records: usize) {
+        let member = &self.members[m];
+        let cost = self.slow.cost(&member.ctx.name).unwrap_or(member.cost);
+        if !cost.is_zero() && records > 0 {
+            madsim::time::sleep(cost * records as u32).await;
+        }
     }
 
     fn pass_on(&mut self, m: usize, mut out: Vec<Record>, work: &mut Work) {

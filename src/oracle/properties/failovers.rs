@@ -136,7 +136,8 @@ fn windows(scenario: &Scenario, ev: &Evidence) -> Vec<Window> {
             fault_act::Effect::Global { lossy } => Effect::Global { lossy: *lossy },
             fault_act::Effect::Disk { node } => Effect::Disk { node: node.clone() },
             fault_act::Effect::Rot { key } => Effect::Rot { key: key.clone() },
-            fault_act::Effect::Rescale => continue,
+            // Neither restarts anything nor loses a message.
+            fault_act::Effect::Rescale | fault_act::Effect::Slowed { .. } => continue,
         };
         let end = end.unwrap_or(Duration::MAX);
         out.push(Window { start, end: end.saturating_add(strike.linger), effect });

@@ -12,6 +12,7 @@
 //! - `disk_full` — a node's disk refuses to grow past a capacity (ENOSPC)
 //! - `bit_rot` — stored copies of a checkpoint blob rot
 //! - `rescale` — the job's client asks for an operator's rescale
+//! - `slow_task` — one operator subtask takes longer per record for a while
 //!
 //! What kinds work with: `kind` (the traits), `context` (what a strike
 //! gets, and how it traces its acts), `draw` (a swarm seed's drawing),
@@ -34,6 +35,7 @@ pub mod network;
 pub mod partition;
 pub mod pause;
 pub mod rescale;
+pub mod slow_task;
 pub(crate) mod targets;
 
 use crate::scenario::duration::format_duration;
@@ -56,6 +58,7 @@ pub const KINDS: &[&dyn FaultKind] = &[
     &disk_full::DiskFull,
     &bit_rot::BitRot,
     &rescale::Rescale,
+    &slow_task::SlowTask,
 ];
 
 /// The kind registered for `action`.

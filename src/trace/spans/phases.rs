@@ -126,7 +126,7 @@ fn outage_of(effect: &Effect) -> Option<Outage> {
         Effect::Degraded { .. } => Outage::Link,
         Effect::Global { .. } => Outage::Network,
         Effect::Disk { .. } => Outage::Disk,
-        Effect::Rot { .. } | Effect::Rescale => return None,
+        Effect::Rot { .. } | Effect::Rescale | Effect::Slowed { .. } => return None,
     })
 }
 
