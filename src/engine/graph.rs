@@ -93,7 +93,11 @@ pub struct ExecutionGraph {
     pub edges: Vec<JobEdge>,
     pub tasks: BTreeMap<TaskId, TaskSpec>,
     pub max_parallelism: usize,
-    pub batch_size: usize,
+    /// Flow control (`[network]`): records per buffer, each channel's own
+    /// buffers, the buffers each task's inputs share.
+    pub buffer_records: usize,
+    pub buffers_per_channel: u32,
+    pub floating_buffers: u32,
     /// The checkpoint protocol every task runs.
     pub protocol: Named<dyn ProtocolKind>,
     pub aligned_timeout: std::time::Duration,
@@ -225,7 +229,9 @@ impl ExecutionGraph {
             edges,
             tasks,
             max_parallelism: job.max_parallelism,
-            batch_size: job.batch_size,
+            buffer_records: scenario.network.buffer_records,
+            buffers_per_channel: scenario.network.buffers_per_channel as u32,
+            floating_buffers: scenario.network.floating_buffers as u32,
             protocol,
             aligned_timeout: scenario.checkpoint.aligned_timeout.unwrap_or_default(),
         }

@@ -121,6 +121,8 @@ pub enum MessageClass {
     Barrier,
     /// End-of-data markers between tasks.
     EndOfData,
+    /// Credit a task gives back to the tasks sending to it (flow control).
+    Credit,
     /// Worker heartbeats and the coordinator's replies.
     Heartbeat,
     /// Task deployments.

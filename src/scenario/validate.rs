@@ -135,7 +135,14 @@ fn cluster(c: &Cluster) -> Check {
 fn network(n: &Network) -> Check {
     ordered(n.latency_min, n.latency_max, "network", "latency_min", "latency_max")?;
     at_most_max_latency(n.latency_max, "network.latency_max")?;
-    probability(n.loss, false, "network.loss", " (1 would lose every message; cut links with a partition fault)")
+    probability(n.loss, false, "network.loss", " (1 would lose every message; cut links with a partition fault)")?;
+    require(
+        n.buffers_per_channel >= 1,
+        "network.buffers_per_channel",
+        "is 0, but a channel with no buffer of its own can stall for good when the shared ones are lent out; \
+         set at least 1 (Flink's default is 2)",
+    )?;
+    require(n.buffer_records >= 1, "network.buffer_records", "is 0; a network buffer holds at least 1 record, e.g. 64")
 }
 
 /// A latency must stay at or below `MAX_LATENCY`.

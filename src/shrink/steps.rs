@@ -225,7 +225,7 @@ fn default_knobs(s: &Scenario, out: &mut Vec<Candidate>) {
     knob("[restart]", with(s, |s| s.restart = Restart::default()));
     let workers = s.cluster.workers;
     knob("[cluster] timings", with(s, |s| s.cluster = Cluster { workers, ..Cluster::default() }));
-    knob("job.batch_size", with(s, |s| s.job.batch_size = crate::scenario::default_batch_size()));
+    knob("network.buffer_records", with(s, |s| s.network.buffer_records = crate::scenario::default_buffer_records()));
     let c = &s.checkpoint;
     let default = crate::scenario::Checkpoint {
         protocol: c.protocol.clone(),

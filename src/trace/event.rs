@@ -177,6 +177,17 @@ events! {
     /// checkpoints are unaligned, but this task reads a pointwise or
     /// broadcast channel, so it aligns (Flink's forced-aligned barriers).
     BarrierAligning = "barrier_aligning" { task: String, checkpoint: CheckpointId, input: u16, forced: bool }
+    /// A task stopped taking input: its output channel to `on` holds as
+    /// many buffers waiting for credit as it may (backpressure). Traced when
+    /// it starts, at most once per 100ms per task.
+    Backpressured = "backpressured" { task: String, on: String }
+    /// A task's barrier left in order but queued behind `buffers` buffers
+    /// waiting for credit (an aligned checkpoint under backpressure).
+    BarrierBehindBuffers = "barrier_behind_buffers" { task: String, checkpoint: CheckpointId, buffers: usize }
+    /// A task's barrier overtook `buffers` buffers waiting for credit; their
+    /// records became its output channel state (unaligned, or an aligned
+    /// barrier that timed out in the queue).
+    BarrierOvertook = "barrier_overtook" { task: String, checkpoint: CheckpointId, buffers: usize }
     /// An unaligned snapshot has all its channel state (records per side).
     ChannelStateComplete = "channel_state_complete" { task: String, checkpoint: CheckpointId, inputs: usize, outputs: usize }
     /// An alignment took longer than `aligned_timeout`: the checkpoint went unaligned (L11).

@@ -84,6 +84,7 @@ impl Classify for Msg {
             Msg::Data(DataMsg::Data { .. }) => MessageClass::Data,
             Msg::Data(DataMsg::Barrier { .. }) => MessageClass::Barrier,
             Msg::Data(DataMsg::EndOfData { .. }) => MessageClass::EndOfData,
+            Msg::Data(DataMsg::Credit { .. }) => MessageClass::Credit,
             Msg::Control(ControlMsg::Heartbeat { .. } | ControlMsg::HeartbeatReply) => MessageClass::Heartbeat,
             Msg::Control(ControlMsg::Deploy(_)) => MessageClass::Deploy,
             Msg::Control(ControlMsg::Cancel { .. }) => MessageClass::Cancel,

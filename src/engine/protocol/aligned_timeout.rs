@@ -4,9 +4,9 @@
 //! not in on every input within `aligned_timeout` of its first barrier at
 //! this task, the task snapshots at once, unblocks, and keeps everything
 //! that arrives before `n` on the inputs still missing it as channel state,
-//! as `unaligned` does. (Flink also lets the barrier overtake output
-//! buffers once timed out; here it stays in order, which is still correct
-//! and keeps the switch local to the task.)
+//! as `unaligned` does; its own barriers then overtake its output queues.
+//! A barrier that timed out upstream arrives ahead of data before it
+//! (`on_overtaking_barrier`): the checkpoint is unaligned here at once.
 
 use super::aligned::effective;
 use super::unaligned::{Arrivals, Capture};
@@ -140,13 +140,43 @@ impl BarrierProtocol for AlignedTimeout {
     /// L11: the alignment of `n` took too long: switch it to unaligned.
     fn on_timer(&mut self, now: Duration) -> Vec<Action> {
         let Some(a) = self.aligning.take_if(|a| now >= a.since + self.timeout) else { return vec![] };
-        let mut capture = Capture::new(a.checkpoint, self.inputs);
-        for (input, position) in &a.positions {
-            capture.set_until(*input, *position);
+        self.switch(a.checkpoint, a.positions)
+    }
+
+    /// Upstream, `n` timed out and its barrier overtook buffers on the way:
+    /// the checkpoint goes unaligned here too, now.
+    fn on_overtaking_barrier(&mut self, input: u16, n: CheckpointId, position: u64, now: Duration) -> Vec<Action> {
+        let Some(n) = effective(n, self.pending(), self.done, self.accept_stale) else { return vec![] };
+        if self.capture.as_ref().is_some_and(|c| c.checkpoint == n) {
+            return self.on_barrier(input, n, position, now);
+        }
+        let mut out = vec![];
+        let mut positions = BTreeMap::new();
+        match self.aligning.take() {
+            Some(a) if a.checkpoint == n => positions = a.positions,
+            Some(a) => out.push(Action::Abort(a.checkpoint)),
+            None => {}
+        }
+        if let Some(c) = self.capture.take() {
+            out.push(Action::Abort(c.checkpoint));
+        }
+        positions.insert(input, position);
+        out.extend(self.switch(n, positions));
+        out
+    }
+}
+
+impl AlignedTimeout {
+    /// `n` goes unaligned: snapshot now, and keep as channel state what
+    /// arrives before the barriers (at `positions` where known).
+    fn switch(&mut self, n: CheckpointId, positions: BTreeMap<u16, u64>) -> Vec<Action> {
+        let mut capture = Capture::new(n, self.inputs);
+        for (input, position) in positions {
+            capture.set_until(input, position);
         }
         self.capture = Some(capture);
-        self.done = a.checkpoint;
-        vec![Action::Snapshot { checkpoint: a.checkpoint, unaligned: true }]
+        self.done = n;
+        vec![Action::Snapshot { checkpoint: n, unaligned: true }]
     }
 }
 
@@ -206,5 +236,22 @@ mod tests {
         assert_eq!(p.on_data(0, 1), (None, vec![]), "after input 0's barrier");
         assert_eq!(p.on_data(1, 4), (Some(1), vec![]), "before input 1's barrier");
         assert_eq!(p.on_barrier(1, 1, 5, ms(70)), vec![Action::Complete(1)]);
+    }
+
+    #[test]
+    fn a_barrier_that_timed_out_upstream_makes_the_checkpoint_unaligned_at_once() {
+        let mut p = AlignedTimeout::new(config(2));
+        p.on_data(0, 0);
+        p.on_data(0, 1);
+        p.on_data(1, 0);
+        p.on_barrier(0, 1, 2, ms(10));
+        // Input 1's barrier overtook #1 and #2, still on their way.
+        let out = p.on_overtaking_barrier(1, 1, 3, ms(12));
+        assert_eq!(out, vec![Action::Snapshot { checkpoint: 1, unaligned: true }]);
+        assert_eq!(p.next_timer(), None, "no alignment left to time out");
+        p.snapshot_taken(1, &[2, 1]);
+        assert_eq!(p.on_data(0, 2), (None, vec![]), "after input 0's barrier");
+        assert_eq!(p.on_data(1, 1), (Some(1), vec![]), "before input 1's barrier: channel state");
+        assert_eq!(p.on_data(1, 2), (Some(1), vec![Action::Complete(1)]), "the last record before it");
     }
 }

@@ -73,6 +73,14 @@ pub trait BarrierProtocol {
     /// Barrier `n` is handled on `input`, positioned before data sequence `position`.
     fn on_barrier(&mut self, input: u16, n: CheckpointId, position: u64, now: Duration) -> Vec<Action>;
 
+    /// Barrier `n` arrived on `input` ahead of data before its `position`,
+    /// although barriers travel in order here: its sender's aligned
+    /// checkpoint timed out and the barrier overtook the sender's queued
+    /// buffers (`aligned_timeout`). By default, handled as any barrier.
+    fn on_overtaking_barrier(&mut self, input: u16, n: CheckpointId, position: u64, now: Duration) -> Vec<Action> {
+        self.on_barrier(input, n, position, now)
+    }
+
     /// A data or end-of-data message with sequence `seq` arrived on `input`.
     /// Answers the checkpoint whose channel state its records belong to, if
     /// any (they are processed as usual as well).

@@ -13,13 +13,14 @@
 use super::context::TaskCtx;
 use crate::engine::msg::{CheckpointId, Record, TaskError, TaskId};
 use crate::engine::operator::Operator;
-use crate::engine::outputs::{BarrierMode, Outputs};
+use crate::engine::outputs::{BarrierMode, BarrierSent, Outputs};
 use crate::engine::rescale::Restored;
 use crate::engine::sink::SinkKind;
 use crate::engine::state::{ChannelState, Snapshot, TaskState};
 use crate::scenario::OperatorKind;
 use crate::sim::slow_tasks::SlowTasks;
 use crate::trace::{emit, Event};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +43,23 @@ pub(super) struct Chain {
     pub members: Vec<Member>,
     /// The run's slow tasks (`slow_task` faults).
     slow: Arc<SlowTasks>,
+    /// Aligned snapshots whose barriers wait in an output queue, under a
+    /// protocol whose aligned checkpoints time out (`hold`).
+    held: BTreeMap<CheckpointId, Held>,
+    /// When backpressure was last traced (at most once per `TRACE_EVERY`).
+    backpressure_traced: Option<Duration>,
 }
+
+/// Snapshots waiting for their barriers to leave the output queues.
+struct Held {
+    snapshots: Vec<Snapshot>,
+    end_of_data: bool,
+    /// When the barriers stop waiting and overtake what is ahead of them.
+    deadline: Duration,
+}
+
+/// How often, at most, a task's backpressure is traced.
+const TRACE_EVERY: Duration = Duration::from_millis(100);
 
 /// A chain just opened from its restored snapshots.
 pub(super) struct Opened {
@@ -82,7 +99,8 @@ impl Chain {
                 members[i].followers.push(m);
             }
         }
-        Ok(Opened { chain: Chain { members, slow: SlowTasks::current() }, source_state, channels })
+        let chain = Chain { members, slow: SlowTasks::current(), held: BTreeMap::new(), backpressure_traced: None };
+        Ok(Opened { chain, source_state, channels })
     }
 
     /// Records into member `m`'s operator on its input `port`; what it
@@ -201,8 +219,10 @@ impl Chain {
                 None => head_state.take().unwrap_or(TaskState::Stateless),
             };
             member.ctx.snapshot_taken(n);
-            let outputs = member.outputs.barrier(n, mode);
-            snapshots.push(Snapshot { state, channels: ChannelState { inputs: Default::default(), outputs } });
+            let sent = member.outputs.barrier(n, mode);
+            trace_barrier(&member.ctx, n, &sent);
+            let channels = ChannelState { inputs: Default::default(), outputs: sent.overtaken };
+            snapshots.push(Snapshot { state, channels });
         }
         Ok(snapshots)
     }
@@ -212,6 +232,72 @@ impl Chain {
         for (member, snapshot) in self.members.iter().zip(snapshots) {
             member.ctx.upload_and_ack(n, snapshot, end_of_data);
         }
+    }
+
+    /// An aligned snapshot of `n` is taken: upload and ack it — unless its
+    /// barrier waits in an output queue and the job's aligned checkpoints
+    /// time out (`aligned_timeout`). Then it is held until the barriers
+    /// leave, or until `aligned_timeout` has passed, when they overtake
+    /// what is ahead of them and that becomes channel state (Flink's
+    /// timeoutable aligned barriers, FLINK-27251).
+    pub fn finish_aligned(&mut self, n: CheckpointId, snapshots: Vec<Snapshot>, end_of_data: bool) {
+        let graph = &self.members[0].ctx.graph;
+        let times_out = graph.protocol.kind.channel_state() && !graph.protocol.kind.barriers_overtake();
+        if !times_out || !self.members.iter().any(|m| m.outputs.holds_barrier(n)) {
+            return self.upload_and_ack(n, snapshots, end_of_data);
+        }
+        let deadline = crate::sim::now() + graph.aligned_timeout;
+        self.held.insert(n, Held { snapshots, end_of_data, deadline });
+    }
+
+    /// Receiver `from`'s input `input` has room for `credit` more buffers
+    /// from member `to`; held snapshots whose barriers left go out.
+    pub fn credit(&mut self, to: TaskId, from: TaskId, input: u16, credit: u32) {
+        if let Some(member) = self.members.iter_mut().find(|m| m.ctx.id == to) {
+            member.outputs.credit(from, input, credit);
+        }
+        let left: Vec<CheckpointId> =
+            self.held.keys().copied().filter(|n| !self.members.iter().any(|m| m.outputs.holds_barrier(*n))).collect();
+        for n in left {
+            let held = self.held.remove(&n).expect("listed");
+            self.upload_and_ack(n, held.snapshots, held.end_of_data);
+        }
+    }
+
+    /// When a held snapshot's barriers stop waiting, if any is held.
+    pub fn next_timer(&self) -> Option<Duration> {
+        self.held.values().map(|h| h.deadline).min()
+    }
+
+    /// Held snapshots past their deadline: their barriers overtake the
+    /// queued buffers, which join the snapshots as output channel state.
+    pub fn on_timer(&mut self, now: Duration) {
+        let due: Vec<CheckpointId> = self.held.iter().filter(|(_, h)| h.deadline <= now).map(|(n, _)| *n).collect();
+        for n in due {
+            let mut held = self.held.remove(&n).expect("listed");
+            for (member, snapshot) in self.members.iter_mut().zip(held.snapshots.iter_mut()) {
+                let sent = member.outputs.overtake_queued(n);
+                trace_barrier(&member.ctx, n, &sent);
+                for (op, records) in sent.overtaken {
+                    snapshot.channels.outputs.entry(op).or_default().extend(records);
+                }
+            }
+            self.upload_and_ack(n, held.snapshots, held.end_of_data);
+        }
+    }
+
+    /// Whether some member's output queue is full: the task takes no input
+    /// until credit comes. Traces the backpressure when it starts.
+    pub fn blocked(&mut self) -> bool {
+        let Some(m) = self.members.iter().position(|m| m.outputs.blocked()) else { return false };
+        let now = crate::sim::now();
+        if self.backpressure_traced.is_none_or(|at| now >= at + TRACE_EVERY) {
+            self.backpressure_traced = Some(now);
+            let member = &self.members[m];
+            let on = member.outputs.blocked_on().map(|t| member.ctx.graph.name(t)).unwrap_or_default();
+            emit(&member.ctx.env.worker, Event::Backpressured { task: member.ctx.name.clone(), on });
+        }
+        true
     }
 
     /// `n` completed, as the coordinator told member `to`.
@@ -232,5 +318,16 @@ impl Chain {
     /// No more records will follow, from any member.
     pub fn end_of_data(&mut self) {
         self.members.iter_mut().for_each(|m| m.outputs.end_of_data());
+    }
+}
+
+/// What a member's barrier did to its output queues, in the trace.
+fn trace_barrier(ctx: &TaskCtx, n: CheckpointId, sent: &BarrierSent) {
+    let task = || ctx.name.clone();
+    if sent.behind > 0 {
+        emit(&ctx.env.worker, Event::BarrierBehindBuffers { task: task(), checkpoint: n, buffers: sent.behind });
+    }
+    if sent.overtook > 0 {
+        emit(&ctx.env.worker, Event::BarrierOvertook { task: task(), checkpoint: n, buffers: sent.overtook });
     }
 }

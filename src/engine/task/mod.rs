@@ -2,12 +2,14 @@
 //!
 //! - `context`       — `TaskCtx`: identity, restore, snapshot upload and ack, failure reports
 //! - `chain`         — the operators a task runs: its head and those chained to it
+//! - `credit`        — the receiving side of flow control: credit per input channel
 //! - `source`        — a task headed by a source: reads the log, emits barriers on triggers
 //! - `operator_task` — every other task: input channels through the
 //!   checkpoint protocol into the chain, out through `Outputs`
 
 mod chain;
 pub mod context;
+pub mod credit;
 mod operator_task;
 mod source;
 

@@ -5,8 +5,9 @@
 
 use super::chain::{Chain, Opened};
 use super::context::TaskCtx;
+use super::credit::Credits;
 use crate::engine::graph::forced_aligned;
-use crate::engine::msg::{CheckpointId, CheckpointMsg, DataMsg, Record, TaskError, TaskInput};
+use crate::engine::msg::{CheckpointId, CheckpointMsg, DataMsg, Msg, Record, TaskError, TaskInput};
 use crate::engine::outputs::BarrierMode;
 use crate::engine::protocol::aligned::Aligned;
 use crate::engine::protocol::{Action, BarrierProtocol, ProtocolConfig};
@@ -71,6 +72,8 @@ struct OperatorTask {
     /// Highest checkpoint whose barrier was seen, and whose alignment was traced.
     barrier_seen: CheckpointId,
     aligning_traced: CheckpointId,
+    /// Flow control: the buffers each input channel may be sent.
+    credits: Credits,
     /// It aligns although the job's checkpoints are unaligned (it reads a
     /// pointwise or broadcast channel: `graph::forced_aligned`).
     forced: bool,
@@ -98,6 +101,7 @@ pub(super) async fn run(
         false => graph.protocol.kind.build(config),
     };
     let inputs = (0..n_inputs).map(|_| Input::default()).collect();
+    let credits = Credits::new(n_inputs, graph.buffers_per_channel, graph.floating_buffers);
     let mut task = OperatorTask {
         ctx,
         inputs,
@@ -107,12 +111,16 @@ pub(super) async fn run(
         pending: BTreeMap::new(),
         barrier_seen: 0,
         aligning_traced: 0,
+        credits,
         forced,
     };
     task.chain.replay(channels).await?;
+    for input in 0..n_inputs as u16 {
+        task.announce(input, task.credits.initial());
+    }
     let overtakes = task.protocol.overtakes();
     loop {
-        let timer = task.protocol.next_timer();
+        let timer = [task.protocol.next_timer(), task.chain.next_timer()].into_iter().flatten().min();
         if timer.is_none() && !overtakes {
             // Nothing but the inbox to wait for (the common case).
             let Some(msg) = inbox.next().await else { return Ok(()) };
@@ -131,7 +139,9 @@ pub(super) async fn run(
             msg = priority.next() => msg,
             msg = inbox.next() => msg,
             _ = sleep => {
-                let actions = task.protocol.on_timer(crate::sim::now());
+                let now = crate::sim::now();
+                task.chain.on_timer(now);
+                let actions = task.protocol.on_timer(now);
                 task.apply(actions, Cause::Timeout).await?;
                 task.drain().await?;
                 task.chain.flush();
@@ -146,9 +156,18 @@ pub(super) async fn run(
 impl OperatorTask {
     async fn on_message(&mut self, msg: TaskInput) -> Result<(), TaskError> {
         match msg {
+            TaskInput::Data(DataMsg::Credit { to, from, input, credit, .. }) => {
+                self.chain.credit(to, from, input, credit);
+                self.drain().await?;
+            }
             TaskInput::Data(msg @ (DataMsg::Data { .. } | DataMsg::EndOfData { .. })) => {
                 let (input, seq) = msg.channel_seq();
                 self.check_seq(input, seq)?;
+                if let DataMsg::Data { backlog, .. } = msg {
+                    if let Some(lent) = self.credits.arrived(input, backlog) {
+                        self.announce(input, lent);
+                    }
+                }
                 let (captured, actions) = self.protocol.on_data(input, seq);
                 if let (Some(n), DataMsg::Data { batch, .. }) = (captured, &msg) {
                     self.capture(n, input, batch);
@@ -160,8 +179,15 @@ impl OperatorTask {
             TaskInput::Data(msg @ DataMsg::Barrier { .. }) => {
                 let DataMsg::Barrier { input, seq, checkpoint, .. } = msg else { unreachable!("a barrier") };
                 self.check_barrier(input, seq)?;
-                if self.protocol.overtakes() {
+                // Once `n`'s unaligned snapshot is taken, its barriers only
+                // mark where channel state ends: that is known on arrival.
+                if self.protocol.overtakes() || self.pending.contains_key(&checkpoint) {
                     self.on_barrier(input, checkpoint, seq).await?;
+                } else if seq > self.inputs[input as usize].expected_seq {
+                    // It timed out upstream and overtook buffers on the way.
+                    self.on_barrier_seen(checkpoint);
+                    let actions = self.protocol.on_overtaking_barrier(input, checkpoint, seq, crate::sim::now());
+                    self.apply(actions, Cause::Timeout).await?;
                 } else {
                     self.inputs[input as usize].queue.push_back(msg);
                 }
@@ -205,7 +231,11 @@ impl OperatorTask {
     /// may sit further on, never before.
     fn check_barrier(&mut self, input: u16, position: u64) -> Result<(), TaskError> {
         let expected = self.inputs[input as usize].expected_seq;
-        let ok = if self.protocol.overtakes() { position >= expected } else { position == expected };
+        // In order, it sits right behind what arrived; one that may
+        // overtake (unaligned, or an aligned one that timed out upstream)
+        // may sit further on.
+        let overtakes = self.protocol.overtakes() || (!self.forced && self.ctx.graph.protocol.kind.channel_state());
+        let ok = if overtakes { position >= expected } else { position == expected };
         if ok || self.ctx.env.bugs.task.ignore_sequence_gaps {
             return Ok(());
         }
@@ -232,11 +262,14 @@ impl OperatorTask {
 
     /// Processes buffered events of every input, in channel order, as far as
     /// alignment lets each go.
+    /// Stops while an output queue is full (backpressure): what is
+    /// buffered waits, and its channels get no credit back meanwhile.
     async fn drain(&mut self) -> Result<(), TaskError> {
         loop {
             let mut progressed = false;
             for i in 0..self.inputs.len() {
-                while let Some(msg) = self.inputs[i].next_ready() {
+                while !self.chain.blocked() {
+                    let Some(msg) = self.inputs[i].next_ready() else { break };
                     self.process(i as u16, msg).await?;
                     progressed = true;
                 }
@@ -251,7 +284,10 @@ impl OperatorTask {
         match msg {
             DataMsg::Data { batch, .. } => {
                 let port = self.port(input);
-                self.chain.process(0, port, batch).await?
+                self.chain.process(0, port, batch).await?;
+                if let Some(credit) = self.credits.consumed(input) {
+                    self.announce(input, credit);
+                }
             }
             DataMsg::Barrier { checkpoint, seq, .. } => self.on_barrier(input, checkpoint, seq).await?,
             DataMsg::EndOfData { .. } => {
@@ -261,17 +297,30 @@ impl OperatorTask {
                     self.chain.end_of_data();
                 }
             }
+            DataMsg::Credit { .. } => {} // handled on arrival, never buffered
         }
         Ok(())
     }
 
     async fn on_barrier(&mut self, input: u16, n: CheckpointId, position: u64) -> Result<(), TaskError> {
+        self.on_barrier_seen(n);
+        let actions = self.protocol.on_barrier(input, n, position, crate::sim::now());
+        self.apply(actions, Cause::NewerBarrier).await
+    }
+
+    fn on_barrier_seen(&mut self, n: CheckpointId) {
         if n > self.barrier_seen {
             self.barrier_seen = n;
             emit(&self.ctx.env.worker, Event::BarrierReceived { task: self.ctx.name.clone(), checkpoint: n });
         }
-        let actions = self.protocol.on_barrier(input, n, position, crate::sim::now());
-        self.apply(actions, Cause::NewerBarrier).await
+    }
+
+    /// Tells the sender of input channel `input` it may send `credit` more buffers.
+    fn announce(&self, input: u16, credit: u32) {
+        let (attempt, from) = (self.ctx.attempt, self.ctx.id);
+        let to = self.ctx.graph.task(self.ctx.id).inputs[input as usize];
+        let msg = DataMsg::Credit { attempt, to, from, input, credit };
+        self.ctx.env.net.send(&self.ctx.placement[&to], Msg::Data(msg));
     }
 
     async fn apply(&mut self, actions: Vec<Action>, cause: Cause) -> Result<(), TaskError> {
@@ -296,7 +345,7 @@ impl OperatorTask {
                 }
                 Action::Snapshot { checkpoint: n, unaligned: false } => {
                     let snapshots = self.chain.snapshot(n, BarrierMode::InOrder, None).await?;
-                    self.chain.upload_and_ack(n, snapshots, self.end_of_data);
+                    self.chain.finish_aligned(n, snapshots, self.end_of_data);
                     self.inputs.iter_mut().for_each(|i| i.blocked_from = None);
                 }
                 Action::Snapshot { checkpoint: n, unaligned: true } => {
@@ -328,15 +377,19 @@ impl OperatorTask {
         if cause == Cause::Timeout {
             emit(&self.ctx.env.worker, Event::AlignmentTimedOut { task: self.ctx.name.clone(), checkpoint: n });
         }
-        // Unaligned barriers overtake the output buffers; after an aligned
-        // timeout the barrier stays in order (see `protocol::aligned_timeout`).
-        let mode = if self.protocol.overtakes() { BarrierMode::Overtaking } else { BarrierMode::InOrder };
-        let mut snapshots = self.chain.snapshot(n, mode, None).await?;
+        // Unaligned barriers overtake the output buffers and queues (after an
+        // aligned timeout too, as Flink's timed-out barriers do).
+        let mut snapshots = self.chain.snapshot(n, BarrierMode::Overtaking, None).await?;
         let consumed: Vec<u64> = self.inputs.iter().map(Input::consumed).collect();
         self.protocol.snapshot_taken(n, &consumed);
+        // A barrier of `n` that arrived in order but waits in an input queue
+        // (behind records backpressure kept there) counts as seen now: what
+        // is queued before it is channel state, what is behind it is not.
+        let is_n = |m: &DataMsg| matches!(m, DataMsg::Barrier { checkpoint, .. } if *checkpoint == n);
         let channels = &mut snapshots[0].channels;
         for (i, input) in self.inputs.iter().enumerate() {
-            for msg in &input.queue {
+            let before = input.queue.iter().position(is_n).unwrap_or(input.queue.len());
+            for msg in input.queue.range(..before) {
                 if let DataMsg::Data { seq, batch, .. } = msg {
                     if self.protocol.captures(i as u16, *seq) == Some(n) {
                         let port = self.ctx.graph.input_port(self.ctx.id, i as u16) as u16;
@@ -345,9 +398,17 @@ impl OperatorTask {
                 }
             }
         }
+        let mut actions = vec![];
+        for i in 0..self.inputs.len() {
+            let queue = &mut self.inputs[i].queue;
+            if let Some(DataMsg::Barrier { seq, .. }) = queue.iter().position(is_n).and_then(|at| queue.remove(at)) {
+                actions.extend(self.protocol.on_barrier(i as u16, n, seq, crate::sim::now()));
+            }
+        }
         self.pending.insert(n, PendingSnapshot { snapshots, end_of_data: self.end_of_data });
         self.inputs.iter_mut().for_each(|i| i.blocked_from = None);
-        Ok(self.protocol.poll())
+        actions.extend(self.protocol.poll());
+        Ok(actions)
     }
 
     /// L6/L7: `n` is abandoned here; every input unblocks and what was

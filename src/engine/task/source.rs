@@ -7,13 +7,13 @@
 use super::chain::{Chain, Opened};
 use super::context::TaskCtx;
 use crate::engine::graph::ExecutionGraph;
-use crate::engine::msg::{CheckpointMsg, LogMsg, Msg, Origin, Record, TaskError, TaskInput};
+use crate::engine::msg::{CheckpointMsg, DataMsg, LogMsg, Msg, Origin, Record, TaskError, TaskInput};
 use crate::engine::outputs::BarrierMode;
 use crate::engine::sink::SinkKind;
 use crate::engine::state::TaskState;
 use crate::trace::{emit, Event};
 use futures::channel::mpsc::UnboundedReceiver;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -65,10 +65,22 @@ pub(super) async fn run(
                 Err(_) => break,
             }
         }
-        if !task.fetch_next().await? {
-            match inbox.next().await {
-                Some(msg) => task.on_control(msg).await?,
-                None => return Ok(()),
+        // Backpressured (an output queue is full), it reads nothing until
+        // credit comes; with every partition read, it waits for the mailbox.
+        if task.chain.blocked() || !task.fetch_next().await? {
+            let timer = task.chain.next_timer();
+            let sleep = async move {
+                match timer {
+                    Some(at) => madsim::time::sleep(at.saturating_sub(crate::sim::now())).await,
+                    None => futures::future::pending().await,
+                }
+            };
+            futures::select_biased! {
+                msg = inbox.next() => match msg {
+                    Some(msg) => task.on_control(msg).await?,
+                    None => return Ok(()),
+                },
+                _ = std::pin::pin!(sleep.fuse()) => task.chain.on_timer(crate::sim::now()),
             }
         }
     }
@@ -115,6 +127,10 @@ impl SourceTask {
             TaskInput::Checkpoint(CheckpointMsg::NotifyComplete { checkpoint, to, .. }) => {
                 return self.chain.notify_complete(to, checkpoint).await;
             }
+            TaskInput::Data(DataMsg::Credit { to, from, input, credit, .. }) => {
+                self.chain.credit(to, from, input, credit);
+                return Ok(());
+            }
             // A source has no input channel to align or cancel an alignment
             // on, and takes no part in acks or commits.
             TaskInput::Data(_)
@@ -134,7 +150,11 @@ impl SourceTask {
         };
         let snapshots = self.chain.snapshot(checkpoint, mode, Some(state)).await?;
         let exhausted = self.offsets.iter().all(|(p, o)| *o >= self.ends[p]);
-        self.chain.upload_and_ack(checkpoint, snapshots, exhausted && self.finished);
+        let end_of_data = exhausted && self.finished;
+        match mode {
+            BarrierMode::InOrder => self.chain.finish_aligned(checkpoint, snapshots, end_of_data),
+            BarrierMode::Overtaking => self.chain.upload_and_ack(checkpoint, snapshots, end_of_data),
+        }
         Ok(())
     }
 }

@@ -40,9 +40,9 @@ fn max_parallelism_below_an_operators_parallelism_is_refused() {
 }
 
 #[test]
-fn zero_batch_size_is_refused() {
-    let text = example_with("parallelism = 2", "parallelism = 2\nbatch_size = 0");
-    assert_error(&text, "job.batch_size", "batch_size", "at least 1 record");
+fn batch_size_has_moved_to_the_network_section() {
+    let text = example_with("parallelism = 2", "parallelism = 2\nbatch_size = 16");
+    assert_error(&text, "job.batch_size", "batch_size", "[network] buffer_records");
 }
 
 #[test]

@@ -40,7 +40,7 @@ pub fn known_ids(ops: &[Operator], unknown: &str) -> String {
     format!("{}{}", ids.join(", "), hint(unknown, ops.iter().map(|op| op.id.as_str())))
 }
 
-/// `parallelism`, `max_parallelism`, `batch_size` and a non-empty operator list.
+/// `parallelism`, `max_parallelism`, no `batch_size` (moved) and a non-empty operator list.
 fn settings(s: &Scenario) -> Check {
     let job = &s.job;
     require(
@@ -53,7 +53,11 @@ fn settings(s: &Scenario) -> Check {
         "job.max_parallelism",
         format!("is {}; at most {MAX_KEY_GROUPS} key groups are supported, e.g. 128", job.max_parallelism),
     )?;
-    require(job.batch_size >= 1, "job.batch_size", "is 0; a network buffer holds at least 1 record, e.g. 64")?;
+    require(
+        job.batch_size.is_none(),
+        "job.batch_size",
+        "has moved: records per network buffer are `[network] buffer_records` now; move the value there",
+    )?;
     require(
         !job.operators.is_empty(),
         "job.operators",
