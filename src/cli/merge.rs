@@ -54,6 +54,7 @@ pub fn merge(testbed: &crate::run::testbed::Testbed, options: &MergeOptions) -> 
         if options.coverage {
             tally.print_coverage(&paths, &what);
         }
+        tally.print_timings();
         println!("merged {scenario}: {}", tally.counts());
     }
     worst

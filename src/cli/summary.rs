@@ -5,6 +5,7 @@
 
 use crate::oracle::coverage::Path;
 use crate::run::RunReport;
+use crate::trace::timings::{median_p99, Timings};
 use std::collections::BTreeMap;
 
 /// What the seeds showed, seed by seed.
@@ -16,6 +17,8 @@ pub struct Tally {
     pub paths: BTreeMap<String, u64>,
     /// Scenario fault index → (label, seeds it fired in).
     pub faults: BTreeMap<usize, (String, u64)>,
+    /// Every seed's checkpoint and alignment times.
+    pub timings: Timings,
 }
 
 impl Tally {
@@ -28,8 +31,23 @@ impl Tally {
             let entry = self.faults.entry(f.fault).or_insert_with(|| (f.label.clone(), 0));
             entry.1 += u64::from(f.not_fired.is_none());
         }
+        self.timings.checkpoint_ms.extend_from_slice(&report.timings.checkpoint_ms);
+        self.timings.alignment_ms.extend_from_slice(&report.timings.alignment_ms);
         if !report.passed() {
             self.failed.push(report);
+        }
+    }
+
+    /// The median and p99 checkpoint duration and alignment time over
+    /// every seed (none if no checkpoint completed).
+    pub fn print_timings(&mut self) {
+        let t = &mut self.timings;
+        let (n, m) = (t.checkpoint_ms.len(), t.alignment_ms.len());
+        if let Some((median, p99)) = median_p99(&mut t.checkpoint_ms) {
+            println!("checkpoint duration (trigger to completion): median {median:.1} ms, p99 {p99:.1} ms over {n} checkpoints");
+        }
+        if let Some((median, p99)) = median_p99(&mut t.alignment_ms) {
+            println!("alignment time (first barrier to snapshot): median {median:.1} ms, p99 {p99:.1} ms over {m} task snapshots");
         }
     }
 

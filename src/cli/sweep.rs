@@ -2,7 +2,8 @@
 //! failing seed with its replay command, a summary; or JSON Lines. With
 //! `--coverage`, how many seeds took each catalogued protocol path and which
 //! paths none took. Either way it names every scenario fault that fired in
-//! no seed. `--until-failure` stops at the first failing seed.
+//! no seed, and the median and p99 of checkpoint duration and alignment
+//! time. `--until-failure` stops at the first failing seed.
 
 use super::report::exit_code;
 use super::summary::Tally;
@@ -69,6 +70,7 @@ fn print_summary(spec: &RunSpec, tally: &mut Tally, options: &SweepOptions, secs
         let what = format!("protocol {}", spec.scenario.checkpoint.protocol);
         tally.print_coverage(&applicable(&spec.scenario, &spec.testbed), &what);
     }
+    tally.print_timings();
     let name = &spec.scenario.name;
     println!("sweep {name}: {} in {secs:.1}s", tally.counts());
     if let (true, Some(first)) = (options.until_failure, tally.failed.first()) {

@@ -205,6 +205,28 @@ pub const CATALOGUE: &[Path] = &[
         applies: channel_state,
     },
     Path {
+        name: "backpressured",
+        description: "a task's output queue filled up and it stopped taking input until credit came (backpressure)",
+        taken: |ev| any(ev, |e| matches!(e, Event::Backpressured { .. })),
+        applies: always,
+    },
+    Path {
+        name: "alignment_under_backpressure",
+        description: "an in-order barrier waited behind buffers short of credit while a task downstream aligned on it",
+        taken: alignment_under_backpressure,
+        applies: |s, r| !protocol(s, r).is_some_and(|p| p.barriers_overtake()),
+    },
+    Path {
+        name: "barrier_overtook_output",
+        description:
+            "a barrier of a checkpoint that completed overtook buffers waiting for credit; they became channel state",
+        taken: |ev| {
+            let completed = completed(ev);
+            any(ev, |e| matches!(e, Event::BarrierOvertook { checkpoint, .. } if completed.contains(checkpoint)))
+        },
+        applies: channel_state,
+    },
+    Path {
         name: "forced_aligned_channel",
         description: "an unaligned checkpoint aligned at an operator reading a pointwise or broadcast channel",
         taken: |ev| any(ev, |e| matches!(e, Event::BarrierAligning { forced: true, .. })),
@@ -277,6 +299,19 @@ fn channel_state_persisted(ev: &[TraceEvent]) -> bool {
         matches!(e, Event::ChannelStateComplete { checkpoint, inputs, outputs, .. }
             if inputs + outputs > 0 && completed.contains(checkpoint))
     })
+}
+
+/// A barrier queued behind buffers short of credit, for a checkpoint some
+/// task aligned on.
+fn alignment_under_backpressure(ev: &[TraceEvent]) -> bool {
+    let aligned: BTreeSet<CheckpointId> = ev
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::BarrierAligning { checkpoint, .. } => Some(checkpoint),
+            _ => None,
+        })
+        .collect();
+    any(ev, |e| matches!(e, Event::BarrierBehindBuffers { checkpoint, .. } if aligned.contains(checkpoint)))
 }
 
 /// A task restored whose operator runs chained to another's.

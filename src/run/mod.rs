@@ -25,6 +25,7 @@ use crate::oracle::evidence::Evidence;
 use crate::oracle::{properties, reference, Violation};
 use crate::scenario::{Fault, Scenario};
 use crate::trace::hash::trace_hash;
+use crate::trace::timings::Timings;
 use crate::trace::{Event, TraceEvent};
 use outcome::FaultOutcome;
 use serde::{Deserialize, Serialize};
@@ -97,6 +98,9 @@ pub struct RunReport {
     pub replay: String,
     /// The faults `[swarm]` drew for this seed (empty without a swarm).
     pub drawn: Vec<Fault>,
+    /// How long its checkpoints and alignments took.
+    #[serde(default)]
+    pub timings: Timings,
     /// The whole trace (not in the JSON report).
     #[serde(skip)]
     pub trace: Vec<TraceEvent>,
@@ -164,6 +168,7 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
                 coverage: vec![],
                 replay,
                 drawn: vec![],
+                timings: Timings::default(),
                 trace: vec![],
             }
         }
@@ -210,6 +215,9 @@ fn judge(
         coverage: coverage::paths_taken(&record.events, &judgement.observed).into_iter().map(String::from).collect(),
         replay: String::new(),
         drawn: record.faults[scenario.faults.len()..].to_vec(),
+        timings: Timings::of(&record.events, |op| {
+            graph.ops.iter().any(|o| o.id == op && o.kind == crate::scenario::OperatorKind::Source)
+        }),
         trace: record.events,
     }
 }

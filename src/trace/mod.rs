@@ -23,6 +23,7 @@ pub(crate) mod recorder;
 pub(crate) mod spans;
 #[cfg(test)]
 pub mod testing;
+pub mod timings;
 pub(crate) mod watch;
 
 pub use event::{Event, TraceEvent};

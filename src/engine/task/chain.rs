@@ -136,6 +136,11 @@ impl Chain {
         Ok(())
     }
 
+    /// Whether some member's records cost time now (its `cost`, or a slow task).
+    pub fn costly(&self) -> bool {
+        self.members.iter().any(|m| !m.cost.is_zero() || self.slow.cost(&m.ctx.name).is_some())
+    }
+
     /// Member `m` is busy with `records` records for its cost per record:
     /// the task reads nothing meanwhile (backpressure builds behind it).
     async fn charge(&self, m: usize, records: usize) {

@@ -33,13 +33,26 @@ struct Input {
 }
 
 impl Input {
-    /// The next buffered message, if alignment lets it through.
-    fn next_ready(&mut self) -> Option<DataMsg> {
-        let seq = self.queue.front()?.channel_seq().1;
-        if self.blocked_from.is_some_and(|from| seq >= from) {
+    /// The next buffered message, if alignment lets it through — with
+    /// `one`, only the first record of a buffer, the rest staying queued
+    /// under its sequence number; and whether the buffer is done with.
+    fn next_ready(&mut self, one: bool) -> Option<(DataMsg, bool)> {
+        if !self.ready() {
             return None;
         }
-        self.queue.pop_front()
+        match self.queue.front_mut() {
+            Some(DataMsg::Data { attempt, to, input, seq, batch, backlog }) if one && batch.len() > 1 => {
+                let first = vec![batch.remove(0)];
+                let (attempt, to, input, seq, backlog) = (*attempt, *to, *input, *seq, *backlog);
+                Some((DataMsg::Data { attempt, to, input, seq, batch: first, backlog }, false))
+            }
+            _ => self.queue.pop_front().map(|m| (m, true)),
+        }
+    }
+
+    /// Whether a buffered message may be processed (alignment lets it through).
+    fn ready(&self) -> bool {
+        self.queue.front().is_some_and(|m| self.blocked_from.is_none_or(|from| m.channel_seq().1 < from))
     }
 
     /// The first sequence number not yet processed.
@@ -121,6 +134,23 @@ pub(super) async fn run(
     let overtakes = task.protocol.overtakes();
     loop {
         let timer = [task.protocol.next_timer(), task.chain.next_timer()].into_iter().flatten().min();
+        if task.slicing() && task.ready() {
+            // Between two records: what waits goes first, overtaking barriers before all.
+            let waiting = match priority.next().now_or_never() {
+                Some(msg) => Some(msg),
+                None => inbox.next().now_or_never(),
+            };
+            match waiting {
+                Some(None) => return Ok(()),
+                Some(Some(msg)) => task.on_message(msg).await?,
+                None if timer.is_some_and(|at| at <= crate::sim::now()) => task.on_timer().await?,
+                None => {
+                    task.drain().await?;
+                    task.chain.flush();
+                }
+            }
+            continue;
+        }
         if timer.is_none() && !overtakes {
             // Nothing but the inbox to wait for (the common case).
             let Some(msg) = inbox.next().await else { return Ok(()) };
@@ -139,12 +169,7 @@ pub(super) async fn run(
             msg = priority.next() => msg,
             msg = inbox.next() => msg,
             _ = sleep => {
-                let now = crate::sim::now();
-                task.chain.on_timer(now);
-                let actions = task.protocol.on_timer(now);
-                task.apply(actions, Cause::Timeout).await?;
-                task.drain().await?;
-                task.chain.flush();
+                task.on_timer().await?;
                 continue;
             }
         };
@@ -154,6 +179,17 @@ pub(super) async fn run(
 }
 
 impl OperatorTask {
+    /// The time a timer asked for has come (an alignment's, a held snapshot's).
+    async fn on_timer(&mut self) -> Result<(), TaskError> {
+        let now = crate::sim::now();
+        self.chain.on_timer(now);
+        let actions = self.protocol.on_timer(now);
+        self.apply(actions, Cause::Timeout).await?;
+        self.drain().await?;
+        self.chain.flush();
+        Ok(())
+    }
+
     async fn on_message(&mut self, msg: TaskInput) -> Result<(), TaskError> {
         match msg {
             TaskInput::Data(DataMsg::Credit { to, from, input, credit, .. }) => {
@@ -264,13 +300,21 @@ impl OperatorTask {
     /// alignment lets each go.
     /// Stops while an output queue is full (backpressure): what is
     /// buffered waits, and its channels get no credit back meanwhile.
+    /// A task whose records cost time takes them one at a time and
+    /// returns after each (`slicing`), so that what arrives meanwhile — an
+    /// unaligned barrier above all — is handled between records, as
+    /// Flink's mailbox does.
     async fn drain(&mut self) -> Result<(), TaskError> {
+        let one = self.slicing();
         loop {
             let mut progressed = false;
             for i in 0..self.inputs.len() {
                 while !self.chain.blocked() {
-                    let Some(msg) = self.inputs[i].next_ready() else { break };
-                    self.process(i as u16, msg).await?;
+                    let Some((msg, done)) = self.inputs[i].next_ready(one) else { break };
+                    self.process(i as u16, msg, done).await?;
+                    if one {
+                        return Ok(());
+                    }
                     progressed = true;
                 }
             }
@@ -280,12 +324,23 @@ impl OperatorTask {
         }
     }
 
-    async fn process(&mut self, input: u16, msg: DataMsg) -> Result<(), TaskError> {
+    /// Whether its records cost time now (its own `cost`, or a slow task).
+    fn slicing(&self) -> bool {
+        self.chain.costly()
+    }
+
+    /// Whether some buffered input may be processed now.
+    fn ready(&mut self) -> bool {
+        self.inputs.iter().any(Input::ready) && !self.chain.blocked()
+    }
+
+    /// `done`: the message ends its buffer (the buffer is free again).
+    async fn process(&mut self, input: u16, msg: DataMsg, done: bool) -> Result<(), TaskError> {
         match msg {
             DataMsg::Data { batch, .. } => {
                 let port = self.port(input);
                 self.chain.process(0, port, batch).await?;
-                if let Some(credit) = self.credits.consumed(input) {
+                if let Some(credit) = done.then(|| self.credits.consumed(input)).flatten() {
                     self.announce(input, credit);
                 }
             }
