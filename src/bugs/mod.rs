@@ -377,6 +377,46 @@ pub const ZOO: &[Planted] = &[
             wrap_keyed(r, "keyed_count", |inner| Arc::new(delta_snapshot_as_full::DeltaSnapshot(inner)))
         }),
     },
+    Planted {
+        name: "chain_snapshot_late",
+        description: "a chained task snapshots the last operator of its chain one input buffer late (breaks I1)",
+        models: "A task running a chain of operators snapshots its head at the barrier but the last operator \
+             of the chain only after the next input buffer went through it, so that operator's snapshot \
+             (a sink's pre-committed transaction) holds records after the cut; restored, they are replayed \
+             and counted twice (the chained-operator checkpoint ordering bugs of FLINK-13063, an operator \
+             emitting into its chain after the checkpoint's synchronous part); at the end of the input no \
+             buffer comes, the last snapshot never does, and the final checkpoint expires.",
+        incident: "FLINK-13063 (records emitted into a chain after the snapshot)",
+        catches: &[
+            at!("scenarios/worker-crash.toml", "exactly_once_output"),
+            at!("scenarios/worker-crash.toml", "liveness"),
+        ],
+        plant: Plant::Switch(|b| b.task.chain_snapshot_late = true),
+    },
+    Planted {
+        name: "credit_lost_on_reconnect",
+        description: "a channel re-established after a restart gets no initial credit: its sender stalls (liveness)",
+        models: "After a restart re-establishes the job's channels, a receiver takes its exclusive buffers to be \
+             announced already (a flag left over from the old connection) and never gives the sender its \
+             initial credit: the sender queues its first buffers for good, backpressure stops the job, and \
+             no other property sees it — only liveness (a stale credit flag, as in FLINK-8747; credit \
+             deadlocks, FLINK-16641).",
+        incident: "FLINK-8747 (a stale flag stops a channel asking for buffers), FLINK-16641",
+        catches: &[at!("scenarios/worker-crash.toml", "liveness")],
+        plant: Plant::Switch(|b| b.task.credit_lost_on_reconnect = true),
+    },
+    Planted {
+        name: "unaligned_pointwise",
+        description: "unaligned checkpoints take channel state of pointwise and broadcast channels too",
+        models: "Barriers on pointwise (forward) and broadcast channels overtake like the rest and the operators \
+             reading them snapshot unaligned, so checkpoints keep in-flight records of channels Flink must \
+             checkpoint aligned: restored after a rescale, such state has no owner to go to (Flink refuses \
+             it: \"Cannot rescale the given pointwise partitioner\"; FLINK-21945 forced those channels \
+             aligned).",
+        incident: "FLINK-21945 (unaligned checkpoints on pointwise and broadcast channels)",
+        catches: &[at!("scenarios/unaligned-chained-job.toml", "aligned_channels")],
+        plant: Plant::Switch(|b| b.task.unaligned_pointwise = true),
+    },
 ];
 
 /// A planted bug, switched on by `--bug NAME` or `bug = "NAME"`.

@@ -96,19 +96,20 @@ pub struct Outputs {
 }
 
 impl Outputs {
+    /// `forced`: channels into an operator that must align carry in-order
+    /// barriers (off only under the planted bug `unaligned_pointwise`).
     pub(crate) fn new(
         graph: &ExecutionGraph,
         task: TaskId,
         attempt: Attempt,
         net: Net<Msg>,
         placement: Arc<BTreeMap<TaskId, String>>,
+        forced: bool,
     ) -> Self {
         let edges = graph.task(task).outputs.clone();
         let protocol = &*graph.protocol.kind;
-        let overtakable = edges
-            .iter()
-            .map(|e| e.targets.first().is_some_and(|(to, _)| !forced_aligned(graph.op(*to), protocol)))
-            .collect();
+        let aligns = |to: &TaskId| forced && forced_aligned(graph.op(*to), protocol);
+        let overtakable = edges.iter().map(|e| e.targets.first().is_some_and(|(to, _)| !aligns(to))).collect();
         let channels = edges.iter().map(|e| e.targets.iter().map(|_| Channel::default()).collect()).collect();
         Outputs {
             attempt,

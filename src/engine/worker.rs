@@ -235,7 +235,8 @@ impl Worker {
             let (priority, priority_rx) = unbounded();
             let handle = madsim::task::spawn_local(task::run(ctxs, sinks, rx, priority_rx));
             let protocol = &*d.graph.protocol.kind;
-            let barriers_overtake = protocol.barriers_overtake() && !forced_aligned(d.graph.op(head), protocol);
+            let forced = forced_aligned(d.graph.op(head), protocol) && !self.env.bugs.task.unaligned_pointwise;
+            let barriers_overtake = protocol.barriers_overtake() && !forced;
             let attempt = d.attempt;
             self.tasks.insert(head, RunningTask { attempt, barriers_overtake, inbox: tx, priority, handle });
         }

@@ -48,6 +48,9 @@ pub(super) struct Chain {
     held: BTreeMap<CheckpointId, Held>,
     /// When backpressure was last traced (at most once per `TRACE_EVERY`).
     backpressure_traced: Option<Duration>,
+    /// Planted bug `chain_snapshot_late`: the last member's snapshot of
+    /// this checkpoint, taken after the next input buffer.
+    late: Option<(CheckpointId, BarrierMode)>,
 }
 
 /// Snapshots waiting for their barriers to leave the output queues.
@@ -99,14 +102,16 @@ impl Chain {
                 members[i].followers.push(m);
             }
         }
-        let chain = Chain { members, slow: SlowTasks::current(), held: BTreeMap::new(), backpressure_traced: None };
+        let chain =
+            Chain { members, slow: SlowTasks::current(), held: BTreeMap::new(), backpressure_traced: None, late: None };
         Ok(Opened { chain, source_state, channels })
     }
 
     /// Records into member `m`'s operator on its input `port`; what it
     /// emits goes down the chain and out on the channels.
     pub async fn process(&mut self, m: usize, port: usize, batch: Vec<Record>) -> Result<(), TaskError> {
-        self.run(vec![(m, port, batch)]).await
+        self.run(vec![(m, port, batch)]).await?;
+        self.snapshot_late().await
     }
 
     /// Records member `m` emitted (a source head's reads): out on its
@@ -115,7 +120,8 @@ impl Chain {
         self.charge(m, out.len()).await;
         let mut work = vec![];
         self.pass_on(m, out, &mut work);
-        self.run(work).await
+        self.run(work).await?;
+        self.snapshot_late().await
     }
 
     async fn run(&mut self, mut work: Work) -> Result<(), TaskError> {
@@ -214,7 +220,12 @@ impl Chain {
         mut head_state: Option<TaskState>,
     ) -> Result<Vec<Snapshot>, TaskError> {
         let mut snapshots = Vec::with_capacity(self.members.len());
-        for (m, member) in self.members.iter_mut().enumerate() {
+        let mut members = self.members.len();
+        if self.members.len() > 1 && self.members[0].ctx.env.bugs.task.chain_snapshot_late {
+            members -= 1;
+            self.late = Some((n, mode));
+        }
+        for (m, member) in self.members.iter_mut().enumerate().take(members) {
             if m > 0 {
                 let task = member.ctx.name.clone();
                 emit(&member.ctx.env.worker, Event::BarrierReceived { task, checkpoint: n });
@@ -230,6 +241,23 @@ impl Chain {
             snapshots.push(Snapshot { state, channels });
         }
         Ok(snapshots)
+    }
+
+    /// Planted bug `chain_snapshot_late`: the last member snapshots now,
+    /// after records of the next buffer went through it.
+    async fn snapshot_late(&mut self) -> Result<(), TaskError> {
+        let Some((n, mode)) = self.late.take() else { return Ok(()) };
+        let member = self.members.last_mut().expect("a chain of two or more");
+        emit(&member.ctx.env.worker, Event::BarrierReceived { task: member.ctx.name.clone(), checkpoint: n });
+        let state = match member.operator.as_mut() {
+            Some(operator) => operator.snapshot(&member.ctx, n, &mut member.outputs).await?,
+            None => TaskState::Stateless,
+        };
+        member.ctx.snapshot_taken(n);
+        let sent = member.outputs.barrier(n, mode);
+        let channels = ChannelState { inputs: Default::default(), outputs: sent.overtaken };
+        member.ctx.upload_and_ack(n, Snapshot { state, channels }, false);
+        Ok(())
     }
 
     /// Uploads each member's snapshot of `n` and acks it once durable.

@@ -56,6 +56,12 @@ pub(crate) struct TaskBugs {
     pub abort_drops_buffered: bool,
     /// `ignore_checksum`: a restored snapshot is not verified.
     pub ignore_checksum: bool,
+    /// `chain_snapshot_late`: a chain's last operator snapshots one input buffer late.
+    pub chain_snapshot_late: bool,
+    /// `credit_lost_on_reconnect`: a re-established channel gets no initial credit.
+    pub credit_lost_on_reconnect: bool,
+    /// `unaligned_pointwise`: pointwise and broadcast channels go unaligned too.
+    pub unaligned_pointwise: bool,
 }
 
 /// What every task on a worker shares.
@@ -98,7 +104,8 @@ pub(crate) struct Restore {
 
 impl TaskCtx {
     pub(crate) fn outputs(&self) -> Outputs {
-        Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone())
+        let forced = !self.env.bugs.task.unaligned_pointwise;
+        Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone(), forced)
     }
 
     /// Fetches and checks this task's restored snapshot, if any. After a

@@ -108,7 +108,7 @@ pub(super) async fn run(
         ProtocolConfig { inputs: n_inputs, aligned_timeout: graph.aligned_timeout, bugs: ctx.env.bugs.protocol };
     // An operator reading a pointwise or broadcast channel aligns (Flink's
     // FORCED_ALIGNED barriers), whatever the job's protocol.
-    let forced = forced_aligned(graph.op(ctx.id), &*graph.protocol.kind);
+    let forced = forced_aligned(graph.op(ctx.id), &*graph.protocol.kind) && !ctx.env.bugs.task.unaligned_pointwise;
     let protocol = match forced {
         true => Box::new(Aligned::new(config)),
         false => graph.protocol.kind.build(config),
@@ -128,7 +128,10 @@ pub(super) async fn run(
         forced,
     };
     task.chain.replay(channels).await?;
-    for input in 0..n_inputs as u16 {
+    // Planted bug `credit_lost_on_reconnect`: a channel of a later attempt
+    // (re-established after a restart) is taken to have its credit already.
+    let reconnected = task.ctx.attempt > 1 && task.ctx.env.bugs.task.credit_lost_on_reconnect;
+    for input in (0..n_inputs as u16).filter(|_| !reconnected) {
         task.announce(input, task.credits.initial());
     }
     let overtakes = task.protocol.overtakes();

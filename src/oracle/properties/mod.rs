@@ -13,11 +13,14 @@
 //!   `tolerable_failures`
 //! - `consistent_cut`        — every completed checkpoint (state plus in-flight
 //!   channel state) is the fold of exactly the records before its barrier (I1)
+//! - `aligned_channels`      — no checkpoint holds in-flight records of a
+//!   pointwise or broadcast channel (Flink checkpoints those aligned)
 //! - `fencing`               — `attempt_fencing`: nothing of a superseded attempt has an effect
 //! - `failovers`             — `explained_failovers`: every failover has a fault behind it
 //!
 //! A new property is a file here and its line in `PROPERTIES`.
 
+pub(crate) mod aligned_channels;
 pub(crate) mod commit_only_completed;
 pub(crate) mod consistent_cut;
 pub(crate) mod exactly_once_state;
@@ -79,6 +82,7 @@ pub const PROPERTIES: &[&dyn Property] = &[
     &commit_only_completed::CommitOnlyCompleted,
     &lifecycle::CheckpointMonotonic,
     &consistent_cut::ConsistentCut,
+    &aligned_channels::AlignedChannels,
     &lifecycle::AbortedNeverCompletes,
     &lifecycle::TolerableFailures,
     &fencing::AttemptFencing,
