@@ -131,7 +131,11 @@ impl LinkRules {
     }
 
     /// The verdict on a message of `class` from `from` to `to`. A cut wins
-    /// over everything; delays of several matching rules add up.
+    /// over everything; delays of several matching rules add up. Credit is
+    /// never dropped on its own: it rides the connection's reliable stream
+    /// back (TCP retransmits it), and a lost buffer the other way is what
+    /// the receiver notices and fails on; a lost credit would stall its
+    /// channel with nothing to notice it.
     pub fn verdict(&self, from: &str, to: &str, class: MessageClass) -> Verdict {
         self.with(|s| {
             if s.rules.is_empty() {
@@ -146,7 +150,7 @@ impl LinkRules {
             let mut delay = Duration::ZERO;
             for effect in matching {
                 let Effect::Degrade { latency, loss } = effect else { continue };
-                if loss > 0.0 && rng.gen_bool(loss.min(1.0)) {
+                if loss > 0.0 && rng.gen_bool(loss.min(1.0)) && class != MessageClass::Credit {
                     return Verdict::Drop;
                 }
                 if let Some((min, max)) = latency {

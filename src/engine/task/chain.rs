@@ -51,6 +51,8 @@ pub(super) struct Chain {
     /// Planted bug `chain_snapshot_late`: the last member's snapshot of
     /// this checkpoint, taken after the next input buffer.
     late: Option<(CheckpointId, BarrierMode)>,
+    /// Processing time charged but not slept yet (under `MIN_SLEEP`).
+    owed: Duration,
 }
 
 /// Snapshots waiting for their barriers to leave the output queues.
@@ -60,6 +62,9 @@ struct Held {
     /// When the barriers stop waiting and overtake what is ahead of them.
     deadline: Duration,
 }
+
+/// The shortest sleep of the simulated clock (madsim's, like tokio's).
+const MIN_SLEEP: Duration = Duration::from_millis(1);
 
 /// How often, at most, a task's backpressure is traced.
 const TRACE_EVERY: Duration = Duration::from_millis(100);
@@ -102,8 +107,14 @@ impl Chain {
                 members[i].followers.push(m);
             }
         }
-        let chain =
-            Chain { members, slow: SlowTasks::current(), held: BTreeMap::new(), backpressure_traced: None, late: None };
+        let chain = Chain {
+            members,
+            slow: SlowTasks::current(),
+            held: BTreeMap::new(),
+            backpressure_traced: None,
+            late: None,
+            owed: Duration::ZERO,
+        };
         Ok(Opened { chain, source_state, channels })
     }
 
@@ -149,11 +160,17 @@ impl Chain {
 
     /// Member `m` is busy with `records` records for its cost per record:
     /// the task reads nothing meanwhile (backpressure builds behind it).
-    async fn charge(&self, m: usize, records: usize) {
+    /// The simulated clock sleeps no less than 1ms at a time, so time owed
+    /// below that adds up and is slept once it reaches it.
+    async fn charge(&mut self, m: usize, records: usize) {
         let member = &self.members[m];
         let cost = self.slow.cost(&member.ctx.name).unwrap_or(member.cost);
-        if !cost.is_zero() && records > 0 {
-            madsim::time::sleep(cost * records as u32).await;
+        if cost.is_zero() || records == 0 {
+            return;
+        }
+        self.owed += cost * records as u32;
+        if self.owed >= MIN_SLEEP {
+            madsim::time::sleep(std::mem::take(&mut self.owed)).await;
         }
     }
 

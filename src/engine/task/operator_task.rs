@@ -87,6 +87,10 @@ struct OperatorTask {
     aligning_traced: CheckpointId,
     /// Flow control: the buffers each input channel may be sent.
     credits: Credits,
+    /// The input `drain` starts its next round at.
+    next_input: usize,
+    /// The last record processed was not the last of its buffer.
+    mid_buffer: bool,
     /// It aligns although the job's checkpoints are unaligned (it reads a
     /// pointwise or broadcast channel: `graph::forced_aligned`).
     forced: bool,
@@ -125,6 +129,8 @@ pub(super) async fn run(
         barrier_seen: 0,
         aligning_traced: 0,
         credits,
+        next_input: 0,
+        mid_buffer: false,
         forced,
     };
     task.chain.replay(channels).await?;
@@ -149,7 +155,7 @@ pub(super) async fn run(
                 None if timer.is_some_and(|at| at <= crate::sim::now()) => task.on_timer().await?,
                 None => {
                     task.drain().await?;
-                    task.chain.flush();
+                    task.flush();
                 }
             }
             continue;
@@ -189,8 +195,17 @@ impl OperatorTask {
         let actions = self.protocol.on_timer(now);
         self.apply(actions, Cause::Timeout).await?;
         self.drain().await?;
-        self.chain.flush();
+        self.flush();
         Ok(())
+    }
+
+    /// Ships the open output buffers — unless a buffer is being taken a
+    /// record at a time: buffers leave full, or when a whole input buffer
+    /// is done with (shipping one per record would waste a credit on each).
+    fn flush(&mut self) {
+        if !self.mid_buffer {
+            self.chain.flush();
+        }
     }
 
     async fn on_message(&mut self, msg: TaskInput) -> Result<(), TaskError> {
@@ -250,7 +265,7 @@ impl OperatorTask {
                 | CheckpointMsg::Committed { .. },
             ) => {}
         }
-        self.chain.flush();
+        self.flush();
         Ok(())
     }
 
@@ -308,19 +323,26 @@ impl OperatorTask {
     /// unaligned barrier above all — is handled between records, as
     /// Flink's mailbox does.
     async fn drain(&mut self) -> Result<(), TaskError> {
-        let one = self.slicing();
+        let (one, n) = (self.slicing(), self.inputs.len());
         loop {
+            // Round-robin over the inputs, one message each, so that no
+            // channel starves while another keeps filling (Flink's gate
+            // takes channels in the order their data became available).
             let mut progressed = false;
-            for i in 0..self.inputs.len() {
-                while !self.chain.blocked() {
-                    let Some((msg, done)) = self.inputs[i].next_ready(one) else { break };
-                    self.process(i as u16, msg, done).await?;
-                    if one {
-                        return Ok(());
-                    }
-                    progressed = true;
+            for k in 0..n {
+                let i = (self.next_input + k) % n;
+                if self.chain.blocked() {
+                    return Ok(());
+                }
+                let Some((msg, done)) = self.inputs[i].next_ready(one) else { continue };
+                self.process(i as u16, msg, done).await?;
+                progressed = true;
+                if one {
+                    self.next_input = (i + 1) % n;
+                    return Ok(());
                 }
             }
+            self.next_input = (self.next_input + 1) % n;
             if !progressed {
                 return Ok(());
             }
@@ -343,6 +365,7 @@ impl OperatorTask {
             DataMsg::Data { batch, .. } => {
                 let port = self.port(input);
                 self.chain.process(0, port, batch).await?;
+                self.mid_buffer = !done;
                 if let Some(credit) = done.then(|| self.credits.consumed(input)).flatten() {
                     self.announce(input, credit);
                 }
