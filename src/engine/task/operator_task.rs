@@ -502,11 +502,19 @@ impl OperatorTask {
             Event::AlignmentAborted { task: self.ctx.name.clone(), checkpoint: n, cause, buffered },
         );
         let drop_buffered = self.ctx.env.bugs.task.abort_drops_buffered;
-        for input in self.inputs.iter_mut() {
+        for i in 0..self.inputs.len() {
+            let input = &mut self.inputs[i];
             if input.blocked_from.is_some() && drop_buffered {
+                // The dropped buffers are free again: their credit goes back.
+                let dropped = input.queue.iter().filter(|m| matches!(m, DataMsg::Data { .. })).count();
                 input.queue.retain(|m| !matches!(m, DataMsg::Data { .. }));
+                for _ in 0..dropped {
+                    if let Some(credit) = self.credits.consumed(i as u16) {
+                        self.announce(i as u16, credit);
+                    }
+                }
             }
-            input.blocked_from = None;
+            self.inputs[i].blocked_from = None;
         }
     }
 }
