@@ -188,6 +188,10 @@ impl ProtocolKind for AlignedTimeoutProtocol {
         true
     }
 
+    fn barriers_overtake_on_timeout(&self) -> bool {
+        true
+    }
+
     /// It needs `aligned_timeout`, and what unaligned checkpoints need.
     fn check(&self, s: &Scenario) -> Check {
         let Some(t) = s.checkpoint.aligned_timeout else {

@@ -166,6 +166,15 @@ pub trait ProtocolKind: Send + Sync {
         false
     }
 
+    /// Whether an in-order barrier that waited too long (its aligned
+    /// checkpoint timed out) overtakes what is queued ahead of it, at the
+    /// sender and on the wire, as Flink's timeoutable barriers do: its
+    /// receivers then handle a barrier that arrives ahead of data before it
+    /// (`BarrierProtocol::on_overtaking_barrier`). `aligned_timeout` does.
+    fn barriers_overtake_on_timeout(&self) -> bool {
+        false
+    }
+
     /// Checks what it needs of the rest of the scenario (its knobs, the
     /// job's edges).
     fn check(&self, s: &Scenario) -> Check {

@@ -292,7 +292,7 @@ impl Chain {
     /// timeoutable aligned barriers, FLINK-27251).
     pub fn finish_aligned(&mut self, n: CheckpointId, snapshots: Vec<Snapshot>, end_of_data: bool) {
         let graph = &self.members[0].ctx.graph;
-        let times_out = graph.protocol.kind.channel_state() && !graph.protocol.kind.barriers_overtake();
+        let times_out = graph.protocol.kind.barriers_overtake_on_timeout();
         if !times_out || !self.members.iter().any(|m| m.outputs.holds_barrier(n)) {
             return self.upload_and_ack(n, snapshots, end_of_data);
         }

@@ -237,7 +237,7 @@ impl OperatorTask {
                 // mark where channel state ends: that is known on arrival.
                 if self.protocol.overtakes() || self.pending.contains_key(&checkpoint) {
                     self.on_barrier(input, checkpoint, seq).await?;
-                } else if seq > self.inputs[input as usize].expected_seq {
+                } else if seq > self.inputs[input as usize].expected_seq && self.timed_out_barriers() {
                     // It timed out upstream and overtook buffers on the way.
                     self.on_barrier_seen(checkpoint);
                     let actions = self.protocol.on_overtaking_barrier(input, checkpoint, seq, crate::sim::now());
@@ -288,7 +288,7 @@ impl OperatorTask {
         // In order, it sits right behind what arrived; one that may
         // overtake (unaligned, or an aligned one that timed out upstream)
         // may sit further on.
-        let overtakes = self.protocol.overtakes() || (!self.forced && self.ctx.graph.protocol.kind.channel_state());
+        let overtakes = self.protocol.overtakes() || self.timed_out_barriers();
         let ok = if overtakes { position >= expected } else { position == expected };
         if ok || self.ctx.env.bugs.task.ignore_sequence_gaps {
             return Ok(());
@@ -389,6 +389,12 @@ impl OperatorTask {
         self.apply(actions, Cause::NewerBarrier).await
     }
 
+    /// Whether barriers reaching it may have overtaken data after timing
+    /// out upstream (and its own overtake its outputs once it times out).
+    fn timed_out_barriers(&self) -> bool {
+        !self.forced && self.ctx.graph.protocol.kind.barriers_overtake_on_timeout()
+    }
+
     fn on_barrier_seen(&mut self, n: CheckpointId) {
         if n > self.barrier_seen {
             self.barrier_seen = n;
@@ -460,7 +466,9 @@ impl OperatorTask {
         }
         // Unaligned barriers overtake the output buffers and queues (after an
         // aligned timeout too, as Flink's timed-out barriers do).
-        let mut snapshots = self.chain.snapshot(n, BarrierMode::Overtaking, None).await?;
+        let overtakes = self.protocol.overtakes() || self.timed_out_barriers();
+        let mode = if overtakes { BarrierMode::Overtaking } else { BarrierMode::InOrder };
+        let mut snapshots = self.chain.snapshot(n, mode, None).await?;
         let consumed: Vec<u64> = self.inputs.iter().map(Input::consumed).collect();
         self.protocol.snapshot_taken(n, &consumed);
         // A barrier of `n` that arrived in order but waits in an input queue
