@@ -12,7 +12,7 @@
 //! number; a barrier carries the number of the first data message behind
 //! it (its position) and takes none itself.
 
-use super::graph::{forced_aligned, subtask_for_key, ExecutionGraph, OutputEdge};
+use super::graph::{subtask_for_key, ExecutionGraph, OutputEdge};
 use super::msg::{Attempt, CheckpointId, DataMsg, Msg, Record, TaskId};
 use crate::scenario::Partitioning;
 use crate::sim::net::Net;
@@ -96,20 +96,18 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    /// `forced`: channels into an operator that must align carry in-order
-    /// barriers (off only under the planted bug `unaligned_pointwise`).
+    /// `aligns`: whether a downstream subtask aligns (its channels carry
+    /// in-order barriers even in an unaligned checkpoint).
     pub(crate) fn new(
         graph: &ExecutionGraph,
         task: TaskId,
         attempt: Attempt,
         net: Net<Msg>,
         placement: Arc<BTreeMap<TaskId, String>>,
-        forced: bool,
+        aligns: &dyn Fn(TaskId) -> bool,
     ) -> Self {
         let edges = graph.task(task).outputs.clone();
-        let protocol = &*graph.protocol.kind;
-        let aligns = |to: &TaskId| forced && forced_aligned(graph.op(*to), protocol);
-        let overtakable = edges.iter().map(|e| e.targets.first().is_some_and(|(to, _)| !aligns(to))).collect();
+        let overtakable = edges.iter().map(|e| e.targets.first().is_some_and(|(to, _)| !aligns(*to))).collect();
         let channels = edges.iter().map(|e| e.targets.iter().map(|_| Channel::default()).collect()).collect();
         Outputs {
             attempt,

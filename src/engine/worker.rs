@@ -2,7 +2,6 @@
 //! subtasks deployed to it, routes their messages, and cancels them all when
 //! it loses the coordinator (a partitioned worker must not keep zombies).
 
-use super::graph::forced_aligned;
 use super::msg::{Attempt, ControlMsg, DataMsg, Deployment, Msg, TaskId, TaskInput};
 use super::registry::Registry;
 use super::rpc::Rpc;
@@ -235,7 +234,7 @@ impl Worker {
             let (priority, priority_rx) = unbounded();
             let handle = madsim::task::spawn_local(task::run(ctxs, sinks, rx, priority_rx));
             let protocol = &*d.graph.protocol.kind;
-            let forced = forced_aligned(d.graph.op(head), protocol) && !self.env.bugs.task.unaligned_pointwise;
+            let forced = self.env.bugs.task.forced_aligned(&d.graph, head);
             let barriers_overtake = protocol.barriers_overtake() && !forced;
             let attempt = d.attempt;
             self.tasks.insert(head, RunningTask { attempt, barriers_overtake, inbox: tx, priority, handle });

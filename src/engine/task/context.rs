@@ -64,6 +64,15 @@ pub(crate) struct TaskBugs {
     pub unaligned_pointwise: bool,
 }
 
+impl TaskBugs {
+    /// Whether operator `op` aligns although `graph`'s checkpoints are
+    /// unaligned (`graph::forced_aligned`), unless `unaligned_pointwise`
+    /// lets its channels go unaligned too.
+    pub(crate) fn forced_aligned(&self, graph: &ExecutionGraph, op: TaskId) -> bool {
+        !self.unaligned_pointwise && crate::engine::graph::forced_aligned(graph.op(op), &*graph.protocol.kind)
+    }
+}
+
 /// What every task on a worker shares.
 pub(crate) struct WorkerEnv {
     pub worker: String,
@@ -104,8 +113,8 @@ pub(crate) struct Restore {
 
 impl TaskCtx {
     pub(crate) fn outputs(&self) -> Outputs {
-        let forced = !self.env.bugs.task.unaligned_pointwise;
-        Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone(), forced)
+        let forced = |to: TaskId| self.env.bugs.task.forced_aligned(&self.graph, to);
+        Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone(), &forced)
     }
 
     /// Fetches and checks this task's restored snapshot, if any. After a

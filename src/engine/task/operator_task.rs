@@ -6,7 +6,6 @@
 use super::chain::{Chain, Opened};
 use super::context::TaskCtx;
 use super::credit::Credits;
-use crate::engine::graph::forced_aligned;
 use crate::engine::msg::{CheckpointId, CheckpointMsg, DataMsg, Msg, Record, TaskError, TaskInput};
 use crate::engine::outputs::BarrierMode;
 use crate::engine::protocol::aligned::Aligned;
@@ -112,7 +111,7 @@ pub(super) async fn run(
         ProtocolConfig { inputs: n_inputs, aligned_timeout: graph.aligned_timeout, bugs: ctx.env.bugs.protocol };
     // An operator reading a pointwise or broadcast channel aligns (Flink's
     // FORCED_ALIGNED barriers), whatever the job's protocol.
-    let forced = forced_aligned(graph.op(ctx.id), &*graph.protocol.kind) && !ctx.env.bugs.task.unaligned_pointwise;
+    let forced = ctx.env.bugs.task.forced_aligned(&graph, ctx.id);
     let protocol = match forced {
         true => Box::new(Aligned::new(config)),
         false => graph.protocol.kind.build(config),
