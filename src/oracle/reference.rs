@@ -18,13 +18,16 @@ use std::sync::Arc;
 /// Per keyed operator: value per key.
 pub type KeyedState = BTreeMap<u16, BTreeMap<u64, i64>>;
 
+/// Per sink operator: by origin, the record's key and its copies.
+pub type SinkRecords = BTreeMap<u16, BTreeMap<Origin, (u64, u32)>>;
+
 /// What a fault-free run must produce.
 #[derive(Debug, Default)]
 pub struct Reference {
     /// Per sink operator: the key of every record it must commit, by
     /// origin, and how many copies (more than one where paths fan out and
     /// meet again, or an edge broadcasts).
-    pub sink_records: BTreeMap<u16, BTreeMap<Origin, (u64, u32)>>,
+    pub sink_records: SinkRecords,
     /// Per sink operator fed by one keyed aggregate over an edge that keeps
     /// each key's updates in order: the last value per key.
     pub sink_final: BTreeMap<u16, BTreeMap<u64, i64>>,
@@ -50,7 +53,9 @@ pub struct ReferenceRun<'g> {
     /// Per operator, its fold if it is keyed.
     folds: Vec<Option<Fold>>,
     state: KeyedState,
-    sink_records: BTreeMap<u16, BTreeMap<Origin, (u64, u32)>>,
+    /// `None` where only the keyed state is wanted (a cut): no per-record
+    /// bookkeeping at the sinks.
+    sink_records: Option<SinkRecords>,
 }
 
 impl<'g> ReferenceRun<'g> {
@@ -73,13 +78,18 @@ impl<'g> ReferenceRun<'g> {
                 })
             })
             .collect();
-        ReferenceRun { graph, downstream, folds, state, sink_records: sinks }
+        ReferenceRun { graph, downstream, folds, state, sink_records: Some(sinks) }
+    }
+
+    /// A run that keeps only keyed state, for cuts and in-flight records.
+    pub fn state_only(graph: &'g ExecutionGraph) -> Self {
+        ReferenceRun { sink_records: None, ..ReferenceRun::new(graph) }
     }
 
     /// A run that starts from given keyed state (a snapshot's), to carry
     /// in-flight records through.
     pub fn from_state(graph: &'g ExecutionGraph, state: KeyedState) -> Self {
-        let mut run = ReferenceRun::new(graph);
+        let mut run = ReferenceRun::state_only(graph);
         for (op, values) in state {
             run.state.insert(op, values);
         }
@@ -108,7 +118,9 @@ impl<'g> ReferenceRun<'g> {
             }
             OperatorKind::Committer => return, // committables, not records
             OperatorKind::Sink => {
-                self.sink_records.get_mut(&op).expect("sink").entry(origin).or_insert((key, 0)).1 += 1;
+                if let Some(sinks) = &mut self.sink_records {
+                    sinks.get_mut(&op).expect("sink").entry(origin).or_insert((key, 0)).1 += 1;
+                }
                 return;
             }
         };
@@ -142,8 +154,9 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
             run.feed_partition(log, op.index, p, 0, ExecutionGraph::records_in(op, p));
         }
     }
+    let sink_records = run.sink_records.take().unwrap_or_default();
     let mut sink_final = BTreeMap::new();
-    for sink in run.sink_records.keys() {
+    for sink in sink_records.keys() {
         let inputs: Vec<u16> = (0..graph.ops.len() as u16)
             .filter(|o| run.downstream[*o as usize].iter().any(|(to, _)| to == sink))
             .collect();
@@ -153,7 +166,7 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
             }
         }
     }
-    Reference { sink_records: run.sink_records, sink_final, keyed_state: run.state }
+    Reference { sink_records, sink_final, keyed_state: run.state }
 }
 
 /// Forgets the last-value-per-key expectation of every sink that some
@@ -214,7 +227,7 @@ pub struct CutReference<'g> {
 
 impl<'g> CutReference<'g> {
     pub fn new(graph: &'g ExecutionGraph, log: LogData) -> Self {
-        CutReference { log, run: ReferenceRun::new(graph), cursors: BTreeMap::new() }
+        CutReference { log, run: ReferenceRun::state_only(graph), cursors: BTreeMap::new() }
     }
 
     /// The keyed state after exactly the records below `offsets` of each
@@ -222,7 +235,7 @@ impl<'g> CutReference<'g> {
     pub fn at(&mut self, offsets: &BTreeMap<(u16, u32), u64>) -> &KeyedState {
         let back = self.cursors.iter().any(|(k, c)| offsets.get(k).copied().unwrap_or(0) < *c);
         if back {
-            self.run = ReferenceRun::new(self.run.graph);
+            self.run = ReferenceRun::state_only(self.run.graph);
             self.cursors.clear();
         }
         for (&(source, partition), &to) in offsets {
