@@ -178,9 +178,13 @@ events! {
     /// broadcast channel, so it aligns (Flink's forced-aligned barriers).
     BarrierAligning = "barrier_aligning" { task: String, checkpoint: CheckpointId, input: u16, forced: bool }
     /// A task stopped taking input: its output channel to `on` holds as
-    /// many buffers waiting for credit as it may (backpressure). Traced when
-    /// it starts, at most once per 100ms per task.
+    /// many buffers waiting for credit as it may (backpressure). A period
+    /// starts; reliefs shorter than 50ms stay inside it.
     Backpressured = "backpressured" { task: String, on: String }
+    /// A task's backpressure period ended: it has been free to work for
+    /// 50ms. The period lasted `lasted_us` microseconds from its start to
+    /// that relief, `blocked_us` of them with the task blocked.
+    BackpressureRelieved = "backpressure_relieved" { task: String, lasted_us: u64, blocked_us: u64 }
     /// A task's barrier left in order but queued behind `buffers` buffers
     /// waiting for credit (an aligned checkpoint under backpressure).
     BarrierBehindBuffers = "barrier_behind_buffers" { task: String, checkpoint: CheckpointId, buffers: usize }

@@ -1,7 +1,7 @@
 //! Chrome trace-event JSON (open in ui.perfetto.dev or chrome://tracing): a
 //! track per lane of the laid-out run (`spans`), its spans as complete
 //! events (`ph: "X"`: checkpoints, alignments, outages, recoveries,
-//! attempts), and every trace event as an instant (`ph: "i"`) on its node's
+//! attempts, backpressure), and every trace event as an instant (`ph: "i"`) on its node's
 //! track.
 
 use super::lines::render_line;
@@ -67,7 +67,7 @@ impl Tracks {
             let background = t.spans.iter().filter(|s| s.lane == i && s.kind.is_background());
             let rows = background.map(|s| s.row + 1).max().unwrap_or(0);
             for row in 0..rows {
-                let what = if lane.kind == LaneKind::Task { "attempts" } else { "outages" };
+                let what = if lane.kind == LaneKind::Task { "attempts, backpressure, slow" } else { "outages" };
                 ids.insert((i, true, row), (ids.len(), format!("{} · {what}", lane.name)));
             }
         }

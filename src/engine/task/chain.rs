@@ -11,6 +11,7 @@
 //! state in the task's one acknowledgement.
 
 use super::context::TaskCtx;
+use super::pressure::Pressure;
 use crate::engine::msg::{CheckpointId, Record, TaskError, TaskId};
 use crate::engine::operator::Operator;
 use crate::engine::outputs::{BarrierMode, BarrierSent, Outputs};
@@ -46,8 +47,8 @@ pub(super) struct Chain {
     /// Aligned snapshots whose barriers wait in an output queue, under a
     /// protocol whose aligned checkpoints time out (`hold`).
     held: BTreeMap<CheckpointId, Held>,
-    /// When backpressure was last traced (at most once per `TRACE_EVERY`).
-    backpressure_traced: Option<Duration>,
+    /// Its backpressure periods, traced as they start and end.
+    pressure: Pressure,
     /// Planted bug `chain_snapshot_late`: the last member's snapshot of
     /// this checkpoint, taken after the next input buffer.
     late: Option<(CheckpointId, BarrierMode)>,
@@ -65,9 +66,6 @@ struct Held {
 
 /// The shortest sleep of the simulated clock (madsim's, like tokio's).
 const MIN_SLEEP: Duration = Duration::from_millis(1);
-
-/// How often, at most, a task's backpressure is traced.
-const TRACE_EVERY: Duration = Duration::from_millis(100);
 
 /// A chain just opened from its restored snapshots.
 pub(super) struct Opened {
@@ -111,7 +109,7 @@ impl Chain {
             members,
             slow: SlowTasks::current(),
             held: BTreeMap::new(),
-            backpressure_traced: None,
+            pressure: Pressure::default(),
             late: None,
             owed: Duration::ZERO,
         };
@@ -337,17 +335,23 @@ impl Chain {
     }
 
     /// Whether some member's output queue is full: the task takes no input
-    /// until credit comes. Traces the backpressure when it starts.
+    /// until credit comes. Traces backpressure periods as they start and end
+    /// (`pressure`).
     pub fn blocked(&mut self) -> bool {
-        let Some(m) = self.members.iter().position(|m| m.outputs.blocked()) else { return false };
-        let now = crate::sim::now();
-        if self.backpressure_traced.is_none_or(|at| now >= at + TRACE_EVERY) {
-            self.backpressure_traced = Some(now);
+        let blocked = self.members.iter().position(|m| m.outputs.blocked());
+        let change = self.pressure.observe(crate::sim::now(), blocked);
+        if let Some(ended) = change.ended {
+            let member = &self.members[ended.member];
+            let (lasted_us, blocked_us) = (ended.lasted.as_micros() as u64, ended.blocked.as_micros() as u64);
+            let task = member.ctx.name.clone();
+            emit(&member.ctx.env.worker, Event::BackpressureRelieved { task, lasted_us, blocked_us });
+        }
+        if let Some(m) = change.started {
             let member = &self.members[m];
             let on = member.outputs.blocked_on().map(|t| member.ctx.graph.name(t)).unwrap_or_default();
             emit(&member.ctx.env.worker, Event::Backpressured { task: member.ctx.name.clone(), on });
         }
-        true
+        blocked.is_some()
     }
 
     /// `n` completed, as the coordinator told member `to`.

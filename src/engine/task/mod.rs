@@ -3,6 +3,7 @@
 //! - `context`       — `TaskCtx`: identity, restore, snapshot upload and ack, failure reports
 //! - `chain`         — the operators a task runs: its head and those chained to it
 //! - `credit`        — the receiving side of flow control: credit per input channel
+//! - `pressure`      — when the task was backpressured, as periods for the trace
 //! - `source`        — a task headed by a source: reads the log, emits barriers on triggers
 //! - `operator_task` — every other task: input channels through the
 //!   checkpoint protocol into the chain, out through `Outputs`
@@ -11,6 +12,7 @@ mod chain;
 pub mod context;
 pub mod credit;
 mod operator_task;
+pub mod pressure;
 mod source;
 
 use super::msg::TaskInput;

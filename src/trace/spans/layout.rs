@@ -17,6 +17,13 @@ pub(super) struct Opening {
     checkpoint: Option<u64>,
 }
 
+impl Opening {
+    /// When it opened.
+    pub(super) fn start(&self) -> Duration {
+        self.start
+    }
+}
+
 /// Collects spans and marks, lanes in order of appearance; `finish` sorts.
 pub(super) struct Builder<'t> {
     pub(super) trace: &'t [TraceEvent],
@@ -68,6 +75,12 @@ impl<'t> Builder<'t> {
         self.spans.push(Span { lane, row: 0, kind, start: o.start, end: end.max(o.start), label, checkpoint, events });
     }
 
+    /// Closes `o` at `end`, a time event `event` reports (not its own).
+    pub(super) fn close_at(&mut self, o: Opening, event: usize, end: Duration, kind: SpanKind) {
+        let (lane, label, checkpoint, events) = (o.lane, o.label, o.checkpoint, vec![o.event, event]);
+        self.spans.push(Span { lane, row: 0, kind, start: o.start, end: end.max(o.start), label, checkpoint, events });
+    }
+
     /// Sorts the lanes, remaps every index, stacks overlapping spans in rows.
     pub(super) fn finish(self) -> Timeline {
         let ranks = OpRanks::of(self.trace);
@@ -79,7 +92,11 @@ impl<'t> Builder<'t> {
         }
         let mut lanes: Vec<Lane> = order
             .iter()
-            .map(|&i| Lane { name: self.lanes[i].1.clone(), kind: self.lanes[i].0, rows: 1, background_rows: 1 })
+            .map(|&i| {
+                let (kind, name) = &self.lanes[i];
+                let chain = (*kind == LaneKind::Task).then(|| ranks.chain_of(name)).flatten();
+                Lane { name: name.clone(), kind: *kind, rows: 1, background_rows: 1, chain }
+            })
             .collect();
         let mut spans = self.spans;
         spans.iter_mut().for_each(|s| s.lane = new_index[s.lane]);
@@ -93,24 +110,47 @@ impl<'t> Builder<'t> {
     }
 }
 
-/// Operators in order of their first deployment, to order task lanes like the job graph.
-struct OpRanks(Vec<String>);
+/// Operators in order of their first deployment, to order task lanes like
+/// the job graph, and each task's chain head at its first deployment.
+struct OpRanks {
+    ops: Vec<String>,
+    /// task → the head of its chain (itself when it heads one or runs alone)
+    heads: BTreeMap<String, String>,
+    /// heads of chains of more than one task
+    chained: Vec<String>,
+}
 
 impl OpRanks {
     fn of(trace: &[TraceEvent]) -> Self {
-        let mut ops: Vec<String> = vec![];
+        let mut r = OpRanks { ops: vec![], heads: BTreeMap::new(), chained: vec![] };
         let deployed = trace.iter().filter_map(|e| match &e.event {
-            Event::TaskDeployed { task, .. } => Some(task.as_str()),
+            Event::TaskDeployed { task, chain, .. } => Some((task, chain)),
             _ => None,
         });
-        for task in deployed {
-            let op = task.split('[').next().unwrap_or(task);
-            if !ops.iter().any(|o| o == op) {
-                ops.push(op.to_string());
+        for (task, chain) in deployed {
+            let op = op_of(task);
+            if !r.ops.iter().any(|o| o == op) {
+                r.ops.push(op.to_string());
             }
+            r.heads.entry(task.clone()).or_insert_with(|| chain.clone());
         }
-        OpRanks(ops)
+        r.chained = r.heads.iter().filter(|(t, h)| t != h).map(|(_, h)| h.clone()).collect();
+        r
     }
+
+    fn rank(&self, op: &str) -> usize {
+        self.ops.iter().position(|o| o == op).unwrap_or(usize::MAX)
+    }
+
+    /// The head of `task`'s chain, if it runs in a chain of several.
+    fn chain_of(&self, task: &str) -> Option<String> {
+        self.heads.get(task).filter(|h| self.chained.contains(h)).cloned()
+    }
+}
+
+/// `count` of `count[1]`.
+fn op_of(task: &str) -> &str {
+    task.split('[').next().unwrap_or(task)
 }
 
 /// Job, coordinator, workers by number, other nodes by name, faults, then
@@ -125,10 +165,12 @@ fn lane_rank(lane: &(LaneKind, String), ranks: &OpRanks) -> (LaneKind, usize, u6
             None => (*kind, 2, 0, name.clone()),
         },
         LaneKind::Job | LaneKind::Faults => (*kind, 0, 0, String::new()),
+        // By chain (its head's operator and subtask), then by place in it.
         LaneKind::Task => {
-            let (op, subtask) = name.split_once('[').unwrap_or((name, "0]"));
-            let rank = ranks.0.iter().position(|o| o == op).unwrap_or(usize::MAX);
-            (*kind, rank, number(subtask), name.clone())
+            let head = ranks.heads.get(name).unwrap_or(name);
+            let (op, subtask) = head.split_once('[').unwrap_or((head, "0]"));
+            let tie = format!("{:08}{name}", ranks.rank(op_of(name)));
+            (*kind, ranks.rank(op), number(subtask), tie)
         }
     }
 }

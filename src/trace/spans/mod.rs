@@ -9,6 +9,11 @@
 //! | outage | the nodes a fault touched (`faults` for the whole network) | `fault_crash` / `fault_pause` / `fault_cut` / `fault_link` / `fault_disk` / `fault_network` | the restart, resume or heal of the same fault |
 //! | recovery | job | `job_failover` (or a restarted coordinator) | `job_deployed` or `job_failed` |
 //! | attempt | task | `task_deployed` | the task's failure, a failover, a redeployment, the end of the job |
+//! | backpressure | task | `backpressured` (an output channel full: the task waits for credit) | its `backpressure_relieved`, `lasted_us` after the start; or a failover, a deployment, the end |
+//! | slow | task | `fault_slow_task` | its heal |
+//!
+//! Task lanes are grouped by chain (`task_deployed`'s `chain`, its first
+//! deployment): a chain's head, then the operators chained to it.
 //!
 //! A span still open when the trace ends ends there, `Ending::Open`.
 //!
@@ -50,6 +55,9 @@ pub struct Lane {
     pub rows: usize,
     /// Rows its background spans (outages, attempts) need; at least 1.
     pub background_rows: usize,
+    /// A task lane of a chain of several operators: the chain's head task
+    /// (its own name for the head itself).
+    pub chain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,12 +95,14 @@ pub enum SpanKind {
     Outage(Outage),
     Recovery,
     Attempt,
+    /// A task waited for credit: an output channel was full.
+    Backpressure,
 }
 
 impl SpanKind {
     /// Background spans (outages, attempts) sit behind the others, full lane height.
     pub fn is_background(self) -> bool {
-        matches!(self, SpanKind::Outage(_) | SpanKind::Attempt)
+        matches!(self, SpanKind::Outage(_) | SpanKind::Attempt | SpanKind::Backpressure)
     }
 
     /// `checkpoint`, `alignment`, `outage`, `recovery`, `attempt`.
@@ -103,6 +113,7 @@ impl SpanKind {
             SpanKind::Outage(_) => "outage",
             SpanKind::Recovery => "recovery",
             SpanKind::Attempt => "attempt",
+            SpanKind::Backpressure => "backpressure",
         }
     }
 }
@@ -164,6 +175,8 @@ pub enum Outage {
     /// Latency or loss on every link.
     Network,
     Disk,
+    /// A slow task: each record costs it more.
+    Slow,
 }
 
 /// One event worth a glyph.
@@ -210,6 +223,7 @@ impl Timeline {
         phases::outages(&mut b);
         phases::recoveries(&mut b);
         phases::attempts(&mut b);
+        phases::backpressure(&mut b);
         marks::collect(&mut b);
         b.finish()
     }

@@ -1,6 +1,6 @@
 //! The passes that turn the trace's protocol phases and faults into spans:
-//! checkpoints, alignments, outages, recoveries, attempts (the table in
-//! `spans`).
+//! checkpoints, alignments, outages, recoveries, attempts, backpressure
+//! (the table in `spans`).
 
 use super::layout::{Builder, Opening};
 use super::{Ending, LaneKind, Outage, SpanKind};
@@ -9,6 +9,7 @@ use crate::trace::event::{AbortReason, Event};
 use crate::trace::fault_act::{Effect, Step};
 use crate::trace::TraceEvent;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Checkpoints on the coordinator, trigger to completion or abort.
 pub(super) fn checkpoints(b: &mut Builder) {
@@ -126,7 +127,8 @@ fn outage_of(effect: &Effect) -> Option<Outage> {
         Effect::Degraded { .. } => Outage::Link,
         Effect::Global { .. } => Outage::Network,
         Effect::Disk { .. } => Outage::Disk,
-        Effect::Rot { .. } | Effect::Rescale | Effect::Slowed { .. } => return None,
+        Effect::Slowed { .. } => Outage::Slow,
+        Effect::Rot { .. } | Effect::Rescale => return None,
     })
 }
 
@@ -140,8 +142,9 @@ pub(super) fn outages(b: &mut Builder) {
             Step::Struck(strike) => {
                 let Some(outage) = outage_of(&strike.effect) else { continue };
                 let nodes = strike.effect.nodes();
-                let lanes: Vec<usize> = match (outage, nodes.is_empty()) {
-                    (Outage::Network, _) | (_, true) => vec![b.lane(LaneKind::Faults, "faults")],
+                let lanes: Vec<usize> = match (&strike.effect, outage, nodes.is_empty()) {
+                    (Effect::Slowed { task }, ..) => vec![b.lane(LaneKind::Task, task)],
+                    (_, Outage::Network, _) | (_, _, true) => vec![b.lane(LaneKind::Faults, "faults")],
                     _ => nodes.iter().map(|n| b.lane(LaneKind::Node, n)).collect(),
                 };
                 let openings = lanes.into_iter().map(|l| b.open(l, i, act.what.to_string(), None)).collect();
@@ -203,6 +206,35 @@ pub(super) fn attempts(b: &mut Builder) {
         }
     }
     pending.into_values().for_each(|(o, _)| b.close(o, None, SpanKind::Attempt));
+}
+
+/// Backpressure periods per task: from `backpressured` for the
+/// `lasted_us` its `backpressure_relieved` says; a period the trace never
+/// closes ends at the next failover or deployment, or the end.
+pub(super) fn backpressure(b: &mut Builder) {
+    let mut pending: BTreeMap<String, Opening> = BTreeMap::new();
+    for (i, e) in b.trace.iter().enumerate() {
+        match &e.event {
+            Event::Backpressured { task, on } => {
+                let lane = b.lane(LaneKind::Task, task);
+                let label = if on.is_empty() { "backpressured".to_string() } else { format!("backpressured by {on}") };
+                if let Some(o) = pending.insert(task.clone(), b.open(lane, i, label, None)) {
+                    b.close(o, Some(i), SpanKind::Backpressure);
+                }
+            }
+            Event::BackpressureRelieved { task, lasted_us, .. } => {
+                if let Some(o) = pending.remove(task) {
+                    let end = o.start() + Duration::from_micros(*lasted_us);
+                    b.close_at(o, i, end, SpanKind::Backpressure);
+                }
+            }
+            Event::JobFailover { .. } | Event::JobDeployed { .. } => {
+                std::mem::take(&mut pending).into_values().for_each(|o| b.close(o, Some(i), SpanKind::Backpressure));
+            }
+            _ => {}
+        }
+    }
+    pending.into_values().for_each(|o| b.close(o, None, SpanKind::Backpressure));
 }
 
 impl Ending {

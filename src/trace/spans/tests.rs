@@ -225,3 +225,73 @@ fn a_zombie_task_failing_does_not_end_the_current_attempt() {
     let attempts = spans_of(&t, SpanKind::Attempt);
     assert!(attempts.contains(&("count[1]", ms(700), ms(1000))), "{attempts:?}");
 }
+
+#[test]
+fn a_chain_s_lanes_sit_together_under_its_head() {
+    let deployed = |task: &str, chain: &str| Event::TaskDeployed {
+        task: task.into(),
+        worker: "worker-1".into(),
+        attempt: 1,
+        chain: chain.into(),
+    };
+    let t = vec![
+        at(2, "coordinator", deployed("src[0]", "src[0]")),
+        at(2, "coordinator", deployed("src[1]", "src[1]")),
+        at(2, "coordinator", deployed("map[0]", "src[0]")),
+        at(2, "coordinator", deployed("map[1]", "src[1]")),
+        at(2, "coordinator", deployed("count[0]", "count[0]")),
+    ];
+    let t = Timeline::of(&t);
+    let tasks: Vec<(&str, Option<&str>)> =
+        t.lanes.iter().filter(|l| l.kind == LaneKind::Task).map(|l| (l.name.as_str(), l.chain.as_deref())).collect();
+    let want = [
+        ("src[0]", Some("src[0]")),
+        ("map[0]", Some("src[0]")),
+        ("src[1]", Some("src[1]")),
+        ("map[1]", Some("src[1]")),
+        ("count[0]", None),
+    ];
+    assert_eq!(tasks, want);
+}
+
+#[test]
+fn backpressure_lasts_what_its_relief_says_and_a_slow_task_shades_its_lane() {
+    let blocked = |ms: u64| at(ms, "worker-1", Event::Backpressured { task: "src[0]".into(), on: "count[1]".into() });
+    let relieved = |ms: u64, lasted: u64| {
+        let (task, lasted_us) = ("src[0]".into(), lasted * 1000);
+        at(ms, "worker-1", Event::BackpressureRelieved { task, lasted_us, blocked_us: lasted_us })
+    };
+    let slowed = FaultAct {
+        fault: 0,
+        name: "fault_slow_task",
+        what: "slow",
+        on: "count[1]".into(),
+        step: Step::Struck(Strike { effect: Effect::Slowed { task: "count[1]".into() }, linger: Duration::ZERO }),
+        details: vec![],
+    };
+    let healed = FaultAct {
+        fault: 0,
+        name: "fault_heal",
+        what: "heal",
+        on: "count[1]".into(),
+        step: Step::Ended { zombie: None },
+        details: vec![],
+    };
+    let t = vec![
+        at(90, "world", Event::Fault(slowed)),
+        blocked(100),
+        // Traced when the task next looked, 50ms or more after the relief.
+        relieved(450, 320),
+        blocked(800),
+        // A period the failover ends.
+        at(950, "coordinator", failover(FailoverKind::WorkerLost, vec![])),
+        blocked(1000),
+        at(1200, "world", Event::Fault(healed)),
+    ];
+    let t = Timeline::of(&t);
+    let periods = spans_of(&t, SpanKind::Backpressure);
+    assert_eq!(periods, [("src[0]", ms(100), ms(420)), ("src[0]", ms(800), ms(950)), ("src[0]", ms(1000), ms(1200))]);
+    let span = t.spans.iter().find(|s| s.kind == SpanKind::Backpressure).unwrap();
+    assert_eq!(span.label, "backpressured by count[1]");
+    assert_eq!(spans_of(&t, SpanKind::Outage(Outage::Slow)), [("count[1]", ms(90), ms(1200))]);
+}

@@ -27,7 +27,10 @@ pub fn render(t: &Timeline, trace: &[TraceEvent], violations: &[Violation]) -> S
     svg += &hatch_defs(&hatch_colours(t));
     lanes(&mut svg, t, &layout);
     axis(&mut svg, &layout);
-    for s in t.spans.iter().filter(|s| s.kind.is_background()) {
+    // Attempts first: outages and backpressure show through from above.
+    let (attempts, shading): (Vec<&Span>, Vec<&Span>) =
+        t.spans.iter().filter(|s| s.kind.is_background()).partition(|s| s.kind == SpanKind::Attempt);
+    for s in attempts.into_iter().chain(shading) {
         span(&mut svg, s, trace, &layout);
     }
     for s in t.spans.iter().filter(|s| !s.kind.is_background()) {
@@ -47,20 +50,47 @@ fn hatch_colours(t: &Timeline) -> Vec<&'static str> {
     colours
 }
 
-/// Lane backgrounds (alternating) and names.
+/// Lane backgrounds (alternating) and names; a bracket joins the lanes of a
+/// chain, whose chained operators' names are indented under its head.
 fn lanes(svg: &mut String, t: &Timeline, l: &Layout) {
     for (i, lane) in t.lanes.iter().enumerate() {
         let (y, h) = (l.lane_top[i], l.lane_height[i]);
         let fill = if i % 2 == 0 { "#f8f9fa" } else { "#ffffff" };
         let weight = if lane.kind == LaneKind::Task { "normal" } else { "600" };
+        let chained = lane.chain.as_deref().is_some_and(|head| head != lane.name);
+        let name = if chained { format!("↳ {}", lane.name) } else { lane.name.clone() };
         let _ = write!(
             svg,
             r##"<rect x="0" y="{y:.1}" width="{WIDTH}" height="{h:.1}" fill="{fill}"/><line x1="0" y1="{:.1}" x2="{WIDTH}" y2="{:.1}" stroke="#e9ecef"/><text x="6" y="{:.1}" font-weight="{weight}" font-family="ui-monospace, monospace" fill="#212529">{}</text>"##,
             y + h,
             y + h,
             y + h / 2.0 + 4.0,
-            escape(&lane.name)
+            escape(&name)
         );
+    }
+    chain_brackets(svg, t, l);
+}
+
+/// A bar left of the lane names over every run of lanes of one chain.
+fn chain_brackets(svg: &mut String, t: &Timeline, l: &Layout) {
+    let mut i = 0;
+    while i < t.lanes.len() {
+        let Some(head) = t.lanes[i].chain.as_deref() else {
+            i += 1;
+            continue;
+        };
+        let run = t.lanes[i..].iter().take_while(|lane| lane.chain.as_deref() == Some(head)).count();
+        let members: Vec<&str> = t.lanes[i..i + run].iter().map(|lane| lane.name.as_str()).collect();
+        let (top, bottom) = (l.lane_top[i] + 2.0, l.lane_bottom(i + run - 1) - 2.0);
+        let tip = format!("one task: {} (chained operators)", members.join(" → "));
+        let _ = write!(
+            svg,
+            r#"<rect x="1" y="{top:.1}" width="3" height="{:.1}" fill="{}">{}</rect>"#,
+            bottom - top,
+            palette::CHAIN,
+            title(&tip)
+        );
+        i += run;
     }
 }
 

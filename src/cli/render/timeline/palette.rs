@@ -30,6 +30,7 @@ pub fn span(kind: SpanKind) -> Paint {
         SpanKind::Alignment(e) => ending(e, paint("#4dabf7", "#1971c2", "#fff")),
         SpanKind::Recovery => paint("#495057", "#212529", "#fff"),
         SpanKind::Attempt => paint("#e7f0f8", "#c5d7e8", "#5c7080"),
+        SpanKind::Backpressure => Paint { opacity: 55, ..paint("#ffc078", "#f08c00", "#862e00") },
         SpanKind::Outage(o) => Paint { opacity: 30, hatched: true, ..paint(outage(o), outage(o), outage(o)) },
     }
 }
@@ -53,8 +54,12 @@ fn outage(o: Outage) -> &'static str {
         Outage::Pause => "#5f3dc4",
         Outage::Partition | Outage::Link | Outage::Network => "#0b7285",
         Outage::Disk => "#a16207",
+        Outage::Slow => "#e8590c",
     }
 }
+
+/// The bracket joining the lanes of one chain of operators.
+pub const CHAIN: &str = "#7048e8";
 
 /// A mark's glyph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +108,8 @@ pub fn legend() -> Vec<(LegendKey, &'static str)> {
         (S(SpanKind::Outage(Outage::Pause)), "pause → resume"),
         (S(SpanKind::Outage(Outage::Partition)), "partition / link / network → heal"),
         (S(SpanKind::Outage(Outage::Disk)), "disk faults → heal"),
+        (S(SpanKind::Outage(Outage::Slow)), "slow task → heal"),
+        (S(SpanKind::Backpressure), "backpressured (waiting for credit)"),
         (G(MarkKind::Fault), "fault event"),
         (G(MarkKind::Failover), "failover"),
         (G(MarkKind::Deployed), "deployment (attempt ← checkpoint)"),
