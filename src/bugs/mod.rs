@@ -417,6 +417,18 @@ pub const ZOO: &[Planted] = &[
         catches: &[at!("scenarios/unaligned-chained-job.toml", "aligned_channels")],
         plant: Plant::Switch(|b| b.task.unaligned_pointwise = true),
     },
+    Planted {
+        name: "timeout_ignores_forced_aligned",
+        description: "aligned barriers queued on pointwise and broadcast channels time out and overtake too",
+        models: "Under aligned_timeout, a barrier that waits in a sender's full output queue past the timeout \
+             overtakes the queued buffers, which become channel state: right for a keyed shuffle, but the \
+             sender does it on broadcast and pointwise channels as well, whose barriers must stay aligned, so \
+             checkpoints keep in-flight records no rescale could give an owner (FLINK-33693: the forced-aligned \
+             conversion skipped timeoutable aligned barriers, which then timed out on such channels).",
+        incident: "FLINK-33693 (timeoutable barriers escaped the forced-aligned conversion)",
+        catches: &[at!("scenarios/aligned-timeout-broadcast.toml", "aligned_channels")],
+        plant: Plant::Switch(|b| b.task.timeout_ignores_forced_aligned = true),
+    },
 ];
 
 /// A planted bug, switched on by `--bug NAME` or `bug = "NAME"`.

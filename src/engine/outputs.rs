@@ -86,6 +86,10 @@ pub struct Outputs {
     /// Per edge: whether a barrier may overtake its buffers (not into an
     /// operator that aligns, `graph::forced_aligned`).
     overtakable: Vec<bool>,
+    /// Per output edge: whether a barrier queued there may time out and
+    /// overtake (`overtake_queued`): the overtakable edges, unless the
+    /// planted bug `timeout_ignores_forced_aligned` says every edge.
+    times_out: Vec<bool>,
     /// Per edge, per target.
     channels: Vec<Vec<Channel>>,
     round_robin: usize,
@@ -107,13 +111,15 @@ impl Outputs {
         aligns: &dyn Fn(TaskId) -> bool,
     ) -> Self {
         let edges = graph.task(task).outputs.clone();
-        let overtakable = edges.iter().map(|e| e.targets.first().is_some_and(|(to, _)| !aligns(*to))).collect();
+        let overtakable: Vec<bool> =
+            edges.iter().map(|e| e.targets.first().is_some_and(|(to, _)| !aligns(*to))).collect();
         let channels = edges.iter().map(|e| e.targets.iter().map(|_| Channel::default()).collect()).collect();
         Outputs {
             attempt,
             net,
             placement,
             edges,
+            times_out: overtakable.clone(),
             overtakable,
             channels,
             round_robin: 0,
@@ -312,7 +318,7 @@ impl Outputs {
     pub fn overtake_queued(&mut self, checkpoint: CheckpointId) -> BarrierSent {
         let mut sent = BarrierSent::default();
         // Barriers into an operator that aligns never time out (forced aligned).
-        let channels = self.channels.iter_mut().zip(&self.overtakable).filter(|(_, o)| **o).flat_map(|(c, _)| c);
+        let channels = self.channels.iter_mut().zip(&self.times_out).filter(|(_, o)| **o).flat_map(|(c, _)| c);
         for c in channels {
             let Some(at) = c.queue.iter().position(|m| is_barrier(m, checkpoint)) else { continue };
             let Some(DataMsg::Barrier { attempt, to, input, seq, .. }) = c.queue.remove(at) else { continue };
@@ -334,6 +340,12 @@ impl Outputs {
         }
         sent.overtaken.retain(|_, records| !records.is_empty());
         sent
+    }
+
+    /// Planted bug `timeout_ignores_forced_aligned`: barriers queued on
+    /// every edge time out, those into operators that align too.
+    pub(crate) fn time_out_on_every_edge(&mut self) {
+        self.times_out.iter_mut().for_each(|t| *t = true);
     }
 
     /// Whether barrier `n` still waits in some channel's queue.

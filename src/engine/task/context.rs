@@ -62,6 +62,8 @@ pub(crate) struct TaskBugs {
     pub credit_lost_on_reconnect: bool,
     /// `unaligned_pointwise`: pointwise and broadcast channels go unaligned too.
     pub unaligned_pointwise: bool,
+    /// `timeout_ignores_forced_aligned`: queued barriers time out on pointwise and broadcast channels too.
+    pub timeout_ignores_forced_aligned: bool,
 }
 
 impl TaskBugs {
@@ -114,7 +116,12 @@ pub(crate) struct Restore {
 impl TaskCtx {
     pub(crate) fn outputs(&self) -> Outputs {
         let forced = |to: TaskId| self.env.bugs.task.forced_aligned(&self.graph, to);
-        Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone(), &forced)
+        let mut outputs =
+            Outputs::new(&self.graph, self.id, self.attempt, self.env.net.clone(), self.placement.clone(), &forced);
+        if self.env.bugs.task.timeout_ignores_forced_aligned {
+            outputs.time_out_on_every_edge();
+        }
+        outputs
     }
 
     /// Fetches and checks this task's restored snapshot, if any. After a
