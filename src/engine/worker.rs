@@ -91,6 +91,7 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
             event = inbox.next() => match event {
                 Some(NetEvent::Message { msg, .. }) => worker.on_message(msg),
                 Some(NetEvent::Closed { .. }) => {}
+                Some(NetEvent::Undelivered { msg, .. }) => worker.on_undelivered(msg),
                 None => return,
             },
             _ = ticks.tick().fuse() => worker.on_tick(),
@@ -145,6 +146,16 @@ impl Worker {
             | Msg::Log(_)
             | Msg::Storage(_)
             | Msg::Sink(_) => {}
+        }
+    }
+
+    /// A message of ours that no connection could carry. Credit is the one
+    /// nothing else would notice (data has sequence numbers, requests and
+    /// acks time out): the task that announced it fails, as a Flink task
+    /// whose connection to its producer fails does.
+    fn on_undelivered(&mut self, msg: Msg) {
+        if let Msg::Data(DataMsg::Credit { attempt, from, input, .. }) = msg {
+            self.route(from, attempt, TaskInput::CreditLost { input });
         }
     }
 

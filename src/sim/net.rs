@@ -91,6 +91,13 @@ pub enum NetEvent<M> {
         #[allow(dead_code)]
         peer: Rc<str>,
     },
+    /// A message of ours to `peer` was lost: no connection could be opened
+    /// (a refused or timed-out connect, as TCP reports to its caller).
+    Undelivered {
+        #[allow(dead_code)]
+        peer: Rc<str>,
+        msg: M,
+    },
 }
 
 /// What travels on a connection: who we are, then messages.
@@ -292,7 +299,12 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
             conn = connect(&shared, &to).await;
         }
         let Some(tx) = &conn else {
-            continue; // unreachable: the message is lost, as on a refused TCP connect
+            // Unreachable: the messages are lost, as on a refused TCP
+            // connect, and the sender is told, as a connect call would be.
+            for msg in msgs {
+                let _ = shared.events.unbounded_send(NetEvent::Undelivered { peer: to.as_str().into(), msg });
+            }
+            continue;
         };
         last_write = super::now();
         if tx.send(Box::new(Wire::Msgs(msgs))).await.is_err() {

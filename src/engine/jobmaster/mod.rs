@@ -133,7 +133,7 @@ pub async fn run(env: Arc<CoordinatorEnv>, boot: u64) {
             event = internal_rx.next() => if let Some(event) = event { jm.on_internal(event).await },
             event = inbox.next() => match event {
                 Some(NetEvent::Message { from, msg }) => jm.on_message(&from, msg).await,
-                Some(NetEvent::Closed { .. }) => {}
+                Some(NetEvent::Closed { .. } | NetEvent::Undelivered { .. }) => {}
                 None => return,
             },
             _ = ticks.tick().fuse() => jm.on_tick().await,

@@ -44,6 +44,11 @@ pub(crate) enum Msg {
 pub(crate) enum TaskInput {
     Data(DataMsg),
     Checkpoint(CheckpointMsg),
+    /// The credit this task announced for input channel `input` was lost:
+    /// no connection to the sender's worker could be opened.
+    CreditLost {
+        input: u16,
+    },
 }
 
 impl TaskInput {
@@ -52,6 +57,7 @@ impl TaskInput {
         match self {
             TaskInput::Data(d) => Msg::Data(d.clone()).class(),
             TaskInput::Checkpoint(c) => Msg::Checkpoint(c.clone()).class(),
+            TaskInput::CreditLost { .. } => MessageClass::Credit,
         }
     }
 }

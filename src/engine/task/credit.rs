@@ -4,17 +4,18 @@
 //! tell its sender.
 //!
 //! Each channel owns `exclusive` buffers, announced to its sender when the
-//! task starts. A buffer the task has processed is free again; the freed
-//! credit is announced once the sender may be waiting for it — it said it
-//! has a backlog, or every buffer of the channel is free. A sender with a
-//! backlog is lent buffers from the gate's shared `floating` pool; a lent
-//! buffer goes back to the pool once processed.
+//! task starts. A buffer the task has processed is free again, and its
+//! credit is announced at once, as Flink's `RemoteInputChannel` does when a
+//! buffer is recycled (the network coalesces announcements that leave
+//! together). Never holding credit back also means a buffer lost unnoticed
+//! costs its channel one credit, not the whole channel: the receiver never
+//! assumes the sender still holds credit it lost. A sender with a backlog
+//! is lent buffers from the gate's shared `floating` pool; a lent buffer
+//! goes back to the pool once processed.
 
 /// One input channel's credit.
 #[derive(Debug, Clone, Default)]
 struct Channel {
-    /// Buffers freed since the last announcement.
-    unannounced: u32,
     /// Buffers lent from the pool, not yet processed.
     lent: u32,
     /// The backlog the sender reported with its last buffer.
@@ -63,11 +64,7 @@ impl Credits {
             self.pool += 1;
             return None;
         }
-        c.unannounced += 1;
-        if c.backlog == 0 && c.unannounced < self.exclusive {
-            return None; // the sender has credit left, and nothing waiting
-        }
-        Some(std::mem::take(&mut c.unannounced))
+        Some(1)
     }
 }
 
@@ -76,14 +73,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn freed_buffers_are_announced_once_the_sender_may_be_waiting() {
+    fn each_freed_buffer_is_announced_at_once() {
         let mut c = Credits::new(2, 2, 8);
         assert_eq!(c.initial(), 2);
         assert_eq!(c.arrived(0, 0), None);
-        assert_eq!(c.consumed(0), None, "the sender still has one credit and no backlog");
-        assert_eq!(c.arrived(0, 0), None);
-        assert_eq!(c.consumed(0), Some(2), "every buffer of the channel is free: the sender has none");
-        assert_eq!(c.consumed(1), None);
+        assert_eq!(c.consumed(0), Some(1), "its own buffer, free again");
+        assert_eq!(c.arrived(1, 0), None);
+        assert_eq!(c.consumed(1), Some(1));
     }
 
     #[test]
@@ -99,6 +95,6 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(c.consumed(0), None);
         }
-        assert_eq!(c.consumed(0), Some(1), "its own buffer, with a backlog reported: announced now");
+        assert_eq!(c.consumed(0), Some(1), "its own buffer: announced");
     }
 }

@@ -213,6 +213,9 @@ impl OperatorTask {
                 self.chain.credit(to, from, input, credit);
                 self.drain().await?;
             }
+            TaskInput::CreditLost { input } => {
+                return Err(self.lost(input, "credit for it could not be sent: no connection".to_string()));
+            }
             TaskInput::Data(msg @ (DataMsg::Data { .. } | DataMsg::EndOfData { .. })) => {
                 let (input, seq) = msg.channel_seq();
                 self.check_seq(input, seq)?;

@@ -24,7 +24,9 @@ struct Period {
     member: usize,
     /// Since when the task is free to work, if it is.
     relieved: Option<Duration>,
-    /// Time blocked within the period, up to `relieved`.
+    /// Since when it is blocked, if it is.
+    since: Duration,
+    /// Time blocked in the blocked stretches that ended.
     blocked: Duration,
 }
 
@@ -61,19 +63,19 @@ impl Pressure {
         }
         match (&mut self.open, blocked) {
             (None, Some(member)) => {
-                self.open = Some(Period { start: now, member, relieved: None, blocked: Duration::ZERO });
+                self.open = Some(Period { start: now, member, relieved: None, since: now, blocked: Duration::ZERO });
                 change.started = Some(member);
             }
-            // Blocked again: the time free since the relief does not count.
+            // Blocked again within the period.
             (Some(p), Some(_)) => {
-                if let Some(at) = p.relieved.take() {
-                    p.blocked = p.blocked.saturating_sub(now - at);
+                if p.relieved.take().is_some() {
+                    p.since = now;
                 }
             }
             (Some(p), None) => {
                 if p.relieved.is_none() {
                     p.relieved = Some(now);
-                    p.blocked = now - p.start;
+                    p.blocked += now - p.since;
                 }
             }
             (None, None) => {}

@@ -134,6 +134,7 @@ impl SourceTask {
             // A source has no input channel to align or cancel an alignment
             // on, and takes no part in acks or commits.
             TaskInput::Data(_)
+            | TaskInput::CreditLost { .. }
             | TaskInput::Checkpoint(
                 CheckpointMsg::NotifyAborted { .. }
                 | CheckpointMsg::Ack { .. }
