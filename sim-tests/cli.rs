@@ -354,9 +354,14 @@ fn a_failing_run_writes_a_self_contained_timeline_that_marks_the_violation() {
     let namespace = r#"xmlns="http://www.w3.org/2000/svg""#;
     assert_eq!(html.matches("http://").count(), html.matches(namespace).count(), "an http:// reference");
     assert!(!html.contains("https://") && !html.contains("@import"), "a remote reference");
-    for task in ["events[0]", "events[1]", "count[0]", "count[1]", "out[0]", "out[1]"] {
+    for task in ["events[0]", "events[1]", "count[0]", "count[1]"] {
         assert!(html.contains(&format!(">{task}</text>")), "no lane for {task}");
     }
+    // The sinks run chained to the counts: their lanes sit under them.
+    for task in ["out[0]", "out[1]"] {
+        assert!(html.contains(&format!(">↳ {task}</text>")), "no chained lane for {task}");
+    }
+    assert!(html.contains("one task: count[0] → out[0] (chained operators)"), "no chain bracket");
     assert!(html.contains("consistent_cut") && html.contains(r#"id="violation-"#), "no violation marker");
     assert_eq!(html, write("again.html"), "the same run gives the same bytes");
 }
