@@ -372,3 +372,14 @@ fn shrink_refuses_a_property_the_oracles_do_not_check() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("did you mean `exactly_once_output`?"), "{}", stderr(&o));
 }
+
+/// `explore --help` names every kind explore can place (the list is the
+/// registered fault kinds', so a new kind must reach the help too).
+#[test]
+fn explore_help_names_every_kind_it_places() {
+    let o = ckptsim(&["explore", "--help"]);
+    let words: Vec<&str> = stdout(&o).split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
+    for (kind, _) in ckptsim::explore::placement::kinds() {
+        assert!(words.contains(&kind), "--help lacks {kind}");
+    }
+}

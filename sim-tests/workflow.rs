@@ -195,3 +195,24 @@ fn every_cited_rule_code_resolves_in_the_rules_page() {
         }
     }
 }
+
+/// explore places only faults the file's own checks accept: every replay it
+/// prints runs. On a job with a broadcast edge, the operator the edge feeds
+/// is never rescaled (a rescale would change how many copies it gets, and
+/// `run` refuses it), while the others are.
+#[test]
+fn explore_places_no_fault_that_run_would_refuse() {
+    let path = "scenarios/aligned-timeout-broadcast.toml";
+    let o = ckptsim(&["explore", path, "--kinds", "rescale", "--checkpoints", "1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("json");
+    let placements = v["placements"].as_array().expect("placements");
+    assert!(!placements.is_empty(), "{v}");
+    for p in placements {
+        let replay = p["replay"].as_str().expect("replay");
+        assert!(!replay.contains("operator = \"fanout\""), "a broadcast-fed operator rescaled: {replay}");
+    }
+    let replay = placements[0]["replay"].as_str().expect("replay");
+    let fault = replay.split("--fault '").nth(1).and_then(|s| s.split('\'').next()).expect("--fault");
+    let run = ckptsim(&["run", path, "--seed", "0", "--fault", fault]);
+    assert_ne!(run.status.code(), Some(2), "run refused explore's placement: {}", stdout(&run));
+}

@@ -89,8 +89,8 @@ enum Command {
     /// placements violate which property.
     Explore {
         scenario: PathBuf,
-        /// Fault kinds to place: crash, pause, isolate, disk, bit_rot,
-        /// rescale, slow, lossy, drop, network_loss.
+        /// Fault kinds to place: crash, pause, isolate, disk, disk_full,
+        /// bit_rot, rescale, slow, lossy, drop, network_loss, slow_task.
         #[arg(long, value_delimiter = ',', default_value = "crash,pause", value_parser = crate::explore::parse_kind)]
         kinds: Vec<String>,
         /// Checkpoints 1..=N to place faults in.

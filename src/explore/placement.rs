@@ -52,8 +52,17 @@ impl Placement {
 }
 
 /// Every placement, in a fixed order: checkpoint, phase, task, kind, target.
+/// Only faults the file's own checks accept (`run FILE --fault` would refuse
+/// the rest: a rescale of an operator a broadcast edge feeds, say), so every
+/// replay explore prints runs.
 pub fn enumerate(s: &Scenario, o: &ExploreOptions) -> Vec<Placement> {
     let graph = crate::engine::job::graph(s, o.testbed.registry());
+    let mut alone = s.clone();
+    alone.swarm = None;
+    let mut accepted = |fault: &Fault| {
+        alone.faults = vec![fault.clone()];
+        crate::scenario::validate::validate(&alone, &o.testbed).is_ok()
+    };
     let mut out = vec![];
     for checkpoint in 1..=o.checkpoints {
         for phase in Phase::ALL.into_iter().filter(|p| *p != Phase::Restoring) {
@@ -62,6 +71,9 @@ pub fn enumerate(s: &Scenario, o: &ExploreOptions) -> Vec<Placement> {
                     for (target, fault) in faults(s, kind, task.as_deref(), o) {
                         let when = When { checkpoint: Some(checkpoint), phase, task: task.clone() };
                         let fault = Fault { when: Some(when), ..fault };
+                        if !accepted(&fault) {
+                            continue;
+                        }
                         let (phase, task, kind) = (phase.name(), task.clone(), kind.clone());
                         out.push(Placement { checkpoint, phase, task, kind, target, fault });
                     }
