@@ -385,3 +385,36 @@ fn explore_help_names_every_kind_it_places() {
         assert!(words.contains(&kind), "--help lacks {kind}");
     }
 }
+
+/// `--jobs 0` would run nothing: refused with exit code 2, saying why.
+#[test]
+fn jobs_zero_is_refused() {
+    for command in ["sweep", "explore", "shrink", "bench"] {
+        let o = ckptsim(&[command, "scenarios/worker-crash.toml", "--jobs", "0"]);
+        assert_eq!(o.status.code(), Some(2), "{command}: {}", stderr(&o));
+        assert!(stderr(&o).contains("0 runs nothing"), "{command}: {}", stderr(&o));
+    }
+}
+
+/// A file that cannot be read is named with the reason, exit code 2, and no
+/// made-up position (`:?:`).
+#[test]
+fn a_missing_file_is_named_without_a_position() {
+    let o = ckptsim(&["run", "scenarios/no-such-file.toml", "--seed", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("scenarios/no-such-file.toml: cannot read it: "), "{err}");
+    assert!(!err.contains(":?:"), "{err}");
+}
+
+/// A restarted coordinator that redeploys the job is a recovery: counted,
+/// and a checkpoint completed after it takes `completed_after_recovery`.
+#[test]
+fn a_coordinator_restart_counts_as_a_recovery() {
+    let o = ckptsim(&["run", "scenarios/coordinator-crash.toml", "--seed", "0", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("json");
+    assert!(v["recoveries"].as_u64().unwrap_or(0) >= 1, "{}", v["recoveries"]);
+    let coverage = v["coverage"].as_array().expect("coverage");
+    assert!(coverage.iter().any(|p| p == "completed_after_recovery"), "{coverage:?}");
+}

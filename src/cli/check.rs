@@ -1,5 +1,6 @@
 //! `ckptsim check FILE…`: validates scenario files without running them.
 
+use crate::scenario::words::count;
 use std::path::{Path, PathBuf};
 
 use crate::scenario::Scenario;
@@ -60,10 +61,8 @@ fn scenario_files(path: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// `name: 3 operators, 1 fault, protocol aligned` (`, swarm` if it draws faults).
 fn summary(s: &Scenario) -> String {
-    let faults = match s.faults.len() {
-        1 => "1 fault".to_string(),
-        n => format!("{n} faults"),
-    };
+    let faults = count(s.faults.len() as u64, "fault", "faults");
+    let operators = count(s.job.operators.len() as u64, "operator", "operators");
     let swarm = if s.swarm.is_some() { ", swarm" } else { "" };
-    format!("{}: {} operators, {faults}, protocol {}{swarm}", s.name, s.job.operators.len(), s.checkpoint.protocol)
+    format!("{}: {operators}, {faults}, protocol {}{swarm}", s.name, s.checkpoint.protocol)
 }

@@ -114,7 +114,7 @@ enum Command {
         /// isolate, disk, slow, lossy, drop, network_loss: heal this long after.
         #[arg(long, default_value = "1500ms", value_parser = parse_wall_cap)]
         heal_after: Duration,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// One JSON object: counts and every placement's outcome.
         #[arg(long)]
@@ -129,7 +129,7 @@ enum Command {
         #[arg(long)]
         bug: Option<Bug>,
         /// Parallel runs (default: every core).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         /// This machine's share, `K/N`: seeds where seed % N == K-1.
         #[arg(long, value_parser = parse_shard)]
@@ -170,7 +170,7 @@ enum Command {
         /// Seeds 0..N tried when a step shifts the random draws.
         #[arg(long, default_value_t = 8)]
         seed_search: u64,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
     },
     /// Combine the JSON Lines of `sweep --json` shards into one summary.
@@ -200,7 +200,7 @@ enum Command {
         /// Independent windows of seeds per bug.
         #[arg(long, default_value_t = 5)]
         windows: u64,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
     },
     /// Validate scenario files without running them (a directory: its *.toml files).
@@ -223,9 +223,18 @@ enum Command {
         /// Runs to time.
         #[arg(long, default_value_t = 200)]
         runs: u64,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
     },
+}
+
+/// `--jobs N`: at least one parallel run.
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 runs nothing; give 1 or more, or leave --jobs out to use every core".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number of parallel runs, e.g. --jobs 2")),
+    }
 }
 
 fn parse_range(s: &str) -> Result<(u64, u64), String> {

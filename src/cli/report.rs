@@ -3,6 +3,7 @@
 use super::render::{chrome, lines, timeline};
 use super::{EXIT_INTERNAL, EXIT_PASS, EXIT_VIOLATION};
 use crate::run::RunReport;
+use crate::scenario::words::count;
 use std::path::Path;
 
 /// How many trace events a failing run shows without `--trace`.
@@ -79,8 +80,8 @@ pub fn print_verdict(r: &RunReport) {
         "  job {} at {:.3}s sim · {} · {} · {} events · trace {}",
         r.end,
         r.sim_time_ms as f64 / 1e3,
-        plural(r.checkpoints_completed, "checkpoint completed", "checkpoints completed"),
-        plural(r.recoveries, "recovery", "recoveries"),
+        count(r.checkpoints_completed as u64, "checkpoint completed", "checkpoints completed"),
+        count(r.recoveries as u64, "recovery", "recoveries"),
         r.events,
         r.trace_hash
     );
@@ -90,10 +91,6 @@ pub fn print_verdict(r: &RunReport) {
     if !r.passed() {
         println!("  replay: {}", r.replay);
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// How many faults fired, and why each of the others did not.

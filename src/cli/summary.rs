@@ -11,8 +11,11 @@ use std::collections::BTreeMap;
 /// What the seeds showed, seed by seed.
 #[derive(Default)]
 pub struct Tally {
+    /// The failing runs to print (`sweep --until-failure` keeps the first).
     pub failed: Vec<RunReport>,
     pub seeds: u64,
+    /// Failing seeds, every one counted, printed or not.
+    pub failures: u64,
     /// Path → seeds that took it.
     pub paths: BTreeMap<String, u64>,
     /// Scenario fault index → (label, seeds it fired in).
@@ -34,6 +37,7 @@ impl Tally {
         self.timings.checkpoint_ms.extend_from_slice(&report.timings.checkpoint_ms);
         self.timings.alignment_ms.extend_from_slice(&report.timings.alignment_ms);
         if !report.passed() {
+            self.failures += 1;
             self.failed.push(report);
         }
     }
@@ -81,7 +85,7 @@ impl Tally {
 
     /// `N seeds, P passed, F failed`.
     pub fn counts(&self) -> String {
-        let failed = self.failed.len() as u64;
+        let failed = self.failures;
         format!("{} seeds, {} passed, {failed} failed", self.seeds, self.seeds - failed)
     }
 }

@@ -44,7 +44,7 @@ pub fn sweep(spec: &RunSpec, options: &SweepOptions) -> i32 {
         }
         tally.add(report);
         bar.inc(1);
-        bar.set_message(format!("{} failing", tally.failed.len()));
+        bar.set_message(format!("{} failing", tally.failures));
         go_on
     });
     bar.finish_and_clear();
@@ -58,7 +58,8 @@ pub fn sweep(spec: &RunSpec, options: &SweepOptions) -> i32 {
 }
 
 /// Runs already under way when the first failure came in may fail too:
-/// only the lowest failing seed is the first failure.
+/// only the lowest failing seed is the first failure, the one printed (the
+/// counts still count every failing seed).
 fn keep_first_failure(tally: &mut Tally) {
     tally.failed.sort_by_key(|r| r.seed);
     tally.failed.truncate(1);

@@ -28,9 +28,10 @@ pub struct Path {
     pub description: &'static str,
     /// Whether a run's events took it.
     pub taken: fn(&[TraceEvent]) -> bool,
-    /// Whether a scenario can take it (its protocol, its guarantee).
     /// Whether a scenario can take it (its protocol, its guarantee, its
-    /// sinks and faults), its components resolved in the registry.
+    /// checkpoint knobs, its sinks and faults), its components resolved in
+    /// the registry: a path its own configuration rules out is not listed
+    /// as one it failed to take.
     pub applies: fn(&Scenario, &Registry) -> bool,
 }
 
@@ -50,7 +51,7 @@ pub const CATALOGUE: &[Path] = &[
         name: "concurrent_checkpoints",
         description: "more than one checkpoint pending at once",
         taken: |ev| any(ev, |e| matches!(e, Event::CheckpointTriggered { pending, .. } if *pending >= 2)),
-        applies: always,
+        applies: concurrent,
     },
     Path {
         name: "alignment_aborted_with_buffered_records",
@@ -104,7 +105,7 @@ pub const CATALOGUE: &[Path] = &[
         name: "checkpoint_subsumed",
         description: "a newer completion subsumed a pending checkpoint",
         taken: |ev| aborted_because(ev, |r| *r == AbortReason::Subsumed),
-        applies: always,
+        applies: concurrent,
     },
     Path {
         name: "checkpoint_failure_tolerated",
@@ -179,9 +180,9 @@ pub const CATALOGUE: &[Path] = &[
     },
     Path {
         name: "completed_after_recovery",
-        description: "a checkpoint completed after a failover",
+        description: "a checkpoint completed after a failover or a coordinator restart",
         taken: |ev| {
-            let first = ev.iter().position(|e| matches!(e.event, Event::JobFailover { .. }));
+            let first = ev.iter().position(|e| e.event.begins_recovery());
             first.is_some_and(|i| any(&ev[i..], |e| matches!(e, Event::CheckpointCompleted { .. })))
         },
         applies: always,
@@ -372,6 +373,11 @@ pub fn paths_taken<'p>(
 
 fn always(_: &Scenario, _: &Registry) -> bool {
     true
+}
+
+/// More than one checkpoint may be pending (`max_concurrent` above 1).
+fn concurrent(s: &Scenario, _: &Registry) -> bool {
+    s.checkpoint.max_concurrent > 1
 }
 
 /// The scenario's protocol.

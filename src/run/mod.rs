@@ -194,7 +194,7 @@ fn judge(
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
     let judgement = properties::check_all(scenario, registry, &graph, LogData::new(seed), &reference, &evidence);
     let violations = judgement.violations;
-    let recoveries = record.events.iter().filter(|e| matches!(e.event, Event::JobFailover { .. })).count();
+    let recoveries = record.events.iter().filter(|e| e.event.begins_recovery()).count();
     RunReport {
         scenario: scenario.name.clone(),
         seed,

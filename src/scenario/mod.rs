@@ -13,6 +13,7 @@
 //! - `location`  — a line and column, shown rustc-style with carets
 //! - `suggest`   — "did you mean `interval`?" for misspelt names
 //! - `starter`   — the commented starter scenario `ckptsim new` writes
+//! - `words`     — counts in words (`1 worker`, `2 workers`)
 
 pub mod catalogue;
 pub mod duration;
@@ -26,6 +27,7 @@ pub(crate) mod starter;
 pub(crate) mod suggest;
 pub mod swarm;
 pub mod validate;
+pub(crate) mod words;
 
 pub use catalogue::Catalogue;
 pub use fault::*;
@@ -38,16 +40,18 @@ use std::path::Path;
 /// A scenario that cannot be used, with where the mistake is.
 ///
 /// It displays as one greppable line, `file:line:col: field: message`
-/// (`file:?: field: message` when the mistake is on no line); `render` adds
-/// the offending line with carets under it.
+/// (`file: field: message` when the mistake is on no line, `file: message`
+/// when the file itself cannot be read); `render` adds the offending line
+/// with carets under it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{file}:{}: {field}: {message}", self.position())]
+#[error("{file}{}: {message}", self.position())]
 pub struct ScenarioError {
     /// The scenario file as given.
     pub file: String,
     /// Where the offending text is, when it can be found.
     pub location: Option<Location>,
-    /// Dotted path of the field, e.g. `job.operators[1].input`.
+    /// Dotted path of the field, e.g. `job.operators[1].input`; empty when
+    /// the file itself is the matter.
     pub field: String,
     /// What is wrong and what would be right.
     pub message: String,
@@ -72,11 +76,12 @@ impl ScenarioError {
         }
     }
 
-    /// `line:col`, or `?`.
+    /// `:line:col: field`, `: field`, or nothing.
     fn position(&self) -> String {
-        match &self.location {
-            Some(at) => format!("{}:{}", at.line, at.column),
-            None => "?".into(),
+        let at = self.location.as_ref().map(|at| format!(":{}:{}", at.line, at.column)).unwrap_or_default();
+        match self.field.as_str() {
+            "" => at,
+            field => format!("{at}: {field}"),
         }
     }
 }
@@ -87,8 +92,8 @@ pub fn load(path: &Path, catalogue: &dyn Catalogue) -> Result<Scenario, Scenario
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
         location: None,
-        field: "(file)".into(),
-        message: format!("cannot read: {e}"),
+        field: String::new(),
+        message: format!("cannot read it: {e}"),
     })?;
     parse(&text, &file, catalogue)
 }

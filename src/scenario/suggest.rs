@@ -3,7 +3,8 @@
 //! - `closest`      — the nearest candidate, if it is near enough to be meant
 //! - `hint`         — the same as a message suffix, ` — did you mean `x`?`
 //! - `improve_serde` — rewrites serde's "unknown field/variant `x`, expected
-//!   one of …" into a suggestion when one candidate is close
+//!   one of …" into a suggestion when one candidate is close, and its
+//!   "invalid type: string "2", expected usize" into words
 
 use strsim::{damerau_levenshtein, jaro_winkler};
 
@@ -48,6 +49,9 @@ pub fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> St
 /// variant …") as "unknown field `x` — did you mean `a`?" when a candidate is
 /// close; any other message unchanged.
 pub fn improve_serde(message: &str) -> String {
+    if let Some(plain) = plain_type_error(message) {
+        return plain;
+    }
     let Some((head, expected)) = message.split_once(", expected ") else {
         return message.to_string();
     };
@@ -74,6 +78,35 @@ pub(crate) fn backticked(text: &str) -> impl Iterator<Item = &str> {
 /// Lower case, `-` as `_`.
 fn normalise(word: &str) -> String {
     word.to_lowercase().replace('-', "_")
+}
+
+/// serde's "invalid type: string \"2\", expected usize" (Rust's type
+/// names) as "is the text "2", but it takes a whole number: write 2
+/// without quotes"; `None` for any other message.
+fn plain_type_error(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid type: ")?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let wanted = match expected {
+        "usize" | "u8" | "u16" | "u32" | "u64" => "a whole number",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number (it may be negative)",
+        "f32" | "f64" => "a number",
+        "a boolean" | "bool" => "true or false",
+        "a string" | "a borrowed string" => "text in quotes",
+        "a sequence" => "a list in brackets, e.g. [\"a\", \"b\"]",
+        _ => return None,
+    };
+    let found = match found.strip_prefix("string ") {
+        Some(text) => {
+            let bare = text.trim_matches('"');
+            let number = wanted.starts_with("a whole number") || wanted == "a number";
+            let fits =
+                (number && bare.parse::<f64>().is_ok()) || (wanted == "true or false" && bare.parse::<bool>().is_ok());
+            let tip = if fits { format!(": write {bare} without quotes") } else { String::new() };
+            return Some(format!("is the text {text}, but it takes {wanted}{tip}"));
+        }
+        None => found.replace("integer `", "the number `").replace("floating point `", "the number `"),
+    };
+    Some(format!("is {found}, but it takes {wanted}"))
 }
 
 #[cfg(test)]
@@ -154,10 +187,24 @@ mod tests {
     }
 
     #[test]
+    fn type_errors_name_what_the_field_takes_in_words() {
+        let message = "invalid type: string \"2\", expected usize";
+        assert_eq!(improve_serde(message), "is the text \"2\", but it takes a whole number: write 2 without quotes");
+        let message = "invalid type: integer `3`, expected a string";
+        assert_eq!(improve_serde(message), "is the number `3`, but it takes text in quotes");
+        let message = "invalid type: string \"yes\", expected a boolean";
+        assert_eq!(improve_serde(message), "is the text \"yes\", but it takes true or false");
+        let message = "invalid type: string \"true\", expected a boolean";
+        assert_eq!(
+            improve_serde(message),
+            "is the text \"true\", but it takes true or false: write true without quotes"
+        );
+    }
+
+    #[test]
     fn serde_messages_without_a_close_candidate_stay_as_they_are() {
         for message in [
             "unknown field `banana`, expected one of `protocol`, `interval`",
-            "invalid type: string \"1\", expected u64",
             "missing field `kind`",
             "unknown field `x`, there are no fields",
         ] {

@@ -8,7 +8,9 @@
 //! `[[faults]]`, a phase-placed fault is pinned to the checkpoint and task it
 //! struck at, and faults that never fired are dropped. Then, greedily, each
 //! step proposes simpler scenarios and the first that still fails the target
-//! property under the current seed is kept. A step that changes the data or
+//! property under the current seed, violating nothing the original run did
+//! not, is kept (a candidate that breaks another property, say cuts records
+//! until too few checkpoints complete, fails for a reason of its own). A step that changes the data or
 //! the shape of the job (records, keys, partitions, parallelism, workers,
 //! operators) shifts every random draw after it, so when it does not fail
 //! under the current seed, seeds `0..seed_search` are tried too and the
@@ -21,6 +23,7 @@ pub mod steps;
 use crate::bugs::Bug;
 use crate::run::{run_many_while, run_seed, RunReport, RunSpec};
 use crate::scenario::{validate, Scenario};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,6 +76,10 @@ pub struct Shrunk {
 struct Search {
     options: ShrinkOptions,
     property: String,
+    /// Every property the original run violated: a candidate that violates
+    /// another (cutting records until too few checkpoints complete, say)
+    /// fails for a reason shrinking made, and is not kept.
+    allowed: BTreeSet<String>,
     path: PathBuf,
     started: Instant,
     runs: u64,
@@ -81,7 +88,8 @@ struct Search {
 pub fn shrink(scenario: &Scenario, path: PathBuf, options: ShrinkOptions) -> Result<Shrunk, ShrinkError> {
     let first = run(&options.testbed, scenario, &path, options.seed, options.bug);
     let property = target_property(&first, &options)?;
-    let mut search = Search { options, property, path, started: Instant::now(), runs: 1 };
+    let allowed = first.violations.iter().map(|v| v.property.clone()).collect();
+    let mut search = Search { options, property, allowed, path, started: Instant::now(), runs: 1 };
     let before = Size::of(scenario, &first);
     let (mut current, mut seed) = (scenario.clone(), search.options.seed);
     let mut kept = vec![];
@@ -180,7 +188,8 @@ impl Search {
 
     fn fails(&mut self, scenario: &Scenario, seed: u64) -> bool {
         self.runs += 1;
-        violates(&run(&self.options.testbed, scenario, &self.path, seed, self.options.bug), &self.property)
+        let report = run(&self.options.testbed, scenario, &self.path, seed, self.options.bug);
+        fails_alike(&report, &self.property, &self.allowed)
     }
 
     /// The lowest seed of `0..seed_search` (other than `tried`) that fails.
@@ -192,8 +201,9 @@ impl Search {
             ..RunSpec::new(Arc::new(scenario.clone()), self.path.clone(), 0, self.options.bug)
         };
         let mut failing = vec![];
+        let (property, allowed) = (&self.property, &self.allowed);
         run_many_while(&spec, seeds, self.options.jobs, &mut |report| {
-            let hit = violates(&report, &self.property);
+            let hit = fails_alike(&report, property, allowed);
             if hit {
                 failing.push(report.seed);
             }
@@ -203,6 +213,8 @@ impl Search {
     }
 }
 
-fn violates(report: &RunReport, property: &str) -> bool {
+/// It violates `property`, and nothing the original run did not (`allowed`).
+fn fails_alike(report: &RunReport, property: &str, allowed: &BTreeSet<String>) -> bool {
     report.violations.iter().any(|v| v.property == property)
+        && report.violations.iter().all(|v| allowed.contains(&v.property))
 }

@@ -4,6 +4,7 @@
 
 use super::Shrunk;
 use crate::run::RunReport;
+use crate::scenario::words::count;
 use crate::scenario::Scenario;
 use std::fmt;
 
@@ -44,16 +45,15 @@ impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} faults, {} operators ({} tasks) on {} workers, {} records, {} keys, {} partitions; \
-             failing run: {} events, {:.3}s simulated",
-            self.faults,
-            self.operators,
-            self.tasks,
-            self.workers,
-            self.records,
-            self.keys,
-            self.partitions,
-            self.events,
+            "{}, {} ({}) on {}, {}, {}, {}; failing run: {}, {:.3}s simulated",
+            count(self.faults as u64, "fault", "faults"),
+            count(self.operators as u64, "operator", "operators"),
+            count(self.tasks as u64, "task", "tasks"),
+            count(self.workers as u64, "worker", "workers"),
+            count(self.records, "record", "records"),
+            count(self.keys, "key", "keys"),
+            count(self.partitions as u64, "partition", "partitions"),
+            count(self.events as u64, "event", "events"),
             self.sim_time_ms as f64 / 1e3
         )
     }
@@ -137,5 +137,41 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()));
             assert_eq!(back, s, "{}", path.display());
         }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::Size;
+
+    #[test]
+    fn a_size_of_one_reads_in_the_singular() {
+        let one = Size {
+            faults: 1,
+            operators: 1,
+            tasks: 1,
+            workers: 1,
+            records: 1,
+            keys: 1,
+            partitions: 1,
+            events: 1,
+            sim_time_ms: 250,
+        };
+        let want = "1 fault, 1 operator (1 task) on 1 worker, 1 record, 1 key, 1 partition; failing run: 1 event, 0.250s simulated";
+        assert_eq!(one.to_string(), want);
+        let two = Size {
+            faults: 2,
+            operators: 3,
+            tasks: 6,
+            workers: 3,
+            records: 20,
+            keys: 5,
+            partitions: 4,
+            events: 9,
+            sim_time_ms: 1000,
+        };
+        assert!(two
+            .to_string()
+            .starts_with("2 faults, 3 operators (6 tasks) on 3 workers, 20 records, 5 keys, 4 partitions"));
     }
 }

@@ -73,6 +73,13 @@ macro_rules! events {
         }
 
         impl Event {
+    /// Whether the job starts recovering here: a failover, or a restarted
+    /// coordinator that takes over a deployed job (it redeploys from the
+    /// latest completed checkpoint).
+    pub fn begins_recovery(&self) -> bool {
+        matches!(self, Event::JobFailover { .. } | Event::CoordinatorStarted { attempt: 1.., .. })
+    }
+
             /// The kind a trace line shows (`checkpoint_completed`).
             pub fn kind(&self) -> &'static str {
                 match self {

@@ -73,9 +73,10 @@ fn check_one(
             .collect();
         if !wrong.is_empty() {
             let name = &graph.ops[*op as usize].id;
-            let n = wrong.len();
+            let differ =
+                if wrong.len() == 1 { "1 key differs".to_string() } else { format!("{} keys differ", wrong.len()) };
             return Err(Unreadable::Broken(format!(
-                "{name} is not the fold of the records before the barrier, {n} keys differ: {}",
+                "{name} is not the fold of the records before the barrier, {differ}: {}",
                 examples(wrong)
             )));
         }

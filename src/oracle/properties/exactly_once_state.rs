@@ -88,7 +88,11 @@ fn exactly_once_state(graph: &ExecutionGraph, reference: &Reference, ev: &Eviden
             let name = &graph.ops[*op as usize].id;
             out.push(Violation::new(
                 "exactly_once_state",
-                format!("{name}: {} keys differ in final checkpoint {n}: {}", wrong.len(), examples(wrong)),
+                format!(
+                    "{name}: {} in final checkpoint {n}: {}",
+                    if wrong.len() == 1 { "1 key differs".to_string() } else { format!("{} keys differ", wrong.len()) },
+                    examples(wrong)
+                ),
             ));
         }
     }

@@ -17,6 +17,7 @@ use crate::engine::services::sink::{durable_entries, Entry};
 use crate::oracle::evidence::{Evidence, Unreadable};
 use crate::oracle::violation::{examples, Violation};
 use crate::scenario::ids::CheckpointId;
+use crate::scenario::words::count;
 use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -180,7 +181,11 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
     if !foreign.is_empty() {
         out.push(Violation::new(
             PROPERTY,
-            format!("{} records reached a transaction of another attempt: {}", foreign.len(), examples(foreign)),
+            format!(
+                "{} reached a transaction of another attempt: {}",
+                count(foreign.len() as u64, "record", "records"),
+                examples(foreign)
+            ),
         ));
     }
     out

@@ -4,6 +4,7 @@ use super::{Case, Judgement, Property};
 use crate::oracle::evidence::Evidence;
 use crate::oracle::record::{RunEnd, RunRecord};
 use crate::oracle::violation::Violation;
+use crate::scenario::words::count;
 use crate::scenario::{ExpectedEnd, Scenario};
 use crate::trace::{Event, TraceEvent};
 
@@ -55,15 +56,17 @@ fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
         )),
         RunEnd::Finished => {}
         RunEnd::Failed if expect_failure => {}
-        RunEnd::Failed => out.push(at_last(failed, Violation::new("liveness", format!("the job failed: {failed_because}")))),
+        RunEnd::Failed => {
+            out.push(at_last(failed, Violation::new("liveness", format!("the job failed: {failed_because}"))))
+        }
         RunEnd::TimedOut => out.push(
             Violation::new(
                 "liveness",
                 format!(
-                    "the job did not {} by {:.3}s (last fault + finish_within); {} checkpoints completed",
+                    "the job did not {} by {:.3}s (last fault + finish_within); {} completed",
                     if expect_failure { "fail" } else { "finish" },
                     r.deadline.as_secs_f64(),
-                    ev.completed.len()
+                    count(ev.completed.len() as u64, "checkpoint", "checkpoints")
                 ),
             )
             .at(r.deadline),
@@ -72,9 +75,9 @@ fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
             Violation::new(
                 "liveness",
                 format!(
-                    "the run hit the wall-clock cap at {:.3}s simulated, before the job ended; {} checkpoints completed",
+                    "the run hit the wall-clock cap at {:.3}s simulated, before the job ended; {} completed",
                     r.sim_time.as_secs_f64(),
-                    ev.completed.len()
+                    count(ev.completed.len() as u64, "checkpoint", "checkpoints")
                 ),
             )
             .at(r.sim_time),
@@ -84,7 +87,10 @@ fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
     if (ev.completed.len() as u64) < min && !fatal {
         out.push(Violation::new(
             "liveness",
-            format!("{} checkpoints completed, expected at least {min}", ev.completed.len()),
+            format!(
+                "{} completed, expected at least {min}",
+                count(ev.completed.len() as u64, "checkpoint", "checkpoints")
+            ),
         ));
     }
     out

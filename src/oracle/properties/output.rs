@@ -13,6 +13,7 @@ use crate::oracle::evidence::Evidence;
 use crate::oracle::record::RunEnd;
 use crate::oracle::reference::Reference;
 use crate::oracle::violation::{examples, Violation};
+use crate::scenario::words::count;
 use crate::scenario::{Guarantee, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -118,7 +119,12 @@ pub fn upsert_table(
         if !wrong.is_empty() {
             out.push(Violation::new(
                 "upsert_table",
-                format!("{} keys of the final table are wrong: {}", wrong.len(), examples(wrong)),
+                format!(
+                    "{} of the final table {} wrong: {}",
+                    count(wrong.len() as u64, "key", "keys"),
+                    if wrong.len() == 1 { "is" } else { "are" },
+                    examples(wrong)
+                ),
             ));
         }
     }
@@ -166,14 +172,18 @@ pub fn output(reference: &Reference, ev: &Evidence, modes: &BTreeMap<u16, Output
         if !missing.is_empty() && ev.record.end == RunEnd::Finished {
             out.push(Violation::new(
                 property,
-                format!("{} records never committed: {}", missing.len(), examples(missing)),
+                format!("{} never committed: {}", count(missing.len() as u64, "record", "records"), examples(missing)),
             ));
         }
         if !dups.is_empty() && exactly_once {
             out.push(at_sink(
                 Violation::new(
                     property,
-                    format!("{} records committed more than once: {}", dups.len(), examples(dups)),
+                    format!(
+                        "{} committed more than once: {}",
+                        count(dups.len() as u64, "record", "records"),
+                        examples(dups)
+                    ),
                 ),
                 first_dup_at,
             ));
@@ -203,7 +213,11 @@ pub fn output(reference: &Reference, ev: &Evidence, modes: &BTreeMap<u16, Output
             if !wrong.is_empty() {
                 out.push(Violation::new(
                     property,
-                    format!("{} keys end with a wrong committed value: {}", wrong.len(), examples(wrong)),
+                    format!(
+                        "{} with a wrong committed value: {}",
+                        if wrong.len() == 1 { "1 key ends".to_string() } else { format!("{} keys end", wrong.len()) },
+                        examples(wrong)
+                    ),
                 ));
             }
         }

@@ -6,6 +6,7 @@ use crate::engine::cluster::{worker_name, SERVICES};
 use crate::scenario::suggest::hint;
 use crate::scenario::validate::validate_faults::{find_task, TaskProblem};
 use crate::scenario::validate::Check;
+use crate::scenario::words::count;
 use crate::scenario::Scenario;
 
 /// A required `node` (at `field`), naming a node of the cluster
@@ -50,7 +51,11 @@ fn check_worker(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String>
     let number = name.strip_prefix("worker-").and_then(|k| k.parse::<usize>().ok().filter(|n| n.to_string() == k));
     match number {
         Some(k) if (1..=s.cluster.workers).contains(&k) => Ok(()),
-        Some(_) => Err(format!("names `{name}`, but the cluster has {} workers: {}", s.cluster.workers, workers(s))),
+        Some(_) => Err(format!(
+            "names `{name}`, but the cluster has {}: {}",
+            count(s.cluster.workers as u64, "worker", "workers"),
+            workers(s)
+        )),
         None => {
             let extra = if worker_of { ", or worker-of(OP[I]) for the worker running task OP[I]" } else { "" };
             let nodes = format!("{}, {}{extra}", SERVICES.join(", "), workers(s));

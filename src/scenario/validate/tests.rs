@@ -120,7 +120,12 @@ fn duration_without_unit_names_the_field_and_the_missing_unit() {
 #[test]
 fn wrong_value_type_names_its_key() {
     let text = example_with("max_concurrent = 1", "max_concurrent = \"1\"");
-    assert_error(&text, "checkpoint.max_concurrent", "max_concurrent", "invalid type: string \"1\"");
+    assert_error(
+        &text,
+        "checkpoint.max_concurrent",
+        "max_concurrent",
+        "is the text \"1\", but it takes a whole number: write 1 without quotes",
+    );
 }
 
 #[test]
@@ -139,7 +144,7 @@ fn missing_operator_field_names_it_at_the_element() {
 fn missing_job_has_no_line() {
     let err = error_of("name = \"x\"\n");
     assert_eq!((err.field.as_str(), err.line()), ("job", None));
-    assert_eq!(err.to_string(), "x.toml:?: job: missing field `job`");
+    assert_eq!(err.to_string(), "x.toml: job: missing field `job`");
 }
 
 #[test]

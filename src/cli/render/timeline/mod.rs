@@ -17,6 +17,7 @@ mod svg;
 
 use crate::oracle::Violation;
 use crate::run::RunReport;
+use crate::scenario::words::count;
 use crate::trace::spans::Timeline;
 use palette::{LegendKey, Paint};
 use std::fmt::Write;
@@ -53,8 +54,8 @@ fn header(r: &RunReport, name: &str, t: &Timeline) -> String {
         "<p class=\"run\">job {} at {:.3}s simulated · {} · {} · {} events · trace {}</p>",
         escape(&r.end),
         r.sim_time_ms as f64 / 1e3,
-        plural(r.checkpoints_completed, "checkpoint completed", "checkpoints completed"),
-        plural(r.recoveries, "recovery", "recoveries"),
+        count(r.checkpoints_completed as u64, "checkpoint completed", "checkpoints completed"),
+        count(r.recoveries as u64, "recovery", "recoveries"),
         r.events,
         escape(&r.trace_hash)
     );
@@ -78,10 +79,6 @@ fn header(r: &RunReport, name: &str, t: &Timeline) -> String {
         let _ = writeln!(out, "<p class=\"run\">replay: <code>{}</code></p>", escape(&r.replay));
     }
     out + "</header>\n"
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Where the marker of `v` is, or that the oracle could not say.
