@@ -418,3 +418,19 @@ fn a_coordinator_restart_counts_as_a_recovery() {
     let coverage = v["coverage"].as_array().expect("coverage");
     assert!(coverage.iter().any(|p| p == "completed_after_recovery"), "{coverage:?}");
 }
+
+/// `sweep --strict` fails a sweep in which a fault of the file fired in no
+/// seed (here one placed past the end of the job); without it, a warning.
+#[test]
+fn sweep_strict_fails_on_a_fault_that_never_fired() {
+    let text = std::fs::read_to_string("scenarios/worker-crash.toml").expect("read")
+        + "\n[[faults]]\nat = \"10m\"\naction = \"crash\"\nnode = \"worker-3\"\n";
+    let file = temp_scenario("late-fault.toml", &text);
+    let path = file.to_str().expect("path");
+    let lenient = ckptsim(&["sweep", path, "--seeds", "0..2"]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", stdout(&lenient));
+    assert!(stdout(&lenient).contains("warning: faults[1]"), "{}", stdout(&lenient));
+    let strict = ckptsim(&["sweep", path, "--seeds", "0..2", "--strict"]);
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+    assert!(stderr(&strict).contains("--strict: 1 fault fired in no seed: faults[1]"), "{}", stderr(&strict));
+}

@@ -143,6 +143,10 @@ enum Command {
         /// Stop at the first failing seed and print its replay command.
         #[arg(long)]
         until_failure: bool,
+        /// Fail (exit code 1) when a fault of the file fired in no seed, as
+        /// `cargo test` does; without it, a warning.
+        #[arg(long)]
+        strict: bool,
         /// Stop any one run after this much wall-clock time (e.g. `30s`).
         #[arg(long, value_parser = parse_wall_cap)]
         wall_cap: Option<Duration>,
@@ -314,10 +318,10 @@ pub fn main(testbed: Testbed) -> i32 {
             let files = report::Files { chrome: chrome_trace.as_deref(), timeline: timeline.as_deref() };
             report::print_run(&report, trace, json, &files)
         }
-        Command::Sweep { scenario, seeds, bug, jobs, shard, json, coverage, until_failure, wall_cap } => {
+        Command::Sweep { scenario, seeds, bug, jobs, shard, json, coverage, until_failure, strict, wall_cap } => {
             let Some(mut spec) = load(&testbed, &scenario, 0, bug) else { return EXIT_BAD_INPUT };
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
-            let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage, until_failure };
+            let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage, until_failure, strict };
             sweep::sweep(&spec, &options)
         }
         Command::Explore {

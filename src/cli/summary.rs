@@ -67,6 +67,12 @@ impl Tally {
         }
     }
 
+    /// The scenario faults that fired in no seed, as `faults[i] (label)`.
+    pub fn unfired(&self) -> Vec<String> {
+        let unfired = self.faults.iter().filter(|(_, (_, fired))| *fired == 0);
+        unfired.map(|(i, (label, _))| format!("faults[{i}] ({label})")).collect()
+    }
+
     /// How many seeds took each of `paths`, and which none took.
     pub fn print_coverage(&self, paths: &[&Path], what: &str) {
         println!("coverage ({} seeds, the {} paths of {what}):", self.seeds, paths.len());

@@ -10,6 +10,7 @@ use super::summary::Tally;
 use super::{jobs, EXIT_PASS};
 use crate::run::coverage::applicable;
 use crate::run::{run_many_while, RunSpec};
+use crate::scenario::words::count;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// What `sweep` was asked for.
@@ -23,6 +24,8 @@ pub struct SweepOptions {
     pub coverage: bool,
     /// Stop at the first failing seed (the lowest, seeds start in order).
     pub until_failure: bool,
+    /// A scenario fault that fired in no seed fails the sweep.
+    pub strict: bool,
 }
 
 pub fn sweep(spec: &RunSpec, options: &SweepOptions) -> i32 {
@@ -53,6 +56,15 @@ pub fn sweep(spec: &RunSpec, options: &SweepOptions) -> i32 {
     }
     if !options.json {
         print_summary(spec, &mut tally, options, started.elapsed().as_secs_f64());
+    }
+    let unfired = tally.unfired();
+    if options.strict && !unfired.is_empty() {
+        eprintln!(
+            "error: --strict: {} fired in no seed: {}",
+            count(unfired.len() as u64, "fault", "faults"),
+            unfired.join(", ")
+        );
+        worst = worst.max(super::EXIT_VIOLATION);
     }
     worst
 }

@@ -31,6 +31,24 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// A path the file's own configuration rules out is not one of its
+    /// paths: with one checkpoint at a time, none runs concurrently and
+    /// none is subsumed.
+    #[test]
+    fn paths_the_configuration_rules_out_are_not_applicable() {
+        let paths = |max_concurrent: usize| {
+            let text = std::fs::read_to_string("scenarios/worker-crash.toml").expect("stock scenario");
+            let text = text
+                .replace("interval = \"100ms\"", &format!("interval = \"100ms\"\nmax_concurrent = {max_concurrent}"));
+            let s = crate::run::testbed::parse(&text, "t.toml").expect("valid");
+            applicable(&s, &Testbed::new()).iter().map(|p| p.name).collect::<BTreeSet<_>>()
+        };
+        let (one, two) = (paths(1), paths(2));
+        for name in ["concurrent_checkpoints", "checkpoint_subsumed"] {
+            assert!(!one.contains(name) && two.contains(name), "{name}");
+        }
+    }
+
     #[test]
     fn names_are_unique_across_the_engine_and_the_fault_kinds() {
         let all = catalogue();
