@@ -434,3 +434,15 @@ fn sweep_strict_fails_on_a_fault_that_never_fired() {
     assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
     assert!(stderr(&strict).contains("--strict: 1 fault fired in no seed: faults[1]"), "{}", stderr(&strict));
 }
+
+/// `check DIR` checks the files in its subfolders too, as `cargo test` runs
+/// them: `check scenarios/` covers `scenarios/regressions/`.
+#[test]
+fn check_of_a_directory_takes_its_subfolders() {
+    let o = ckptsim(&["check", "scenarios"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("ok scenarios/regressions/"), "{out}");
+    let all = ckptsim::harness::scenario_files(Path::new("scenarios")).len();
+    assert!(out.contains(&format!("{all} files checked: {all} ok, 0 bad")), "{out}");
+}

@@ -42,19 +42,16 @@ pub fn check(testbed: &crate::run::testbed::Testbed, paths: &[PathBuf]) -> i32 {
     }
 }
 
-/// `path` itself, or the `*.toml` files directly in it if it is a directory.
+/// `path` itself, or the `*.toml` files under it if it is a directory,
+/// subfolders included (as `cargo test` runs them).
 fn scenario_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path).map_err(|e| format!("cannot read the directory: {e}"))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|file| file.is_file() && file.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    files.sort();
+    std::fs::read_dir(path).map_err(|e| format!("cannot read the directory: {e}"))?;
+    let files = crate::harness::scenario_files(path);
     if files.is_empty() {
-        return Err("the directory holds no .toml file".into());
+        return Err("the directory holds no .toml file, in it or under it".into());
     }
     Ok(files)
 }
