@@ -77,23 +77,10 @@ impl Harness {
     }
 }
 
-/// Every `*.toml` under `dir`, subfolders included, sorted.
+/// Every `*.toml` under `dir`, subfolders included, sorted
+/// (`scenario::files`).
 pub fn scenario_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = vec![];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|x| x == "toml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
+    crate::scenario::files(dir)
 }
 
 /// Runs one scenario file over its seeds and judges it as a test.

@@ -49,7 +49,7 @@ fn scenario_files(path: &Path) -> Result<Vec<PathBuf>, String> {
         return Ok(vec![path.to_path_buf()]);
     }
     std::fs::read_dir(path).map_err(|e| format!("cannot read the directory: {e}"))?;
-    let files = crate::harness::scenario_files(path);
+    let files = crate::scenario::files(path);
     if files.is_empty() {
         return Err("the directory holds no .toml file, in it or under it".into());
     }

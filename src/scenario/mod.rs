@@ -13,6 +13,7 @@
 //! - `location`  — a line and column, shown rustc-style with carets
 //! - `suggest`   — "did you mean `interval`?" for misspelt names
 //! - `starter`   — the commented starter scenario `ckptsim new` writes
+//! - `files` (here) — every scenario file under a folder, subfolders included
 //! - `words`     — counts in words (`1 worker`, `2 workers`)
 
 pub mod catalogue;
@@ -96,6 +97,25 @@ pub fn load(path: &Path, catalogue: &dyn Catalogue) -> Result<Scenario, Scenario
         message: format!("cannot read it: {e}"),
     })?;
     parse(&text, &file, catalogue)
+}
+
+/// Every `*.toml` under `dir`, subfolders included, sorted.
+pub fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "toml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// Parses and validates scenario text; `file` is only used in errors.
