@@ -446,3 +446,18 @@ fn check_of_a_directory_takes_its_subfolders() {
     let all = ckptsim::harness::scenario_files(Path::new("scenarios")).len();
     assert!(out.contains(&format!("{all} files checked: {all} ok, 0 bad")), "{out}");
 }
+
+/// The committer task a committer sink adds (`ID-committer[0]`) shows in the
+/// trace, the timeline and explore; a scenario may name it, and a misspelt
+/// one gets it as the suggestion.
+#[test]
+fn a_hidden_committer_task_can_be_named() {
+    let fault = r#"{ when = { checkpoint = 1, phase = "barrier-received", task = "lake-committer[0]" }, action = "crash", node = "worker-of(lake-committer[0])", restart_after = "300ms" }"#;
+    let o = ckptsim(&["run", "scenarios/committer-crash.toml", "--seed", "0", "--fault", fault]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("faults: 1 of 1 fired"), "{}", stdout(&o));
+    let typo = r#"{ when = { checkpoint = 1, phase = "aligning", task = "lakes-committer[0]" }, action = "crash", node = "worker-1" }"#;
+    let o = ckptsim(&["run", "scenarios/committer-crash.toml", "--seed", "0", "--fault", typo]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean `lake-committer`?"), "{}", stderr(&o));
+}

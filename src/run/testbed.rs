@@ -158,6 +158,10 @@ impl Catalogue for Testbed {
         }
     }
 
+    fn hidden_tasks(&self, s: &Scenario) -> Vec<String> {
+        super::faults::targets::hidden_tasks(s, &self.registry)
+    }
+
     fn check_swarm_kind(&self, s: &Scenario, j: usize) -> Check {
         let name = s.swarm.as_ref().map_or("", |w| w.faults[j].as_str());
         match KINDS.iter().find(|k| k.swarm_kinds().contains(&name)) {

@@ -34,6 +34,13 @@ pub trait Catalogue {
 
     /// A property named in `[expect] violated`: one the oracles check.
     fn check_property(&self, name: &str) -> Result<(), String>;
+
+    /// Tasks the job runs that the file declares no operator for, by name:
+    /// a committer sink's `ID-committer[0]`. They show in the trace, the
+    /// timeline and `explore`, so faults may name them too.
+    fn hidden_tasks(&self, _s: &Scenario) -> Vec<String> {
+        vec![]
+    }
 }
 
 /// A catalogue that checks nothing: enough for a scenario that is a job and

@@ -28,6 +28,9 @@ pub struct CheckCx<'s> {
     /// The components the scenario's names resolve to.
     pub registry: &'s Registry,
     pub i: usize,
+    /// Tasks the job runs that the file declares no operator for
+    /// (`targets::hidden_tasks`).
+    pub hidden: Vec<String>,
 }
 
 impl CheckCx<'_> {
@@ -155,7 +158,7 @@ impl<K: Kind> FaultKind for K {
     }
 
     fn check(&self, s: &Scenario, registry: &Registry, i: usize) -> Check {
-        let cx = CheckCx { s, registry, i };
+        let cx = CheckCx { s, registry, i, hidden: super::targets::hidden_tasks(s, registry) };
         let fault = &s.faults[i];
         let p = params::<K>(fault).map_err(|(key, message)| (cx.field(&key), message))?;
         Kind::check(self, &p, &cx)

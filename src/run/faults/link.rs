@@ -76,7 +76,7 @@ impl Kind for Link {
                 return Err((cx.field(name), message.into()));
             };
             for node in group {
-                check_node(cx.s, node, false).map_err(|message| (cx.field(name), message))?;
+                check_node(cx.s, &cx.hidden, node, false).map_err(|message| (cx.field(name), message))?;
             }
         }
         let (from, to) = (p.from.as_deref().unwrap_or_default(), p.to.as_deref().unwrap_or_default());

@@ -61,7 +61,7 @@ impl Kind for Partition {
             let message = format!("has an empty group {}; both groups need at least one node, {EXAMPLE_GROUPS}", g + 1);
             require(!group.is_empty(), &field, message)?;
             for name in group {
-                check_node(cx.s, name, false).map_err(|message| (field.clone(), message))?;
+                check_node(cx.s, &cx.hidden, name, false).map_err(|message| (field.clone(), message))?;
             }
         }
         match a.iter().find(|name| b.contains(name)) {

@@ -52,7 +52,7 @@ impl Kind for SlowTask {
             let message = format!("is missing; a slow_task fault names the subtask, e.g. task = \"{example}[0]\"");
             return Err((cx.field("task"), message));
         };
-        check_task(cx.s, task).map_err(|m| (cx.field("task"), m))?;
+        check_task(cx.s, &cx.hidden, task).map_err(|m| (cx.field("task"), m))?;
         let Some(cost) = p.cost else {
             let message = "is missing; a slow_task fault gives the time each record costs, e.g. cost = \"20ms\"";
             return Err((cx.field("cost"), message.to_string()));

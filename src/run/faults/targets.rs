@@ -2,23 +2,34 @@
 //! and the job: `coordinator`, `log`, `storage`, `sink`, `worker-K`, and for
 //! the kinds that strike one node, `worker-of(OP[I])`.
 
+use super::kind::CheckCx;
 use crate::engine::cluster::{worker_name, SERVICES};
+use crate::engine::registry::Registry;
 use crate::scenario::suggest::hint;
 use crate::scenario::validate::validate_faults::{find_task, TaskProblem};
 use crate::scenario::validate::Check;
 use crate::scenario::words::count;
-use crate::scenario::Scenario;
+use crate::scenario::{OperatorKind, Scenario};
 
 /// A required `node` (at `field`), naming a node of the cluster
 /// (`worker-of` where `worker_of`).
-pub fn node(s: &Scenario, field: String, action: &str, node: Option<&str>, worker_of: bool) -> Check {
+pub fn node(cx: &CheckCx, field: String, action: &str, node: Option<&str>, worker_of: bool) -> Check {
     let Some(node) = node else {
         let message = format!(
             "is missing; a {action} fault names its node, e.g. node = \"worker-1\" or node = \"worker-of(count[0])\""
         );
         return Err((field, message));
     };
-    check_node(s, node, worker_of).map_err(|message| (field, message))
+    check_node(cx.s, &cx.hidden, node, worker_of).map_err(|message| (field, message))
+}
+
+/// The tasks of `s`'s job that its file declares no operator for: each
+/// committer sink's committer, `ID-committer[0]`.
+pub fn hidden_tasks(s: &Scenario, registry: &Registry) -> Vec<String> {
+    let committer = |o: &&crate::scenario::Operator| {
+        o.kind == OperatorKind::Sink && registry.sink(o.sink_name()).is_some_and(|k| k.kind.has_committer())
+    };
+    s.job.operators.iter().filter(committer).map(|o| format!("{}-committer[0]", o.id)).collect()
 }
 
 /// `worker-1..worker-N`, or just `worker-1`.
@@ -31,12 +42,12 @@ fn workers(s: &Scenario) -> String {
 
 /// `Err(message)` unless `name` is a node of this scenario; `worker-of(OP[I])`
 /// only where `worker_of` (the kinds that strike one node).
-pub fn check_node(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String> {
+pub fn check_node(s: &Scenario, hidden: &[String], name: &str, worker_of: bool) -> Result<(), String> {
     if SERVICES.contains(&name) {
         return Ok(());
     }
     match (name.strip_prefix("worker-of("), worker_of) {
-        (Some(task), true) => check_worker_of(s, name, task),
+        (Some(task), true) => check_worker_of(s, hidden, name, task),
         (Some(_), false) => Err(format!(
             "names `{name}`, which only the node of a crash, pause, isolate or disk fault (a kind that \
              strikes one node) may use; name a worker ({})",
@@ -68,11 +79,11 @@ fn check_worker(s: &Scenario, name: &str, worker_of: bool) -> Result<(), String>
 
 /// `task` is the `OP[I])` of `worker-of(OP[I])`: OP is an operator, I one of
 /// its subtasks.
-fn check_worker_of(s: &Scenario, name: &str, task: &str) -> Result<(), String> {
+fn check_worker_of(s: &Scenario, hidden: &[String], name: &str, task: &str) -> Result<(), String> {
     let example = s.job.operators.last().map_or("count", |op| op.id.as_str());
     let malformed = || format!("names `{name}`; write worker-of(OP[I]), e.g. worker-of({example}[0])");
     let task = task.strip_suffix(')').ok_or_else(malformed)?;
-    find_task(s, task).map_err(|problem| match problem {
+    find_task(s, hidden, task).map_err(|problem| match problem {
         TaskProblem::Malformed => malformed(),
         TaskProblem::NoOperator(id, known) => {
             format!("names `{name}`, but there is no operator `{id}`; known ids: {known}")
