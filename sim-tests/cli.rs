@@ -461,3 +461,32 @@ fn a_hidden_committer_task_can_be_named() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("did you mean `lake-committer`?"), "{}", stderr(&o));
 }
+
+/// A fault placed at a phase the file's own protocol never reaches could
+/// never fire: refused with exit code 2 and the placements that can. Under
+/// `unaligned`, only an operator reading a pointwise or broadcast channel
+/// aligns.
+#[test]
+fn a_phase_the_protocol_never_reaches_is_refused() {
+    let aligning = |file: &str, task: &str| {
+        let task = if task.is_empty() { String::new() } else { format!(", task = \"{task}\"") };
+        let fault = format!(
+            "{{ when = {{ checkpoint = 2, phase = \"aligning\"{task} }}, action = \"crash\", node = \"worker-1\", restart_after = \"300ms\" }}"
+        );
+        ckptsim(&["run", file, "--seed", "0", "--fault", &fault])
+    };
+    let o = aligning("scenarios/unaligned-worker-crash.toml", "");
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("never happens under protocol `unaligned`"), "{}", stderr(&o));
+    let o = aligning("scenarios/at-least-once-crash.toml", "");
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let o = aligning("scenarios/unaligned-chained-job.toml", "count[0]");
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("only operators reading a pointwise or broadcast channel do here: audit"),
+        "{}",
+        stderr(&o)
+    );
+    let o = aligning("scenarios/unaligned-chained-job.toml", "audit[0]");
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}

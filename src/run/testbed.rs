@@ -150,7 +150,10 @@ impl Catalogue for Testbed {
     fn check_fault(&self, s: &Scenario, i: usize) -> Check {
         let action = &s.faults[i].action;
         match kind_of(action) {
-            Some(kind) => kind.check(s, &self.registry, i),
+            Some(kind) => {
+                kind.check(s, &self.registry, i)?;
+                super::faults::phases::check_phase(s, &self.registry, i)
+            }
             None => {
                 let known: Vec<&str> = KINDS.iter().map(|k| k.action()).collect();
                 Err((field(i, "action"), unknown_variant(action, &known)))

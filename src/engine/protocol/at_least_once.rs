@@ -85,6 +85,11 @@ impl ProtocolKind for AtLeastOnceProtocol {
         Guarantee::AtLeastOnce
     }
 
+    /// Nothing blocks (L9).
+    fn aligns(&self) -> bool {
+        false
+    }
+
     fn build(&self, config: ProtocolConfig) -> Box<dyn BarrierProtocol> {
         Box::new(AtLeastOnce::new(config))
     }

@@ -166,6 +166,14 @@ pub trait ProtocolKind: Send + Sync {
         false
     }
 
+    /// Whether its tasks may block an input to align barriers (the
+    /// `aligning` phase). A fault placed at `aligning` under a protocol
+    /// that never does could never fire, and is refused. By default `true`:
+    /// nothing is refused that might happen.
+    fn aligns(&self) -> bool {
+        true
+    }
+
     /// Whether an in-order barrier that waited too long (its aligned
     /// checkpoint timed out) overtakes what is queued ahead of it, at the
     /// sender and on the wire, as Flink's timeoutable barriers do: its

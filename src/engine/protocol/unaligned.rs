@@ -176,6 +176,12 @@ impl ProtocolKind for UnalignedProtocol {
         true
     }
 
+    /// Its barriers overtake: no task blocks an input (an operator reading
+    /// a pointwise or broadcast channel aligns, under `aligned`).
+    fn aligns(&self) -> bool {
+        false
+    }
+
     fn channel_state(&self) -> bool {
         true
     }

@@ -16,7 +16,8 @@
 //!
 //! What kinds work with: `kind` (the traits), `context` (what a strike
 //! gets, and how it traces its acts), `draw` (a swarm seed's drawing),
-//! `targets` (node names checked against the cluster).
+//! `targets` (node names checked against the cluster), `phases` (a phase
+//! placement the file's own protocol can reach).
 //!
 //! Every event a fault emits carries its index in the run's plan, so a
 //! verdict can say which faults fired and which did not.
@@ -34,6 +35,7 @@ mod links;
 pub mod network;
 pub mod partition;
 pub mod pause;
+pub(crate) mod phases;
 pub mod rescale;
 pub mod slow_task;
 pub(crate) mod targets;
