@@ -147,7 +147,8 @@ enum Command {
         /// `cargo test` does; without it, a warning.
         #[arg(long)]
         strict: bool,
-        /// Stop any one run after this much wall-clock time (e.g. `30s`).
+        /// Stop any one run after this much wall-clock time (e.g. `30s`):
+        /// the simulation at the cap, judging a second later.
         #[arg(long, value_parser = parse_wall_cap)]
         wall_cap: Option<Duration>,
     },

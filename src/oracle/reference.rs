@@ -147,11 +147,31 @@ impl<'g> ReferenceRun<'g> {
 }
 
 /// Runs the job sequentially over the whole log.
+#[cfg(test)]
 pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
+    compute_until(graph, log, &std::sync::atomic::AtomicBool::new(false)).expect("never abandoned")
+}
+
+/// Records fed between two looks at the abandon flag.
+const CHUNK: u64 = 1 << 16;
+
+/// `compute`, or `None` once `abandon` is set (the run's wall-clock budget
+/// is spent): it looks at it every `CHUNK` records.
+pub fn compute_until(
+    graph: &ExecutionGraph,
+    log: LogData,
+    abandon: &std::sync::atomic::AtomicBool,
+) -> Option<Reference> {
     let mut run = ReferenceRun::new(graph);
     for op in graph.ops.iter().filter(|o| o.kind == OperatorKind::Source) {
         for p in 0..op.partitions as u32 {
-            run.feed_partition(log, op.index, p, 0, ExecutionGraph::records_in(op, p));
+            let end = ExecutionGraph::records_in(op, p);
+            for from in (0..end).step_by(CHUNK as usize) {
+                if abandon.load(std::sync::atomic::Ordering::Relaxed) {
+                    return None;
+                }
+                run.feed_partition(log, op.index, p, from, (from + CHUNK).min(end));
+            }
         }
     }
     let sink_records = run.sink_records.take().unwrap_or_default();
@@ -166,7 +186,7 @@ pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
             }
         }
     }
-    Reference { sink_records, sink_final, keyed_state: run.state }
+    Some(Reference { sink_records, sink_final, keyed_state: run.state })
 }
 
 /// Forgets the last-value-per-key expectation of every sink that some

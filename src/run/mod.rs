@@ -119,24 +119,33 @@ pub fn replay_command(testbed: &Testbed, path: &Path, seed: u64, bug: Option<Bug
     format!("{} run {} --seed {seed}{bug} --trace", testbed.invoked_as(), path.display())
 }
 
+/// How long judging may go on once the wall-clock cap stopped the
+/// simulation; past it the oracles still to run are left unjudged and the
+/// verdict says so, so a capped run ends about this long after its cap.
+const JUDGING_GRACE: Duration = Duration::from_secs(1);
+
 /// Runs one seed on a fresh thread; an engine panic becomes an `error`
-/// verdict, and a run past the wall-clock cap is stopped (`wall_clock_cap`).
+/// verdict, and a run past the wall-clock cap is stopped (`wall_clock_cap`):
+/// the simulation at the cap, judging `JUDGING_GRACE` later.
 pub fn run_seed(spec: &RunSpec) -> RunReport {
     let bug = spec.bug.or_else(|| spec.scenario.bug.as_deref().and_then(|b| b.parse().ok()));
     let (scenario, seed, registry) = (spec.scenario.clone(), spec.seed, spec.testbed.registry().clone());
-    let stop = Arc::new(AtomicBool::new(false));
+    let (stop, abandon) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let (done_tx, done_rx) = mpsc::channel();
-    let flag = stop.clone();
+    let (flag, judging) = (stop.clone(), abandon.clone());
     let thread = std::thread::Builder::new()
         .name(format!("seed-{seed}"))
         .spawn(move || {
-            let report = judge(&scenario, &registry, seed, bug, flag);
+            let report = judge(&scenario, &registry, seed, bug, flag, &judging);
             let _ = done_tx.send(());
             report
         })
         .expect("spawn run thread");
     if done_rx.recv_timeout(spec.wall_cap) == Err(mpsc::RecvTimeoutError::Timeout) {
         stop.store(true, Ordering::Relaxed);
+        if done_rx.recv_timeout(JUDGING_GRACE) == Err(mpsc::RecvTimeoutError::Timeout) {
+            abandon.store(true, Ordering::Relaxed);
+        }
     }
     let outcome = thread.join();
     let replay = replay_command(&spec.testbed, &spec.path, seed, bug);
@@ -181,6 +190,7 @@ fn judge(
     seed: u64,
     bug: Option<Bug>,
     stop: Arc<AtomicBool>,
+    abandon: &AtomicBool,
 ) -> RunReport {
     let registry = &match bug.map(|b| b.mutate(registry)) {
         Some(Ok(mutated)) => mutated,
@@ -189,11 +199,23 @@ fn judge(
     };
     let record = world::run(scenario.clone(), registry.clone(), seed, bug, stop);
     let graph = crate::engine::job::graph(scenario, registry);
-    let mut reference = reference::compute(&graph, LogData::new(seed));
-    reference::forget_unordered_finals(&mut reference, scenario, registry, &record.events);
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
-    let judgement = properties::check_all(scenario, registry, &graph, LogData::new(seed), &reference, &evidence);
-    let violations = judgement.violations;
+    let judgement = match reference::compute_until(&graph, LogData::new(seed), abandon) {
+        Some(mut reference) => {
+            reference::forget_unordered_finals(&mut reference, scenario, registry, &record.events);
+            properties::check_all(scenario, registry, &graph, LogData::new(seed), &reference, &evidence, abandon)
+        }
+        None => properties::Judgement { unjudged: properties::names().collect(), ..Default::default() },
+    };
+    let mut violations = judgement.violations;
+    if !judgement.unjudged.is_empty() {
+        let message = format!(
+            "the run passed its wall-clock cap and judging stopped {}s after it: not judged: {}",
+            JUDGING_GRACE.as_secs(),
+            judgement.unjudged.join(", ")
+        );
+        violations.push(Violation::new("liveness", message));
+    }
     let recoveries = record.events.iter().filter(|e| e.event.begins_recovery()).count();
     RunReport {
         scenario: scenario.name.clone(),

@@ -61,6 +61,8 @@ pub struct Case<'a> {
 pub struct Judgement {
     pub violations: Vec<Violation>,
     pub observed: Vec<&'static str>,
+    /// Properties left unjudged: the wall-clock budget ran out first.
+    pub unjudged: Vec<&'static str>,
 }
 
 /// A property a run must hold.
@@ -103,6 +105,7 @@ pub fn check_all(
     log: LogData,
     reference: &Reference,
     ev: &Evidence,
+    abandon: &std::sync::atomic::AtomicBool,
 ) -> Judgement {
     let modes = graph
         .ops
@@ -117,6 +120,10 @@ pub fn check_all(
     let case = Case { scenario, graph, log, reference, ev, exactly_once, modes };
     let mut found = Judgement::default();
     for property in PROPERTIES {
+        if abandon.load(std::sync::atomic::Ordering::Relaxed) {
+            found.unjudged.extend(property.names());
+            continue;
+        }
         property.check(&case, &mut found);
     }
     found.violations = cap_per_property(found.violations);
