@@ -76,7 +76,8 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
-        /// Stop the run after this much wall-clock time (e.g. `30s`).
+        /// Stop the run after this much wall-clock time (e.g. `30s`): the
+        /// simulation at the cap, judging a second later.
         #[arg(long, value_parser = parse_wall_cap)]
         wall_cap: Option<Duration>,
         /// A fault as one inline TOML table, e.g. `{ at = "700ms", action =
