@@ -37,7 +37,7 @@ impl Kind for Crash {
     }
 
     fn check(&self, p: &CrashParams, cx: &CheckCx) -> Check {
-        targets::node(cx, cx.field("node"), "crash", p.node.as_deref(), true)
+        targets::node(cx.s, &cx.hidden, cx.field("node"), "crash", p.node.as_deref(), true)
     }
 
     fn label(&self, p: &CrashParams) -> String {

@@ -74,7 +74,7 @@ impl Kind for Disk {
 
     /// A node, at least one setting, probabilities in [0, 1], latencies ordered and bounded.
     fn check(&self, p: &DiskParams, cx: &CheckCx) -> Check {
-        targets::node(cx, cx.field("node"), "disk", p.node.as_deref(), true)?;
+        targets::node(cx.s, &cx.hidden, cx.field("node"), "disk", p.node.as_deref(), true)?;
         let errors = [("write_error", p.write_error), ("fsync_error", p.fsync_error), ("read_error", p.read_error)];
         let slow = p.fsync_latency_min.is_some() || p.fsync_latency_max.is_some();
         require(

@@ -58,7 +58,7 @@ impl Kind for DiskFull {
     }
 
     fn check(&self, p: &DiskFullParams, cx: &CheckCx) -> Check {
-        targets::node(cx, cx.field("node"), "disk_full", p.node.as_deref(), true)?;
+        targets::node(cx.s, &cx.hidden, cx.field("node"), "disk_full", p.node.as_deref(), true)?;
         require(
             p.capacity.is_some(),
             cx.field("capacity"),

@@ -41,7 +41,7 @@ impl Kind for Isolate {
     }
 
     fn check(&self, p: &IsolateParams, cx: &CheckCx) -> Check {
-        targets::node(cx, cx.field("node"), "isolate", p.node.as_deref(), true)
+        targets::node(cx.s, &cx.hidden, cx.field("node"), "isolate", p.node.as_deref(), true)
     }
 
     fn label(&self, p: &IsolateParams) -> String {

@@ -37,7 +37,7 @@ impl Kind for Pause {
     }
 
     fn check(&self, p: &PauseParams, cx: &CheckCx) -> Check {
-        targets::node(cx, cx.field("node"), "pause", p.node.as_deref(), true)
+        targets::node(cx.s, &cx.hidden, cx.field("node"), "pause", p.node.as_deref(), true)
     }
 
     fn label(&self, p: &PauseParams) -> String {

@@ -2,7 +2,6 @@
 //! and the job: `coordinator`, `log`, `storage`, `sink`, `worker-K`, and for
 //! the kinds that strike one node, `worker-of(OP[I])`.
 
-use super::kind::CheckCx;
 use crate::engine::cluster::{worker_name, SERVICES};
 use crate::engine::registry::Registry;
 use crate::scenario::suggest::hint;
@@ -13,14 +12,21 @@ use crate::scenario::{OperatorKind, Scenario};
 
 /// A required `node` (at `field`), naming a node of the cluster
 /// (`worker-of` where `worker_of`).
-pub fn node(cx: &CheckCx, field: String, action: &str, node: Option<&str>, worker_of: bool) -> Check {
+pub fn node(
+    s: &Scenario,
+    hidden: &[String],
+    field: String,
+    action: &str,
+    node: Option<&str>,
+    worker_of: bool,
+) -> Check {
     let Some(node) = node else {
         let message = format!(
             "is missing; a {action} fault names its node, e.g. node = \"worker-1\" or node = \"worker-of(count[0])\""
         );
         return Err((field, message));
     };
-    check_node(cx.s, &cx.hidden, node, worker_of).map_err(|message| (field, message))
+    check_node(s, hidden, node, worker_of).map_err(|message| (field, message))
 }
 
 /// The tasks of `s`'s job that its file declares no operator for: each
