@@ -62,8 +62,8 @@ impl Tally {
         for r in &self.failed {
             super::report::print_verdict(r);
         }
-        for (i, (label, _)) in self.faults.iter().filter(|(_, (_, fired))| *fired == 0) {
-            println!("warning: faults[{i}] ({label}) fired in none of the {} seeds", self.seeds);
+        for fault in self.unfired() {
+            println!("warning: {fault} fired in none of the {} seeds", self.seeds);
         }
     }
 

@@ -176,29 +176,45 @@ mod tests {
         assert_eq!(hint("zzz", ["events", "count", "out"]), "");
     }
 
+    /// `improve_serde(message) == want` for each pair.
+    fn improves(cases: &[(&str, &str)]) {
+        for (message, want) in cases {
+            assert_eq!(improve_serde(message), *want, "{message}");
+        }
+    }
+
     #[test]
     fn serde_messages_gain_a_suggestion_and_lose_the_list() {
-        let message = "unknown field `intervl`, expected one of `protocol`, `interval`, `timeout`";
-        assert_eq!(improve_serde(message), "unknown field `intervl` — did you mean `interval`?");
-        let message = "unknown variant `crsh`, expected one of `crash`, `pause`";
-        assert_eq!(improve_serde(message), "unknown variant `crsh` — did you mean `crash`?");
-        let message = "unknown variant `fixed-delay`, expected `fixed_delay` or `none`";
-        assert_eq!(improve_serde(message), "unknown variant `fixed-delay` — did you mean `fixed_delay`?");
+        improves(&[
+            (
+                "unknown field `intervl`, expected one of `protocol`, `interval`, `timeout`",
+                "unknown field `intervl` — did you mean `interval`?",
+            ),
+            (
+                "unknown variant `crsh`, expected one of `crash`, `pause`",
+                "unknown variant `crsh` — did you mean `crash`?",
+            ),
+            (
+                "unknown variant `fixed-delay`, expected `fixed_delay` or `none`",
+                "unknown variant `fixed-delay` — did you mean `fixed_delay`?",
+            ),
+        ]);
     }
 
     #[test]
     fn type_errors_name_what_the_field_takes_in_words() {
-        let message = "invalid type: string \"2\", expected usize";
-        assert_eq!(improve_serde(message), "is the text \"2\", but it takes a whole number: write 2 without quotes");
-        let message = "invalid type: integer `3`, expected a string";
-        assert_eq!(improve_serde(message), "is the number `3`, but it takes text in quotes");
-        let message = "invalid type: string \"yes\", expected a boolean";
-        assert_eq!(improve_serde(message), "is the text \"yes\", but it takes true or false");
-        let message = "invalid type: string \"true\", expected a boolean";
-        assert_eq!(
-            improve_serde(message),
-            "is the text \"true\", but it takes true or false: write true without quotes"
-        );
+        improves(&[
+            (
+                "invalid type: string \"2\", expected usize",
+                "is the text \"2\", but it takes a whole number: write 2 without quotes",
+            ),
+            ("invalid type: integer `3`, expected a string", "is the number `3`, but it takes text in quotes"),
+            ("invalid type: string \"yes\", expected a boolean", "is the text \"yes\", but it takes true or false"),
+            (
+                "invalid type: string \"true\", expected a boolean",
+                "is the text \"true\", but it takes true or false: write true without quotes",
+            ),
+        ]);
     }
 
     #[test]
