@@ -40,6 +40,13 @@ impl<'a> Evidence<'a> {
         Evidence { record, completed, committed, finished_with, replicas }
     }
 
+    /// Transactions committed more than once (only a planted bug does that):
+    /// a reader of the output must see their records again.
+    pub fn committed_again(&self) -> std::collections::BTreeSet<crate::engine::msg::TxnId> {
+        let mut once = std::collections::BTreeSet::new();
+        self.committed.iter().filter(|t| t.transactional && !once.insert(t.txn)).map(|t| t.txn).collect()
+    }
+
     /// `v`, located at checkpoint `n` (and at its completion, if it completed).
     pub fn at_checkpoint(&self, n: CheckpointId, v: Violation) -> Violation {
         match self.completed.get(&n) {

@@ -18,15 +18,20 @@ use std::sync::Arc;
 /// Per keyed operator: value per key.
 pub type KeyedState = BTreeMap<u16, BTreeMap<u64, i64>>;
 
-/// Per sink operator: by origin, the record's key and its copies.
-pub type SinkRecords = BTreeMap<u16, BTreeMap<Origin, (u64, u32)>>;
+/// Per (source, partition), by offset: how many copies of each source
+/// record a sink must commit (one byte a record; 0 where none reaches it).
+pub type Copies = BTreeMap<(u16, u32), Vec<u8>>;
+
+/// Per sink operator: the copies it must commit.
+pub type SinkRecords = BTreeMap<u16, Copies>;
 
 /// What a fault-free run must produce.
 #[derive(Debug, Default)]
 pub struct Reference {
-    /// Per sink operator: the key of every record it must commit, by
-    /// origin, and how many copies (more than one where paths fan out and
-    /// meet again, or an edge broadcasts).
+    /// Per sink operator: how many copies of each source record it must
+    /// commit (more than one where paths fan out and meet again, or an
+    /// edge broadcasts). One byte a record: the output is judged against
+    /// it as the committed output streams by.
     pub sink_records: SinkRecords,
     /// Per sink operator fed by one keyed aggregate over an edge that keeps
     /// each key's updates in order: the last value per key.
@@ -119,7 +124,13 @@ impl<'g> ReferenceRun<'g> {
             OperatorKind::Committer => return, // committables, not records
             OperatorKind::Sink => {
                 if let Some(sinks) = &mut self.sink_records {
-                    sinks.get_mut(&op).expect("sink").entry(origin).or_insert((key, 0)).1 += 1;
+                    let copies = sinks.get_mut(&op).expect("sink").entry((origin.source, origin.partition)).or_insert_with(|| {
+                        let records = ExecutionGraph::records_in(&self.graph.ops[origin.source as usize], origin.partition);
+                        vec![0; records as usize]
+                    });
+                    if let Some(c) = copies.get_mut(origin.offset as usize) {
+                        *c = c.saturating_add(1);
+                    }
                 }
                 return;
             }
@@ -312,7 +323,8 @@ mod tests {
         let counts = &r.keyed_state[&1];
         assert_eq!(counts.values().sum::<i64>(), 1000);
         assert!(counts.keys().all(|k| *k < 7));
-        assert_eq!(r.sink_records[&2].len(), 1000);
+        let reached: usize = r.sink_records[&2].values().map(|p| p.iter().filter(|c| **c == 1).count()).sum();
+        assert_eq!(reached, 1000, "every record reaches the sink once");
         assert_eq!(&r.sink_final[&2], counts, "a sink fed by one aggregate ends with its state");
     }
 

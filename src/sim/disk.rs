@@ -223,6 +223,28 @@ impl SimDisk {
         })
     }
 
+    /// `read`, handing the bytes to `f` instead of copying them out (a long
+    /// log is read without a second copy). `f` runs with the disk locked:
+    /// it must not use this disk.
+    pub fn read_with<T>(&self, path: &str, f: impl FnOnce(&[u8]) -> T) -> Result<Option<T>, DiskError> {
+        self.with(|s| {
+            if s.fails(s.faults.read_error) {
+                return Err(DiskError::Read(path.into()));
+            }
+            Ok(s.files.get(path).map(|file| match file.pending.is_empty() {
+                true => f(&file.durable),
+                false => f(&file.current()),
+            }))
+        })
+    }
+
+    /// Cuts the file to its first `len` bytes, as the node sees them (a
+    /// torn tail cut off); durable once fsynced, like `write`.
+    pub fn truncate(&self, path: &str, len: usize) -> Result<(), DiskError> {
+        let kept = self.with(|s| s.files.get(path).map(|f| f.current()[..len].to_vec()));
+        self.write(path, kept.unwrap_or_default())
+    }
+
     /// The live files whose path starts with `prefix`, in order.
     pub fn list(&self, prefix: &str) -> Vec<String> {
         self.with(|s| s.files.keys().filter(|p| p.starts_with(prefix)).cloned().collect())
@@ -241,6 +263,11 @@ impl SimDisk {
     /// Only what survived: the durable bytes (for oracles after the run).
     pub fn read_durable(&self, path: &str) -> Option<Vec<u8>> {
         self.with(|s| s.files.get(path).map(|f| f.durable.clone()))
+    }
+
+    /// `read_durable`, handing the bytes to `f` instead of copying them out.
+    pub fn read_durable_with<T>(&self, path: &str, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
+        self.with(|s| s.files.get(path).map(|file| f(&file.durable)))
     }
 
     /// The durable bytes, even of a file deleted since (for oracles: a

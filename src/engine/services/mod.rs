@@ -8,6 +8,7 @@
 
 pub(crate) mod blobs;
 pub(crate) mod log;
+pub(crate) mod packed;
 pub(crate) mod sink;
 pub(crate) mod storage;
 pub(crate) mod wal;

@@ -7,7 +7,13 @@
 //! pre-commit or commit (T7). All of it lives in a write-ahead log on the node's disk;
 //! a request is answered only once its entries are fsynced, and a disk error
 //! fails the request.
+//!
+//! Records live only in the log, packed (`packed`): the store's memory
+//! holds each transaction's status, record count and digest, so it stays
+//! bounded by transactions, not records. Readers of the committed output
+//! (`for_each_committed`) stream the log one entry at a time.
 
+use super::packed::Packed;
 use super::wal;
 use crate::engine::msg::{Attempt, CheckpointId, Msg, Record, ReqId, SinkError, SinkMsg, TxnId};
 use crate::sim::disk::{DiskError, SimDisk};
@@ -27,7 +33,7 @@ pub enum Entry {
     /// Records appended to an open transaction (by its own attempt).
     Write {
         txn: TxnId,
-        records: Vec<Record>,
+        records: Packed,
     },
     PreCommit {
         txn: TxnId,
@@ -45,7 +51,7 @@ pub enum Entry {
     /// Rows visible at once: appended (plain) or upserted by key.
     Append {
         txn: TxnId,
-        records: Vec<Record>,
+        records: Packed,
         at: Duration,
         upsert: bool,
     },
@@ -80,11 +86,21 @@ enum Status {
     Aborted,
 }
 
+/// A transaction as the store keeps it: its records stay in the log.
 #[derive(Debug, Clone)]
 struct Txn {
-    records: Vec<Record>,
+    /// Records written and not yet committed or aborted.
+    records: u64,
+    /// `digest` of those records, in order.
+    digest: u64,
     status: Status,
     checkpoint: Option<CheckpointId>,
+}
+
+impl Txn {
+    fn open() -> Txn {
+        Txn { records: 0, digest: DIGEST_START, status: Status::Open, checkpoint: None }
+    }
 }
 
 /// A transaction (or a plain sink's append) as a reader of committed data sees it.
@@ -97,7 +113,6 @@ pub struct CommittedTxn {
     pub checkpoint: Option<CheckpointId>,
     /// Simulated time of the commit.
     pub at: Duration,
-    pub records: Vec<Record>,
 }
 
 /// The store's state, rebuilt from the WAL on start.
@@ -105,52 +120,50 @@ pub struct CommittedTxn {
 struct Store {
     txns: BTreeMap<TxnId, Txn>,
     fences: BTreeMap<(u16, u16), Attempt>,
-    committed: Vec<CommittedTxn>,
     /// Upsert sinks' tables: per sink operator, key → (value, the record that wrote it).
     tables: BTreeMap<u16, BTreeMap<u64, Record>>,
 }
 
 impl Store {
-    fn apply(&mut self, entry: Entry) {
+    fn status(&self, txn: &TxnId) -> Option<&Status> {
+        self.txns.get(txn).map(|t| &t.status)
+    }
+
+    fn apply(&mut self, entry: &Entry) {
         match entry {
             Entry::Write { txn, records } => {
-                let t = self.txns.entry(txn).or_insert(Txn { records: vec![], status: Status::Open, checkpoint: None });
+                let t = self.txns.entry(*txn).or_insert_with(Txn::open);
                 if t.status == Status::Open {
-                    t.records.extend(records);
+                    t.records += records.count() as u64;
+                    t.digest = digest_more(t.digest, records.records());
                 }
             }
             Entry::PreCommit { txn, checkpoint } => {
-                let t = self.txns.entry(txn).or_insert(Txn { records: vec![], status: Status::Open, checkpoint: None });
-                t.status = Status::PreCommitted(checkpoint);
-                t.checkpoint = Some(checkpoint);
+                let t = self.txns.entry(*txn).or_insert_with(Txn::open);
+                t.status = Status::PreCommitted(*checkpoint);
+                t.checkpoint = Some(*checkpoint);
             }
-            Entry::Commit { txn, at, .. } => {
-                let Some(t) = self.txns.get_mut(&txn) else { return };
-                let records = if t.status == Status::Committed {
-                    // Committed again (only the planted non-idempotent commit logs this).
-                    let first = self.committed.iter().find(|c| c.txn == txn);
-                    first.map(|c| c.records.clone()).unwrap_or_default()
-                } else {
-                    std::mem::take(&mut t.records)
-                };
-                t.status = Status::Committed;
-                self.committed.push(CommittedTxn { transactional: true, txn, checkpoint: t.checkpoint, at, records });
+            Entry::Commit { txn, .. } => {
+                if let Some(t) = self.txns.get_mut(txn) {
+                    t.status = Status::Committed;
+                    t.records = 0;
+                    t.digest = DIGEST_START;
+                }
             }
             Entry::Abort { txn } => {
-                if let Some(t) = self.txns.get_mut(&txn) {
+                if let Some(t) = self.txns.get_mut(txn) {
                     t.status = Status::Aborted;
-                    t.records.clear();
+                    t.records = 0;
+                    t.digest = DIGEST_START;
                 }
             }
             Entry::Fence { sink, subtask, attempt } => {
-                self.fences.insert((sink, subtask), attempt);
+                self.fences.insert((*sink, *subtask), *attempt);
             }
-            Entry::Append { txn, records, at, upsert: false } => {
-                self.committed.push(CommittedTxn { transactional: false, txn, checkpoint: None, at, records });
-            }
+            Entry::Append { upsert: false, .. } => {}
             Entry::Append { txn, records, upsert: true, .. } => {
                 let table = self.tables.entry(txn.sink).or_default();
-                for r in records {
+                for r in records.records() {
                     table.insert(r.key, r);
                 }
             }
@@ -166,9 +179,7 @@ impl Store {
 pub async fn run(disk: SimDisk, options: SinkStoreBugs) {
     let (net, mut inbox) = Net::<Msg>::bind("sink").await;
     let mut store = Store::default();
-    for entry in wal::recover(&disk, WAL, "sink").await {
-        store.apply(entry);
-    }
+    wal::recover_each(&disk, WAL, "sink", |entry: Entry| store.apply(&entry)).await;
     let mut node = SinkNode { disk, store, options, reported: BTreeSet::new() };
     // Group commit: everything that arrived is applied and logged, then one
     // fsync makes it durable and every request of the batch is answered.
@@ -205,7 +216,7 @@ struct SinkNode {
 impl SinkNode {
     fn log(&mut self, entry: Entry) -> Result<(), DiskError> {
         wal::append(&self.disk, WAL, &entry)?;
-        self.store.apply(entry);
+        self.store.apply(&entry);
         Ok(())
     }
 
@@ -233,7 +244,7 @@ impl SinkNode {
         let (req, result) = match msg {
             SinkMsg::Write { txn, records } => {
                 if !self.fenced(txn, txn.attempt, "write") {
-                    self.log_or_lose(txn, Entry::Write { txn, records });
+                    self.log_or_lose(txn, Entry::Write { txn, records: Packed::pack(&records) });
                 }
                 return None;
             }
@@ -247,7 +258,7 @@ impl SinkNode {
             SinkMsg::Append { txn, records, upsert } => {
                 let at = crate::sim::now();
                 if !self.fenced(txn, txn.attempt, "append") {
-                    self.log_or_lose(txn, Entry::Append { txn, records, at, upsert });
+                    self.log_or_lose(txn, Entry::Append { txn, records: Packed::pack(&records), at, upsert });
                 }
                 return None;
             }
@@ -271,7 +282,7 @@ impl SinkNode {
             return Err(SinkError::PreCommitFenced(txn));
         }
         let (have, status) =
-            self.store.txns.get(&txn).map_or((0, Status::Open), |t| (t.records.len() as u64, t.status.clone()));
+            self.store.txns.get(&txn).map_or((0, Status::Open), |t| (t.records, t.status.clone()));
         if status == Status::Aborted {
             return Err(SinkError::Aborted(txn));
         }
@@ -292,19 +303,19 @@ impl SinkNode {
                 Ok(self.log(Entry::Commit { txn, at: crate::sim::now(), by: fence })?)
             }
             Some(Status::Committed) => Ok(()), // idempotent
-            Some(Status::PreCommitted(_)) => {
+            Some(Status::PreCommitted(checkpoint)) => {
+                let (records, digest) = self.store.txns.get(&txn).map_or((0, DIGEST_START), |t| (t.records, t.digest));
                 let at = crate::sim::now();
                 self.log(Entry::Commit { txn, at, by: fence })?;
-                let t = self.store.committed.last().expect("just committed");
                 emit(
                     "sink",
                     Event::TxnCommitted {
                         txn,
-                        checkpoint: t.checkpoint.unwrap_or(0),
+                        checkpoint,
                         via,
                         by: fence,
-                        records: t.records.len(),
-                        digest: Digest(digest(&t.records)),
+                        records: records as usize,
+                        digest: Digest(digest),
                     },
                 );
                 Ok(())
@@ -352,9 +363,12 @@ impl SinkNode {
     }
 }
 
-/// Order-sensitive digest of records, so the trace hash sees the output.
-pub fn digest(records: &[Record]) -> u64 {
-    records.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, r| {
+const DIGEST_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Order-sensitive digest of records (continuing from `h`), so the trace
+/// hash sees the output.
+fn digest_more(h: u64, records: impl Iterator<Item = Record>) -> u64 {
+    records.fold(h, |h, r| {
         let x = r.key
             ^ (r.value as u64).rotate_left(17)
             ^ r.origin.offset.rotate_left(31)
@@ -364,25 +378,77 @@ pub fn digest(records: &[Record]) -> u64 {
 }
 
 /// Every committed transaction, in commit order, as the durable WAL holds it
-/// at the end of the run (what a `read_committed` consumer would see).
+/// at the end of the run (what a `read_committed` consumer would see),
+/// without its records.
 pub fn committed_output(disk: &SimDisk) -> Vec<CommittedTxn> {
+    let mut out = vec![];
+    for_each_committed(disk, &BTreeSet::new(), |t, _| out.push(t.clone()));
+    out
+}
+
+/// Streams the committed output: each committed transaction in commit order,
+/// with its records (packed batches, in the order they were written). Only
+/// the records of transactions still open at that point of the log are
+/// held. A transaction committed again (only a planted bug does that) gets
+/// its records again only if it is in `again`; otherwise none.
+pub fn for_each_committed(disk: &SimDisk, again: &BTreeSet<TxnId>, mut f: impl FnMut(&CommittedTxn, &[Packed])) {
     let mut store = Store::default();
-    for entry in durable_entries(disk) {
-        store.apply(entry);
+    let mut open: BTreeMap<TxnId, Vec<Packed>> = BTreeMap::new();
+    let mut kept: BTreeMap<TxnId, Vec<Packed>> = BTreeMap::new();
+    for_each_entry(disk, |entry| {
+        let before = store.status(entry.txn()).cloned();
+        store.apply(&entry);
+        match entry {
+            Entry::Write { txn, records } if matches!(before, None | Some(Status::Open)) => {
+                open.entry(txn).or_default().push(records)
+            }
+            Entry::Commit { txn, at, .. } => {
+                let Some(before) = before else { return };
+                let records = match before {
+                    Status::Committed => kept.get(&txn).cloned().unwrap_or_default(),
+                    _ => open.remove(&txn).unwrap_or_default(),
+                };
+                if again.contains(&txn) && before != Status::Committed {
+                    kept.insert(txn, records.clone());
+                }
+                let checkpoint = store.txns.get(&txn).and_then(|t| t.checkpoint);
+                f(&CommittedTxn { transactional: true, txn, checkpoint, at }, &records);
+            }
+            Entry::Abort { txn } => {
+                open.remove(&txn);
+            }
+            Entry::Append { txn, records, at, upsert: false } => {
+                let t = CommittedTxn { transactional: false, txn, checkpoint: None, at };
+                f(&t, std::slice::from_ref(&records));
+            }
+            _ => {}
+        }
+    });
+}
+
+impl Entry {
+    /// The transaction it is about (a fence's: a placeholder of its subtask).
+    fn txn(&self) -> &TxnId {
+        const NONE: TxnId = TxnId { sink: u16::MAX, subtask: u16::MAX, attempt: 0, seq: 0 };
+        match self {
+            Entry::Write { txn, .. }
+            | Entry::PreCommit { txn, .. }
+            | Entry::Commit { txn, .. }
+            | Entry::Abort { txn }
+            | Entry::Append { txn, .. } => txn,
+            Entry::Fence { .. } => &NONE,
+        }
     }
-    store.committed
 }
 
 /// Upsert sinks' final tables, as durably stored: per sink operator, key → the row.
 pub fn upsert_tables(disk: &SimDisk) -> BTreeMap<u16, BTreeMap<u64, Record>> {
     let mut store = Store::default();
-    for entry in durable_entries(disk) {
-        store.apply(entry);
-    }
+    for_each_entry(disk, |entry| store.apply(&entry));
     store.tables
 }
 
-/// The durable WAL's entries, in order (for oracles).
-pub fn durable_entries(disk: &SimDisk) -> Vec<Entry> {
-    wal::replay(&disk.read_durable(WAL).unwrap_or_default())
+/// The durable WAL's entries, in order, one at a time (for oracles).
+pub fn for_each_entry(disk: &SimDisk, f: impl FnMut(Entry)) {
+    disk.read_durable_with(WAL, |bytes| wal::for_each(bytes, f));
 }

@@ -21,13 +21,16 @@ pub fn append<T: Serialize>(disk: &SimDisk, path: &str, entry: &T) -> Result<(),
 }
 
 /// Every intact entry of `bytes`, in order, up to the first damaged one.
+#[cfg(test)]
 pub fn replay<T: DeserializeOwned>(bytes: &[u8]) -> Vec<T> {
-    replay_with_len(bytes).0
+    let mut out = vec![];
+    for_each(bytes, |e| out.push(e));
+    out
 }
 
-/// The intact entries and the byte length they span.
-fn replay_with_len<T: DeserializeOwned>(bytes: &[u8]) -> (Vec<T>, usize) {
-    let mut out = vec![];
+/// Hands each intact entry of `bytes` to `f`, in order, up to the first
+/// damaged one, one at a time; returns the byte length they span.
+pub fn for_each<T: DeserializeOwned>(bytes: &[u8], mut f: impl FnMut(T)) -> usize {
     let mut at = 0;
     while at + 8 <= bytes.len() {
         let len = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
@@ -37,36 +40,41 @@ fn replay_with_len<T: DeserializeOwned>(bytes: &[u8]) -> (Vec<T>, usize) {
             break;
         }
         let Ok(entry) = bincode::deserialize(body) else { break };
-        out.push(entry);
+        f(entry);
         at += 8 + len;
     }
-    (out, at)
+    at
 }
 
-/// Opens the log after a (re)start: replays it and cuts off a torn tail, so
-/// that new entries are not appended behind garbage no replay gets past.
-/// While the disk fails, it keeps trying (a service that cannot read its
-/// log does not start).
-pub async fn recover<T: DeserializeOwned>(disk: &SimDisk, path: &str, node: &str) -> Vec<T> {
-    loop {
-        match try_recover(disk, path).await {
-            Ok(entries) => return entries,
-            Err(e) => {
-                emit(node, Event::WalRecoveryFailed { error: e });
+/// Opens the log after a (re)start: hands each intact entry to `f` as it
+/// is read (a long log replays in the memory of one entry), then cuts off
+/// a torn tail, so that new entries are not appended behind garbage no
+/// replay gets past. While the disk fails, it keeps trying (a service that
+/// cannot read its log does not start).
+pub async fn recover_each<T: DeserializeOwned>(disk: &SimDisk, path: &str, node: &str, mut f: impl FnMut(T)) {
+    let (intact, len) = loop {
+        match disk.read_with(path, |bytes| (for_each(bytes, &mut f), bytes.len())) {
+            Ok(read) => break read.unwrap_or_default(),
+            Err(error) => {
+                emit(node, Event::WalRecoveryFailed { error });
+                madsim::time::sleep(READ_RETRY).await;
+            }
+        }
+    };
+    // Every entry has been handed out: a failure from here on retries the cut only.
+    while intact < len {
+        let cut = async {
+            disk.truncate(path, intact)?;
+            disk.fsync(path).await
+        };
+        match cut.await {
+            Ok(()) => return,
+            Err(error) => {
+                emit(node, Event::WalRecoveryFailed { error });
                 madsim::time::sleep(READ_RETRY).await;
             }
         }
     }
-}
-
-async fn try_recover<T: DeserializeOwned>(disk: &SimDisk, path: &str) -> Result<Vec<T>, DiskError> {
-    let bytes = disk.read(path)?.unwrap_or_default();
-    let (entries, intact) = replay_with_len(&bytes);
-    if intact < bytes.len() {
-        disk.write(path, bytes[..intact].to_vec())?;
-        disk.fsync(path).await?;
-    }
-    Ok(entries)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 use super::{Case, Judgement, Property};
 use crate::engine::keys;
 use crate::engine::msg::{Attempt, TxnId};
-use crate::engine::services::sink::{durable_entries, Entry};
+use crate::engine::services::sink::{for_each_entry, Entry};
 use crate::oracle::evidence::{Evidence, Unreadable};
 use crate::oracle::violation::{examples, Violation};
 use crate::scenario::ids::CheckpointId;
@@ -140,7 +140,7 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
     let below = |fences: &BTreeMap<(u16, u16), Attempt>, txn: &TxnId, by: Attempt| {
         fences.get(&(txn.sink, txn.subtask)).is_some_and(|f| by < *f)
     };
-    for entry in durable_entries(&ev.record.disks["sink"]) {
+    for_each_entry(&ev.record.disks["sink"], |entry| {
         match entry {
             Entry::Fence { sink, subtask, attempt } => {
                 let f = fences.entry((sink, subtask)).or_default();
@@ -150,7 +150,7 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
                 if below(&fences, &txn, txn.attempt) {
                     zombie.insert(format!("a write to {txn}"));
                 }
-                if let Some(r) = records.iter().find(|r| r.attempt != txn.attempt) {
+                if let Some(r) = records.records().find(|r| r.attempt != txn.attempt) {
                     foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
                 }
             }
@@ -158,7 +158,7 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
                 if below(&fences, &txn, txn.attempt) {
                     zombie.insert(format!("an append by {txn}"));
                 }
-                if let Some(r) = records.iter().find(|r| r.attempt != txn.attempt) {
+                if let Some(r) = records.records().find(|r| r.attempt != txn.attempt) {
                     foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
                 }
             }
@@ -170,7 +170,7 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
             }
             _ => {}
         }
-    }
+    });
     let mut out = vec![];
     if !zombie.is_empty() {
         out.push(Violation::new(

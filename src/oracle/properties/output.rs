@@ -5,14 +5,15 @@
 //! sink's final table = the reference's final state).
 
 use super::{Case, Judgement, Property};
-use crate::engine::msg::{Origin, TxnId};
+use crate::engine::msg::{Origin, Record, TxnId};
+use crate::engine::services::sink::for_each_committed;
 use crate::engine::protocol::ProtocolKind;
 use crate::engine::registry::Registry;
 use crate::engine::sink::{Output, SinkKind};
 use crate::oracle::evidence::Evidence;
 use crate::oracle::record::RunEnd;
-use crate::oracle::reference::Reference;
-use crate::oracle::violation::{examples, Violation};
+use crate::oracle::reference::{Copies, Reference};
+use crate::oracle::violation::{examples, Violation, EXAMPLES};
 use crate::scenario::words::count;
 use crate::scenario::{Guarantee, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +29,7 @@ impl Property for SinkOutput {
     }
 
     fn check(&self, j: &Case, out: &mut Judgement) {
-        let found = output(j.reference, j.ev, &j.modes);
+        let found = output(j);
         if found.duplicates > 0 {
             out.observed.push(DUPLICATES_COMMITTED);
         }
@@ -142,64 +143,79 @@ pub struct OutputCheck {
 /// record once, nothing invented, each key's last value right.
 /// `at_least_once_output` (when `exactly_once` is off): every record at
 /// least once, nothing invented; duplicates are allowed and counted.
-pub fn output(reference: &Reference, ev: &Evidence, modes: &BTreeMap<u16, OutputMode>) -> OutputCheck {
+///
+/// The committed output streams by once, tallied per offset in one byte a
+/// record against the reference's copies; only the transactions of a few
+/// duplicated records are looked up again, for the message.
+pub fn output(j: &Case) -> OutputCheck {
+    let (reference, ev, modes) = (j.reference, j.ev, &j.modes);
+    let mut tallies: BTreeMap<u16, Tally> = reference
+        .sink_records
+        .iter()
+        .filter_map(|(sink, expected)| {
+            let exactly_once = match modes.get(sink) {
+                Some(OutputMode::ExactlyOnce) => true,
+                Some(OutputMode::AtLeastOnce) => false,
+                _ => return None,
+            };
+            Some((*sink, Tally::new(expected, exactly_once)))
+        })
+        .collect();
+    let disk = &ev.record.disks["sink"];
+    let again = ev.committed_again();
+    for_each_committed(disk, &again, |t, batches| {
+        if let Some(tally) = tallies.get_mut(&t.txn.sink) {
+            batches.iter().flat_map(|b| b.records()).for_each(|r| tally.commit(&r, t.at));
+        }
+    });
     let mut out = vec![];
     let mut duplicates = 0;
-    for (sink, expected) in &reference.sink_records {
-        let exactly_once = match modes.get(sink) {
-            Some(OutputMode::ExactlyOnce) => true,
-            Some(OutputMode::AtLeastOnce) => false,
-            _ => continue,
+    for (sink, tally) in &tallies {
+        let property = if tally.exactly_once { "exactly_once_output" } else { "at_least_once_output" };
+        let key_of = |o: Origin| {
+            let source = &j.graph.ops[o.source as usize];
+            j.log.read(source, o.partition, o.offset, 1).first().map_or(0, |(key, _)| *key)
         };
-        let property = if exactly_once { "exactly_once_output" } else { "at_least_once_output" };
-        // Every committed record by origin (sorted, no per-record allocation),
-        // then one merge against the reference's sorted origins.
-        let mut seen: Vec<Commit> = vec![];
-        let mut last: BTreeMap<u64, i64> = BTreeMap::new();
-        for txn in ev.committed.iter().filter(|t| t.txn.sink == *sink) {
-            for r in &txn.records {
-                seen.push((r.origin, txn.txn, txn.at));
-                last.insert(r.key, r.value);
-            }
-        }
-        seen.sort_unstable();
-        let Compared { missing, dups, unknown, first_dup_at, first_unknown_at } = compare(expected, &seen);
-        duplicates += dups.len();
+        let found = tally.compare(key_of);
+        duplicates += found.dups.total as usize;
         let at_sink = |v: Violation, at: Option<Duration>| match at {
             Some(t) => v.at(t).node("sink"),
             None => v,
         };
-        if !missing.is_empty() && ev.record.end == RunEnd::Finished {
+        if found.missing.total > 0 && ev.record.end == RunEnd::Finished {
             out.push(Violation::new(
                 property,
-                format!("{} never committed: {}", count(missing.len() as u64, "record", "records"), examples(missing)),
+                format!("{} never committed: {}", count(found.missing.total, "record", "records"), found.missing),
             ));
         }
-        if !dups.is_empty() && exactly_once {
+        if found.dups.total > 0 && tally.exactly_once {
+            let shown = duplicated_in(disk, &again, *sink, &found.dup_origins);
+            let items = found.dup_origins.iter().map(|(o, copies)| {
+                let txns: Vec<String> = shown.get(o).into_iter().flatten().map(|t| t.to_string()).collect();
+                let expected = if *copies == 1 { String::new() } else { format!(" ({copies} expected)") };
+                format!("{o} in {}{expected}", txns.join(" and "))
+            });
+            let dups = Sample { shown: items.collect(), total: found.dups.total };
             out.push(at_sink(
                 Violation::new(
                     property,
-                    format!(
-                        "{} committed more than once: {}",
-                        count(dups.len() as u64, "record", "records"),
-                        examples(dups)
-                    ),
+                    format!("{} committed more than once: {dups}", count(dups.total, "record", "records")),
                 ),
-                first_dup_at,
+                tally.first_dup_at,
             ));
         }
-        if !unknown.is_empty() {
-            let n = unknown.len();
+        if found.unknown.total > 0 {
             out.push(at_sink(
                 Violation::new(
                     property,
-                    format!("{n} committed records the reference never produced: {}", examples(unknown)),
+                    format!("{} committed records the reference never produced: {}", found.unknown.total, found.unknown),
                 ),
-                first_unknown_at,
+                tally.first_unknown_at,
             ));
         }
-        let finals = reference.sink_final.get(sink).filter(|_| exactly_once);
+        let finals = reference.sink_final.get(sink).filter(|_| tally.exactly_once);
         if let (Some(finals), RunEnd::Finished) = (finals, &ev.record.end) {
+            let last = &tally.last;
             let wrong: Vec<String> = finals
                 .iter()
                 .filter(|(k, v)| last.get(k) != Some(v))
@@ -225,58 +241,153 @@ pub fn output(reference: &Reference, ev: &Evidence, modes: &BTreeMap<u16, Output
     OutputCheck { violations: out, duplicates }
 }
 
-/// One committed record: where it came from, the transaction and when.
-type Commit = (Origin, TxnId, Duration);
+/// The transactions that committed each of `origins` at `sink`, in commit order.
+fn duplicated_in(
+    disk: &crate::sim::disk::SimDisk,
+    again: &BTreeSet<TxnId>,
+    sink: u16,
+    origins: &[(Origin, u8)],
+) -> BTreeMap<Origin, Vec<TxnId>> {
+    let mut found: BTreeMap<Origin, Vec<TxnId>> = origins.iter().map(|(o, _)| (*o, vec![])).collect();
+    for_each_committed(disk, again, |t, batches| {
+        if t.txn.sink == sink {
+            for r in batches.iter().flat_map(|b| b.records()) {
+                if let Some(txns) = found.get_mut(&r.origin) {
+                    txns.push(t.txn);
+                }
+            }
+        }
+    });
+    found
+}
 
-/// What the merge of committed records against the reference found.
-#[derive(Debug, Default)]
-struct Compared {
-    /// The reference's records never committed (or in fewer copies than it made).
-    missing: Vec<String>,
-    /// Records committed in more copies than the reference made.
-    dups: Vec<String>,
-    /// Records committed but never produced by the reference.
-    unknown: Vec<String>,
+/// One sink's committed output, tallied against the reference's copies as
+/// it streams by.
+struct Tally<'r> {
+    expected: &'r Copies,
+    exactly_once: bool,
+    /// Per partition the reference knows, by offset: copies committed so
+    /// far (saturating at 255).
+    counts: BTreeMap<(u16, u32), Vec<u8>>,
+    /// Committed origins outside every partition and offset the reference
+    /// knows (invented), with their copies.
+    beyond: BTreeMap<Origin, u32>,
+    /// The last value committed per key.
+    last: BTreeMap<u64, i64>,
     /// When the first copy too many was committed.
     first_dup_at: Option<Duration>,
     /// When the first record the reference never produced was committed.
     first_unknown_at: Option<Duration>,
 }
 
-/// Merges the committed records (`seen`, sorted by origin) against the
-/// reference's.
-fn compare(expected: &BTreeMap<Origin, (u64, u32)>, seen: &[Commit]) -> Compared {
-    let mut found = Compared::default();
-    let mut rest = seen;
-    let mut expected = expected.iter().peekable();
-    while let Some(&(origin, _, _)) = rest.first() {
-        let same = rest.iter().take_while(|(o, _, _)| *o == origin).count();
-        let (group, tail) = rest.split_at(same);
-        while let Some((o, (key, _))) = expected.next_if(|(o, _)| **o < origin) {
-            found.missing.push(format!("{o} (key {key})"));
+/// What comparing a tally with the reference found.
+#[derive(Debug, Default)]
+struct Compared {
+    /// The reference's records never committed (or in fewer copies than it made).
+    missing: Sample,
+    /// Records committed in more copies than the reference made.
+    dups: Sample,
+    /// The first few of them, with the copies the reference made.
+    dup_origins: Vec<(Origin, u8)>,
+    /// Records committed but never produced by the reference.
+    unknown: Sample,
+}
+
+impl<'r> Tally<'r> {
+    fn new(expected: &'r Copies, exactly_once: bool) -> Self {
+        let counts = expected.iter().map(|(p, copies)| (*p, vec![0; copies.len()])).collect();
+        Tally {
+            expected,
+            exactly_once,
+            counts,
+            beyond: BTreeMap::new(),
+            last: BTreeMap::new(),
+            first_dup_at: None,
+            first_unknown_at: None,
         }
-        match expected.next_if(|(o, _)| **o == origin) {
-            None => {
-                found.unknown.push(origin.to_string());
-                let first = group.iter().map(|(_, _, at)| *at).min();
-                found.first_unknown_at = earliest(found.first_unknown_at, first);
-            }
-            Some((_, (key, copies))) if same < *copies as usize => {
-                found.missing.push(format!("{origin} (key {key}; {same} of {copies} copies)"))
-            }
-            Some((_, (_, copies))) if same > *copies as usize => {
-                let txns: Vec<String> = group.iter().map(|(_, t, _)| t.to_string()).collect();
-                let expected = if *copies == 1 { String::new() } else { format!(" ({copies} expected)") };
-                found.dups.push(format!("{origin} in {}{expected}", txns.join(" and ")));
-                let excess = nth_commit(group, *copies as usize);
-                found.first_dup_at = earliest(found.first_dup_at, excess);
-            }
-            Some(_) => {}
-        }
-        rest = tail;
     }
-    found.missing.extend(expected.map(|(o, (key, _))| format!("{o} (key {key})")));
-    found
+
+    /// One committed record, committed at `at` (commits stream in order).
+    fn commit(&mut self, r: &Record, at: Duration) {
+        self.last.insert(r.key, r.value);
+        let o = r.origin;
+        let p = (o.source, o.partition);
+        let Some(c) = self.counts.get_mut(&p).and_then(|v| v.get_mut(o.offset as usize)) else {
+            *self.beyond.entry(o).or_default() += 1;
+            self.first_unknown_at = earliest(self.first_unknown_at, Some(at));
+            return;
+        };
+        *c = c.saturating_add(1);
+        let expected = self.expected[&p][o.offset as usize];
+        if expected == 0 {
+            self.first_unknown_at = earliest(self.first_unknown_at, Some(at));
+        } else if *c == expected.saturating_add(1) {
+            self.first_dup_at = earliest(self.first_dup_at, Some(at));
+        }
+    }
+
+    /// Walks every offset in order; `key_of` finds the key of a missing record.
+    fn compare(&self, key_of: impl Fn(Origin) -> u64) -> Compared {
+        let mut found = Compared::default();
+        let mut unknown = vec![];
+        for (&(source, partition), expected) in self.expected {
+            let counts = &self.counts[&(source, partition)];
+            for (offset, (&want, &have)) in expected.iter().zip(counts).enumerate() {
+                if want == have {
+                    continue;
+                }
+                let origin = Origin { source, partition, offset: offset as u64 };
+                if have < want {
+                    found.missing.push(|| match (have, want) {
+                        (0, 1) => format!("{origin} (key {})", key_of(origin)),
+                        _ => format!("{origin} (key {}; {have} of {want} copies)", key_of(origin)),
+                    });
+                } else if want == 0 {
+                    found.unknown.total += 1;
+                    if unknown.len() < EXAMPLES {
+                        unknown.push(origin);
+                    }
+                } else {
+                    found.dups.total += 1;
+                    if found.dup_origins.len() < EXAMPLES {
+                        found.dup_origins.push((origin, want));
+                    }
+                }
+            }
+        }
+        found.unknown.total += self.beyond.len() as u64;
+        unknown.extend(self.beyond.keys().take(EXAMPLES));
+        unknown.sort_unstable();
+        found.unknown.shown = unknown.into_iter().take(EXAMPLES).map(|o| o.to_string()).collect();
+        found
+    }
+}
+
+/// The first few of many items, and how many there were in all.
+#[derive(Debug, Default)]
+struct Sample {
+    shown: Vec<String>,
+    total: u64,
+}
+
+impl Sample {
+    fn push(&mut self, item: impl FnOnce() -> String) {
+        if self.shown.len() < EXAMPLES {
+            self.shown.push(item());
+        }
+        self.total += 1;
+    }
+}
+
+impl std::fmt::Display for Sample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown.join(", "))?;
+        let more = self.total.saturating_sub(self.shown.len() as u64);
+        if more > 0 {
+            write!(f, " (+{more} more)")?;
+        }
+        Ok(())
+    }
 }
 
 fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
@@ -286,58 +397,71 @@ fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     }
 }
 
-/// When the `n`-th copy (from 0) of a record was committed.
-fn nth_commit(group: &[Commit], n: usize) -> Option<Duration> {
-    let mut times: Vec<Duration> = group.iter().map(|(_, _, at)| *at).collect();
-    times.sort_unstable();
-    times.get(n).copied()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::msg::Record;
 
     fn origin(offset: u64) -> Origin {
         Origin { source: 0, partition: 0, offset }
     }
 
-    fn txn(seq: u64) -> TxnId {
-        TxnId { sink: 2, subtask: 0, attempt: 1, seq }
+    /// Partition s0p0 of `len` offsets, with these copies expected.
+    fn expected(len: usize, copies: &[(u64, u8)]) -> Copies {
+        let mut v = vec![0; len];
+        copies.iter().for_each(|(o, c)| v[*o as usize] = *c);
+        [((0, 0), v)].into()
     }
 
-    /// Record `offset` committed in transaction `seq` at `ms`.
-    fn commit(offset: u64, seq: u64, ms: u64) -> Commit {
-        (origin(offset), txn(seq), Duration::from_millis(ms))
+    /// Record `offset` committed at `ms`.
+    fn commit(t: &mut Tally, offset: u64, ms: u64) {
+        let r = Record { key: offset + 6, value: 1, origin: origin(offset), attempt: 1 };
+        t.commit(&r, Duration::from_millis(ms));
     }
 
     #[test]
-    fn the_merge_finds_missing_duplicated_and_invented_records() {
-        let expected: BTreeMap<Origin, (u64, u32)> =
-            [(origin(1), (7, 1)), (origin(2), (8, 1)), (origin(4), (9, 1))].into();
-        let seen = [commit(1, 0, 10), commit(1, 3, 40), commit(3, 1, 20), commit(4, 1, 20)];
-        let found = compare(&expected, &seen);
-        assert_eq!(found.missing, vec!["s0p0@2 (key 8)"]);
-        assert_eq!(found.dups, vec!["s0p0@1 in txn-2.0-a1-0 and txn-2.0-a1-3"]);
-        assert_eq!(found.unknown, vec!["s0p0@3"]);
-        let found = compare(&expected, &[]);
-        assert_eq!((found.missing.len(), found.dups.len(), found.unknown.len()), (3, 0, 0));
+    fn the_tally_finds_missing_duplicated_and_invented_records() {
+        let expected = expected(5, &[(1, 1), (2, 1), (4, 1)]);
+        let mut t = Tally::new(&expected, true);
+        for (offset, ms) in [(1, 10), (1, 40), (3, 20), (4, 20), (9, 30)] {
+            commit(&mut t, offset, ms);
+        }
+        let found = t.compare(|o| o.offset + 6);
+        assert_eq!(found.missing.to_string(), "s0p0@2 (key 8)");
+        assert_eq!(found.dup_origins, vec![(origin(1), 1)]);
+        assert_eq!(found.unknown.to_string(), "s0p0@3, s0p0@9");
+        assert_eq!(found.unknown.total, 2);
+        let found = Tally::new(&expected, true).compare(|_| 0);
+        assert_eq!((found.missing.total, found.dups.total, found.unknown.total), (3, 0, 0));
     }
 
     #[test]
     fn copies_the_reference_made_are_expected_copies() {
-        let expected: BTreeMap<Origin, (u64, u32)> = [(origin(1), (7, 2)), (origin(2), (8, 2))].into();
-        let seen = [commit(1, 0, 10), commit(1, 1, 20), commit(2, 0, 10)];
-        let found = compare(&expected, &seen);
-        assert_eq!(found.missing, vec!["s0p0@2 (key 8; 1 of 2 copies)"]);
-        assert!(found.dups.is_empty() && found.unknown.is_empty());
+        let expected = expected(3, &[(1, 2), (2, 2)]);
+        let mut t = Tally::new(&expected, true);
+        for (offset, ms) in [(1, 10), (1, 20), (2, 10)] {
+            commit(&mut t, offset, ms);
+        }
+        let found = t.compare(|o| o.offset + 6);
+        assert_eq!(found.missing.to_string(), "s0p0@2 (key 8; 1 of 2 copies)");
+        assert_eq!((found.dups.total, found.unknown.total), (0, 0));
     }
 
     #[test]
     fn a_duplicate_is_located_where_the_copy_too_many_was_committed() {
-        let expected: BTreeMap<Origin, (u64, u32)> = [(origin(1), (7, 1)), (origin(2), (8, 1))].into();
-        let seen = [commit(1, 3, 90), commit(1, 0, 10), commit(2, 0, 10), commit(2, 2, 50), commit(5, 2, 50)];
-        let found = compare(&expected, &seen);
-        assert_eq!(found.first_dup_at, Some(Duration::from_millis(50)), "{found:?}");
-        assert_eq!(found.first_unknown_at, Some(Duration::from_millis(50)));
+        let expected = expected(3, &[(1, 1), (2, 1)]);
+        let mut t = Tally::new(&expected, true);
+        for (offset, ms) in [(1, 10), (2, 10), (2, 50), (1, 90), (5, 50)] {
+            commit(&mut t, offset, ms);
+        }
+        assert_eq!(t.first_dup_at, Some(Duration::from_millis(50)));
+        assert_eq!(t.first_unknown_at, Some(Duration::from_millis(50)));
+    }
+
+    #[test]
+    fn a_sample_shows_the_first_few_and_counts_the_rest() {
+        let mut s = Sample::default();
+        (0..7).for_each(|i| s.push(|| i.to_string()));
+        assert_eq!(s.to_string(), "0, 1, 2, 3, 4 (+2 more)");
     }
 }
