@@ -47,17 +47,22 @@ pub fn attempt_fencing(ev: &Evidence) -> Vec<Violation> {
 fn acks(ev: &Evidence) -> Vec<Violation> {
     let r = ev.record;
     let mut out = vec![];
-    for done in &r.events {
+    // Events are in time order: the last deployment seen so far is the one
+    // before the completion (one at the same instant included).
+    let mut deployed = None;
+    for (i, done) in r.events.iter().enumerate() {
+        if let Event::JobDeployed { attempt, .. } = done.event {
+            deployed = Some(attempt);
+        }
         let Event::CheckpointCompleted { checkpoint: n, .. } = done.event else { continue };
-        let deployed = r
-            .events
-            .iter()
-            .filter(|d| d.time <= done.time)
+        let same_instant = r.events[i + 1..].iter().take_while(|d| d.time == done.time);
+        let deployed = same_instant
             .filter_map(|d| match d.event {
                 Event::JobDeployed { attempt, .. } => Some(attempt),
                 _ => None,
             })
-            .next_back();
+            .last()
+            .or(deployed);
         let meta = match ev.metadata(n) {
             Ok(meta) => meta,
             Err(Unreadable::Rotted(_)) => continue,

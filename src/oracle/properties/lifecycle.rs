@@ -14,13 +14,13 @@ use super::{Case, Judgement, Property};
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::keys;
 use crate::oracle::evidence::Evidence;
-use crate::oracle::record::RunRecord;
 use crate::oracle::violation::{examples, Violation};
 use crate::scenario::ids::{Attempt, CheckpointId};
 use crate::scenario::Scenario;
 use crate::trace::event::{AbortReason, FailoverKind};
 use crate::trace::{Event, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 /// The `checkpoint_monotonic` property.
 pub struct CheckpointMonotonic;
@@ -82,21 +82,26 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
         }
         last = last.max(n);
     }
+    // Every ack and deployment, gathered once: (checkpoint, attempt) → when each task acked.
+    let mut acks: BTreeMap<(CheckpointId, Attempt), Vec<(Duration, &str)>> = BTreeMap::new();
+    let mut tasks: BTreeMap<Attempt, BTreeSet<&str>> = BTreeMap::new();
+    for a in &r.events {
+        match &a.event {
+            Event::CheckpointAcked { task, checkpoint, attempt } => {
+                acks.entry((*checkpoint, *attempt)).or_default().push((a.time, task.as_str()))
+            }
+            Event::TaskDeployed { task, attempt, .. } => {
+                tasks.entry(*attempt).or_default().insert(task.as_str());
+            }
+            _ => {}
+        }
+    }
     for e in &r.events {
         let Event::CheckpointCompleted { checkpoint: n, attempt, .. } = e.event else { continue };
-        let acked: BTreeSet<&str> = r
-            .events
-            .iter()
-            .filter(|a| a.time <= e.time)
-            .filter_map(|a| match &a.event {
-                Event::CheckpointAcked { task, checkpoint, attempt: by } if *checkpoint == n && *by == attempt => {
-                    Some(task.as_str())
-                }
-                _ => None,
-            })
-            .collect();
+        let acked: BTreeSet<&str> =
+            acks.get(&(n, attempt)).into_iter().flatten().filter(|(t, _)| *t <= e.time).map(|(_, task)| *task).collect();
         // The tasks of that attempt, as deployed (a rescale changes them).
-        let deployed: BTreeSet<&str> = deployed_tasks(r, attempt).collect();
+        let deployed: BTreeSet<&str> = tasks.get(&attempt).cloned().unwrap_or_default();
         let all: Vec<&str> = if deployed.is_empty() {
             graph.tasks.values().map(|t| t.name.as_str()).collect()
         } else {
@@ -122,14 +127,6 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
     out.extend(durable_before_completion(ev));
     out.extend(restores_from_the_latest(ev));
     out
-}
-
-/// The tasks deployed for `attempt`.
-fn deployed_tasks(r: &RunRecord, attempt: Attempt) -> impl Iterator<Item = &str> {
-    r.events.iter().filter_map(move |d| match &d.event {
-        Event::TaskDeployed { task, attempt: a, .. } if *a == attempt => Some(task.as_str()),
-        _ => None,
-    })
 }
 
 /// Data before metadata before completion (L7, L14): storage's disk says
