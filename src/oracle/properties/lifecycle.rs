@@ -198,6 +198,13 @@ pub fn aborted_never_completes(ev: &Evidence) -> Vec<Violation> {
     let r = ev.record;
     let mut out = vec![];
     let mut seen = BTreeSet::new();
+    // Restores by checkpoint, in time order, gathered once.
+    let mut restores: BTreeMap<CheckpointId, Vec<(&TraceEvent, &String)>> = BTreeMap::new();
+    for e in &r.events {
+        if let Event::TaskRestored { task, checkpoint, .. } = &e.event {
+            restores.entry(*checkpoint).or_default().push((e, task));
+        }
+    }
     for abort in &r.events {
         let Event::CheckpointAborted { checkpoint: n, reason: why } = &abort.event else { continue };
         let n = *n;
@@ -219,10 +226,7 @@ pub fn aborted_never_completes(ev: &Evidence) -> Vec<Violation> {
                 .node("coordinator"),
             );
         }
-        let restored = r.events.iter().find_map(|e| match &e.event {
-            Event::TaskRestored { task, checkpoint, .. } if e.time >= abort.time && *checkpoint == n => Some((e, task)),
-            _ => None,
-        });
+        let restored = restores.get(&n).into_iter().flatten().find(|(e, _)| e.time >= abort.time).copied();
         if let Some((e, task)) = restored {
             out.push(
                 Violation::new(
