@@ -17,7 +17,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 fn main() {
     let args = Arguments::from_args();
     // The stock scenarios run through the same harness a user's crate uses.
-    let mut trials = Harness::new(Testbed::new()).dir("scenarios").trials();
+    // `scenarios/soak/` runs only with `cargo test --test scenarios -- --ignored`.
+    let mut trials = Harness::new(Testbed::new()).dir("scenarios").soak("scenarios/soak").trials();
     trials.push(Trial::test("a_scenario_whose_fault_never_fires_fails", vacuous_scenario_fails));
     libtest_mimic::run(&args, trials).exit();
 }

@@ -19,6 +19,10 @@
 //! }
 //! ```
 //!
+//! Long scenarios (a soak of 100 M records) go in a directory given to
+//! `soak`: their tests are ignored by a plain `cargo test` and run with
+//! `cargo test -- --ignored`, each under a wall-clock cap of `SOAK_WALL_CAP`.
+//!
 //! `CKPTSIM_SEEDS=N` widens every scenario to seeds `0..N`; `CKPTSIM_SEED=S`
 //! runs seed `S` only. A scenario with `[expect] violated = [...]` (a flawed
 //! component that must stay caught) passes when each listed property fails in
@@ -36,18 +40,30 @@ use std::sync::Arc;
 pub struct Harness {
     testbed: Testbed,
     dirs: Vec<PathBuf>,
+    soak: Vec<PathBuf>,
 }
+
+/// The wall-clock cap of one run of a soak scenario.
+pub const SOAK_WALL_CAP: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 impl Harness {
     /// Tests against `testbed`; add directories with `dir`.
     pub fn new(testbed: Testbed) -> Harness {
-        Harness { testbed, dirs: vec![] }
+        Harness { testbed, dirs: vec![], soak: vec![] }
     }
 
     /// Runs every scenario file under `dir` (relative to where `cargo test`
     /// runs: the crate's root), subfolders included.
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Harness {
         self.dirs.push(dir.into());
+        self
+    }
+
+    /// Runs every scenario file under `dir` only when ignored tests are
+    /// asked for (`cargo test -- --ignored`): long runs, kept out of the
+    /// default `cargo test` even where `dir` lies inside a `dir(…)`.
+    pub fn soak(mut self, dir: impl Into<PathBuf>) -> Harness {
+        self.soak.push(dir.into());
         self
     }
 
@@ -60,13 +76,18 @@ impl Harness {
 
     /// One test per scenario file, named `scenario::PATH` (relative to its directory).
     pub fn trials(&self) -> Vec<Trial> {
+        let soak: Vec<(PathBuf, PathBuf)> =
+            self.soak.iter().flat_map(|d| scenario_files(d).into_iter().map(move |f| (d.clone(), f))).collect();
         let files = self.dirs.iter().flat_map(|d| scenario_files(d).into_iter().map(move |f| (d.clone(), f)));
-        files
-            .map(|(dir, path)| {
+        let quick = files.filter(|(_, f)| !soak.iter().any(|(_, s)| s == f)).map(|(d, f)| (d, f, false));
+        let all: Vec<_> = quick.chain(soak.iter().cloned().map(|(d, f)| (d, f, true))).collect();
+        all.into_iter()
+            .map(|(dir, path, long)| {
                 let testbed = self.testbed.clone();
                 let short = path.strip_prefix(&dir).unwrap_or(&path).with_extension("");
                 let name = format!("scenario::{}", short.display());
-                Trial::test(name, move || check_scenario(&testbed, &path).map_err(Failed::from))
+                let cap = if long { SOAK_WALL_CAP } else { crate::run::DEFAULT_WALL_CAP };
+                Trial::test(name, move || check_with(&testbed, &path, cap).map_err(Failed::from)).with_ignored_flag(long)
             })
             .collect()
     }
@@ -85,8 +106,19 @@ pub fn scenario_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs one scenario file over its seeds and judges it as a test.
 pub fn check_scenario(testbed: &Testbed, path: &Path) -> Result<(), String> {
+    check_with(testbed, path, crate::run::DEFAULT_WALL_CAP)
+}
+
+/// `check_scenario`, each run under `wall_cap`.
+fn check_with(testbed: &Testbed, path: &Path, wall_cap: std::time::Duration) -> Result<(), String> {
     let scenario = testbed.load(path).map_err(|e| e.render())?;
-    let spec = RunSpec { testbed: testbed.clone(), ..RunSpec::new(Arc::new(scenario), path.to_path_buf(), 0, None) };
+    let spec = RunSpec {
+        testbed: testbed.clone(),
+        wall_cap,
+        ..RunSpec::new(Arc::new(scenario), path.to_path_buf(), 0, None)
+    };
+    crate::run::budget::admit(&spec.scenario, spec.max_memory, 1)
+        .map_err(|(field, message)| format!("{}: {field}: {message}", path.display()))?;
     let reports = run_seeds(&spec, seeds_from(spec.scenario.first_seed, spec.scenario.seeds));
     if spec.scenario.expect.violated.is_empty() {
         let failures: Vec<String> = reports.iter().filter(|r| !r.passed()).map(describe).collect();

@@ -80,6 +80,11 @@ enum Command {
         /// simulation at the cap, judging a second later.
         #[arg(long, value_parser = parse_wall_cap)]
         wall_cap: Option<Duration>,
+        /// The most resident memory the process may hold (e.g. `2GiB`;
+        /// default: half of the machine's). A file estimated not to fit is
+        /// refused; a run that passes it is stopped, and its verdict says so.
+        #[arg(long, value_parser = crate::run::budget::parse_size)]
+        max_memory: Option<u64>,
         /// A fault as one inline TOML table, e.g. `{ at = "700ms", action =
         /// "crash", node = "worker-2" }`; repeatable. Given, these replace
         /// the file's [[faults]] and [swarm].
@@ -152,6 +157,11 @@ enum Command {
         /// the simulation at the cap, judging a second later.
         #[arg(long, value_parser = parse_wall_cap)]
         wall_cap: Option<Duration>,
+        /// The most resident memory the process may hold (e.g. `2GiB`;
+        /// default: half of the machine's). A file estimated not to fit is
+        /// refused; a run that passes it is stopped, and its verdict says so.
+        #[arg(long, value_parser = crate::run::budget::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Shrink a failing seed to the smallest scenario that still fails the
     /// same property, and write it as a regression scenario.
@@ -303,7 +313,7 @@ pub fn main(testbed: Testbed) -> i32 {
             }
             EXIT_PASS
         }
-        Command::Run { scenario, seed, bug, trace, chrome_trace, timeline, json, wall_cap, faults } => {
+        Command::Run { scenario, seed, bug, trace, chrome_trace, timeline, json, wall_cap, max_memory, faults } => {
             let Some(mut spec) = load(&testbed, &scenario, 0, bug) else { return EXIT_BAD_INPUT };
             if !faults.is_empty() {
                 match with_faults(&testbed, &spec.scenario, &faults) {
@@ -316,13 +326,35 @@ pub fn main(testbed: Testbed) -> i32 {
             }
             spec.seed = seed.unwrap_or(spec.scenario.first_seed);
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
+            spec.max_memory = max_memory.unwrap_or(spec.max_memory);
+            if !admit(&spec, 1) {
+                return EXIT_BAD_INPUT;
+            }
             let report = run_seed(&spec);
             let files = report::Files { chrome: chrome_trace.as_deref(), timeline: timeline.as_deref() };
             report::print_run(&report, trace, json, &files)
         }
-        Command::Sweep { scenario, seeds, bug, jobs, shard, json, coverage, until_failure, strict, wall_cap } => {
+        Command::Sweep {
+            scenario,
+            seeds,
+            bug,
+            jobs: j,
+            shard,
+            json,
+            coverage,
+            until_failure,
+            strict,
+            wall_cap,
+            max_memory,
+        } => {
             let Some(mut spec) = load(&testbed, &scenario, 0, bug) else { return EXIT_BAD_INPUT };
             spec.wall_cap = wall_cap.unwrap_or(spec.wall_cap);
+            spec.max_memory = max_memory.unwrap_or(spec.max_memory);
+            let at_once = jobs(j).min((seeds.1 - seeds.0) as usize);
+            if !admit(&spec, at_once as u64) {
+                return EXIT_BAD_INPUT;
+            }
+            let jobs = j;
             let options = sweep::SweepOptions { seeds, shard, jobs, json, coverage, until_failure, strict };
             sweep::sweep(&spec, &options)
         }
@@ -404,6 +436,18 @@ pub fn invoked_as() -> String {
 
 /// Loads the scenario; prints the error (`file:line:col: field: message`,
 /// then the line with carets) if bad.
+/// Whether `runs` runs of the spec at once fit its memory budget; if not,
+/// says so, naming the file, line and field (exit code 2 follows).
+fn admit(spec: &RunSpec, runs: u64) -> bool {
+    let Err((field, message)) = crate::run::budget::admit(&spec.scenario, spec.max_memory, runs) else { return true };
+    let text = std::fs::read_to_string(&spec.path).unwrap_or_default();
+    let location = scenario::locate::span_of(&text, &field, &message)
+        .map(|span| scenario::location::Location::of_span(&text, span));
+    let file = spec.path.display().to_string();
+    eprintln!("error: {}", scenario::ScenarioError { file, location, field, message }.render());
+    false
+}
+
 fn load(testbed: &Testbed, path: &std::path::Path, seed: u64, bug: Option<Bug>) -> Option<RunSpec> {
     match testbed.load(path) {
         Ok(s) => Some(RunSpec { testbed: testbed.clone(), ..RunSpec::new(Arc::new(s), path.to_path_buf(), seed, bug) }),

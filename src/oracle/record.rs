@@ -19,6 +19,8 @@ pub enum RunEnd {
     TimedOut,
     /// The wall-clock cap ran out first (the run was stopped from outside).
     WallClockCap,
+    /// The process passed its memory budget (the run was stopped from outside).
+    MemoryBudget,
 }
 
 /// Everything a run leaves behind for the oracles.
@@ -35,4 +37,6 @@ pub struct RunRecord {
     pub sim_time: Duration,
     /// The simulated time budget: last fault + `finish_within`.
     pub deadline: Duration,
+    /// The memory budget the run had (`--max-memory`), in bytes.
+    pub memory_budget: u64,
 }

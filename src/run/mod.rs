@@ -10,6 +10,7 @@
 //! - `outcome` — which faults fired, and why the others did not
 //! - `coverage` — the whole coverage catalogue: the engine's paths and the fault kinds'
 
+pub mod budget;
 pub(crate) mod client;
 pub mod coverage;
 pub mod faults;
@@ -30,6 +31,8 @@ use crate::trace::{Event, TraceEvent};
 use outcome::FaultOutcome;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use crate::oracle::record::RunEnd;
+use budget::Halt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -52,6 +55,9 @@ pub struct RunSpec {
     pub bug: Option<Bug>,
     /// Wall-clock time a run may take before it is stopped.
     pub wall_cap: Duration,
+    /// Resident memory the process may hold before a run is stopped, in
+    /// bytes (`budget`).
+    pub max_memory: u64,
     /// The components the scenario's names resolve to.
     pub testbed: Testbed,
 }
@@ -59,7 +65,15 @@ pub struct RunSpec {
 impl RunSpec {
     /// A run of `scenario` on the built-in components.
     pub fn new(scenario: Arc<Scenario>, path: PathBuf, seed: u64, bug: Option<Bug>) -> RunSpec {
-        RunSpec { scenario, path, seed, bug, wall_cap: DEFAULT_WALL_CAP, testbed: Testbed::new() }
+        RunSpec {
+            scenario,
+            path,
+            seed,
+            bug,
+            wall_cap: DEFAULT_WALL_CAP,
+            max_memory: budget::default_memory(),
+            testbed: Testbed::new(),
+        }
     }
 }
 
@@ -119,6 +133,28 @@ pub fn replay_command(testbed: &Testbed, path: &Path, seed: u64, bug: Option<Bug
     format!("{} run {} --seed {seed}{bug} --trace", testbed.invoked_as(), path.display())
 }
 
+/// How often the thread watching a run looks at the clock and the memory.
+const WATCH_EVERY: Duration = Duration::from_millis(20);
+
+/// Watches a run until it is done: stops it at the wall-clock cap or once
+/// the process holds more than the memory budget, and abandons judging
+/// `JUDGING_GRACE` after that (at once if memory is still over the budget).
+fn watch(spec: &RunSpec, done: &mpsc::Receiver<()>, stop: &Halt, abandon: &AtomicBool) {
+    let started = std::time::Instant::now();
+    let mut stopped_at = None;
+    while done.recv_timeout(WATCH_EVERY) == Err(mpsc::RecvTimeoutError::Timeout) {
+        let over_memory = budget::resident().is_some_and(|held| held > spec.max_memory);
+        match stopped_at {
+            None if over_memory || started.elapsed() >= spec.wall_cap => {
+                stop.stop(if over_memory { RunEnd::MemoryBudget } else { RunEnd::WallClockCap });
+                stopped_at = Some(std::time::Instant::now());
+            }
+            Some(at) if over_memory || at.elapsed() >= JUDGING_GRACE => abandon.store(true, Ordering::Relaxed),
+            _ => {}
+        }
+    }
+}
+
 /// How long judging may go on once the wall-clock cap stopped the
 /// simulation; past it the oracles still to run are left unjudged and the
 /// verdict says so, so a capped run ends about this long after its cap.
@@ -130,23 +166,18 @@ const JUDGING_GRACE: Duration = Duration::from_secs(1);
 pub fn run_seed(spec: &RunSpec) -> RunReport {
     let bug = spec.bug.or_else(|| spec.scenario.bug.as_deref().and_then(|b| b.parse().ok()));
     let (scenario, seed, registry) = (spec.scenario.clone(), spec.seed, spec.testbed.registry().clone());
-    let (stop, abandon) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let (stop, abandon) = (Arc::new(Halt::default()), Arc::new(AtomicBool::new(false)));
     let (done_tx, done_rx) = mpsc::channel();
-    let (flag, judging) = (stop.clone(), abandon.clone());
+    let (flag, judging, max_memory) = (stop.clone(), abandon.clone(), spec.max_memory);
     let thread = std::thread::Builder::new()
         .name(format!("seed-{seed}"))
         .spawn(move || {
-            let report = judge(&scenario, &registry, seed, bug, flag, &judging);
+            let report = judge(&scenario, &registry, seed, bug, &flag, &judging, max_memory);
             let _ = done_tx.send(());
             report
         })
         .expect("spawn run thread");
-    if done_rx.recv_timeout(spec.wall_cap) == Err(mpsc::RecvTimeoutError::Timeout) {
-        stop.store(true, Ordering::Relaxed);
-        if done_rx.recv_timeout(JUDGING_GRACE) == Err(mpsc::RecvTimeoutError::Timeout) {
-            abandon.store(true, Ordering::Relaxed);
-        }
-    }
+    watch(spec, &done_rx, &stop, &abandon);
     let outcome = thread.join();
     let replay = replay_command(&spec.testbed, &spec.path, seed, bug);
     match outcome {
@@ -189,15 +220,17 @@ fn judge(
     registry: &Arc<Registry>,
     seed: u64,
     bug: Option<Bug>,
-    stop: Arc<AtomicBool>,
+    stop: &Arc<Halt>,
     abandon: &AtomicBool,
+    max_memory: u64,
 ) -> RunReport {
     let registry = &match bug.map(|b| b.mutate(registry)) {
         Some(Ok(mutated)) => mutated,
         Some(Err(e)) => panic!("planted bug {}: {e}", bug.map_or("", |b| b.name())),
         None => registry.clone(),
     };
-    let record = world::run(scenario.clone(), registry.clone(), seed, bug, stop);
+    let mut record = world::run(scenario.clone(), registry.clone(), seed, bug, stop.clone());
+    record.memory_budget = max_memory;
     let graph = crate::engine::job::graph(scenario, registry);
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
     let judgement = match reference::compute_until(&graph, LogData::new(seed), abandon) {
@@ -209,9 +242,12 @@ fn judge(
     };
     let mut violations = judgement.violations;
     if !judgement.unjudged.is_empty() {
+        let budget = match stop.stopped() {
+            Some(RunEnd::MemoryBudget) => format!("its memory budget ({} resident, --max-memory)", budget::show(max_memory)),
+            _ => "its wall-clock cap".to_string(),
+        };
         let message = format!(
-            "the run passed its wall-clock cap and judging stopped {}s after it: not judged: {}",
-            JUDGING_GRACE.as_secs(),
+            "the run passed {budget} and judging stopped: not judged: {}",
             judgement.unjudged.join(", ")
         );
         violations.push(Violation::new("liveness", message));

@@ -20,7 +20,7 @@ use crate::trace::recorder::with_recording;
 use crate::trace::{emit, Event, Recorder};
 use madsim::runtime::{Handle, Runtime};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use super::budget::Halt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ pub fn run(
     registry: Arc<Registry>,
     seed: u64,
     bug: Option<Bug>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Halt>,
 ) -> RunRecord {
     let seeds = SeedTree::new(seed);
     let plan = plan_of(&scenario, &registry, seed);
@@ -73,6 +73,7 @@ pub fn run(
         end,
         sim_time,
         deadline,
+        memory_budget: 0,
     }
 }
 
@@ -112,7 +113,7 @@ struct Supervised {
     bug: Option<Bug>,
     disks: BTreeMap<String, SimDisk>,
     recorder: Recorder,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Halt>,
 }
 
 impl Supervised {
@@ -150,8 +151,11 @@ impl Supervised {
                 Some(JobEnd::Finished) => break (RunEnd::Finished, t, deadline),
                 Some(JobEnd::Failed) => break (RunEnd::Failed, t, deadline),
                 None if t >= deadline => break (RunEnd::TimedOut, t, deadline),
-                None if stop.load(Ordering::Relaxed) => break (RunEnd::WallClockCap, t, deadline),
-                None => {}
+                None => {
+                    if let Some(end) = stop.stopped() {
+                        break (end, t, deadline);
+                    }
+                }
             }
         };
         // Tear the cluster down inside the runtime: killed tasks are dropped when

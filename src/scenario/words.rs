@@ -19,3 +19,8 @@ mod tests {
         assert_eq!(count(2u32, "recovery", "recoveries"), "2 recoveries");
     }
 }
+
+/// A size in bytes as people read it: `1.5 GiB`, `512 MiB`.
+pub fn size(bytes: u64) -> String {
+    bytesize::ByteSize::b(bytes).display().iec().to_string()
+}

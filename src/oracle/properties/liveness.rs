@@ -71,6 +71,19 @@ fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
             )
             .at(r.deadline),
         ),
+        RunEnd::MemoryBudget => out.push(
+            Violation::new(
+                "liveness",
+                format!(
+                    "the process passed the memory budget ({} resident, --max-memory) at {:.3}s simulated, \
+                     before the job ended; {} completed",
+                    crate::scenario::words::size(r.memory_budget),
+                    r.sim_time.as_secs_f64(),
+                    count(ev.completed.len() as u64, "checkpoint", "checkpoints")
+                ),
+            )
+            .at(r.sim_time),
+        ),
         RunEnd::WallClockCap => out.push(
             Violation::new(
                 "liveness",
