@@ -507,3 +507,54 @@ fn the_wall_cap_bounds_judging_too() {
     assert!(stdout(&o).contains("wall-clock cap"), "{}", stdout(&o));
     assert!(took < std::time::Duration::from_secs(8), "took {took:?}");
 }
+
+/// A checkpoint the run's time budget can never reach is refused: in
+/// no-faults (one checkpoint per 100ms at most, done by 30s) a fault at
+/// checkpoint 301 could never fire; 300 is the last it can reach.
+#[test]
+fn a_checkpoint_beyond_the_time_budget_is_refused() {
+    let at = |n: u64| {
+        format!(
+            "{{ when = {{ checkpoint = {n}, phase = \"snapshot-taken\" }}, action = \"crash\", node = \"worker-1\", restart_after = \"300ms\" }}"
+        )
+    };
+    let o = ckptsim(&["run", "scenarios/no-faults.toml", "--seed", "0", "--fault", &at(301)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("is 301, which the run can never reach"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the last checkpoint it can reach is 300"), "{}", stderr(&o));
+    let text = std::fs::read_to_string("scenarios/no-faults.toml").expect("read")
+        + &format!("\n[[faults]]\nwhen = {{ checkpoint = 300, phase = \"snapshot-taken\" }}\naction = \"crash\"\nnode = \"worker-1\"\nrestart_after = \"300ms\"\n");
+    let file = temp_scenario("checkpoint-300.toml", &text);
+    let o = ckptsim(&["check", file.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+/// A file estimated not to fit the memory budget is refused before it
+/// runs, naming the field, with what would fit; a run that passes the
+/// budget anyway (here: 200,000 keys of state the estimate allows for, on
+/// a budget below what the engine needs) is stopped with a verdict that
+/// names it.
+#[test]
+fn the_memory_budget_refuses_files_that_do_not_fit_and_stops_runs_that_pass_it() {
+    let text = std::fs::read_to_string("scenarios/no-faults.toml").expect("read");
+    let big = temp_scenario("ten-million.toml", &text.replace("records = 20000", "records = 10000000"));
+    let o = ckptsim(&["run", big.to_str().expect("path"), "--max-memory", "100MiB"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains(":12:63: job.operators[0].records: the run would need about"), "{err}");
+    assert!(err.contains("more than the memory budget 100.0 MiB (--max-memory)"), "{err}");
+    let o = ckptsim(&["sweep", big.to_str().expect("path"), "--seeds", "0..4", "--jobs", "2", "--max-memory", "400MiB"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("× 2 runs at once"), "{}", stderr(&o));
+    let keys = text.replace("records = 20000, keys = 50", "records = 400000, keys = 200000").replace("\"30s\"", "\"3000s\"");
+    let keys = temp_scenario("many-keys.toml", &keys);
+    let o = ckptsim(&["run", keys.to_str().expect("path"), "--max-memory", "40MiB"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("job.operators[0].keys: the keyed state would need about 30.5 MiB"), "{}", stderr(&o));
+    // Admitted (about 67 MiB estimated), but every checkpoint's state is
+    // kept for the oracles: the run needs far more, and is stopped.
+    let o = ckptsim(&["run", keys.to_str().expect("path"), "--max-memory", "200MiB"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("memory budget (200.0 MiB resident, --max-memory)"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("memory_budget"), "{}", stdout(&o));
+}

@@ -110,15 +110,24 @@ pub fn admit(s: &Scenario, budget: u64, runs: u64) -> Result<(), (String, String
     if need <= budget {
         return Ok(());
     }
-    let index = s
-        .job
-        .operators
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.kind == OperatorKind::Source)
-        .max_by_key(|(_, o)| o.records())
-        .map_or(0, |(i, _)| i);
+    let largest = |key: fn(&crate::scenario::Operator) -> u64| {
+        let sources = s.job.operators.iter().enumerate().filter(|(_, o)| o.kind == OperatorKind::Source);
+        sources.max_by_key(|(_, o)| key(o)).map_or(0, |(i, _)| i)
+    };
     let per_run = budget / runs.max(1);
+    if BASE_BYTES + e.state > per_run {
+        let message = format!(
+            "the keyed state would need about {} ({} bytes per key and keyed operator), which with the engine's {} \
+             is more than the memory budget {} (--max-memory){}: lower `keys`, or raise --max-memory",
+            show(e.state),
+            BYTES_PER_KEY,
+            show(BASE_BYTES),
+            show(per_run),
+            if runs > 1 { format!(" shared by {runs} runs at once") } else { String::new() },
+        );
+        return Err((format!("job.operators[{}].keys", largest(|o| o.keys())), message));
+    }
+    let index = largest(|o| o.records());
     let fits = per_run.saturating_sub(BASE_BYTES + e.state) / (BYTES_PER_RECORD * e.sinks);
     let at_once = if runs > 1 { format!(" × {runs} runs at once") } else { String::new() };
     let message = format!(

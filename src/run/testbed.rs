@@ -152,7 +152,8 @@ impl Catalogue for Testbed {
         match kind_of(action) {
             Some(kind) => {
                 kind.check(s, &self.registry, i)?;
-                super::faults::phases::check_phase(s, &self.registry, i)
+                super::faults::phases::check_phase(s, &self.registry, i)?;
+                super::faults::phases::check_checkpoint(s, i)
             }
             None => {
                 let known: Vec<&str> = KINDS.iter().map(|k| k.action()).collect();
