@@ -241,6 +241,10 @@ enum Command {
         runs: u64,
         #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
+        /// Also time a plain keyed fold over the same records and print
+        /// how many times slower a seeded run is per record.
+        #[arg(long)]
+        baseline: bool,
     },
 }
 
@@ -411,9 +415,9 @@ pub fn main(testbed: Testbed) -> i32 {
         }
         Command::Check { files } => check::check(&testbed, &files),
         Command::New { name, output } => new::new(&name, output.as_deref()),
-        Command::Bench { scenario, runs, jobs } => {
+        Command::Bench { scenario, runs, jobs, baseline } => {
             let Some(spec) = load(&testbed, &scenario, 0, None) else { return EXIT_BAD_INPUT };
-            bench::bench(&spec, runs, jobs)
+            bench::bench(&spec, runs, jobs, baseline)
         }
     }
 }

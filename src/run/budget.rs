@@ -131,13 +131,13 @@ pub fn admit(s: &Scenario, budget: u64, runs: u64) -> Result<(), (String, String
     let fits = per_run.saturating_sub(BASE_BYTES + e.state) / (BYTES_PER_RECORD * e.sinks);
     let at_once = if runs > 1 { format!(" × {runs} runs at once") } else { String::new() };
     let message = format!(
-        "the run would need about {}{at_once} ({} records × {} sink{} × {BYTES_PER_RECORD} bytes, plus {} of keyed state and {}), more than \
+        "the run would need about {}{at_once} ({} records × {} sink{} × {BYTES_PER_RECORD} bytes, plus {}{}), more than \
          the memory budget {} (--max-memory); about {fits} records fit{}: lower `records`, raise --max-memory{}",
         show(e.bytes),
         e.records,
         e.sinks,
         if e.sinks == 1 { "" } else { "s" },
-        show(e.state),
+        if e.state > 0 { format!("{} of keyed state and ", show(e.state)) } else { String::new() },
         show(BASE_BYTES),
         show(budget),
         if runs > 1 { " in all" } else { "" },
@@ -175,8 +175,8 @@ mod tests {
         assert_eq!(admit(&scenario(1_000_000), 1 << 30, 1), Ok(()));
         let (field, message) = admit(&scenario(100_000_000), 1 << 30, 1).unwrap_err();
         assert_eq!(field, "job.operators[0].records");
-        assert!(message.contains("the memory budget 1 GiB (--max-memory)"), "{message}");
-        assert!(message.contains("about 32767232 records fit"), "{message}");
+        assert!(message.contains("plus 24.0 MiB), more than the memory budget 1.0 GiB (--max-memory)"), "{message}");
+        assert!(message.contains("about 32768000 records fit"), "{message}");
         let (_, message) = admit(&scenario(10_000_000), 1 << 30, 4).unwrap_err();
         assert!(message.contains("× 4 runs at once") && message.contains("--jobs"), "{message}");
     }

@@ -141,15 +141,27 @@ const WATCH_EVERY: Duration = Duration::from_millis(20);
 /// `JUDGING_GRACE` after that (at once if memory is still over the budget).
 fn watch(spec: &RunSpec, done: &mpsc::Receiver<()>, stop: &Halt, abandon: &AtomicBool) {
     let started = std::time::Instant::now();
-    let mut stopped_at = None;
-    while done.recv_timeout(WATCH_EVERY) == Err(mpsc::RecvTimeoutError::Timeout) {
+    let mut stopped_at: Option<std::time::Instant> = None;
+    loop {
+        // Up to the next look, or the cap (or the grace's end) if sooner.
+        let until = match stopped_at {
+            None => spec.wall_cap.saturating_sub(started.elapsed()),
+            Some(at) => JUDGING_GRACE.saturating_sub(at.elapsed()),
+        };
+        if done.recv_timeout(until.min(WATCH_EVERY)) != Err(mpsc::RecvTimeoutError::Timeout) {
+            return;
+        }
         let over_memory = budget::resident().is_some_and(|held| held > spec.max_memory);
         match stopped_at {
             None if over_memory || started.elapsed() >= spec.wall_cap => {
                 stop.stop(if over_memory { RunEnd::MemoryBudget } else { RunEnd::WallClockCap });
                 stopped_at = Some(std::time::Instant::now());
             }
-            Some(at) if over_memory || at.elapsed() >= JUDGING_GRACE => abandon.store(true, Ordering::Relaxed),
+            Some(at) if over_memory || at.elapsed() >= JUDGING_GRACE => {
+                abandon.store(true, Ordering::Relaxed);
+                let _ = done.recv();
+                return;
+            }
             _ => {}
         }
     }
