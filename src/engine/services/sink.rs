@@ -118,6 +118,9 @@ pub struct CommittedTxn {
 /// The store's state, rebuilt from the WAL on start.
 #[derive(Debug, Default)]
 struct Store {
+    /// Keeps each open transaction's digest (the node does, for the trace;
+    /// a reader of the log needs none).
+    digests: bool,
     txns: BTreeMap<TxnId, Txn>,
     fences: BTreeMap<(u16, u16), Attempt>,
     /// Upsert sinks' tables: per sink operator, key → (value, the record that wrote it).
@@ -132,11 +135,8 @@ impl Store {
     fn apply(&mut self, entry: &Entry) {
         match entry {
             Entry::Write { txn, records } => {
-                let t = self.txns.entry(*txn).or_insert_with(Txn::open);
-                if t.status == Status::Open {
-                    t.records += records.count() as u64;
-                    t.digest = digest_more(t.digest, records.records());
-                }
+                let digests = self.digests;
+                self.wrote(*txn, records.count() as u64, |h| if digests { digest_more(h, records.records()) } else { h })
             }
             Entry::PreCommit { txn, checkpoint } => {
                 let t = self.txns.entry(*txn).or_insert_with(Txn::open);
@@ -170,6 +170,15 @@ impl Store {
         }
     }
 
+    /// `n` records written to `txn`; `digest` continues its digest over them.
+    fn wrote(&mut self, txn: TxnId, n: u64, digest: impl FnOnce(u64) -> u64) {
+        let t = self.txns.entry(txn).or_insert_with(Txn::open);
+        if t.status == Status::Open {
+            t.records += n;
+            t.digest = digest(t.digest);
+        }
+    }
+
     fn fenced(&self, txn_or_task: (u16, u16), attempt: Attempt) -> bool {
         self.fences.get(&txn_or_task).is_some_and(|f| attempt < *f)
     }
@@ -178,7 +187,7 @@ impl Store {
 /// The `sink` node's main loop.
 pub async fn run(disk: SimDisk, options: SinkStoreBugs) {
     let (net, mut inbox) = Net::<Msg>::bind("sink").await;
-    let mut store = Store::default();
+    let mut store = Store { digests: true, ..Store::default() };
     wal::recover_each(&disk, WAL, "sink", |entry: Entry| store.apply(&entry)).await;
     let mut node = SinkNode { disk, store, options, reported: BTreeSet::new() };
     // Group commit: everything that arrived is applied and logged, then one
@@ -244,7 +253,12 @@ impl SinkNode {
         let (req, result) = match msg {
             SinkMsg::Write { txn, records } => {
                 if !self.fenced(txn, txn.attempt, "write") {
-                    self.log_or_lose(txn, Entry::Write { txn, records: Packed::pack(&records) });
+                    // Logged packed; the digest is taken from the records as they came.
+                    let entry = Entry::Write { txn, records: Packed::pack(&records) };
+                    match wal::append(&self.disk, WAL, &entry) {
+                        Ok(()) => self.store.wrote(txn, records.len() as u64, |h| digest_more(h, records.iter().copied())),
+                        Err(error) => emit("sink", Event::SinkWriteLost { txn, error }),
+                    }
                 }
                 return None;
             }

@@ -158,7 +158,8 @@ pub fn output(j: &Case) -> OutputCheck {
                 Some(OutputMode::AtLeastOnce) => false,
                 _ => return None,
             };
-            Some((*sink, Tally::new(expected, exactly_once)))
+            let finals = exactly_once && reference.sink_final.contains_key(sink);
+            Some((*sink, Tally::new(expected, exactly_once, finals)))
         })
         .collect();
     let disk = &ev.record.disks["sink"];
@@ -272,8 +273,10 @@ struct Tally<'r> {
     /// Committed origins outside every partition and offset the reference
     /// knows (invented), with their copies.
     beyond: BTreeMap<Origin, u32>,
-    /// The last value committed per key.
+    /// The last value committed per key, when a final value per key is
+    /// expected (`keep_last`).
     last: BTreeMap<u64, i64>,
+    keep_last: bool,
     /// When the first copy too many was committed.
     first_dup_at: Option<Duration>,
     /// When the first record the reference never produced was committed.
@@ -294,7 +297,7 @@ struct Compared {
 }
 
 impl<'r> Tally<'r> {
-    fn new(expected: &'r Copies, exactly_once: bool) -> Self {
+    fn new(expected: &'r Copies, exactly_once: bool, keep_last: bool) -> Self {
         let counts = expected.iter().map(|(p, copies)| (*p, vec![0; copies.len()])).collect();
         Tally {
             expected,
@@ -302,6 +305,7 @@ impl<'r> Tally<'r> {
             counts,
             beyond: BTreeMap::new(),
             last: BTreeMap::new(),
+            keep_last,
             first_dup_at: None,
             first_unknown_at: None,
         }
@@ -309,7 +313,9 @@ impl<'r> Tally<'r> {
 
     /// One committed record, committed at `at` (commits stream in order).
     fn commit(&mut self, r: &Record, at: Duration) {
-        self.last.insert(r.key, r.value);
+        if self.keep_last {
+            self.last.insert(r.key, r.value);
+        }
         let o = r.origin;
         let p = (o.source, o.partition);
         let Some(c) = self.counts.get_mut(&p).and_then(|v| v.get_mut(o.offset as usize)) else {
@@ -422,7 +428,7 @@ mod tests {
     #[test]
     fn the_tally_finds_missing_duplicated_and_invented_records() {
         let expected = expected(5, &[(1, 1), (2, 1), (4, 1)]);
-        let mut t = Tally::new(&expected, true);
+        let mut t = Tally::new(&expected, true, true);
         for (offset, ms) in [(1, 10), (1, 40), (3, 20), (4, 20), (9, 30)] {
             commit(&mut t, offset, ms);
         }
@@ -431,14 +437,14 @@ mod tests {
         assert_eq!(found.dup_origins, vec![(origin(1), 1)]);
         assert_eq!(found.unknown.to_string(), "s0p0@3, s0p0@9");
         assert_eq!(found.unknown.total, 2);
-        let found = Tally::new(&expected, true).compare(|_| 0);
+        let found = Tally::new(&expected, true, true).compare(|_| 0);
         assert_eq!((found.missing.total, found.dups.total, found.unknown.total), (3, 0, 0));
     }
 
     #[test]
     fn copies_the_reference_made_are_expected_copies() {
         let expected = expected(3, &[(1, 2), (2, 2)]);
-        let mut t = Tally::new(&expected, true);
+        let mut t = Tally::new(&expected, true, true);
         for (offset, ms) in [(1, 10), (1, 20), (2, 10)] {
             commit(&mut t, offset, ms);
         }
@@ -450,7 +456,7 @@ mod tests {
     #[test]
     fn a_duplicate_is_located_where_the_copy_too_many_was_committed() {
         let expected = expected(3, &[(1, 1), (2, 1)]);
-        let mut t = Tally::new(&expected, true);
+        let mut t = Tally::new(&expected, true, true);
         for (offset, ms) in [(1, 10), (2, 10), (2, 50), (1, 90), (5, 50)] {
             commit(&mut t, offset, ms);
         }
