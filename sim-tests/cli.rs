@@ -523,7 +523,7 @@ fn a_checkpoint_beyond_the_time_budget_is_refused() {
     assert!(stderr(&o).contains("is 301, which the run can never reach"), "{}", stderr(&o));
     assert!(stderr(&o).contains("the last checkpoint it can reach is 300"), "{}", stderr(&o));
     let text = std::fs::read_to_string("scenarios/no-faults.toml").expect("read")
-        + &format!("\n[[faults]]\nwhen = {{ checkpoint = 300, phase = \"snapshot-taken\" }}\naction = \"crash\"\nnode = \"worker-1\"\nrestart_after = \"300ms\"\n");
+        + "\n[[faults]]\nwhen = { checkpoint = 300, phase = \"snapshot-taken\" }\naction = \"crash\"\nnode = \"worker-1\"\nrestart_after = \"300ms\"\n";
     let file = temp_scenario("checkpoint-300.toml", &text);
     let o = ckptsim(&["check", file.to_str().expect("path")]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
@@ -543,10 +543,12 @@ fn the_memory_budget_refuses_files_that_do_not_fit_and_stops_runs_that_pass_it()
     let err = stderr(&o);
     assert!(err.contains(":12:63: job.operators[0].records: the run would need about"), "{err}");
     assert!(err.contains("more than the memory budget 100.0 MiB (--max-memory)"), "{err}");
-    let o = ckptsim(&["sweep", big.to_str().expect("path"), "--seeds", "0..4", "--jobs", "2", "--max-memory", "400MiB"]);
+    let o =
+        ckptsim(&["sweep", big.to_str().expect("path"), "--seeds", "0..4", "--jobs", "2", "--max-memory", "400MiB"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("× 2 runs at once"), "{}", stderr(&o));
-    let keys = text.replace("records = 20000, keys = 50", "records = 400000, keys = 200000").replace("\"30s\"", "\"3000s\"");
+    let keys =
+        text.replace("records = 20000, keys = 50", "records = 400000, keys = 200000").replace("\"30s\"", "\"3000s\"");
     let keys = temp_scenario("many-keys.toml", &keys);
     let o = ckptsim(&["run", keys.to_str().expect("path"), "--max-memory", "40MiB"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));

@@ -87,7 +87,8 @@ impl Harness {
                 let short = path.strip_prefix(&dir).unwrap_or(&path).with_extension("");
                 let name = format!("scenario::{}", short.display());
                 let cap = if long { SOAK_WALL_CAP } else { crate::run::DEFAULT_WALL_CAP };
-                Trial::test(name, move || check_with(&testbed, &path, cap).map_err(Failed::from)).with_ignored_flag(long)
+                Trial::test(name, move || check_with(&testbed, &path, cap).map_err(Failed::from))
+                    .with_ignored_flag(long)
             })
             .collect()
     }
@@ -112,11 +113,8 @@ pub fn check_scenario(testbed: &Testbed, path: &Path) -> Result<(), String> {
 /// `check_scenario`, each run under `wall_cap`.
 fn check_with(testbed: &Testbed, path: &Path, wall_cap: std::time::Duration) -> Result<(), String> {
     let scenario = testbed.load(path).map_err(|e| e.render())?;
-    let spec = RunSpec {
-        testbed: testbed.clone(),
-        wall_cap,
-        ..RunSpec::new(Arc::new(scenario), path.to_path_buf(), 0, None)
-    };
+    let spec =
+        RunSpec { testbed: testbed.clone(), wall_cap, ..RunSpec::new(Arc::new(scenario), path.to_path_buf(), 0, None) };
     crate::run::budget::admit(&spec.scenario, spec.max_memory, 1)
         .map_err(|(field, message)| format!("{}: {field}: {message}", path.display()))?;
     let reports = run_seeds(&spec, seeds_from(spec.scenario.first_seed, spec.scenario.seeds));
@@ -218,5 +216,24 @@ fn deterministic(spec: &RunSpec, reports: &[RunReport]) -> Result<(), String> {
              thread or an unseeded random source?)",
             first.seed, first.trace_hash, again.trace_hash
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A soak directory inside a scenario directory: its files become
+    /// ignored tests, listed once, and the others stay plain tests.
+    #[test]
+    fn soak_files_are_ignored_tests_listed_once() {
+        let dir = std::env::temp_dir().join(format!("ckptsim-harness-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("soak")).expect("temp dir");
+        std::fs::write(dir.join("quick.toml"), "").expect("write");
+        std::fs::write(dir.join("soak/long.toml"), "").expect("write");
+        let trials = Harness::new(Testbed::new()).dir(&dir).soak(dir.join("soak")).trials();
+        let listed: Vec<(&str, bool)> = trials.iter().map(|t| (t.name(), t.has_ignored_flag())).collect();
+        assert_eq!(listed, vec![("scenario::quick", false), ("scenario::long", true)]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

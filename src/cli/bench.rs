@@ -97,7 +97,10 @@ fn fold(graph: &ExecutionGraph, log: LogData) -> u64 {
                     seen[word] |= bit;
                 }
             }
-            assert!(seen.iter().map(|w| u64::from(w.count_ones())).sum::<u64>() == n, "a record of partition {p} missing");
+            assert!(
+                seen.iter().map(|w| u64::from(w.count_ones())).sum::<u64>() == n,
+                "a record of partition {p} missing"
+            );
             folded += n;
         }
     }

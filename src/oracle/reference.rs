@@ -124,10 +124,15 @@ impl<'g> ReferenceRun<'g> {
             OperatorKind::Committer => return, // committables, not records
             OperatorKind::Sink => {
                 if let Some(sinks) = &mut self.sink_records {
-                    let copies = sinks.get_mut(&op).expect("sink").entry((origin.source, origin.partition)).or_insert_with(|| {
-                        let records = ExecutionGraph::records_in(&self.graph.ops[origin.source as usize], origin.partition);
-                        vec![0; records as usize]
-                    });
+                    let copies = sinks
+                        .get_mut(&op)
+                        .expect("sink")
+                        .entry((origin.source, origin.partition))
+                        .or_insert_with(|| {
+                            let records =
+                                ExecutionGraph::records_in(&self.graph.ops[origin.source as usize], origin.partition);
+                            vec![0; records as usize]
+                        });
                     if let Some(c) = copies.get_mut(origin.offset as usize) {
                         *c = c.saturating_add(1);
                     }

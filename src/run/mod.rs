@@ -23,16 +23,16 @@ use crate::bugs::Bug;
 use crate::engine::registry::Registry;
 use crate::engine::services::log::LogData;
 use crate::oracle::evidence::Evidence;
+use crate::oracle::record::RunEnd;
 use crate::oracle::{properties, reference, Violation};
 use crate::scenario::{Fault, Scenario};
 use crate::trace::hash::trace_hash;
 use crate::trace::timings::Timings;
 use crate::trace::{Event, TraceEvent};
+use budget::Halt;
 use outcome::FaultOutcome;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use crate::oracle::record::RunEnd;
-use budget::Halt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -255,13 +255,13 @@ fn judge(
     let mut violations = judgement.violations;
     if !judgement.unjudged.is_empty() {
         let budget = match stop.stopped() {
-            Some(RunEnd::MemoryBudget) => format!("its memory budget ({} resident, --max-memory)", budget::show(max_memory)),
+            Some(RunEnd::MemoryBudget) => {
+                format!("its memory budget ({} resident, --max-memory)", budget::show(max_memory))
+            }
             _ => "its wall-clock cap".to_string(),
         };
-        let message = format!(
-            "the run passed {budget} and judging stopped: not judged: {}",
-            judgement.unjudged.join(", ")
-        );
+        let message =
+            format!("the run passed {budget} and judging stopped: not judged: {}", judgement.unjudged.join(", "));
         violations.push(Violation::new("liveness", message));
     }
     let recoveries = record.events.iter().filter(|e| e.event.begins_recovery()).count();

@@ -2,6 +2,7 @@
 //! nodes with their disks, the fault injector, and a supervisor that stops
 //! when the job ends or the time budget runs out.
 
+use super::budget::Halt;
 use super::client::Client;
 use super::faults::{self, context::FaultCtx};
 use super::swarm::Plan;
@@ -20,7 +21,6 @@ use crate::trace::recorder::with_recording;
 use crate::trace::{emit, Event, Recorder};
 use madsim::runtime::{Handle, Runtime};
 use std::collections::BTreeMap;
-use super::budget::Halt;
 use std::sync::Arc;
 use std::time::Duration;
 

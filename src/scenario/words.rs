@@ -8,6 +8,11 @@ pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// A size in bytes as people read it: `1.5 GiB`, `512 MiB`.
+pub fn size(bytes: u64) -> String {
+    bytesize::ByteSize::b(bytes).display().iec().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::count;
@@ -18,9 +23,4 @@ mod tests {
         assert_eq!(count(0u64, "worker", "workers"), "0 workers");
         assert_eq!(count(2u32, "recovery", "recoveries"), "2 recoveries");
     }
-}
-
-/// A size in bytes as people read it: `1.5 GiB`, `512 MiB`.
-pub fn size(bytes: u64) -> String {
-    bytesize::ByteSize::b(bytes).display().iec().to_string()
 }

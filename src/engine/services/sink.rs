@@ -136,7 +136,11 @@ impl Store {
         match entry {
             Entry::Write { txn, records } => {
                 let digests = self.digests;
-                self.wrote(*txn, records.count() as u64, |h| if digests { digest_more(h, records.records()) } else { h })
+                self.wrote(
+                    *txn,
+                    records.count() as u64,
+                    |h| if digests { digest_more(h, records.records()) } else { h },
+                )
             }
             Entry::PreCommit { txn, checkpoint } => {
                 let t = self.txns.entry(*txn).or_insert_with(Txn::open);
@@ -256,7 +260,9 @@ impl SinkNode {
                     // Logged packed; the digest is taken from the records as they came.
                     let entry = Entry::Write { txn, records: Packed::pack(&records) };
                     match wal::append(&self.disk, WAL, &entry) {
-                        Ok(()) => self.store.wrote(txn, records.len() as u64, |h| digest_more(h, records.iter().copied())),
+                        Ok(()) => {
+                            self.store.wrote(txn, records.len() as u64, |h| digest_more(h, records.iter().copied()))
+                        }
                         Err(error) => emit("sink", Event::SinkWriteLost { txn, error }),
                     }
                 }
@@ -295,8 +301,7 @@ impl SinkNode {
         if self.fenced(txn, txn.attempt, "pre-commit") {
             return Err(SinkError::PreCommitFenced(txn));
         }
-        let (have, status) =
-            self.store.txns.get(&txn).map_or((0, Status::Open), |t| (t.records, t.status.clone()));
+        let (have, status) = self.store.txns.get(&txn).map_or((0, Status::Open), |t| (t.records, t.status.clone()));
         if status == Status::Aborted {
             return Err(SinkError::Aborted(txn));
         }

@@ -145,36 +145,34 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
     let below = |fences: &BTreeMap<(u16, u16), Attempt>, txn: &TxnId, by: Attempt| {
         fences.get(&(txn.sink, txn.subtask)).is_some_and(|f| by < *f)
     };
-    for_each_entry(&ev.record.disks["sink"], |entry| {
-        match entry {
-            Entry::Fence { sink, subtask, attempt } => {
-                let f = fences.entry((sink, subtask)).or_default();
-                *f = (*f).max(attempt);
-            }
-            Entry::Write { txn, records } => {
-                if below(&fences, &txn, txn.attempt) {
-                    zombie.insert(format!("a write to {txn}"));
-                }
-                if let Some(r) = records.records().find(|r| r.attempt != txn.attempt) {
-                    foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
-                }
-            }
-            Entry::Append { txn, records, .. } => {
-                if below(&fences, &txn, txn.attempt) {
-                    zombie.insert(format!("an append by {txn}"));
-                }
-                if let Some(r) = records.records().find(|r| r.attempt != txn.attempt) {
-                    foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
-                }
-            }
-            Entry::PreCommit { txn, .. } if below(&fences, &txn, txn.attempt) => {
-                zombie.insert(format!("the pre-commit of {txn}"));
-            }
-            Entry::Commit { txn, by, .. } if below(&fences, &txn, by) => {
-                zombie.insert(format!("the commit of {txn} by attempt {by}"));
-            }
-            _ => {}
+    for_each_entry(&ev.record.disks["sink"], |entry| match entry {
+        Entry::Fence { sink, subtask, attempt } => {
+            let f = fences.entry((sink, subtask)).or_default();
+            *f = (*f).max(attempt);
         }
+        Entry::Write { txn, records } => {
+            if below(&fences, &txn, txn.attempt) {
+                zombie.insert(format!("a write to {txn}"));
+            }
+            if let Some(r) = records.records().find(|r| r.attempt != txn.attempt) {
+                foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
+            }
+        }
+        Entry::Append { txn, records, .. } => {
+            if below(&fences, &txn, txn.attempt) {
+                zombie.insert(format!("an append by {txn}"));
+            }
+            if let Some(r) = records.records().find(|r| r.attempt != txn.attempt) {
+                foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
+            }
+        }
+        Entry::PreCommit { txn, .. } if below(&fences, &txn, txn.attempt) => {
+            zombie.insert(format!("the pre-commit of {txn}"));
+        }
+        Entry::Commit { txn, by, .. } if below(&fences, &txn, by) => {
+            zombie.insert(format!("the commit of {txn} by attempt {by}"));
+        }
+        _ => {}
     });
     let mut out = vec![];
     if !zombie.is_empty() {

@@ -98,8 +98,13 @@ pub fn checkpoint_monotonic(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Violat
     }
     for e in &r.events {
         let Event::CheckpointCompleted { checkpoint: n, attempt, .. } = e.event else { continue };
-        let acked: BTreeSet<&str> =
-            acks.get(&(n, attempt)).into_iter().flatten().filter(|(t, _)| *t <= e.time).map(|(_, task)| *task).collect();
+        let acked: BTreeSet<&str> = acks
+            .get(&(n, attempt))
+            .into_iter()
+            .flatten()
+            .filter(|(t, _)| *t <= e.time)
+            .map(|(_, task)| *task)
+            .collect();
         // The tasks of that attempt, as deployed (a rescale changes them).
         let deployed: BTreeSet<&str> = tasks.get(&attempt).cloned().unwrap_or_default();
         let all: Vec<&str> = if deployed.is_empty() {

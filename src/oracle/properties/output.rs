@@ -6,9 +6,9 @@
 
 use super::{Case, Judgement, Property};
 use crate::engine::msg::{Origin, Record, TxnId};
-use crate::engine::services::sink::for_each_committed;
 use crate::engine::protocol::ProtocolKind;
 use crate::engine::registry::Registry;
+use crate::engine::services::sink::for_each_committed;
 use crate::engine::sink::{Output, SinkKind};
 use crate::oracle::evidence::Evidence;
 use crate::oracle::record::RunEnd;
@@ -209,7 +209,10 @@ pub fn output(j: &Case) -> OutputCheck {
             out.push(at_sink(
                 Violation::new(
                     property,
-                    format!("{} committed records the reference never produced: {}", found.unknown.total, found.unknown),
+                    format!(
+                        "{} committed records the reference never produced: {}",
+                        found.unknown.total, found.unknown
+                    ),
                 ),
                 tally.first_unknown_at,
             ));

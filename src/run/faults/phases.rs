@@ -8,8 +8,8 @@
 
 use crate::engine::graph::forced_aligned;
 use crate::engine::registry::Registry;
-use crate::scenario::validate::{validate_faults::field, Check};
 use crate::scenario::duration::format_duration;
+use crate::scenario::validate::{validate_faults::field, Check};
 use crate::scenario::{Phase, Scenario};
 use std::time::Duration;
 
@@ -63,8 +63,13 @@ pub fn check_checkpoint(s: &Scenario, i: usize) -> Check {
     }
     let finish = s.expect.finish_within;
     let timed_end = s.faults.iter().filter_map(|f| f.at.map(|at| at + f.aftermath())).max().unwrap_or_default();
-    let others: Duration =
-        s.faults.iter().enumerate().filter(|(j, f)| *j != i && f.when.is_some()).map(|(_, f)| f.aftermath() + finish).sum();
+    let others: Duration = s
+        .faults
+        .iter()
+        .enumerate()
+        .filter(|(j, f)| *j != i && f.when.is_some())
+        .map(|(_, f)| f.aftermath() + finish)
+        .sum();
     let latest = timed_end + finish + others;
     let reachable = (latest.as_nanos() / s.checkpoint.interval.as_nanos()) as u64;
     if n <= reachable {
