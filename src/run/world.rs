@@ -119,6 +119,7 @@ struct Supervised {
 impl Supervised {
     async fn supervise(self, faults: Vec<Fault>) -> (RunEnd, Duration, Duration) {
         let Supervised { scenario, registry, seeds, bug, disks, recorder, stop } = self;
+        let _clock = crate::sim::hold_clock();
         LinkRules::current().seed(seeds.seed() ^ 0x6c69_6e6b);
         for (i, fault) in faults.iter().enumerate().skip(scenario.faults.len()) {
             emit("world", Event::SwarmFault { fault: i, plan: inline_toml(fault) });
