@@ -189,6 +189,35 @@ pub const ZOO: &[Planted] = &[
         plant: Plant::Switch(|b| (b.storage.ignore_checksum, b.task.ignore_checksum) = (true, true)),
     },
     Planted {
+        name: "restart_gives_up_early",
+        description: "the restart strategy gives up one failure before it is exhausted",
+        models: "fixed_delay allows one attempt fewer than `attempts`, failure_rate one failure fewer than \
+             `max_failures` within the interval: a job at the exact limit of its strategy fails where Flink's \
+             would restart it (an off-by-one in counting failures against the limit; Flink's \
+             FixedDelayRestartBackoffTimeStrategy restarts while failures ≤ maxNumberRestartAttempts).",
+        incident: "an off-by-one against the restart limit",
+        catches: &[
+            at!("scenarios/restart-attempts-at-the-limit.toml", "restart_strategy"),
+            at!("scenarios/restart-rate-at-the-limit.toml", "restart_strategy"),
+            at!("scenarios/restart-attempts-past-the-limit.toml", "restart_strategy"),
+            at!("scenarios/restart-rate-past-the-limit.toml", "restart_strategy"),
+        ],
+        plant: Plant::Switch(|b| b.coordinator.restart_gives_up_early = true),
+    },
+    Planted {
+        name: "restart_gives_up_late",
+        description: "the restart strategy gives up one failure after it is exhausted",
+        models: "fixed_delay allows one attempt more than `attempts`, failure_rate one failure more than \
+             `max_failures` within the interval: a job one failure past its strategy's limit restarts once \
+             more where Flink's would fail (an off-by-one in counting failures against the limit).",
+        incident: "an off-by-one against the restart limit",
+        catches: &[
+            at!("scenarios/restart-attempts-past-the-limit.toml", "restart_strategy"),
+            at!("scenarios/restart-rate-past-the-limit.toml", "restart_strategy"),
+        ],
+        plant: Plant::Switch(|b| b.coordinator.restart_gives_up_late = true),
+    },
+    Planted {
         name: "fallback_to_older_checkpoint",
         description: "an unreadable latest checkpoint is skipped for an older one (FLINK-22502, breaks L20)",
         models: "When the latest checkpoint cannot be read, recovery silently restores the one before it \

@@ -45,6 +45,10 @@ pub struct CoordinatorBugs {
     pub discard_on_trigger: bool,
     /// `fallback_to_older_checkpoint`: restore the one before an unreadable latest checkpoint.
     pub fallback_to_older: bool,
+    /// `restart_gives_up_early`: the restart strategy gives up one failure early.
+    pub restart_gives_up_early: bool,
+    /// `restart_gives_up_late`: the restart strategy gives up one failure late.
+    pub restart_gives_up_late: bool,
 }
 
 /// An effect the coordinator node must carry out.

@@ -36,12 +36,37 @@ pub struct RestartStrategy {
     backoff: Option<Duration>,
     last_failure: Option<Duration>,
     rng: ChaCha8Rng,
+    /// Planted bugs `restart_gives_up_early` / `_late`: one failure fewer
+    /// (or more) is allowed.
+    early: bool,
+    late: bool,
 }
 
 impl RestartStrategy {
     /// `rng` spreads exponential backoffs (jitter).
     pub fn new(config: Restart, rng: ChaCha8Rng) -> Self {
-        RestartStrategy { config, failures: 0, recent: VecDeque::new(), backoff: None, last_failure: None, rng }
+        RestartStrategy {
+            config,
+            failures: 0,
+            recent: VecDeque::new(),
+            backoff: None,
+            last_failure: None,
+            rng,
+            early: false,
+            late: false,
+        }
+    }
+
+    /// Planted bugs `restart_gives_up_early` (`early`) and
+    /// `restart_gives_up_late` (`late`): `fixed_delay` and `failure_rate`
+    /// allow one failure fewer, or one more, than configured.
+    pub fn off_by_one(self, early: bool, late: bool) -> Self {
+        RestartStrategy { early, late, ..self }
+    }
+
+    /// The failures allowed: `limit`, off by one under a planted bug.
+    fn allowed(&self, limit: u32) -> u32 {
+        (limit + u32::from(self.late)).saturating_sub(u32::from(self.early))
     }
 
     /// Failures seen so far.
@@ -62,7 +87,7 @@ impl RestartStrategy {
 
     fn fixed_delay(&self) -> RestartDecision {
         let attempts = self.config.attempts();
-        if self.failures <= attempts {
+        if self.failures <= self.allowed(attempts) {
             RestartDecision::RestartAfter(self.config.delay())
         } else {
             RestartDecision::Fail(format!("fixed_delay exhausted: {} failures > {attempts} attempts", self.failures))
@@ -76,7 +101,7 @@ impl RestartStrategy {
             self.recent.pop_front();
         }
         let max = self.config.max_failures();
-        if self.recent.len() as u32 > max {
+        if self.recent.len() as u32 > self.allowed(max) {
             RestartDecision::Fail(format!(
                 "failure_rate exceeded: {} failures within {:?} > max_failures {max}",
                 self.recent.len(),

@@ -193,7 +193,8 @@ impl JobMaster {
             registry: env.registry.clone(),
             bugs: env.bugs,
             checkpoints,
-            restart: RestartStrategy::new(env.scenario.restart.clone(), rng),
+            restart: RestartStrategy::new(env.scenario.restart.clone(), rng)
+                .off_by_one(env.bugs.restart_gives_up_early, env.bugs.restart_gives_up_late),
             workers: BTreeMap::new(),
             status,
             placement: BTreeMap::new(),

@@ -6,6 +6,7 @@ use crate::oracle::record::{RunEnd, RunRecord};
 use crate::oracle::violation::Violation;
 use crate::scenario::words::count;
 use crate::scenario::{ExpectedEnd, Scenario};
+use crate::trace::event::{ErrorKind, FailoverKind, OrDash};
 use crate::trace::{Event, TraceEvent};
 
 /// The `liveness` property.
@@ -19,6 +20,21 @@ impl Property for Liveness {
     fn check(&self, j: &Case, out: &mut Judgement) {
         out.violations.extend(liveness(j.scenario, j.ev));
     }
+}
+
+/// Whether the job is still retrying an unrecoverable checkpoint: some
+/// restore could not read its checkpoint (the coordinator its metadata, or
+/// a task its state), and the configured restart strategy, recounted from
+/// the trace, has not run out.
+fn still_retrying(scenario: &Scenario, r: &RunRecord) -> bool {
+    let unrecoverable = r.events.iter().any(|e| {
+        matches!(
+            &e.event,
+            Event::JobFailover { cause: FailoverKind::RecoveryFailed, .. }
+                | Event::JobFailover { error: OrDash(Some(ErrorKind::Restore)), .. }
+        )
+    });
+    unrecoverable && !super::restart_strategy::recount(&scenario.restart, &r.events).1
 }
 
 /// Whether fault `i` of the run's plan struck.
@@ -59,6 +75,11 @@ fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
         RunEnd::Failed => {
             out.push(at_last(failed, Violation::new("liveness", format!("the job failed: {failed_because}"))))
         }
+        // A destroyed checkpoint under a generous strategy: the job keeps
+        // failing to restore it, and the strategy is not exhausted yet. Flink
+        // would still be retrying too; failing to give up on time is
+        // `restart_strategy`'s to judge.
+        RunEnd::TimedOut if fatal && still_retrying(scenario, r) => {}
         RunEnd::TimedOut => out.push(
             Violation::new(
                 "liveness",

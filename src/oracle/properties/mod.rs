@@ -17,6 +17,8 @@
 //!   pointwise or broadcast channel (Flink checkpoints those aligned)
 //! - `fencing`               — `attempt_fencing`: nothing of a superseded attempt has an effect
 //! - `failovers`             — `explained_failovers`: every failover has a fault behind it
+//! - `restart_strategy`      — the job fails exactly when the configured restart
+//!   strategy runs out, and no redeploy comes sooner than its delay
 //!
 //! A new property is a file here and its line in `PROPERTIES`.
 
@@ -29,6 +31,7 @@ pub(crate) mod fencing;
 pub(crate) mod lifecycle;
 pub(crate) mod liveness;
 pub(crate) mod output;
+pub(crate) mod restart_strategy;
 
 use super::evidence::Evidence;
 use super::reference::Reference;
@@ -87,6 +90,7 @@ pub const PROPERTIES: &[&dyn Property] = &[
     &aligned_channels::AlignedChannels,
     &lifecycle::AbortedNeverCompletes,
     &lifecycle::TolerableFailures,
+    &restart_strategy::RestartStrategy,
     &fencing::AttemptFencing,
     &failovers::ExplainedFailovers,
 ];
