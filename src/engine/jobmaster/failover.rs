@@ -109,8 +109,9 @@ impl FailoverCause {
 impl JobMaster {
     /// An operator's rescale (L21): the new parallelism is made durable,
     /// every task stops, and the job is scheduled again at once with the new
-    /// graph, restoring the latest completed checkpoint; the restart
-    /// strategy is not asked (nothing failed).
+    /// graph (or once a restart delay still running is over), restoring the
+    /// latest completed checkpoint; the restart strategy is not asked
+    /// (nothing failed).
     pub(super) async fn rescale(&mut self, request: super::RescaleRequest) {
         let mut durable = self.meta.get();
         durable.parallelism.insert(request.operator.clone(), request.parallelism);
@@ -146,7 +147,15 @@ impl JobMaster {
                 dropped_checkpoints: IdList(dropped),
             },
         );
-        self.status = JobStatus::Scheduling { not_before: now() };
+        // A rescale while a failure's restart delay is still running does
+        // not cut it short: the job redeploys once the delay is over, as
+        // Flink's Restarting state waits out its backoff before it acts on
+        // new requirements.
+        let not_before = match self.status {
+            JobStatus::Scheduling { not_before } => not_before.max(now()),
+            _ => now(),
+        };
+        self.status = JobStatus::Scheduling { not_before };
     }
 
     /// Every task fails over: cancel, ask the restart strategy, reschedule.
