@@ -218,6 +218,17 @@ pub const ZOO: &[Planted] = &[
         plant: Plant::Switch(|b| b.coordinator.restart_gives_up_late = true),
     },
     Planted {
+        name: "ack_one_copy_synced",
+        description: "storage acks a put once its first copy is durable; the others are never fsynced",
+        models: "A replicated checkpoint store that acknowledges a write once one replica has it on disk, while \
+             the other copies it promises stay in the page cache: the checkpoint completes with one durable \
+             copy instead of `replicas` (breaks L7/L14; the oracle must see copies that were never synced, \
+             not only late ones).",
+        incident: "a store acking before its replicas are durable",
+        catches: &[at!("scenarios/worker-crash.toml", "checkpoint_monotonic")],
+        plant: Plant::Switch(|b| b.storage.ack_one_copy_synced = true),
+    },
+    Planted {
         name: "fallback_to_older_checkpoint",
         description: "an unreadable latest checkpoint is skipped for an older one (FLINK-22502, breaks L20)",
         models: "When the latest checkpoint cannot be read, recovery silently restores the one before it \

@@ -60,11 +60,11 @@ impl<'a> Evidence<'a> {
         blobs::read_durable(&self.record.disks["storage"], key, self.replicas)
     }
 
-    /// When every stored copy of `key` had become durable (the latest sync
-    /// among them), if any copy ever did.
-    pub fn durable_at(&self, key: &str) -> Option<Duration> {
+    /// When each of the `replicas` copies of `key` became durable (its last
+    /// fsync), or `None` for a copy never fsynced.
+    pub fn copies_durable_at(&self, key: &str) -> Vec<Option<Duration>> {
         let disk = &self.record.disks["storage"];
-        (0..self.replicas).filter_map(|r| disk.synced_at(&blobs::copy_path(key, r))).max()
+        (0..self.replicas).map(|r| disk.synced_at(&blobs::copy_path(key, r))).collect()
     }
 
     /// Whether an injected fault rotted copies of `key` (so an unreadable

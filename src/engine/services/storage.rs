@@ -28,6 +28,9 @@ pub struct StorageOptions {
 pub struct StorageBugs {
     /// `ignore_checksum`: a read returns the first copy unverified.
     pub ignore_checksum: bool,
+    /// `ack_one_copy_synced`: a put is acked once its first copy is
+    /// fsynced; the other copies are never fsynced.
+    pub ack_one_copy_synced: bool,
 }
 
 /// The `storage` node's main loop.
@@ -40,7 +43,7 @@ pub async fn run(disk: SimDisk, options: StorageOptions) {
             StorageMsg::Put { req, key, bytes } => {
                 let (disk, net) = (disk.clone(), net.clone());
                 madsim::task::spawn_local(async move {
-                    let result = put(&disk, options.replicas, &key, &bytes).await;
+                    let result = put(&disk, options, &key, &bytes).await;
                     if let Err(error) = &result {
                         emit("storage", Event::StorageWriteFailed { key, error: error.clone() });
                     }
@@ -62,14 +65,18 @@ pub async fn run(disk: SimDisk, options: StorageOptions) {
     }
 }
 
-/// Writes every copy, then fsyncs them all (in parallel, like a replicated store).
-async fn put(disk: &SimDisk, replicas: usize, key: &str, bytes: &[u8]) -> Result<(), DiskError> {
+/// Writes every copy, then fsyncs them all (in parallel, like a replicated
+/// store): the put is acked only once every copy is durable.
+async fn put(disk: &SimDisk, options: StorageOptions, key: &str, bytes: &[u8]) -> Result<(), DiskError> {
     let stored = blobs::encode_copy(bytes);
-    let paths: Vec<String> = (0..replicas).map(|r| blobs::copy_path(key, r)).collect();
+    let paths: Vec<String> = (0..options.replicas).map(|r| blobs::copy_path(key, r)).collect();
     for path in &paths {
         disk.write(path, stored.clone())?;
     }
-    let synced: Vec<Result<(), DiskError>> = futures::future::join_all(paths.iter().map(|path| disk.fsync(path))).await;
+    // Planted bug `ack_one_copy_synced`: only the first copy is made durable.
+    let synced_copies = if options.bugs.ack_one_copy_synced { 1 } else { paths.len() };
+    let synced: Vec<Result<(), DiskError>> =
+        futures::future::join_all(paths.iter().take(synced_copies).map(|path| disk.fsync(path))).await;
     synced.into_iter().collect()
 }
 
