@@ -156,9 +156,9 @@ pub fn restart_strategy(config: &Restart, events: &[TraceEvent]) -> Vec<Violatio
         }
         let n = count.failure(e.time);
         let nth = count.failures();
-        let same_instant = events[i + 1..].iter().take_while(|x| x.time == e.time);
-        let failed =
-            same_instant.clone().any(|x| matches!(x.event, Event::JobFailed { attempt: a, .. } if a == *attempt));
+        // The job fails at the instant of the failure that exhausts the strategy.
+        let mut same_instant = events[i + 1..].iter().take_while(|x| x.time == e.time);
+        let failed = same_instant.any(|x| matches!(x.event, Event::JobFailed { attempt: a, .. } if a == *attempt));
         let located = |detail: String| Violation::new(PROPERTY, detail).at(e.time).node("coordinator");
         match n {
             Due::GiveUp(why) if !failed => out.push(located(format!(
@@ -213,25 +213,15 @@ fn allows(c: &Restart, nth: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::event::{IdList, OrDash};
-    use crate::trace::testing::at;
+    use crate::trace::testing::{self, at};
 
     const MS: Duration = Duration::from_millis(1);
 
     fn failover(ms: u64, attempt: u64) -> TraceEvent {
-        let event = Event::JobFailover {
-            attempt,
-            cause: FailoverKind::TaskFailed,
-            peer: OrDash(None),
-            task: OrDash(None),
-            error: OrDash(None),
-            service: OrDash(None),
-            upstream: OrDash(None),
-            checkpoint: OrDash(None),
-            reason: "task failed".into(),
-            failures: 0,
-            dropped_checkpoints: IdList(vec![]),
-        };
+        let mut event = testing::failover(FailoverKind::TaskFailed, vec![]);
+        if let Event::JobFailover { attempt: a, .. } = &mut event {
+            *a = attempt;
+        }
         at(ms, "coordinator", event)
     }
 
