@@ -57,11 +57,19 @@ pub struct ReferenceRun<'g> {
     downstream: Vec<Vec<(u16, u32)>>,
     /// Per operator, its fold if it is keyed.
     folds: Vec<Option<Fold>>,
-    state: KeyedState,
-    /// `None` where only the keyed state is wanted (a cut): no per-record
-    /// bookkeeping at the sinks.
-    sink_records: Option<SinkRecords>,
+    /// Per operator, its value per key if it is keyed (hashed: the fold
+    /// looks a key up for every record; sorted only when handed out).
+    state: Vec<Option<Values>>,
+    /// Per sink operator, its copies per (source, partition) slot
+    /// (`slots`); `None` where only the keyed state is wanted (a cut): no
+    /// per-record bookkeeping at the sinks.
+    sinks: Option<Vec<Option<Vec<Vec<u8>>>>>,
+    /// Per source operator, the slot of its partition 0 (partitions follow).
+    slots: Vec<usize>,
 }
+
+/// One keyed operator's value per key, as the run keeps it.
+pub type Values = rustc_hash::FxHashMap<u64, i64>;
 
 impl<'g> ReferenceRun<'g> {
     pub fn new(graph: &'g ExecutionGraph) -> Self {
@@ -69,9 +77,20 @@ impl<'g> ReferenceRun<'g> {
         for edge in &graph.edges {
             downstream[edge.from as usize].push((edge.to, edge.copies(&graph.ops)));
         }
-        let state = graph.ops.iter().filter(|o| o.kind.is_keyed()).map(|o| (o.index, BTreeMap::new())).collect();
-        let sinks =
-            graph.ops.iter().filter(|o| o.kind == OperatorKind::Sink).map(|o| (o.index, BTreeMap::new())).collect();
+        let state = graph.ops.iter().map(|o| o.kind.is_keyed().then(Values::default)).collect();
+        let mut slots = Vec::with_capacity(graph.ops.len());
+        let mut partitions = vec![];
+        for o in &graph.ops {
+            slots.push(partitions.len());
+            if o.kind == OperatorKind::Source {
+                partitions.extend((0..o.partitions as u32).map(|p| ExecutionGraph::records_in(o, p) as usize));
+            }
+        }
+        let sinks = graph
+            .ops
+            .iter()
+            .map(|o| (o.kind == OperatorKind::Sink).then(|| partitions.iter().map(|n| vec![0; *n]).collect()))
+            .collect();
         let folds = graph
             .ops
             .iter()
@@ -83,12 +102,12 @@ impl<'g> ReferenceRun<'g> {
                 })
             })
             .collect();
-        ReferenceRun { graph, downstream, folds, state, sink_records: Some(sinks) }
+        ReferenceRun { graph, downstream, folds, state, sinks: Some(sinks), slots }
     }
 
     /// A run that keeps only keyed state, for cuts and in-flight records.
     pub fn state_only(graph: &'g ExecutionGraph) -> Self {
-        ReferenceRun { sink_records: None, ..ReferenceRun::new(graph) }
+        ReferenceRun { sinks: None, ..ReferenceRun::new(graph) }
     }
 
     /// A run that starts from given keyed state (a snapshot's), to carry
@@ -96,7 +115,9 @@ impl<'g> ReferenceRun<'g> {
     pub fn from_state(graph: &'g ExecutionGraph, state: KeyedState) -> Self {
         let mut run = ReferenceRun::state_only(graph);
         for (op, values) in state {
-            run.state.insert(op, values);
+            if let Some(Some(have)) = run.state.get_mut(op as usize) {
+                *have = values.into_iter().collect();
+            }
         }
         run
     }
@@ -117,23 +138,17 @@ impl<'g> ReferenceRun<'g> {
                     true => 0,
                     false => spec.inputs.iter().position(|i| Some(*i) == from).unwrap_or(0),
                 };
-                let v = self.state.get_mut(&op).expect("keyed").entry(key).or_insert(fold.initial);
+                let values = self.state[op as usize].as_mut().expect("keyed");
+                let v = values.entry(key).or_insert(fold.initial);
                 *v = fold.kind.fold(port, *v, value);
                 *v
             }
             OperatorKind::Committer => return, // committables, not records
             OperatorKind::Sink => {
-                if let Some(sinks) = &mut self.sink_records {
-                    let copies = sinks
-                        .get_mut(&op)
-                        .expect("sink")
-                        .entry((origin.source, origin.partition))
-                        .or_insert_with(|| {
-                            let records =
-                                ExecutionGraph::records_in(&self.graph.ops[origin.source as usize], origin.partition);
-                            vec![0; records as usize]
-                        });
-                    if let Some(c) = copies.get_mut(origin.offset as usize) {
+                if let Some(sinks) = &mut self.sinks {
+                    let slot = self.slots[origin.source as usize] + origin.partition as usize;
+                    let copies = sinks[op as usize].as_mut().and_then(|s| s.get_mut(slot));
+                    if let Some(c) = copies.and_then(|c| c.get_mut(origin.offset as usize)) {
                         *c = c.saturating_add(1);
                     }
                 }
@@ -157,8 +172,31 @@ impl<'g> ReferenceRun<'g> {
         }
     }
 
-    pub fn keyed_state(&self) -> &KeyedState {
-        &self.state
+    /// Per keyed operator, its value per key as the run holds it now.
+    pub fn values(&self) -> impl Iterator<Item = (u16, &Values)> {
+        self.state.iter().enumerate().filter_map(|(op, v)| Some((op as u16, v.as_ref()?)))
+    }
+
+    /// The keyed state, sorted.
+    pub fn keyed_state(&self) -> KeyedState {
+        self.values().map(|(op, v)| (op, v.iter().map(|(k, v)| (*k, *v)).collect())).collect()
+    }
+
+    /// The copies each sink must commit, per (source, partition).
+    fn sink_records(&mut self) -> SinkRecords {
+        let Some(sinks) = self.sinks.take() else { return SinkRecords::new() };
+        let mut parts = vec![];
+        for o in self.graph.ops.iter().filter(|o| o.kind == OperatorKind::Source) {
+            parts.extend((0..o.partitions as u32).map(|p| (o.index, p)));
+        }
+        let mut out = SinkRecords::new();
+        for (op, copies) in sinks.into_iter().enumerate() {
+            let Some(copies) = copies else { continue };
+            // Partitions no record of reaches the sink stay out, as before.
+            let reached = parts.iter().copied().zip(copies).filter(|(_, c)| c.iter().any(|n| *n > 0));
+            out.insert(op as u16, reached.collect());
+        }
+        out
     }
 }
 
@@ -190,19 +228,20 @@ pub fn compute_until(
             }
         }
     }
-    let sink_records = run.sink_records.take().unwrap_or_default();
+    let sink_records = run.sink_records();
+    let keyed_state = run.keyed_state();
     let mut sink_final = BTreeMap::new();
     for sink in sink_records.keys() {
         let inputs: Vec<u16> = (0..graph.ops.len() as u16)
             .filter(|o| run.downstream[*o as usize].iter().any(|(to, _)| to == sink))
             .collect();
         if let [single] = inputs[..] {
-            if let Some(state) = run.state.get(&single).filter(|_| keeps_key_order(graph, single, *sink)) {
+            if let Some(state) = keyed_state.get(&single).filter(|_| keeps_key_order(graph, single, *sink)) {
                 sink_final.insert(*sink, state.clone());
             }
         }
     }
-    Some(Reference { sink_records, sink_final, keyed_state: run.state })
+    Some(Reference { sink_records, sink_final, keyed_state })
 }
 
 /// Forgets the last-value-per-key expectation of every sink that some
@@ -268,7 +307,7 @@ impl<'g> CutReference<'g> {
 
     /// The keyed state after exactly the records below `offsets` of each
     /// (source, partition); partitions not named are at 0.
-    pub fn at(&mut self, offsets: &BTreeMap<(u16, u32), u64>) -> &KeyedState {
+    pub fn at(&mut self, offsets: &BTreeMap<(u16, u32), u64>) -> &ReferenceRun<'g> {
         let back = self.cursors.iter().any(|(k, c)| offsets.get(k).copied().unwrap_or(0) < *c);
         if back {
             self.run = ReferenceRun::state_only(self.run.graph);
@@ -281,7 +320,7 @@ impl<'g> CutReference<'g> {
                 self.cursors.insert((source, partition), to);
             }
         }
-        self.run.keyed_state()
+        &self.run
     }
 }
 
@@ -354,10 +393,10 @@ mod tests {
         let whole = compute(&g, log).keyed_state;
         let mut cut = CutReference::new(&g, log);
         let half: BTreeMap<(u16, u32), u64> = [((0, 0), 250), ((0, 1), 250)].into();
-        let at_half = cut.at(&half).clone();
+        let at_half = cut.at(&half).keyed_state();
         assert_eq!(at_half[&1].values().sum::<i64>(), 500);
         let end: BTreeMap<(u16, u32), u64> = [((0, 0), 500), ((0, 1), 500)].into();
-        assert_eq!(cut.at(&end), &whole);
-        assert_eq!(cut.at(&half), &at_half, "going back restarts from the beginning");
+        assert_eq!(cut.at(&end).keyed_state(), whole);
+        assert_eq!(cut.at(&half).keyed_state(), at_half, "going back restarts from the beginning");
     }
 }

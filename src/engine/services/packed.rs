@@ -7,18 +7,20 @@
 //!
 //! This is what keeps a long run's memory bounded by state rather than by
 //! records: the store's log is the only place a committed record lives,
-//! and readers unpack it one batch at a time.
+//! and readers unpack it one batch at a time. A batch read from the log
+//! borrows its bytes there (no copy per entry).
 
 use crate::engine::msg::{Origin, Record};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
-/// A batch of records, packed.
+/// A batch of records, packed: its own bytes, or a log's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Packed(#[serde(with = "serde_bytes")] Vec<u8>);
+pub struct Packed<'a>(#[serde(borrow, with = "serde_bytes")] Cow<'a, [u8]>);
 
-impl Packed {
+impl Packed<'_> {
     /// Packs `records`, in order.
-    pub fn pack(records: &[Record]) -> Packed {
+    pub fn pack(records: &[Record]) -> Packed<'static> {
         let mut out = Vec::with_capacity(4 + records.len() * 8);
         put(&mut out, records.len() as u64);
         let mut prev = Prev::default();
@@ -31,7 +33,7 @@ impl Packed {
             put(&mut out, zigzag(r.attempt.wrapping_sub(prev.attempt) as i64));
             prev.saw(r);
         }
-        Packed(out)
+        Packed(Cow::Owned(out))
     }
 
     /// How many records it holds.

@@ -29,11 +29,12 @@ const WAL: &str = "sink.wal";
 
 /// One entry of the sink's write-ahead log.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Entry {
+pub enum Entry<'a> {
     /// Records appended to an open transaction (by its own attempt).
     Write {
         txn: TxnId,
-        records: Packed,
+        #[serde(borrow)]
+        records: Packed<'a>,
     },
     PreCommit {
         txn: TxnId,
@@ -51,7 +52,8 @@ pub enum Entry {
     /// Rows visible at once: appended (plain) or upserted by key.
     Append {
         txn: TxnId,
-        records: Packed,
+        #[serde(borrow)]
+        records: Packed<'a>,
         at: Duration,
         upsert: bool,
     },
@@ -192,7 +194,7 @@ impl Store {
 pub async fn run(disk: SimDisk, options: SinkStoreBugs) {
     let (net, mut inbox) = Net::<Msg>::bind("sink").await;
     let mut store = Store { digests: true, ..Store::default() };
-    wal::recover_each(&disk, WAL, "sink", |entry: Entry| store.apply(&entry)).await;
+    wal::recover_with(&disk, WAL, "sink", |bytes| wal::for_each(bytes, |entry: Entry| store.apply(&entry))).await;
     let mut node = SinkNode { disk, store, options, reported: BTreeSet::new() };
     // Group commit: everything that arrived is applied and logged, then one
     // fsync makes it durable and every request of the batch is answered.
@@ -411,41 +413,43 @@ pub fn committed_output(disk: &SimDisk) -> Vec<CommittedTxn> {
 /// held. A transaction committed again (only a planted bug does that) gets
 /// its records again only if it is in `again`; otherwise none.
 pub fn for_each_committed(disk: &SimDisk, again: &BTreeSet<TxnId>, mut f: impl FnMut(&CommittedTxn, &[Packed])) {
-    let mut store = Store::default();
-    let mut open: BTreeMap<TxnId, Vec<Packed>> = BTreeMap::new();
-    let mut kept: BTreeMap<TxnId, Vec<Packed>> = BTreeMap::new();
-    for_each_entry(disk, |entry| {
-        let before = store.status(entry.txn()).cloned();
-        store.apply(&entry);
-        match entry {
-            Entry::Write { txn, records } if matches!(before, None | Some(Status::Open)) => {
-                open.entry(txn).or_default().push(records)
-            }
-            Entry::Commit { txn, at, .. } => {
-                let Some(before) = before else { return };
-                let records = match before {
-                    Status::Committed => kept.get(&txn).cloned().unwrap_or_default(),
-                    _ => open.remove(&txn).unwrap_or_default(),
-                };
-                if again.contains(&txn) && before != Status::Committed {
-                    kept.insert(txn, records.clone());
+    disk.read_durable_with(WAL, |bytes| {
+        let mut store = Store::default();
+        let mut open: BTreeMap<TxnId, Vec<Packed>> = BTreeMap::new();
+        let mut kept: BTreeMap<TxnId, Vec<Packed>> = BTreeMap::new();
+        wal::for_each(bytes, |entry: Entry| {
+            let before = store.status(entry.txn()).cloned();
+            store.apply(&entry);
+            match entry {
+                Entry::Write { txn, records } if matches!(before, None | Some(Status::Open)) => {
+                    open.entry(txn).or_default().push(records)
                 }
-                let checkpoint = store.txns.get(&txn).and_then(|t| t.checkpoint);
-                f(&CommittedTxn { transactional: true, txn, checkpoint, at }, &records);
+                Entry::Commit { txn, at, .. } => {
+                    let Some(before) = before else { return };
+                    let records = match before {
+                        Status::Committed => kept.get(&txn).cloned().unwrap_or_default(),
+                        _ => open.remove(&txn).unwrap_or_default(),
+                    };
+                    if again.contains(&txn) && before != Status::Committed {
+                        kept.insert(txn, records.clone());
+                    }
+                    let checkpoint = store.txns.get(&txn).and_then(|t| t.checkpoint);
+                    f(&CommittedTxn { transactional: true, txn, checkpoint, at }, &records);
+                }
+                Entry::Abort { txn } => {
+                    open.remove(&txn);
+                }
+                Entry::Append { txn, records, at, upsert: false } => {
+                    let t = CommittedTxn { transactional: false, txn, checkpoint: None, at };
+                    f(&t, std::slice::from_ref(&records));
+                }
+                _ => {}
             }
-            Entry::Abort { txn } => {
-                open.remove(&txn);
-            }
-            Entry::Append { txn, records, at, upsert: false } => {
-                let t = CommittedTxn { transactional: false, txn, checkpoint: None, at };
-                f(&t, std::slice::from_ref(&records));
-            }
-            _ => {}
-        }
+        });
     });
 }
 
-impl Entry {
+impl Entry<'_> {
     /// The transaction it is about (a fence's: a placeholder of its subtask).
     fn txn(&self) -> &TxnId {
         const NONE: TxnId = TxnId { sink: u16::MAX, subtask: u16::MAX, attempt: 0, seq: 0 };
@@ -468,6 +472,6 @@ pub fn upsert_tables(disk: &SimDisk) -> BTreeMap<u16, BTreeMap<u64, Record>> {
 }
 
 /// The durable WAL's entries, in order, one at a time (for oracles).
-pub fn for_each_entry(disk: &SimDisk, f: impl FnMut(Entry)) {
+pub fn for_each_entry(disk: &SimDisk, f: impl FnMut(Entry<'_>)) {
     disk.read_durable_with(WAL, |bytes| wal::for_each(bytes, f));
 }

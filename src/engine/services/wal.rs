@@ -4,7 +4,7 @@
 
 use crate::sim::disk::{DiskError, SimDisk};
 use crate::trace::{emit, Event};
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// How long a node whose disk fails to read its log waits before retrying.
@@ -12,25 +12,29 @@ const READ_RETRY: Duration = Duration::from_millis(50);
 
 /// Appends one entry (unsynced until `SimDisk::fsync`).
 pub fn append<T: Serialize>(disk: &SimDisk, path: &str, entry: &T) -> Result<(), DiskError> {
-    let body = bincode::serialize(entry).expect("wal entry serializes");
-    let mut bytes = Vec::with_capacity(body.len() + 8);
-    bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-    bytes.extend_from_slice(&body);
+    // The header is filled in once the body is serialized behind it.
+    let size = bincode::serialized_size(entry).expect("wal entry serializes") as usize;
+    let mut bytes = Vec::with_capacity(8 + size);
+    bytes.resize(8, 0);
+    bincode::serialize_into(&mut bytes, entry).expect("wal entry serializes");
+    let (len, crc) = ((bytes.len() - 8) as u32, crc32fast::hash(&bytes[8..]));
+    bytes[..4].copy_from_slice(&len.to_le_bytes());
+    bytes[4..8].copy_from_slice(&crc.to_le_bytes());
     disk.append(path, bytes)
 }
 
 /// Every intact entry of `bytes`, in order, up to the first damaged one.
 #[cfg(test)]
-pub fn replay<T: DeserializeOwned>(bytes: &[u8]) -> Vec<T> {
+pub fn replay<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Vec<T> {
     let mut out = vec![];
     for_each(bytes, |e| out.push(e));
     out
 }
 
 /// Hands each intact entry of `bytes` to `f`, in order, up to the first
-/// damaged one, one at a time; returns the byte length they span.
-pub fn for_each<T: DeserializeOwned>(bytes: &[u8], mut f: impl FnMut(T)) -> usize {
+/// damaged one, one at a time; returns the byte length they span. An entry
+/// may borrow from `bytes` (no copy of what it holds).
+pub fn for_each<'de, T: Deserialize<'de>>(bytes: &'de [u8], mut f: impl FnMut(T)) -> usize {
     let mut at = 0;
     while at + 8 <= bytes.len() {
         let len = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
@@ -46,14 +50,15 @@ pub fn for_each<T: DeserializeOwned>(bytes: &[u8], mut f: impl FnMut(T)) -> usiz
     at
 }
 
-/// Opens the log after a (re)start: hands each intact entry to `f` as it
-/// is read (a long log replays in the memory of one entry), then cuts off
+/// Opens the log after a (re)start: `read` hands each intact entry on as
+/// it is read (`for_each`: a long log replays in the memory of one entry)
+/// and says how many bytes they span; then it cuts off
 /// a torn tail, so that new entries are not appended behind garbage no
 /// replay gets past. While the disk fails, it keeps trying (a service that
 /// cannot read its log does not start).
-pub async fn recover_each<T: DeserializeOwned>(disk: &SimDisk, path: &str, node: &str, mut f: impl FnMut(T)) {
+pub async fn recover_with(disk: &SimDisk, path: &str, node: &str, mut read: impl FnMut(&[u8]) -> usize) {
     let (intact, len) = loop {
-        match disk.read_with(path, |bytes| (for_each(bytes, &mut f), bytes.len())) {
+        match disk.read_with(path, |bytes| (read(bytes), bytes.len())) {
             Ok(read) => break read.unwrap_or_default(),
             Err(error) => {
                 emit(node, Event::WalRecoveryFailed { error });

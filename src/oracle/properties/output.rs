@@ -270,15 +270,17 @@ fn duplicated_in(
 struct Tally<'r> {
     expected: &'r Copies,
     exactly_once: bool,
-    /// Per partition the reference knows, by offset: copies committed so
-    /// far (saturating at 255).
-    counts: BTreeMap<(u16, u32), Vec<u8>>,
+    /// Per partition the reference knows (`slot`), by offset: copies
+    /// committed so far (saturating at 255), next to the copies expected.
+    counts: Vec<(Vec<u8>, &'r [u8])>,
+    /// Per source operator, per partition: its place in `counts`.
+    slot: Vec<Vec<Option<usize>>>,
     /// Committed origins outside every partition and offset the reference
     /// knows (invented), with their copies.
     beyond: BTreeMap<Origin, u32>,
     /// The last value committed per key, when a final value per key is
     /// expected (`keep_last`).
-    last: BTreeMap<u64, i64>,
+    last: rustc_hash::FxHashMap<u64, i64>,
     keep_last: bool,
     /// When the first copy too many was committed.
     first_dup_at: Option<Duration>,
@@ -301,13 +303,24 @@ struct Compared {
 
 impl<'r> Tally<'r> {
     fn new(expected: &'r Copies, exactly_once: bool, keep_last: bool) -> Self {
-        let counts = expected.iter().map(|(p, copies)| (*p, vec![0; copies.len()])).collect();
+        let mut slot: Vec<Vec<Option<usize>>> = vec![];
+        for (i, &(source, partition)) in expected.keys().enumerate() {
+            let (source, partition) = (source as usize, partition as usize);
+            if slot.len() <= source {
+                slot.resize(source + 1, vec![]);
+            }
+            if slot[source].len() <= partition {
+                slot[source].resize(partition + 1, None);
+            }
+            slot[source][partition] = Some(i);
+        }
         Tally {
             expected,
             exactly_once,
-            counts,
+            counts: expected.values().map(|copies| (vec![0; copies.len()], &copies[..])).collect(),
+            slot,
             beyond: BTreeMap::new(),
-            last: BTreeMap::new(),
+            last: Default::default(),
             keep_last,
             first_dup_at: None,
             first_unknown_at: None,
@@ -320,14 +333,16 @@ impl<'r> Tally<'r> {
             self.last.insert(r.key, r.value);
         }
         let o = r.origin;
-        let p = (o.source, o.partition);
-        let Some(c) = self.counts.get_mut(&p).and_then(|v| v.get_mut(o.offset as usize)) else {
+        let slot = self.slot.get(o.source as usize).and_then(|s| s.get(o.partition as usize)).copied().flatten();
+        let Some((c, expected)) = slot.and_then(|i| {
+            let (counts, expected) = &mut self.counts[i];
+            Some((counts.get_mut(o.offset as usize)?, expected[o.offset as usize]))
+        }) else {
             *self.beyond.entry(o).or_default() += 1;
             self.first_unknown_at = earliest(self.first_unknown_at, Some(at));
             return;
         };
         *c = c.saturating_add(1);
-        let expected = self.expected[&p][o.offset as usize];
         if expected == 0 {
             self.first_unknown_at = earliest(self.first_unknown_at, Some(at));
         } else if *c == expected.saturating_add(1) {
@@ -339,8 +354,7 @@ impl<'r> Tally<'r> {
     fn compare(&self, key_of: impl Fn(Origin) -> u64) -> Compared {
         let mut found = Compared::default();
         let mut unknown = vec![];
-        for (&(source, partition), expected) in self.expected {
-            let counts = &self.counts[&(source, partition)];
+        for (&(source, partition), (counts, expected)) in self.expected.keys().zip(&self.counts) {
             for (offset, (&want, &have)) in expected.iter().zip(counts).enumerate() {
                 if want == have {
                     continue;
