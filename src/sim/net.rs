@@ -160,11 +160,12 @@ impl<M: Classify + Send + Sync + 'static> Net<M> {
 
     fn enqueue(&self, to: &str, msg: M, priority: bool) {
         let mut writers = self.shared.writers.borrow_mut();
-        let writer = writers.entry(to.to_string()).or_insert_with(|| {
+        if !writers.contains_key(to) {
             let (tx, rx) = unbounded();
             madsim::task::spawn_local(write_loop(self.shared.clone(), to.to_string(), rx));
-            tx
-        });
+            writers.insert(to.to_string(), tx);
+        }
+        let writer = &writers[to];
         // The writer only ends with the node, and then nobody sends.
         let _ = writer.unbounded_send(Outgoing { msg, sent_at: super::now(), priority, release: None });
     }
