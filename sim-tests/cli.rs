@@ -492,13 +492,14 @@ fn a_phase_the_protocol_never_reaches_is_refused() {
 }
 
 /// `--wall-cap` bounds the whole run, judging included: on a 20M-record job
-/// the simulation stops at the cap and the oracles a second later (they
+/// with an hour of simulated time to finish in, the simulation stops at the cap and the oracles a second later (they
 /// used to run on, uncapped, for about 10 s), and the verdict names the cap.
 #[test]
 fn the_wall_cap_bounds_judging_too() {
     let text = std::fs::read_to_string("scenarios/no-faults.toml")
         .expect("read")
-        .replace("records = 20000", "records = 20000000");
+        .replace("records = 20000", "records = 20000000")
+        .replace("finish_within = \"30s\"", "finish_within = \"1h\"");
     let file = temp_scenario("twenty-million.toml", &text);
     let started = std::time::Instant::now();
     let o = ckptsim(&["run", file.to_str().expect("path"), "--seed", "0", "--wall-cap", "500ms"]);

@@ -195,9 +195,11 @@ pub async fn run(disk: SimDisk, options: SinkStoreBugs) {
     let (net, mut inbox) = Net::<Msg>::bind("sink").await;
     let mut store = Store { digests: true, ..Store::default() };
     wal::recover_with(&disk, WAL, "sink", |bytes| wal::for_each(bytes, |entry: Entry| store.apply(&entry))).await;
-    let mut node = SinkNode { disk, store, options, reported: BTreeSet::new() };
+    let mut node = SinkNode { disk, store, options, reported: BTreeSet::new(), writes: None };
     // Group commit: everything that arrived is applied and logged, then one
     // fsync makes it durable and every request of the batch is answered.
+    // Writes to one transaction that arrive one after another are logged as
+    // one entry, as a broker appends a produce request's batch at once.
     while let Some(event) = inbox.next().await {
         let mut replies = vec![];
         let mut next = Some(event);
@@ -209,6 +211,7 @@ pub async fn run(disk: SimDisk, options: SinkStoreBugs) {
             }
             next = inbox.try_recv().ok();
         }
+        node.log_writes();
         if replies.is_empty() {
             continue;
         }
@@ -226,6 +229,8 @@ struct SinkNode {
     options: SinkStoreBugs,
     /// Transactions whose fenced requests were already reported in the trace.
     reported: BTreeSet<TxnId>,
+    /// Records written to one transaction in a row, not yet logged.
+    writes: Option<(TxnId, Vec<Record>)>,
 }
 
 impl SinkNode {
@@ -254,18 +259,32 @@ impl SinkNode {
         true
     }
 
+    /// Logs the writes gathered for one transaction as one entry.
+    fn log_writes(&mut self) {
+        let Some((txn, records)) = self.writes.take() else { return };
+        // Logged packed; the digest is taken from the records as they came.
+        let entry = Entry::Write { txn, records: Packed::pack(&records) };
+        match wal::append(&self.disk, WAL, &entry) {
+            Ok(()) => self.store.wrote(txn, records.len() as u64, |h| digest_more(h, records.iter().copied())),
+            Err(error) => emit("sink", Event::SinkWriteLost { txn, error }),
+        }
+    }
+
     /// Applies and logs one message; a request's reply waits for the fsync.
+    /// A write joins the writes gathered for its transaction.
     fn handle(&mut self, msg: SinkMsg) -> Option<(ReqId, Result<(), SinkError>)> {
+        if !matches!(msg, SinkMsg::Write { .. }) {
+            self.log_writes();
+        }
         let (req, result) = match msg {
             SinkMsg::Write { txn, records } => {
-                if !self.fenced(txn, txn.attempt, "write") {
-                    // Logged packed; the digest is taken from the records as they came.
-                    let entry = Entry::Write { txn, records: Packed::pack(&records) };
-                    match wal::append(&self.disk, WAL, &entry) {
-                        Ok(()) => {
-                            self.store.wrote(txn, records.len() as u64, |h| digest_more(h, records.iter().copied()))
+                match &mut self.writes {
+                    Some((to, gathered)) if *to == txn => gathered.extend(records),
+                    _ => {
+                        self.log_writes();
+                        if !self.fenced(txn, txn.attempt, "write") {
+                            self.writes = Some((txn, records));
                         }
-                        Err(error) => emit("sink", Event::SinkWriteLost { txn, error }),
                     }
                 }
                 return None;
