@@ -77,6 +77,18 @@ pub trait Classify {
 
     /// A link rule dropped a message of `class` from `from` to `to`.
     fn dropped(_from: &str, _to: &str, _class: MessageClass) {}
+
+    /// Takes `next`, sent right behind it to the same peer while both still
+    /// wait to leave, into itself (as a producer gathers a partition's
+    /// records into one batch); gives it back where the two stay apart.
+    /// From then on they are one message: delayed, dropped or delivered
+    /// together.
+    fn absorb(&mut self, next: Self) -> Result<(), Self>
+    where
+        Self: Sized,
+    {
+        Err(next)
+    }
 }
 
 /// What a node's network hands to it.
@@ -315,15 +327,24 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
     }
 }
 
-/// Puts a message in line: an ordinary one at the back, a priority one
-/// behind the priority ones already waiting.
-fn admit<M>(waiting: &mut VecDeque<Outgoing<M>>, out: Outgoing<M>) {
+/// Puts a message in line: an ordinary one at the back (or into the one
+/// there, if that one absorbs it and no rule has judged it yet), a
+/// priority one behind the priority ones already waiting.
+fn admit<M: Classify>(waiting: &mut VecDeque<Outgoing<M>>, out: Outgoing<M>) {
     if out.priority {
         let at = waiting.iter().position(|w| !w.priority).unwrap_or(waiting.len());
         waiting.insert(at, out);
-    } else {
-        waiting.push_back(out);
+        return;
     }
+    let Outgoing { msg, sent_at, priority, release } = out;
+    let msg = match waiting.back_mut() {
+        Some(back) if !back.priority && back.release.is_none() => match back.msg.absorb(msg) {
+            Ok(()) => return,
+            Err(msg) => msg,
+        },
+        _ => msg,
+    };
+    waiting.push_back(Outgoing { msg, sent_at, priority, release });
 }
 
 /// The rules' verdict on one message, after any hold is over.
@@ -354,4 +375,48 @@ async fn connect<M: Classify + Send + Sync + 'static>(shared: &Shared<M>, to: &s
         madsim::time::sleep(std::time::Duration::from_millis(1 << attempt)).await;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Numbers that join while they stay under 10.
+    #[derive(Debug, PartialEq)]
+    struct Small(u32);
+
+    impl Classify for Small {
+        fn class(&self) -> MessageClass {
+            MessageClass::Data
+        }
+
+        fn absorb(&mut self, next: Small) -> Result<(), Small> {
+            if self.0 + next.0 >= 10 {
+                return Err(next);
+            }
+            self.0 += next.0;
+            Ok(())
+        }
+    }
+
+    fn out(n: u32, priority: bool) -> Outgoing<Small> {
+        Outgoing { msg: Small(n), sent_at: Duration::ZERO, priority, release: None }
+    }
+
+    #[test]
+    fn a_message_joins_the_one_behind_which_it_waits_unless_that_one_was_judged_or_is_priority() {
+        let mut waiting = VecDeque::new();
+        admit(&mut waiting, out(2, false));
+        admit(&mut waiting, out(3, false));
+        assert_eq!(waiting.iter().map(|o| o.msg.0).collect::<Vec<_>>(), [5], "joined");
+        admit(&mut waiting, out(7, false));
+        assert_eq!(waiting.len(), 2, "the back refused it");
+        waiting.back_mut().expect("back").release = Some(Duration::ZERO);
+        admit(&mut waiting, out(1, false));
+        assert_eq!(waiting.len(), 3, "a judged message takes no more");
+        admit(&mut waiting, out(1, true));
+        admit(&mut waiting, out(1, true));
+        let order: Vec<(u32, bool)> = waiting.iter().map(|o| (o.msg.0, o.priority)).collect();
+        assert_eq!(order, [(1, true), (1, true), (5, false), (7, false), (1, false)], "priority ones never join");
+    }
 }

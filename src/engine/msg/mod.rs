@@ -85,6 +85,29 @@ impl Msg {
 }
 
 impl Classify for Msg {
+    /// Writes (and appends) to one transaction that wait to leave one behind
+    /// the other go as one, as a Kafka producer batches a partition's records.
+    fn absorb(&mut self, next: Msg) -> Result<(), Msg> {
+        let joins = match (&*self, &next) {
+            (Msg::Sink(SinkMsg::Write { txn, .. }), Msg::Sink(SinkMsg::Write { txn: to, .. })) => txn == to,
+            (
+                Msg::Sink(SinkMsg::Append { txn, upsert, .. }),
+                Msg::Sink(SinkMsg::Append { txn: to, upsert: also, .. }),
+            ) => txn == to && upsert == also,
+            _ => false,
+        };
+        match (self, next) {
+            (
+                Msg::Sink(SinkMsg::Write { records, .. } | SinkMsg::Append { records, .. }),
+                Msg::Sink(SinkMsg::Write { records: more, .. } | SinkMsg::Append { records: more, .. }),
+            ) if joins => {
+                records.extend(more);
+                Ok(())
+            }
+            (_, next) => Err(next),
+        }
+    }
+
     fn class(&self) -> MessageClass {
         match self {
             Msg::Data(DataMsg::Data { .. }) => MessageClass::Data,
@@ -110,5 +133,51 @@ impl Classify for Msg {
 
     fn dropped(from: &str, to: &str, class: MessageClass) {
         crate::trace::emit(from, crate::trace::Event::MessageDropped { to: to.to_string(), msg: class });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn txn(seq: u64) -> TxnId {
+        TxnId { sink: 2, subtask: 0, attempt: 1, seq }
+    }
+
+    fn records(from: u64, n: u64) -> Vec<Record> {
+        (from..from + n)
+            .map(|offset| Record {
+                key: offset % 5,
+                value: 1,
+                origin: Origin { source: 0, partition: 0, offset },
+                attempt: 1,
+            })
+            .collect()
+    }
+
+    fn write(seq: u64, from: u64, n: u64) -> Msg {
+        Msg::Sink(SinkMsg::Write { txn: txn(seq), records: records(from, n) })
+    }
+
+    #[test]
+    fn writes_to_one_transaction_join_in_order_and_others_stay_apart() {
+        let mut first = write(1, 0, 3);
+        assert!(first.absorb(write(1, 3, 2)).is_ok());
+        let Msg::Sink(SinkMsg::Write { records: joined, .. }) = &first else { panic!("still a write") };
+        assert_eq!(joined, &records(0, 5), "the second's records follow the first's");
+        assert!(first.absorb(write(2, 5, 1)).is_err(), "another transaction");
+        let append = Msg::Sink(SinkMsg::Append { txn: txn(1), records: records(5, 1), upsert: false });
+        assert!(first.absorb(append).is_err(), "an append is not a write");
+        let mut append = Msg::Sink(SinkMsg::Append { txn: txn(1), records: records(0, 1), upsert: false });
+        let upsert = Msg::Sink(SinkMsg::Append { txn: txn(1), records: records(1, 1), upsert: true });
+        assert!(append.absorb(upsert).is_err(), "an upsert is not a plain append");
+        let credit = Msg::Data(DataMsg::Credit {
+            attempt: 1,
+            to: TaskId { op: 0, subtask: 0 },
+            from: TaskId { op: 1, subtask: 0 },
+            input: 0,
+            credit: 1,
+        });
+        assert!(write(1, 0, 1).absorb(credit).is_err(), "nothing else joins");
     }
 }
