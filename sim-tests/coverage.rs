@@ -22,7 +22,11 @@ const EACH: u64 = 4;
 #[test]
 fn sweeps_of_the_stock_scenarios_take_every_catalogued_path_without_a_violation() {
     let n = std::env::var("CKPTSIM_COVERAGE_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
-    let swarms = [("scenarios/swarm-all.toml", n), ("scenarios/swarm-unaligned.toml", 48)];
+    let swarms = [
+        ("scenarios/swarm-all.toml", n),
+        ("scenarios/swarm-unaligned.toml", 48),
+        ("scenarios/swarm-committers.toml", 32),
+    ];
     let mut sweeps: Vec<(PathBuf, u64)> = swarms.iter().map(|(f, k)| (PathBuf::from(f), *k)).collect();
     for file in common::scenario_files() {
         let stock = !file.starts_with("scenarios/regressions");

@@ -380,6 +380,31 @@ pub const ZOO: &[Planted] = &[
         plant: Plant::Switch(|b| b.committer.assume_aligned = true),
     },
     Planted {
+        name: "committer_commits_newer",
+        description: "the committer commits on notify(n) every committable it holds, newer checkpoints' too (T3)",
+        models: "On the notification that checkpoint n completed, the committer commits every committable it has \
+             filed, including those of checkpoints after n that are still pending and may yet fail: with \
+             concurrent checkpoints, n+1's files reach it before n's notification and become visible before \
+             n+1 completes (breaks T3 and I3; cf. the review of iceberg#10526: with concurrent checkpoints 1 and \
+             2, checkpoint 1 must not take the files already received for 2).",
+        incident: "iceberg#10526 review (files of concurrent checkpoint 2 taken into checkpoint 1)",
+        catches: &[at!("scenarios/swarm-committers.toml", "commit_only_completed")],
+        plant: Plant::Switch(|b| b.committer.commits_newer = true),
+    },
+    Planted {
+        name: "removed_pending_aborted",
+        description:
+            "after a sink scale-down, the survivor aborts the removed subtasks' pending transactions (L21, T1)",
+        models: "A sink subtask that recovers subtasks a scale-down removed fences them but aborts every \
+             transaction they left, instead of committing the ones their checkpointed state lists as pending: \
+             when a completed checkpoint's notification was lost before the scale-down, its pre-committed \
+             output is lost for good (breaks T1 across a rescale; Flink's TwoPhaseCommitSinkFunction hands the \
+             union of the old subtasks' pending transactions to the new ones for this reason).",
+        incident: "pending transactions of removed sink subtasks on scale-down",
+        catches: &[at!("scenarios/swarm-committers.toml", "exactly_once_output")],
+        plant: Plant::Switch(|b| b.rescale.aborts_removed_pending = true),
+    },
+    Planted {
         name: "rescale_key_group_off_by_one",
         description: "a rescale restores keyed state to the next key group's owner (L21)",
         models: "On a restore under a new parallelism, keyed state goes to the owner of the *next* key group: \

@@ -58,6 +58,10 @@ pub fn print_run(report: &RunReport, trace: bool, json: bool, files: &Files) -> 
 
 /// The faults a swarm drew for this seed, as TOML to paste into a scenario.
 fn print_plan(r: &RunReport) {
+    if let Some(n) = r.drawn_max_concurrent {
+        println!("# the max_concurrent [swarm] drew for seed {}: set it in [checkpoint] to replay", r.seed);
+        println!("[checkpoint]\nmax_concurrent = {n}\n");
+    }
     if r.drawn.is_empty() {
         return;
     }

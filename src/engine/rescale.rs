@@ -40,6 +40,9 @@ pub struct RescaleBugs {
     /// `rescale_drops_inflight`: a new subtask takes in-flight records only
     /// from the old subtask with its own index.
     pub drops_inflight: bool,
+    /// `removed_pending_aborted`: the sink subtask that recovers a removed
+    /// one aborts its pending transactions instead of committing them.
+    pub aborts_removed_pending: bool,
 }
 
 pub fn redistribute(graph: &ExecutionGraph, id: TaskId, old: Vec<(TaskId, Snapshot)>, bugs: RescaleBugs) -> Restored {

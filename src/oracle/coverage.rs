@@ -274,14 +274,60 @@ pub const CATALOGUE: &[Path] = &[
         name: "removed_sink_subtask_recovered",
         description: "after a sink was scaled down, a remaining subtask recovered the transactions of a removed one",
         taken: |ev| any(ev, |e| matches!(e, Event::SinkSubtaskRecovered { .. })),
-        applies: |s, _| {
-            s.faults.iter().filter(|f| f.action == "rescale").any(|f| {
-                let operator = f.params.get("operator").and_then(|o| o.as_str());
-                s.job.operators.iter().any(|o| Some(o.id.as_str()) == operator && o.kind == OperatorKind::Sink)
-            })
-        },
+        applies: sink_scaled_down,
+    },
+    Path {
+        name: "scaled_down_sink_recovered_pending",
+        description:
+            "after a sink was scaled down, a remaining subtask committed a pending transaction of a removed one",
+        taken: recovered_pending,
+        applies: sink_scaled_down,
+    },
+    Path {
+        name: "committable_of_newer_checkpoint_pending",
+        description: "a sink heard checkpoint n complete while it held a pre-committed transaction or committable of \
+                      a newer one, which must stay pending",
+        taken: |ev| any(ev, |e| matches!(e, Event::NewerCheckpointPending { .. })),
+        applies: |s, r| concurrent(s, r) && sinks(s, r).any(|k| k.output() == Output::Transactional),
     },
 ];
+
+/// A restore committed a pending transaction of a sink subtask that a
+/// scale-down removed, and the remaining subtask that recovered it says so.
+fn recovered_pending(ev: &[TraceEvent]) -> bool {
+    // Transactions restores committed since the job was last deployed.
+    let mut restored: Vec<crate::scenario::ids::TxnId> = vec![];
+    for e in ev {
+        match &e.event {
+            Event::JobDeployed { .. } => restored.clear(),
+            Event::TxnCommitted { txn, via: CommitVia::Restore, .. } => restored.push(*txn),
+            Event::SinkSubtaskRecovered { subtask, .. } if restored.iter().any(|t| t.subtask == *subtask) => {
+                return true
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether a sink operator may be scaled down: by a rescale fault of the
+/// file, or by its swarm (`sink_scale_down`, or `rescale` with a sink of
+/// 2 or more subtasks).
+fn sink_scaled_down(s: &Scenario, _: &Registry) -> bool {
+    let is_sink =
+        |id: Option<&str>| s.job.operators.iter().any(|o| Some(o.id.as_str()) == id && o.kind == OperatorKind::Sink);
+    let explicit = s
+        .faults
+        .iter()
+        .filter(|f| f.action == "rescale")
+        .any(|f| is_sink(f.params.get("operator").and_then(|o| o.as_str())));
+    let wide_sink = s.job.operators.iter().any(|o| o.kind == OperatorKind::Sink && s.parallelism_of(o) >= 2);
+    let drawn = s
+        .swarm
+        .as_ref()
+        .is_some_and(|w| w.faults.iter().any(|k| k == "sink_scale_down" || (k == "rescale" && wide_sink)));
+    explicit || drawn
+}
 
 /// The checkpoints that completed.
 fn completed(ev: &[TraceEvent]) -> BTreeSet<CheckpointId> {
@@ -375,9 +421,11 @@ fn always(_: &Scenario, _: &Registry) -> bool {
     true
 }
 
-/// More than one checkpoint may be pending (`max_concurrent` above 1).
+/// More than one checkpoint may be pending (`max_concurrent` above 1, or
+/// a swarm that draws it so).
 fn concurrent(s: &Scenario, _: &Registry) -> bool {
-    s.checkpoint.max_concurrent > 1
+    let drawn = s.swarm.as_ref().and_then(|w| w.max_concurrent).is_some_and(|(_, high)| high > 1);
+    s.checkpoint.max_concurrent > 1 || drawn
 }
 
 /// The scenario's protocol.
@@ -400,7 +448,8 @@ fn at_least_once(s: &Scenario, r: &Registry) -> bool {
 }
 
 fn rescales(s: &Scenario, _: &Registry) -> bool {
-    s.faults.iter().any(|f| f.action == "rescale")
+    let drawn = s.swarm.as_ref().is_some_and(|w| w.faults.iter().any(|k| k == "rescale" || k == "sink_scale_down"));
+    s.faults.iter().any(|f| f.action == "rescale") || drawn
 }
 
 fn committer_sink(s: &Scenario, r: &Registry) -> bool {

@@ -112,6 +112,9 @@ pub struct RunReport {
     pub replay: String,
     /// The faults `[swarm]` drew for this seed (empty without a swarm).
     pub drawn: Vec<Fault>,
+    /// The `[checkpoint] max_concurrent` `[swarm]` drew for this seed, if it draws one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawn_max_concurrent: Option<usize>,
     /// How long its checkpoints and alignments took.
     #[serde(default)]
     pub timings: Timings,
@@ -220,6 +223,7 @@ pub fn run_seed(spec: &RunSpec) -> RunReport {
                 coverage: vec![],
                 replay,
                 drawn: vec![],
+                drawn_max_concurrent: None,
                 timings: Timings::default(),
                 trace: vec![],
             }
@@ -241,6 +245,10 @@ fn judge(
         Some(Err(e)) => panic!("planted bug {}: {e}", bug.map_or("", |b| b.name())),
         None => registry.clone(),
     };
+    // What the swarm draws for the seed besides faults; the run and its judges see the drawn file.
+    let configured = swarm::configure(scenario, seed);
+    let drawn_max_concurrent = configured.as_ref().map(|s| s.checkpoint.max_concurrent);
+    let scenario = &configured.map_or_else(|| scenario.clone(), Arc::new);
     let mut record = world::run(scenario.clone(), registry.clone(), seed, bug, stop.clone());
     record.memory_budget = max_memory;
     let graph = crate::engine::job::graph(scenario, registry);
@@ -285,6 +293,7 @@ fn judge(
         coverage: coverage::paths_taken(&record.events, &judgement.observed).into_iter().map(String::from).collect(),
         replay: String::new(),
         drawn: record.faults[scenario.faults.len()..].to_vec(),
+        drawn_max_concurrent,
         timings: Timings::of(&record.events, |op| {
             graph.ops.iter().any(|o| o.id == op && o.kind == crate::scenario::OperatorKind::Source)
         }),

@@ -41,6 +41,18 @@ const CASCADE_CHANCE: f64 = 0.4;
 /// How soon after the earlier fault ends a cascading one strikes, at most.
 const CASCADE_GAP: Duration = Duration::from_millis(150);
 
+/// The scenario as `seed` runs it: with the `[checkpoint] max_concurrent`
+/// its swarm draws, where `[swarm] max_concurrent` gives a range (drawn
+/// from a stream of its own, so a file without it draws the faults it
+/// always drew). `None` when the seed runs the file as written.
+pub fn configure(scenario: &Scenario, seed: u64) -> Option<Scenario> {
+    let (low, high) = scenario.swarm.as_ref()?.max_concurrent?;
+    let mut rng = SeedTree::new(seed).stream("swarm:max_concurrent");
+    let mut drawn = scenario.clone();
+    drawn.checkpoint.max_concurrent = rng.gen_range(low..=high.max(low));
+    Some(drawn)
+}
+
 /// Draws the plan of `seed` (deterministic: the same seed, the same plan).
 pub fn draw(scenario: &Scenario, registry: &Registry, swarm: &Swarm, seed: u64) -> Plan {
     let mut rng = SeedTree::new(seed).stream("swarm");
@@ -53,8 +65,12 @@ pub fn draw(scenario: &Scenario, registry: &Registry, swarm: &Swarm, seed: u64) 
     }
     let count = rng.gen_range(0..=swarm.max_faults);
     let mut d = Drawer { scenario, registry, window: swarm.window, rng, rotted: false };
-    let mut faults: Vec<Fault> = (0..count).filter_map(|_| fault(&mut d, &kinds)).collect();
+    let (names, mut faults): (Vec<&str>, Vec<Fault>) = (0..count).filter_map(|_| fault(&mut d, &kinds)).unzip();
     cascade(&mut d, &mut faults);
+    // Placed for good: the faults each one comes with follow it.
+    let companions: Vec<Fault> =
+        names.iter().zip(&faults).flat_map(|(name, f)| drawer_of(name).companions(name, f, &mut d)).collect();
+    faults.extend(companions);
     Plan { faults, expect_failure: false }
 }
 
@@ -82,8 +98,9 @@ fn drawer_of(name: &str) -> &'static dyn FaultKind {
     KINDS.iter().copied().find(|k| k.swarm_kinds().contains(&name)).expect("validated swarm kind")
 }
 
-/// One fault of one of `kinds`, placed at a time or a phase, with its delay.
-fn fault(d: &mut Drawer, kinds: &[&str]) -> Option<Fault> {
+/// One fault of one of `kinds`, placed at a time or a phase, with its
+/// delay, and the kind it was drawn as.
+fn fault<'k>(d: &mut Drawer, kinds: &[&'k str]) -> Option<(&'k str, Fault)> {
     let name = *kinds.choose(&mut d.rng).expect("at least one kind");
     let kind = drawer_of(name);
     let mut fault = kind.draw(name, d)?;
@@ -101,7 +118,7 @@ fn fault(d: &mut Drawer, kinds: &[&str]) -> Option<Fault> {
     if let Some((delay, value)) = kind.draw_delay(name, d, latest) {
         fault.set_delay(delay, value);
     }
-    Some(fault)
+    Some((name, fault))
 }
 
 /// Moves some time-placed faults into, or to just after, another one.

@@ -4,7 +4,7 @@ use crate::engine::registry::Registry;
 
 fn scenario(kinds: &str) -> Scenario {
     let text = format!(
-        "name = \"s\"\n[job]\noperators = [{{ id = \"e\", kind = \"source\" }}, \
+        "name = \"s\"\n[job]\nparallelism = 2\noperators = [{{ id = \"e\", kind = \"source\" }}, \
          {{ id = \"c\", kind = \"keyed_count\", input = [\"e\"] }}, {{ id = \"o\", kind = \"sink\", input = [\"c\"] }}]\n\
          [swarm]\nfaults = [{kinds}]\nwindow = \"2s\"\nmax_faults = 5\n"
     );
@@ -32,7 +32,8 @@ fn every_drawn_plan_is_valid_and_heals_inside_the_window() {
     let swarm = s.swarm.take().unwrap();
     for seed in 0..300 {
         let plan = draw(&s, &Registry::builtin(), &swarm, seed);
-        assert!(plan.faults.len() <= swarm.max_faults.max(2));
+        // A drawn fault may come with a companion (a sink scale-down's lost notifications).
+        assert!(plan.faults.len() <= 2 * swarm.max_faults.max(2));
         for f in &plan.faults {
             let label = crate::run::faults::label(f);
             if let Some(at) = f.at {
@@ -72,4 +73,47 @@ fn a_fatal_plan_rots_every_copy_and_expects_the_job_to_fail() {
         let rots: Vec<_> = plan.faults.iter().filter(|f| f.action == "bit_rot").collect();
         assert!(rots.len() <= 1 && rots.iter().all(|f| copies(f) < s.storage.replicas));
     }
+}
+
+#[test]
+fn a_swarm_with_a_max_concurrent_range_draws_it_per_seed_and_a_plain_one_runs_the_file() {
+    let plain = scenario("\"crash\"");
+    assert!(configure(&plain, 3).is_none(), "no range: the file as written");
+    let mut ranged = plain.clone();
+    ranged.swarm.as_mut().unwrap().max_concurrent = Some((1, 4));
+    let drawn: Vec<usize> = (0..64).map(|seed| configure(&ranged, seed).unwrap().checkpoint.max_concurrent).collect();
+    assert!(drawn.iter().all(|n| (1..=4).contains(n)));
+    assert_eq!(drawn.iter().collect::<std::collections::BTreeSet<_>>().len(), 4, "every value in the range is drawn");
+    assert_eq!(configure(&ranged, 9).unwrap().checkpoint.max_concurrent, drawn[9], "the same seed, the same draw");
+    let swarm = plain.swarm.clone().unwrap();
+    let with_range = ranged.swarm.clone().unwrap();
+    for seed in 0..20 {
+        let (a, b) =
+            (draw(&plain, &Registry::builtin(), &swarm, seed), draw(&ranged, &Registry::builtin(), &with_range, seed));
+        assert_eq!(a, b, "drawing max_concurrent leaves the faults as they were");
+    }
+}
+
+#[test]
+fn a_sink_scale_down_comes_with_lost_notifications_around_it() {
+    let s = scenario("\"sink_scale_down\"");
+    let swarm = s.swarm.clone().unwrap();
+    let mut seen = 0;
+    for seed in 0..100 {
+        let plan = draw(&s, &Registry::builtin(), &swarm, seed);
+        let downs: Vec<&Fault> = plan.faults.iter().filter(|f| f.action == "rescale").collect();
+        let lost: Vec<&Fault> = plan.faults.iter().filter(|f| f.action == "link").collect();
+        assert_eq!(downs.len(), lost.len(), "seed {seed}: one notification loss per scale-down");
+        for (down, lost) in downs.iter().zip(&lost) {
+            seen += 1;
+            assert_eq!(down.params.get("operator").and_then(|o| o.as_str()), Some("o"), "the sink");
+            assert_eq!(down.params.get("parallelism").and_then(|p| p.as_integer()), Some(1), "fewer subtasks");
+            let (at, starts) = (down.at.expect("at a time"), lost.at.expect("at a time"));
+            assert!(starts <= at && at < starts + lost.aftermath(), "seed {seed}: the loss spans the scale-down");
+            assert!(starts + lost.aftermath() <= swarm.window, "seed {seed}: and heals inside the window");
+            let messages = lost.params.get("messages").and_then(|m| m.as_array()).expect("messages");
+            assert_eq!(messages.iter().filter_map(|m| m.as_str()).collect::<Vec<_>>(), ["notify_complete"]);
+        }
+    }
+    assert!(seen > 50, "scale-downs drawn: {seen}");
 }

@@ -121,6 +121,9 @@ impl Supervised {
         let Supervised { scenario, registry, seeds, bug, disks, recorder, stop } = self;
         let _clock = crate::sim::hold_clock();
         LinkRules::current().seed(seeds.seed() ^ 0x6c69_6e6b);
+        if scenario.swarm.as_ref().is_some_and(|w| w.max_concurrent.is_some()) {
+            emit("world", Event::SwarmMaxConcurrent { max_concurrent: scenario.checkpoint.max_concurrent });
+        }
         for (i, fault) in faults.iter().enumerate().skip(scenario.faults.len()) {
             emit("world", Event::SwarmFault { fault: i, plan: inline_toml(fault) });
         }

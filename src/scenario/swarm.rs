@@ -19,6 +19,11 @@ pub struct Swarm {
     /// The most faults one seed draws. Default 4.
     #[serde(default = "default_max_faults")]
     pub max_faults: usize,
+    /// `[low, high]`: each seed draws its `[checkpoint] max_concurrent`
+    /// from `low..=high` (so concurrent checkpoints meet the faults).
+    /// Default: the file's own `max_concurrent` for every seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<(usize, usize)>,
 }
 
 fn default_window() -> Duration {

@@ -28,12 +28,15 @@ impl Candidate {
     }
 }
 
-/// The run made concrete: drawn faults written out, phase placements pinned
+/// The run made concrete: drawn faults (and a drawn max_concurrent) written out, phase placements pinned
 /// to the checkpoint and task they struck at, faults that never fired gone.
 /// `None` when it is already concrete.
 pub fn concrete(scenario: &Scenario, run: &RunReport) -> Option<Candidate> {
     let mut s = scenario.clone();
     s.faults = scenario.faults.iter().chain(&run.drawn).cloned().collect();
+    if let Some(n) = run.drawn_max_concurrent {
+        s.checkpoint.max_concurrent = n;
+    }
     s.swarm = None;
     let mut kept = vec![];
     for (i, fault) in s.faults.iter().enumerate() {

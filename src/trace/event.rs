@@ -217,6 +217,10 @@ events! {
     TxnPreCommitted = "txn_pre_committed" { task: String, txn: TxnId, checkpoint: CheckpointId, records: u64 }
     /// After a scale-down, a task recovered the transactions of removed subtask `subtask`.
     SinkSubtaskRecovered = "sink_subtask_recovered" { task: String, subtask: u16 }
+    /// A sink task heard that `checkpoint` completed while it held a
+    /// pre-committed transaction (or committable) of a newer one, `newer`,
+    /// which it must not commit yet.
+    NewerCheckpointPending = "newer_checkpoint_pending" { task: String, checkpoint: CheckpointId, newer: CheckpointId }
     /// A link rule dropped a message.
     MessageDropped = "message_dropped" { to: String, msg: MessageClass }
 
@@ -254,6 +258,8 @@ events! {
     // ---- the harness (node `world`) ----
     /// `[swarm]` drew fault `fault` for this seed: `plan` as inline TOML.
     SwarmFault = "swarm_fault" { fault: usize, plan: String }
+    /// The `[checkpoint] max_concurrent` the swarm drew for this seed.
+    SwarmMaxConcurrent = "swarm_max_concurrent" { max_concurrent: usize }
     /// Fault `fault`'s protocol moment came: the kind of the event that marks
     /// it, where (`checkpoint`, `task`) and on which node.
     FaultPhaseReached = "fault_phase_reached" {

@@ -60,6 +60,7 @@ pub struct Committer {
     state: CommitterState,
     snapshotted: CheckpointId,
     assume_aligned: bool,
+    commits_newer: bool,
 }
 
 /// Planted bugs of the committer (`bugs` says what each models).
@@ -67,6 +68,8 @@ pub struct Committer {
 pub struct CommitterBugs {
     /// `committer_assumes_aligned`: committables are filed by arrival.
     pub assume_aligned: bool,
+    /// `committer_commits_newer`: a notification commits every committable filed, newer checkpoints' too.
+    pub commits_newer: bool,
 }
 
 impl Committer {
@@ -80,7 +83,7 @@ impl Committer {
         let assume_aligned = bugs.assume_aligned;
         let (mut state, id) = restored.unwrap_or_default();
         state.completed = state.completed.max(id);
-        let mut c = Committer { writers, state, snapshotted: id, assume_aligned };
+        let mut c = Committer { writers, state, snapshotted: id, assume_aligned, commits_newer: bugs.commits_newer };
         let now = c.take_through(c.state.completed);
         (c, now)
     }
@@ -109,11 +112,19 @@ impl Committer {
     /// `n` completed: everything filed up to `n` is to be committed (T3).
     pub fn on_notify_complete(&mut self, n: CheckpointId) -> Vec<Committable> {
         self.state.completed = self.state.completed.max(n);
-        self.take_through(n)
+        // Planted bug `committer_commits_newer`: what is filed under newer checkpoints goes too.
+        let through = if self.commits_newer { CheckpointId::MAX } else { n };
+        self.take_through(through)
+    }
+
+    /// The oldest checkpoint after `n` with committables filed (what a
+    /// notification of `n` must leave alone).
+    pub fn pending_after(&self, n: CheckpointId) -> Option<CheckpointId> {
+        self.state.pending.range(n + 1..).next().map(|(c, _)| *c)
     }
 
     fn take_through(&mut self, n: CheckpointId) -> Vec<Committable> {
-        let later = self.state.pending.split_off(&(n + 1));
+        let later = n.checked_add(1).map(|m| self.state.pending.split_off(&m)).unwrap_or_default();
         let due = std::mem::replace(&mut self.state.pending, later);
         due.into_values().flatten().collect()
     }
@@ -167,11 +178,30 @@ mod tests {
 
     #[test]
     fn the_aligned_assumption_files_a_late_committable_under_the_next_checkpoint() {
-        let (mut k, _) = Committer::open(2, None, CommitterBugs { assume_aligned: true });
+        let (mut k, _) = Committer::open(2, None, CommitterBugs { assume_aligned: true, ..Default::default() });
         k.on_committable(c(0, 1));
         k.on_snapshot(1);
         k.on_committable(c(1, 1));
         assert_eq!(k.on_notify_complete(1), vec![c(0, 1)], "c(1, 1) waits for checkpoint 2");
         assert!(k.committed_through(1), "and nobody notices");
+    }
+
+    #[test]
+    fn a_notification_leaves_newer_checkpoints_committables_filed() {
+        let (mut k, _) = Committer::open(1, None, CommitterBugs::default());
+        k.on_committable(c(0, 1));
+        k.on_committable(c(0, 2));
+        assert_eq!(k.pending_after(1), Some(2));
+        assert_eq!(k.on_notify_complete(1), vec![c(0, 1)], "checkpoint 2 has not completed");
+        assert_eq!(k.on_notify_complete(2), vec![c(0, 2)]);
+        assert_eq!(k.pending_after(2), None);
+    }
+
+    #[test]
+    fn the_commits_newer_bug_commits_a_newer_checkpoints_committables_early() {
+        let (mut k, _) = Committer::open(1, None, CommitterBugs { commits_newer: true, ..Default::default() });
+        k.on_committable(c(0, 1));
+        k.on_committable(c(0, 2));
+        assert_eq!(k.on_notify_complete(1), vec![c(0, 1), c(0, 2)]);
     }
 }

@@ -153,6 +153,7 @@ impl SinkCommitter for CommitterTask {
     ) -> LocalBoxFuture<'a, Result<(), TaskError>> {
         Box::pin(async move {
             self.notified = self.notified.max(n);
+            super::newer_pending(ctx, n, self.core.pending_after(n));
             let due = self.core.on_notify_complete(n);
             commit_files(ctx, &due, n).await?;
             self.report(ctx);

@@ -162,6 +162,15 @@ pub fn committed(ctx: &TaskCtx, n: CheckpointId) {
     ctx.env.net.send("coordinator", msg);
 }
 
+/// Traces that a notification of `n` reached a sink task holding a
+/// transaction or committable of a newer checkpoint, `newer`.
+pub fn newer_pending(ctx: &TaskCtx, n: CheckpointId, newer: Option<CheckpointId>) {
+    if let Some(newer) = newer {
+        let task = ctx.name.clone();
+        crate::trace::emit(&ctx.env.worker, crate::trace::Event::NewerCheckpointPending { task, checkpoint: n, newer });
+    }
+}
+
 /// After a scale-down, subtask 0 recovers the sink subtasks that no longer
 /// exist: fences them, commits the transactions their state lists as
 /// pending (`pending`, T1), aborts the rest (`keep_pre_committed`: a
@@ -173,7 +182,9 @@ pub async fn recover_removed(
     keep_pre_committed: bool,
 ) -> Result<(), TaskError> {
     for (subtask, state) in removed {
-        client::SinkClient::of(ctx).recover(subtask, pending(&state), keep_pre_committed).await?;
+        // Planted bug `removed_pending_aborted`: the removed subtask's pending transactions are aborted.
+        let commit = if ctx.env.bugs.rescale.aborts_removed_pending { vec![] } else { pending(&state) };
+        client::SinkClient::of(ctx).recover(subtask, commit, keep_pre_committed).await?;
         let task = ctx.name.clone();
         crate::trace::emit(&ctx.env.worker, crate::trace::Event::SinkSubtaskRecovered { task, subtask });
     }

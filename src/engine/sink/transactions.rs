@@ -110,6 +110,12 @@ impl TwoPhaseCommitSink {
         self.state.pending.range(..=n).map(|(c, txn)| SinkOut::Commit { txn: *txn, checkpoint: *c }).collect()
     }
 
+    /// The oldest checkpoint after `n` with a pre-committed transaction
+    /// pending (what a notification of `n` must leave alone).
+    pub fn pending_after(&self, n: CheckpointId) -> Option<CheckpointId> {
+        self.state.pending.range(n + 1..).next().map(|(c, _)| *c)
+    }
+
     /// The commit of the transaction pending for `n` is confirmed.
     pub fn on_committed(&mut self, n: CheckpointId) {
         self.state.pending.remove(&n);

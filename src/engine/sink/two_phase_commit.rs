@@ -94,6 +94,7 @@ impl SinkWriter for Writer {
         n: CheckpointId,
     ) -> LocalBoxFuture<'a, Result<(), TaskError>> {
         Box::pin(async move {
+            super::newer_pending(ctx, n, self.core.pending_after(n));
             for out in self.core.on_notify_complete(n) {
                 if let SinkOut::Commit { checkpoint, .. } = out {
                     SinkClient::of(ctx).carry_out(vec![out], n, false).await?;

@@ -116,6 +116,14 @@ pub trait Kind: Sync + 'static {
         Some(("heal_after", d.between(Duration::from_millis(10), latest)))
     }
 
+    /// Faults of other kinds a drawn fault of swarm kind `name` comes with,
+    /// once placed (`fault`, with its time): what makes the situation it
+    /// draws (a sink scaled down while notifications are lost). Each must
+    /// heal inside the window.
+    fn companions(&self, _name: &str, _fault: &Fault, _d: &mut Drawer) -> Vec<Fault> {
+        vec![]
+    }
+
     /// The `explore --kinds` names it places, each with what it does.
     fn explore_kinds(&self) -> &'static [(&'static str, &'static str)] {
         &[]
@@ -147,6 +155,7 @@ pub trait FaultKind: Sync {
     fn draw(&self, name: &str, d: &mut Drawer) -> Option<Fault>;
     fn draws_phases(&self, name: &str) -> bool;
     fn draw_delay(&self, name: &str, d: &mut Drawer, latest: Duration) -> Option<(&'static str, Duration)>;
+    fn companions(&self, name: &str, fault: &Fault, d: &mut Drawer) -> Vec<Fault>;
     fn explore_kinds(&self) -> &'static [(&'static str, &'static str)];
     fn placements(&self, name: &str, cx: &PlaceCx) -> Vec<(String, Fault)>;
     fn paths(&self) -> &'static [Path];
@@ -190,6 +199,10 @@ impl<K: Kind> FaultKind for K {
 
     fn draw_delay(&self, name: &str, d: &mut Drawer, latest: Duration) -> Option<(&'static str, Duration)> {
         Kind::draw_delay(self, name, d, latest)
+    }
+
+    fn companions(&self, name: &str, fault: &Fault, d: &mut Drawer) -> Vec<Fault> {
+        Kind::companions(self, name, fault, d)
     }
 
     fn explore_kinds(&self) -> &'static [(&'static str, &'static str)] {

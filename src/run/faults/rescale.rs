@@ -10,7 +10,7 @@ use crate::engine::registry::Registry;
 use crate::run::client::RescaleRequest;
 use crate::scenario::validate::validate_job::known_ids;
 use crate::scenario::validate::{require, Check};
-use crate::scenario::{OperatorKind, Partitioning, Scenario};
+use crate::scenario::{Fault, OperatorKind, Partitioning, Scenario};
 use crate::trace::fault_act::{Effect, Step, Strike};
 use futures::future::LocalBoxFuture;
 use rand::seq::SliceRandom;
@@ -125,21 +125,79 @@ impl Kind for Rescale {
         })
     }
 
+    /// `rescale`: any operator that may be rescaled; `sink_scale_down`: a
+    /// sink operator to fewer subtasks while the notifications of completed
+    /// checkpoints are being lost (so the subtasks it removes hold
+    /// pre-committed transactions a survivor must commit).
     fn swarm_kinds(&self) -> &'static [&'static str] {
-        &["rescale"]
+        &["rescale", "sink_scale_down"]
     }
 
-    /// An operator that may be rescaled, to a parallelism the cluster allows.
-    fn draw(&self, _name: &str, d: &mut Drawer) -> Option<RescaleParams> {
-        let ops: Vec<&crate::scenario::Operator> =
-            d.scenario.job.operators.iter().filter(|o| rescalable(o, d.registry)).collect();
+    fn check_swarm(&self, name: &str, s: &Scenario, field: &str) -> Check {
+        if name != "sink_scale_down" {
+            return Ok(());
+        }
+        let sinks = s.job.operators.iter().filter(|o| o.kind == OperatorKind::Sink);
+        let can = sinks.clone().any(|o| s.parallelism_of(o) >= 2);
+        let ids: Vec<&str> = sinks.map(|o| o.id.as_str()).collect();
+        require(
+            can,
+            field,
+            format!(
+                "draws sink_scale_down, but no sink operator ({}) has 2 or more subtasks to scale down from; \
+                 give one parallelism = 2",
+                ids.join(", ")
+            ),
+        )
+    }
+
+    /// An operator that may be rescaled, to a parallelism the cluster
+    /// allows; for `sink_scale_down` a sink with 2 or more subtasks, to fewer.
+    fn draw(&self, name: &str, d: &mut Drawer) -> Option<RescaleParams> {
+        let sinks = name == "sink_scale_down";
+        let ops: Vec<&crate::scenario::Operator> = d
+            .scenario
+            .job
+            .operators
+            .iter()
+            .filter(|o| rescalable(o, d.registry))
+            .filter(|o| !sinks || (o.kind == OperatorKind::Sink && d.scenario.parallelism_of(o) >= 2))
+            .collect();
         let op = *ops.choose(&mut d.rng)?;
-        let parallelism = d.rng.gen_range(1..=most(d.scenario, op).max(1));
+        let parallelism = match sinks {
+            true => d.rng.gen_range(1..d.scenario.parallelism_of(op)),
+            false => d.rng.gen_range(1..=most(d.scenario, op).max(1)),
+        };
         Some(RescaleParams { operator: Some(op.id.clone()), parallelism: Some(parallelism) })
+    }
+
+    /// A sink scale-down strikes at a time, so its lost notifications can surround it.
+    fn draws_phases(&self, name: &str) -> bool {
+        name != "sink_scale_down"
     }
 
     fn draw_delay(&self, _name: &str, _d: &mut Drawer, _latest: Duration) -> Option<(&'static str, Duration)> {
         None
+    }
+
+    /// A sink scale-down comes with every completion notification lost from
+    /// a little before it to a little after (healed inside the window).
+    fn companions(&self, name: &str, fault: &Fault, d: &mut Drawer) -> Vec<Fault> {
+        let Some(at) = fault.at.filter(|_| name == "sink_scale_down") else { return vec![] };
+        let before = d.between(Duration::from_millis(50), Duration::from_millis(300)).min(at);
+        let heal = before + d.between(Duration::from_millis(50), Duration::from_millis(300));
+        let starts = at - before;
+        let heal = heal.min(d.window.saturating_sub(starts)).max(before + Duration::from_millis(1));
+        let workers = (1..=d.scenario.cluster.workers).map(crate::engine::cluster::worker_name).collect();
+        let lost = super::link::LinkParams {
+            from: Some(vec!["coordinator".into()]),
+            to: Some(workers),
+            messages: Some(vec![crate::scenario::MessageClass::NotifyComplete]),
+            loss: Some(1.0),
+            heal_after: Some(heal),
+            ..Default::default()
+        };
+        vec![Fault { at: Some(starts), ..Fault::of("link", lost) }]
     }
 
     fn explore_kinds(&self) -> &'static [(&'static str, &'static str)] {

@@ -348,6 +348,26 @@ fn a_swarm_section_is_validated() {
 }
 
 #[test]
+fn a_swarm_draws_max_concurrent_only_from_a_range_the_protocol_allows() {
+    assert_valid(&example_plus("[swarm]\nfaults = [\"crash\"]\nmax_concurrent = [1, 4]"));
+    let text = example_plus("[swarm]\nfaults = [\"crash\"]\nmax_concurrent = [3, 2]");
+    assert_error(&text, "swarm.max_concurrent", "max_concurrent = [3, 2]", "1 <= low <= high <= 16");
+    let text = example_plus("[swarm]\nfaults = [\"crash\"]\nmax_concurrent = [0, 2]");
+    assert_error(&text, "swarm.max_concurrent", "max_concurrent = [0, 2]", "1 <= low <= high <= 16");
+    let text = example_plus("[swarm]\nfaults = [\"crash\"]\nmax_concurrent = [1, 2]")
+        .replace("protocol = \"aligned\"", "protocol = \"unaligned\"");
+    assert_error(&text, "swarm.max_concurrent", "max_concurrent = [1, 2]", "only one at a time");
+}
+
+#[test]
+fn a_swarm_scales_sinks_down_only_where_a_sink_has_subtasks_to_lose() {
+    let one = example_plus("[swarm]\nfaults = [\"sink_scale_down\"]")
+        .replace("parallelism = 2", "parallelism = 1")
+        .replace("count[1]", "count[0]");
+    assert_error(&one, "swarm.faults", "sink_scale_down", "2 or more subtasks");
+}
+
+#[test]
 fn restart_delay_above_an_hour_is_refused() {
     let text = example_with("delay = \"200ms\"", "delay = \"2h\"");
     assert_error(&text, "restart.delay", "delay = \"2h\"", "at most 1h");

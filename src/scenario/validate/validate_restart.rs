@@ -96,5 +96,33 @@ pub(super) fn swarm(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
         "swarm.max_faults",
         format!("is {}; a seed draws 0 to max_faults faults, 1..={MAX_SWARM_FAULTS}, e.g. 4", swarm.max_faults),
     )?;
-    (0..swarm.faults.len()).try_for_each(|j| catalogue.check_swarm_kind(s, j))
+    (0..swarm.faults.len()).try_for_each(|j| catalogue.check_swarm_kind(s, j))?;
+    swarm_max_concurrent(s, catalogue)
+}
+
+/// `[swarm] max_concurrent = [low, high]`: a range of what `[checkpoint]
+/// max_concurrent` accepts, each end of which the protocol allows.
+fn swarm_max_concurrent(s: &Scenario, catalogue: &dyn Catalogue) -> Check {
+    let Some((low, high)) = s.swarm.as_ref().and_then(|w| w.max_concurrent) else { return Ok(()) };
+    let field = "swarm.max_concurrent";
+    require(
+        (1..=super::MAX_CONCURRENT).contains(&low) && (low..=super::MAX_CONCURRENT).contains(&high),
+        field,
+        format!(
+            "is [{low}, {high}]; each seed draws max_concurrent from [low, high] with 1 <= low <= high <= {}, e.g. [1, 4]",
+            super::MAX_CONCURRENT
+        ),
+    )?;
+    for n in [low, high] {
+        let mut drawn = s.clone();
+        drawn.checkpoint.max_concurrent = n;
+        catalogue.check_protocol(&drawn).map_err(|(f, message)| match f.as_str() {
+            "checkpoint.max_concurrent" => (
+                field.to_string(),
+                format!("is [{low}, {high}]; a seed may draw max_concurrent = {n}, which is refused: it {message}"),
+            ),
+            _ => (f, message),
+        })?;
+    }
+    Ok(())
 }
