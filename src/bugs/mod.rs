@@ -380,6 +380,30 @@ pub const ZOO: &[Planted] = &[
         plant: Plant::Switch(|b| b.committer.assume_aligned = true),
     },
     Planted {
+        name: "tolerance_fails_early",
+        description: "the coordinator fails over at tolerable_failures counted checkpoint failures, not past it (L18)",
+        models: "The checkpoint failure manager fails the job over once the consecutive counted failures reach \
+             `tolerable_failures` instead of exceeding it: a job that meets exactly its configured tolerance \
+             restarts for nothing (an off-by-one against the limit; Flink fails over only when the count goes \
+             past `tolerable-failed-checkpoints`).",
+        incident: "an off-by-one against tolerable-failed-checkpoints",
+        catches: &[
+            at!("scenarios/tolerable-failures-at-the-limit.toml", "tolerable_failures"),
+            at!("scenarios/tolerable-failures-past-the-limit.toml", "tolerable_failures"),
+        ],
+        plant: Plant::Switch(|b| b.coordinator.tolerance_fails_early = true),
+    },
+    Planted {
+        name: "tolerance_fails_late",
+        description: "the coordinator tolerates one counted checkpoint failure more than tolerable_failures (L18)",
+        models: "The checkpoint failure manager fails the job over only when the consecutive counted failures \
+             exceed `tolerable_failures` by two: a job one failure past its tolerance keeps running on a \
+             checkpoint that is older than the configuration allows (an off-by-one against the limit).",
+        incident: "an off-by-one against tolerable-failed-checkpoints",
+        catches: &[at!("scenarios/tolerable-failures-past-the-limit.toml", "tolerable_failures")],
+        plant: Plant::Switch(|b| b.coordinator.tolerance_fails_late = true),
+    },
+    Planted {
         name: "committer_commits_newer",
         description: "the committer commits on notify(n) every committable it holds, newer checkpoints' too (T3)",
         models: "On the notification that checkpoint n completed, the committer commits every committable it has \

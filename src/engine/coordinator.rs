@@ -49,6 +49,10 @@ pub struct CoordinatorBugs {
     pub restart_gives_up_early: bool,
     /// `restart_gives_up_late`: the restart strategy gives up one failure late.
     pub restart_gives_up_late: bool,
+    /// `tolerance_fails_early`: fail over at `tolerable_failures` counted failures, not past it.
+    pub tolerance_fails_early: bool,
+    /// `tolerance_fails_late`: fail over one counted failure past the first one past `tolerable_failures`.
+    pub tolerance_fails_late: bool,
 }
 
 /// An effect the coordinator node must carry out.
@@ -353,7 +357,12 @@ impl CheckpointCoordinator {
             return;
         }
         self.consecutive_failures += 1;
-        if self.consecutive_failures > self.config.tolerable_failures {
+        let tolerable = match (self.config.bugs.tolerance_fails_early, self.config.bugs.tolerance_fails_late) {
+            (true, _) => self.config.tolerable_failures.saturating_sub(1),
+            (_, true) => self.config.tolerable_failures + 1,
+            _ => self.config.tolerable_failures,
+        };
+        if self.consecutive_failures > tolerable {
             out.push(CoordinatorOut::FailJob(format!(
                 "checkpoint {id} {reason}; {} consecutive failures > tolerable {}",
                 self.consecutive_failures, self.config.tolerable_failures
