@@ -3,7 +3,8 @@
 //! operator, sans-IO. Keyed state moves by key group (key → group by hash,
 //! group → subtask by contiguous range); source partitions go to their new
 //! readers; in-flight channel state goes to the subtask that now owns each
-//! record's key (or, for non-keyed operators, round-robin by old subtask);
+//! record's key, in input and output channels alike (for non-keyed
+//! operators, round-robin by old subtask);
 //! the sink state of subtasks that no longer exist is handed to subtask 0,
 //! which recovers (commits or aborts) their transactions.
 
@@ -67,9 +68,15 @@ pub fn redistribute(graph: &ExecutionGraph, id: TaskId, old: Vec<(TaskId, Snapsh
                 channels.inputs.entry(port).or_insert_with(Vec::new).extend(kept);
             }
         }
-        if round_robin {
-            for (edge, records) in snapshot.channels.outputs {
-                channels.outputs.entry(edge).or_insert_with(Vec::new).extend(records);
+        // Overtaken output records are sent again by whoever takes them: for
+        // a keyed operator, the new owner of each record's key, so that a
+        // key's old updates leave on the same channel as its new ones, and
+        // before them (sent again by another subtask, an old value could
+        // reach a keyed sink after a newer one).
+        for (edge, records) in snapshot.channels.outputs {
+            let kept: Vec<_> = records.into_iter().filter(|r| if keyed { mine(r.key) } else { round_robin }).collect();
+            if !kept.is_empty() {
+                channels.outputs.entry(edge).or_insert_with(Vec::new).extend(kept);
             }
         }
         match snapshot.state {
@@ -175,15 +182,19 @@ mod tests {
         let rec = |key| Record { key, value: 1, origin: Origin { source: 0, partition: 0, offset: key }, attempt: 1 };
         let mut snapshot = keyed(&[]);
         snapshot.channels.inputs.insert(0, (0..30).map(rec).collect());
+        // Overtaken output records too: the key's new owner sends them again,
+        // ahead of the key's new updates on the same channel.
+        snapshot.channels.outputs.insert(2, (30..60).map(rec).collect());
         let old = vec![(TaskId { op: 1, subtask: 0 }, snapshot)];
         let total: usize = (0..3)
             .map(|s| {
                 let r = redistribute(&g3, TaskId { op: 1, subtask: s }, old.clone(), RescaleBugs::default());
                 let channels = r.snapshot.expect("state").channels;
                 assert!(channels.inputs.values().flatten().all(|r| subtask_for_key(r.key, 3, 128) == s as usize));
+                assert!(channels.outputs.values().flatten().all(|r| subtask_for_key(r.key, 3, 128) == s as usize));
                 channels.records()
             })
             .sum();
-        assert_eq!(total, 30);
+        assert_eq!(total, 60);
     }
 }
