@@ -28,6 +28,8 @@
 //! - `services`  — the `log`, `storage` (replicated blobs) and `sink` nodes
 
 pub(crate) mod cluster;
+#[cfg(test)]
+mod conformance;
 pub(crate) mod coordinator;
 pub(crate) mod graph;
 pub(crate) mod job;
