@@ -154,6 +154,37 @@ mod tests {
         assert!(matches!(s.on_failure(3 * S), RestartDecision::Fail(_)));
     }
 
+    /// The planted off-by-one (`restart_gives_up_early` / `_late`) moves the
+    /// limit by exactly one failure, each way.
+    #[test]
+    fn the_planted_off_by_one_moves_the_limit_one_failure_each_way() {
+        let config = Restart { attempts: Some(2), delay: Some(50 * MS), ..Restart::default() };
+        let mut early = strategy(config.clone()).off_by_one(true, false);
+        assert_eq!(early.on_failure(S), RestartDecision::RestartAfter(50 * MS));
+        assert!(matches!(early.on_failure(2 * S), RestartDecision::Fail(_)), "gives up at the second");
+        let mut late = strategy(config).off_by_one(false, true);
+        for k in 1..=3 {
+            assert_eq!(late.on_failure(k * S), RestartDecision::RestartAfter(50 * MS), "failure {k}");
+        }
+        assert!(matches!(late.on_failure(4 * S), RestartDecision::Fail(_)), "gives up at the fourth");
+    }
+
+    /// A failure exactly one interval before another is still inside its
+    /// window (Flink compares with ≤).
+    #[test]
+    fn a_failure_exactly_one_interval_ago_is_still_in_the_window() {
+        let config = Restart {
+            strategy: RestartKind::FailureRate,
+            max_failures: Some(1),
+            failure_interval: Some(10 * S),
+            delay: Some(100 * MS),
+            ..Restart::default()
+        };
+        let mut s = strategy(config);
+        assert_eq!(s.on_failure(S), RestartDecision::RestartAfter(100 * MS));
+        assert!(matches!(s.on_failure(11 * S), RestartDecision::Fail(_)), "1s and 11s are both within 10s");
+    }
+
     #[test]
     fn none_fails_on_the_first_failure() {
         let config = Restart { strategy: RestartKind::None, ..Restart::default() };
@@ -219,6 +250,21 @@ mod tests {
         assert_eq!(delay(s.on_failure(2 * S)), 200 * MS);
         // now − last ≥ reset threshold + current backoff: back to the initial backoff.
         assert_eq!(delay(s.on_failure(2 * S + 10 * S + 200 * MS)), 100 * MS);
+    }
+
+    /// Jitter spreads the delay to both sides of the backoff.
+    #[test]
+    fn exponential_jitter_reaches_both_sides_of_the_backoff() {
+        let mut s = strategy(exponential(0.5));
+        let (mut above, mut below) = (false, false);
+        for k in 0..40 {
+            // 20s apart: past the reset threshold, so each backoff is the initial 100ms.
+            let d = delay(s.on_failure(k * 20 * S));
+            assert!((50 * MS..=150 * MS).contains(&d), "{d:?}");
+            above |= d > 100 * MS;
+            below |= d < 100 * MS;
+        }
+        assert!(above && below, "above {above}, below {below}");
     }
 
     #[test]
