@@ -129,4 +129,17 @@ mod tests {
         let mut p = AtLeastOnce::new(bug);
         assert_eq!(p.on_barrier(1, 1, 0, T), vec![Action::Snapshot { checkpoint: 1, unaligned: false }]);
     }
+
+    #[test]
+    fn barriers_travel_in_order_and_a_cancel_abandons_only_its_checkpoint_l7() {
+        let mut p = AtLeastOnce::new(config(2));
+        assert!(!p.overtakes());
+        p.on_barrier(0, 3, 0, T);
+        assert_eq!(p.on_cancel(2), vec![], "not the pending one");
+        assert_eq!(p.on_cancel(3), vec![Action::Abort(3)]);
+        assert_eq!(p.on_barrier(1, 3, 0, T), vec![], "the cancelled checkpoint is stale");
+        assert_eq!(p.on_cancel(3), vec![], "nothing pending any more");
+        p.on_barrier(1, 4, 0, T);
+        assert_eq!(p.on_barrier(0, 4, 0, T), vec![Action::Snapshot { checkpoint: 4, unaligned: false }]);
+    }
 }

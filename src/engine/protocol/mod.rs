@@ -239,3 +239,51 @@ pub fn unaligned_rules(s: &Scenario) -> Check {
 pub(crate) fn config(inputs: usize) -> ProtocolConfig {
     ProtocolConfig { inputs, aligned_timeout: Duration::from_millis(50), bugs: ProtocolBugs::default() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What each built-in tells the runtime about itself (the runtime wires
+    /// senders, phases and channel state from these answers).
+    #[test]
+    fn every_builtin_kind_declares_how_its_barriers_travel() {
+        // (name, guarantee, barriers overtake, channel state, aligns, overtake on timeout)
+        let want = [
+            ("aligned", Guarantee::ExactlyOnce, false, false, true, false),
+            ("at_least_once", Guarantee::AtLeastOnce, false, false, false, false),
+            ("unaligned", Guarantee::ExactlyOnce, true, true, false, false),
+            ("aligned_timeout", Guarantee::ExactlyOnce, false, true, true, true),
+        ];
+        let kinds = builtins();
+        assert_eq!(kinds.len(), want.len());
+        for ((name, kind), (wname, guarantee, overtake, channel, aligns, on_timeout)) in kinds.iter().zip(want) {
+            assert_eq!(*name, wname);
+            assert_eq!(kind.guarantee(), guarantee, "{name}");
+            assert_eq!(kind.barriers_overtake(), overtake, "{name}");
+            assert_eq!(kind.channel_state(), channel, "{name}");
+            assert_eq!(kind.aligns(), aligns, "{name}");
+            assert_eq!(kind.barriers_overtake_on_timeout(), on_timeout, "{name}");
+            assert_eq!(kind.build(config(2)).overtakes(), overtake, "{name}: the task agrees with its kind");
+        }
+    }
+
+    /// A protocol that keeps the trait's defaults (here `aligned`) handles an
+    /// overtaking barrier as any barrier, claims no record as channel state
+    /// and asks for no timer.
+    #[test]
+    fn the_defaults_handle_every_barrier_alike_and_capture_nothing() {
+        let kind = aligned::AlignedProtocol;
+        let mut p = kind.build(config(1));
+        assert_eq!(p.on_data(0, 3), (None, vec![]));
+        assert_eq!(p.captures(0, 3), None);
+        assert_eq!(p.next_timer(), None);
+        assert_eq!(p.on_timer(Duration::from_secs(1)), vec![]);
+        assert_eq!(p.poll(), vec![]);
+        assert_eq!(
+            p.on_overtaking_barrier(0, 4, 9, Duration::ZERO),
+            vec![Action::Snapshot { checkpoint: 4, unaligned: false }],
+            "an overtaking barrier counts as a barrier"
+        );
+    }
+}
