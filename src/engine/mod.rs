@@ -29,7 +29,7 @@
 
 pub(crate) mod cluster;
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;
 pub(crate) mod coordinator;
 pub(crate) mod graph;
 pub(crate) mod job;

@@ -16,14 +16,14 @@ use crate::trace::event::AbortReason;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-const MS: Duration = Duration::from_millis(1);
+pub(crate) const MS: Duration = Duration::from_millis(1);
 
 /// The one job attempt the tests run (Flink's tests use one execution graph).
 const ATTEMPT: Attempt = 1;
 
 /// Flink's defaults where they matter: one checkpoint at a time, no pause, no
 /// tolerated failures, one retained checkpoint.
-fn config() -> CoordinatorConfig {
+pub(crate) fn config() -> CoordinatorConfig {
     CoordinatorConfig {
         interval: 100 * MS,
         timeout: 1000 * MS,
@@ -35,32 +35,32 @@ fn config() -> CoordinatorConfig {
     }
 }
 
-fn task(subtask: u16) -> TaskId {
+pub(crate) fn task(subtask: u16) -> TaskId {
     TaskId { op: 0, subtask }
 }
 
-fn tasks(n: u16) -> BTreeSet<TaskId> {
+pub(crate) fn tasks(n: u16) -> BTreeSet<TaskId> {
     (0..n).map(task).collect()
 }
 
-fn handle() -> StateHandle {
+pub(crate) fn handle() -> StateHandle {
     StateHandle { key: "k".into(), checksum: 0, len: 0 }
 }
 
 /// A coordinator whose job runs `n` tasks since time zero.
-fn running(config: CoordinatorConfig, n: u16) -> CheckpointCoordinator {
+pub(crate) fn running(config: CoordinatorConfig, n: u16) -> CheckpointCoordinator {
     let mut c = CheckpointCoordinator::new(config, 1, vec![]);
     c.start(ATTEMPT, tasks(n), Duration::ZERO);
     c
 }
 
 /// Task `subtask` acks checkpoint `id`.
-fn ack(c: &mut CheckpointCoordinator, id: CheckpointId, subtask: u16) -> Vec<CoordinatorOut> {
+pub(crate) fn ack(c: &mut CheckpointCoordinator, id: CheckpointId, subtask: u16) -> Vec<CoordinatorOut> {
     c.on_ack(ATTEMPT, task(subtask), id, handle(), false)
 }
 
 /// Every one of `n` tasks acks checkpoint `id`.
-fn ack_all(c: &mut CheckpointCoordinator, id: CheckpointId, n: u16) -> Vec<CoordinatorOut> {
+pub(crate) fn ack_all(c: &mut CheckpointCoordinator, id: CheckpointId, n: u16) -> Vec<CoordinatorOut> {
     let mut out = vec![];
     for s in 0..n {
         out.extend(ack(c, id, s));
@@ -69,7 +69,7 @@ fn ack_all(c: &mut CheckpointCoordinator, id: CheckpointId, n: u16) -> Vec<Coord
 }
 
 /// The metadata the last ack asks to write (L14), or a panic.
-fn metadata(out: &[CoordinatorOut]) -> CheckpointMeta {
+pub(crate) fn metadata(out: &[CoordinatorOut]) -> CheckpointMeta {
     match out {
         [CoordinatorOut::WriteMetadata(m)] => m.clone(),
         other => panic!("expected one WriteMetadata, got {other:?}"),
@@ -78,13 +78,13 @@ fn metadata(out: &[CoordinatorOut]) -> CheckpointMeta {
 
 /// The rest of L14 once every ack is in: the metadata is durable, then the
 /// pointer is stored. Returns what storing it yields.
-fn finish(c: &mut CheckpointCoordinator, meta: CheckpointMeta, now: Duration) -> Vec<CoordinatorOut> {
+pub(crate) fn finish(c: &mut CheckpointCoordinator, meta: CheckpointMeta, now: Duration) -> Vec<CoordinatorOut> {
     assert_eq!(c.on_metadata_written(meta.clone()), vec![CoordinatorOut::Store(meta.clone())]);
     c.on_stored(meta, now)
 }
 
 /// Every task acks `id`, the metadata is written and stored (L13, L14).
-fn complete(c: &mut CheckpointCoordinator, id: CheckpointId, n: u16, now: Duration) -> Vec<CoordinatorOut> {
+pub(crate) fn complete(c: &mut CheckpointCoordinator, id: CheckpointId, n: u16, now: Duration) -> Vec<CoordinatorOut> {
     let meta = metadata(&ack_all(c, id, n));
     finish(c, meta, now)
 }

@@ -6,6 +6,8 @@
 //! where ckptsim deliberately differs.
 
 mod barriers;
-mod coordinator;
+/// Its helpers (a running coordinator, acks, completion) serve
+/// `coordinator_tests` too.
+pub(crate) mod coordinator;
 mod restart;
 mod sinks;
