@@ -165,3 +165,70 @@ fn stop_drops_pending_checkpoints_l17() {
     assert_eq!(c.tick(500 * MS), vec![]);
     assert_eq!(c.next_id(), 2, "ids are never reused");
 }
+
+#[test]
+fn recovery_reads_back_the_latest_or_falls_back_to_an_older_one() {
+    let meta = |id| CheckpointMeta { id, attempt: 1, states: BTreeMap::new(), end_of_data: false };
+    // The store recovered from disk holds 3, 4 and 5; 5 turns out unreadable
+    // and recovery reads 4: the store keeps nothing newer than what it read.
+    let mut c = CheckpointCoordinator::new(config(), 6, vec![3, 4, 5]);
+    assert_eq!(c.latest_completed(), None, "nothing read back yet");
+    c.set_latest(meta(4));
+    assert_eq!(c.completed_ids(), vec![3, 4]);
+    assert_eq!(c.latest_completed().map(|m| m.id), Some(4));
+    // Planted bug `fallback_to_older_checkpoint` forgets 4 to use 3.
+    assert!(c.forget(4), "3 is older");
+    assert_eq!(c.completed_ids(), vec![3]);
+    assert_eq!(c.latest_completed(), None, "the one read back is gone");
+    assert!(!c.forget(3), "nothing older than 3");
+    assert_eq!(c.completed_ids(), vec![3]);
+    // An id the store does not hold: older ones exist, nothing is removed.
+    let mut c = CheckpointCoordinator::new(config(), 6, vec![3, 4]);
+    assert!(c.forget(5));
+    assert_eq!(c.completed_ids(), vec![3, 4]);
+}
+
+#[test]
+fn the_job_fails_at_the_first_counted_failure_past_tolerable_and_every_one_after_l18() {
+    let mut c = running(CoordinatorConfig { tolerable_failures: 2, max_concurrent: 4, ..config() }, 1);
+    let mut fails = vec![];
+    for n in 1..=4 {
+        assert_eq!(c.tick(n as u32 * 100 * MS), vec![CoordinatorOut::Trigger(n)]);
+        let out = c.on_decline(1, n, "no".into());
+        fails.push(out.iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))));
+    }
+    assert_eq!(fails, [false, false, true, true], "2 tolerated; the 3rd and 4th fail the job");
+}
+
+#[test]
+fn the_metadata_says_end_of_data_only_when_every_task_saw_it() {
+    for (eods, want) in [([true, true], true), ([true, false], false), ([false, false], false)] {
+        let mut c = running(config(), 2);
+        c.tick(100 * MS);
+        let mut out = vec![];
+        for (s, eod) in eods.into_iter().enumerate() {
+            out = c.on_ack(1, TaskId { op: 0, subtask: s as u16 }, 1, handle(), eod);
+        }
+        let [CoordinatorOut::WriteMetadata(meta)] = &out[..] else { panic!("{out:?}") };
+        assert_eq!(meta.end_of_data, want, "{eods:?}");
+    }
+    // One ack short (planted bug): never the end of data, whatever was acked.
+    let bug = CoordinatorBugs { complete_without_all_acks: true, ..Default::default() };
+    let mut c = running(CoordinatorConfig { bugs: bug, ..config() }, 2);
+    c.tick(100 * MS);
+    let out = c.on_ack(1, TaskId { op: 0, subtask: 0 }, 1, handle(), true);
+    let [CoordinatorOut::WriteMetadata(meta)] = &out[..] else { panic!("{out:?}") };
+    assert!(!meta.end_of_data, "a task never acked");
+}
+
+#[test]
+fn the_discard_before_complete_bug_discards_at_the_next_trigger() {
+    let bug = CoordinatorBugs { discard_on_trigger: true, ..Default::default() };
+    let mut c = running(CoordinatorConfig { bugs: bug, retained: 2, ..config() }, 1);
+    for n in 1..=2 {
+        assert_eq!(c.tick(n as u32 * 100 * MS), vec![CoordinatorOut::Trigger(n)], "room for it: nothing discarded");
+        complete(&mut c, n, 1, (n as u32 * 100 + 5) * MS);
+    }
+    assert_eq!(c.tick(300 * MS), vec![CoordinatorOut::Trigger(3), CoordinatorOut::Discard(1)]);
+    assert_eq!(c.completed_ids(), vec![2], "before 3 completed");
+}
