@@ -350,12 +350,11 @@ impl CheckpointCoordinator {
         }
     }
 
-    /// L18: a counted failure of `id`, if newer than the last success; past
-    /// `tolerable_failures` it fails the job.
+    /// L18: a counted failure of `id`; past `tolerable_failures` it fails
+    /// the job. Flink ignores failures of checkpoints older than the last
+    /// success; here none can be reported: only pending checkpoints fail,
+    /// and a completion subsumes every older pending one (`on_stored`).
     fn count_failure(&mut self, id: CheckpointId, reason: &dyn std::fmt::Display, out: &mut Vec<CoordinatorOut>) {
-        if self.latest.as_ref().is_some_and(|l| l.id > id) {
-            return;
-        }
         self.consecutive_failures += 1;
         let tolerable = match (self.config.bugs.tolerance_fails_early, self.config.bugs.tolerance_fails_late) {
             (true, _) => self.config.tolerable_failures.saturating_sub(1),

@@ -1,7 +1,7 @@
 //! Tests of `coordinator`.
 use super::*;
 
-use crate::engine::conformance::coordinator::{ack_all, complete, config, handle, running, tasks, MS};
+use crate::engine::conformance::coordinator::{ack_all, complete, config, handle, running, MS};
 
 #[test]
 fn triggers_every_interval_with_increasing_ids_l1_l2() {
@@ -198,6 +198,21 @@ fn the_job_fails_at_the_first_counted_failure_past_tolerable_and_every_one_after
         fails.push(out.iter().any(|o| matches!(o, CoordinatorOut::FailJob(_))));
     }
     assert_eq!(fails, [false, false, true, true], "2 tolerated; the 3rd and 4th fail the job");
+}
+
+/// The planted bugs `tolerance_fails_early` / `_late` move the boundary by one.
+#[test]
+fn the_tolerance_bugs_fail_one_counted_failure_early_or_late() {
+    let early = CoordinatorBugs { tolerance_fails_early: true, ..Default::default() };
+    let late = CoordinatorBugs { tolerance_fails_late: true, ..Default::default() };
+    for (bugs, first) in [(early, 2), (late, 4)] {
+        let mut c = running(CoordinatorConfig { tolerable_failures: 2, max_concurrent: 5, bugs, ..config() }, 1);
+        let failed_at = (1..=5).find(|n| {
+            c.tick(*n as u32 * 100 * MS);
+            c.on_decline(1, *n, "no".into()).iter().any(|o| matches!(o, CoordinatorOut::FailJob(_)))
+        });
+        assert_eq!(failed_at, Some(first), "{bugs:?}");
+    }
 }
 
 #[test]

@@ -106,6 +106,7 @@ mod tests {
     use super::*;
     use crate::engine::msg::{Origin, Record};
     use crate::scenario;
+    use std::collections::BTreeSet;
 
     fn graph(count_parallelism: usize) -> ExecutionGraph {
         let text = format!(
@@ -159,6 +160,17 @@ mod tests {
         );
         let Some(Snapshot { state: TaskState::Keyed { values }, .. }) = r.snapshot else { panic!("keyed") };
         assert!(values.keys().any(|k| subtask_for_key(*k, 3, 128) != 0));
+        // Exactly one group off: a key goes where the keys of the next group
+        // (wrapping around) belong.
+        let next_group_owner = |k: u64| {
+            let next = (key_group(k, 128) + 1) % 128;
+            let other = (0..).find(|o| key_group(*o, 128) == next).expect("every group has keys");
+            subtask_for_key(other, 3, 128) as u16
+        };
+        for key in 0..500 {
+            assert_eq!(owner(key, 3, 128, true), next_group_owner(key), "key {key}");
+            assert_eq!(owner(key, 3, 128, false), subtask_for_key(key, 3, 128) as u16);
+        }
     }
 
     #[test]
@@ -196,5 +208,71 @@ mod tests {
             })
             .sum();
         assert_eq!(total, 60);
+    }
+
+    /// A non-keyed operator (here the sink, from 3 subtasks down to 2)
+    /// takes old subtask t's in-flight records at new subtask t mod p: each
+    /// record once, in one place.
+    #[test]
+    fn non_keyed_in_flight_records_go_round_robin_by_old_subtask() {
+        let g = graph(2);
+        let rec = |key| Record { key, value: 1, origin: Origin { source: 0, partition: 0, offset: key }, attempt: 1 };
+        let old: Vec<_> = (0..3u16)
+            .map(|t| {
+                let mut snapshot = Snapshot::of(TaskState::Stateless);
+                snapshot.channels.inputs.insert(0, (0..10).map(|k| rec(t as u64 * 100 + k)).collect());
+                (TaskId { op: 2, subtask: t }, snapshot)
+            })
+            .collect();
+        for s in 0..2u16 {
+            let r = redistribute(&g, TaskId { op: 2, subtask: s }, old.clone(), RescaleBugs::default());
+            let keys: Vec<u64> = r.snapshot.expect("state").channels.inputs[&0].iter().map(|r| r.key).collect();
+            let from: BTreeSet<u64> = keys.iter().map(|k| k / 100).collect();
+            let want: BTreeSet<u64> = (0..3).filter(|t| t % 2 == s as u64).collect();
+            assert_eq!(from, want, "new subtask {s}");
+            assert_eq!(keys.len(), 10 * want.len());
+        }
+    }
+
+    /// Planted bug `rescale_drops_inflight`: a new subtask takes in-flight
+    /// records only from the old subtask with its own index.
+    #[test]
+    fn the_drops_inflight_bug_keeps_only_the_same_index() {
+        let g3 = graph(3);
+        let rec = |key| Record { key, value: 1, origin: Origin { source: 0, partition: 0, offset: key }, attempt: 1 };
+        let old: Vec<_> = (0..2u16)
+            .map(|t| {
+                let mut snapshot = keyed(&[]);
+                snapshot.channels.inputs.insert(0, (0..60).map(rec).collect());
+                (TaskId { op: 1, subtask: t }, snapshot)
+            })
+            .collect();
+        let bug = RescaleBugs { drops_inflight: true, ..Default::default() };
+        let total = |bugs| {
+            (0..3u16)
+                .map(|s| {
+                    let r = redistribute(&g3, TaskId { op: 1, subtask: s }, old.clone(), bugs);
+                    r.snapshot.expect("state").channels.records()
+                })
+                .sum::<usize>()
+        };
+        assert_eq!(total(RescaleBugs::default()), 120);
+        let kept = total(bug);
+        assert!(kept < 120 && kept > 0, "{kept}: only subtasks 0 and 1 keep their own old subtask's records");
+        // New subtask 2 had no old subtask of its index: it gets nothing.
+        let r = redistribute(&g3, TaskId { op: 1, subtask: 2 }, old.clone(), bug);
+        assert_eq!(r.snapshot.expect("state").channels.records(), 0);
+    }
+
+    /// A source subtask restores its partitions' offsets even when no old
+    /// subtask recorded any (it starts them at 0), never "no state".
+    #[test]
+    fn a_source_without_recorded_offsets_still_restores_as_a_source() {
+        let g = graph(2);
+        let empty = (TaskId { op: 0, subtask: 0 }, Snapshot::of(TaskState::Source { offsets: BTreeMap::new() }));
+        for old in [vec![], vec![empty]] {
+            let r = redistribute(&g, TaskId { op: 0, subtask: 1 }, old, RescaleBugs::default());
+            assert_eq!(r.snapshot.map(|s| s.state), Some(TaskState::Source { offsets: BTreeMap::new() }));
+        }
     }
 }

@@ -258,4 +258,40 @@ mod tests {
         assert_eq!(p.on_data(1, 1), (Some(1), vec![]), "before input 1's barrier: channel state");
         assert_eq!(p.on_data(1, 2), (Some(1), vec![Action::Complete(1)]), "the last record before it");
     }
+
+    /// The last barrier and every record before it may be in before the
+    /// task reports its snapshot: `poll` then completes it.
+    #[test]
+    fn a_capture_complete_when_the_snapshot_is_reported_completes_on_poll() {
+        let mut p = AlignedTimeout::new(config(2));
+        p.on_data(0, 0);
+        p.on_barrier(0, 1, 1, ms(10));
+        p.on_timer(ms(60));
+        p.on_data(1, 0);
+        p.on_data(1, 1);
+        assert_eq!(p.on_barrier(1, 1, 2, ms(61)), vec![], "the snapshot is not reported yet");
+        p.snapshot_taken(1, &[1, 1]);
+        assert_eq!(p.poll(), vec![Action::Complete(1)]);
+        assert_eq!(p.poll(), vec![], "once");
+    }
+
+    /// Planted bug `unaligned_drop_inflight`, once the checkpoint went
+    /// unaligned: input 0's in-flight records are not kept, input 1's are.
+    #[test]
+    fn the_drop_inflight_bug_loses_input_0s_records_after_the_switch() {
+        let bug = ProtocolConfig {
+            bugs: crate::engine::protocol::ProtocolBugs {
+                unaligned: crate::engine::protocol::unaligned::UnalignedBugs { drop_inflight: true },
+                ..Default::default()
+            },
+            ..config(2)
+        };
+        for (drop, want) in [(false, Some(1)), (true, None)] {
+            let mut p = AlignedTimeout::new(if drop { bug } else { config(2) });
+            p.on_overtaking_barrier(1, 1, 5, ms(10));
+            p.snapshot_taken(1, &[0, 0]);
+            assert_eq!(p.captures(0, 0), want, "input 0, drop_inflight = {drop}");
+            assert_eq!(p.captures(1, 0), Some(1), "input 1 is kept either way");
+        }
+    }
 }

@@ -251,6 +251,8 @@ mod tests {
         let mut u = unaligned(2);
         u.on_barrier(0, 1, 0, T);
         u.snapshot_taken(1, &[0, 0]);
+        assert_eq!(u.on_cancel(0), vec![], "a cancel of another checkpoint keeps the capture");
+        assert_eq!(u.captures(1, 0), Some(1));
         assert_eq!(u.on_cancel(1), vec![Action::Abort(1)]);
         assert_eq!(u.on_data(1, 0), (None, vec![]));
         assert_eq!(u.on_barrier(1, 1, 1, T), vec![], "stale after the cancel");
