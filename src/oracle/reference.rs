@@ -4,7 +4,10 @@
 //! the job graph with the engine, never its operators: a keyed operator is
 //! folded with its kind's specification (`KeyedKind::fold`), never run. It can also stop at
 //! given source offsets: the state a consistent cut at those offsets must
-//! hold (I1).
+//! hold (I1). One pass serves both: `compute_until` stops at the cuts it is
+//! given on its way to the end and keeps a fingerprint of the keyed state at
+//! each (`Reference::cut`); `CutReference` re-runs to a cut only where a
+//! fingerprint is missing or does not match, to say exactly what differs.
 
 use crate::engine::graph::ExecutionGraph;
 use crate::engine::keyed::KeyedKind;
@@ -38,6 +41,52 @@ pub struct Reference {
     pub sink_final: BTreeMap<u16, BTreeMap<u64, i64>>,
     /// Per keyed operator: the final value per key.
     pub keyed_state: KeyedState,
+    /// The cuts the pass stopped at, with the fingerprint of each keyed
+    /// operator's state there.
+    pub cuts: Vec<(Offsets, Vec<(u16, Fingerprint)>)>,
+}
+
+impl Reference {
+    /// The fingerprints of the keyed state at `offsets`, if the pass stopped there.
+    pub fn cut(&self, offsets: &Offsets) -> Option<&[(u16, Fingerprint)]> {
+        self.cuts.iter().find(|(at, _)| at == offsets).map(|(_, f)| &f[..])
+    }
+}
+
+/// Source offsets per (source, partition): where a cut stands (partitions
+/// not named are at 0).
+pub type Offsets = BTreeMap<(u16, u32), u64>;
+
+/// A fingerprint of one keyed operator's value per key: the number of keys
+/// and two sums of independent 64-bit mixes of each (key, value), so that
+/// it does not depend on the order keys are visited. Two states with the
+/// same fingerprint differ with odds of about 2^-128; a mismatch is always
+/// re-checked key by key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    keys: usize,
+    sums: [u64; 2],
+}
+
+impl Fingerprint {
+    pub fn of<'v>(values: impl IntoIterator<Item = (&'v u64, &'v i64)>) -> Fingerprint {
+        let mut f = Fingerprint { keys: 0, sums: [0; 2] };
+        for (k, v) in values {
+            let a = mix(k ^ mix(*v as u64 ^ 0x6a09_e667_f3bc_c908));
+            f.keys += 1;
+            f.sums[0] = f.sums[0].wrapping_add(a);
+            f.sums[1] = f.sums[1].wrapping_add(mix(a ^ 0xbb67_ae85_84ca_a73b));
+        }
+        f
+    }
+}
+
+/// splitmix64's finaliser.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// A keyed operator's specification, resolved once per run.
@@ -203,29 +252,44 @@ impl<'g> ReferenceRun<'g> {
 /// Runs the job sequentially over the whole log.
 #[cfg(test)]
 pub fn compute(graph: &ExecutionGraph, log: LogData) -> Reference {
-    compute_until(graph, log, &std::sync::atomic::AtomicBool::new(false)).expect("never abandoned")
+    compute_until(graph, log, &[], &std::sync::atomic::AtomicBool::new(false)).expect("never abandoned")
 }
 
 /// Records fed between two looks at the abandon flag.
 const CHUNK: u64 = 1 << 16;
 
-/// `compute`, or `None` once `abandon` is set (the run's wall-clock budget
-/// is spent): it looks at it every `CHUNK` records.
+/// `compute`, stopping on the way at each of `cuts` that lies at or beyond
+/// the one before it in every partition (cuts in checkpoint order mostly
+/// do) to fingerprint the keyed state there; or `None` once `abandon` is set
+/// (the run's wall-clock budget is spent): it looks at it every `CHUNK`
+/// records.
 pub fn compute_until(
     graph: &ExecutionGraph,
     log: LogData,
+    cuts: &[Offsets],
     abandon: &std::sync::atomic::AtomicBool,
 ) -> Option<Reference> {
     let mut run = ReferenceRun::new(graph);
+    let mut cursors = Offsets::new();
+    let mut stopped = vec![];
+    for cut in cuts {
+        let ahead = cursors.iter().all(|(part, at)| cut.get(part).copied().unwrap_or(0) >= *at);
+        if !ahead || stopped.iter().any(|(at, _)| at == cut) {
+            continue;
+        }
+        for (&(source, partition), &to) in cut {
+            let end = ExecutionGraph::records_in(&graph.ops[source as usize], partition).min(to);
+            let from = cursors.get(&(source, partition)).copied().unwrap_or(0);
+            feed_chunked(&mut run, log, source, partition, from, end, abandon)?;
+            cursors.insert((source, partition), to);
+        }
+        stopped.push((cut.clone(), run.values().map(|(op, v)| (op, Fingerprint::of(v))).collect()));
+    }
     for op in graph.ops.iter().filter(|o| o.kind == OperatorKind::Source) {
         for p in 0..op.partitions as u32 {
             let end = ExecutionGraph::records_in(op, p);
-            for from in (0..end).step_by(CHUNK as usize) {
-                if abandon.load(std::sync::atomic::Ordering::Relaxed) {
-                    return None;
-                }
-                run.feed_partition(log, op.index, p, from, (from + CHUNK).min(end));
-            }
+            let from = cursors.get(&(op.index, p)).copied().unwrap_or(0).min(end);
+            feed_chunked(&mut run, log, op.index, p, from, end, abandon)?;
         }
     }
     let sink_records = run.sink_records();
@@ -241,7 +305,27 @@ pub fn compute_until(
             }
         }
     }
-    Some(Reference { sink_records, sink_final, keyed_state })
+    Some(Reference { sink_records, sink_final, keyed_state, cuts: stopped })
+}
+
+/// Feeds records `[from, to)` of one partition, `CHUNK` at a time; `None`
+/// once `abandon` is set.
+fn feed_chunked(
+    run: &mut ReferenceRun,
+    log: LogData,
+    source: u16,
+    partition: u32,
+    from: u64,
+    to: u64,
+    abandon: &std::sync::atomic::AtomicBool,
+) -> Option<()> {
+    for at in (from..to).step_by(CHUNK as usize) {
+        if abandon.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        run.feed_partition(log, source, partition, at, (at + CHUNK).min(to));
+    }
+    Some(())
 }
 
 /// Forgets the last-value-per-key expectation of every sink that some
@@ -297,17 +381,17 @@ pub struct CutReference<'g> {
     log: LogData,
     run: ReferenceRun<'g>,
     /// Records fed so far, per (source, partition).
-    cursors: BTreeMap<(u16, u32), u64>,
+    cursors: Offsets,
 }
 
 impl<'g> CutReference<'g> {
     pub fn new(graph: &'g ExecutionGraph, log: LogData) -> Self {
-        CutReference { log, run: ReferenceRun::state_only(graph), cursors: BTreeMap::new() }
+        CutReference { log, run: ReferenceRun::state_only(graph), cursors: Offsets::new() }
     }
 
     /// The keyed state after exactly the records below `offsets` of each
     /// (source, partition); partitions not named are at 0.
-    pub fn at(&mut self, offsets: &BTreeMap<(u16, u32), u64>) -> &ReferenceRun<'g> {
+    pub fn at(&mut self, offsets: &Offsets) -> &ReferenceRun<'g> {
         let back = self.cursors.iter().any(|(k, c)| offsets.get(k).copied().unwrap_or(0) < *c);
         if back {
             self.run = ReferenceRun::state_only(self.run.graph);
@@ -398,5 +482,36 @@ mod tests {
         let end: BTreeMap<(u16, u32), u64> = [((0, 0), 500), ((0, 1), 500)].into();
         assert_eq!(cut.at(&end).keyed_state(), whole);
         assert_eq!(cut.at(&half).keyed_state(), at_half, "going back restarts from the beginning");
+    }
+
+    #[test]
+    fn the_pass_fingerprints_the_state_at_each_cut_it_reaches_on_its_way() {
+        let g = graph(COUNT);
+        let log = LogData::new(5);
+        let half: Offsets = [((0, 0), 250), ((0, 1), 100)].into();
+        let later: Offsets = [((0, 0), 300), ((0, 1), 400)].into();
+        let back: Offsets = [((0, 0), 200), ((0, 1), 450)].into();
+        let cuts = [half.clone(), later.clone(), back.clone()];
+        let r = compute_until(&g, log, &cuts, &std::sync::atomic::AtomicBool::new(false)).expect("not abandoned");
+        let mut cut = CutReference::new(&g, log);
+        for at in [&half, &later] {
+            let want: Vec<_> = cut.at(at).values().map(|(op, v)| (op, Fingerprint::of(v))).collect();
+            assert_eq!(r.cut(at), Some(&want[..]));
+        }
+        assert_eq!(r.cut(&back), None, "behind the pass in partition 0: left to CutReference");
+        assert_ne!(r.cut(&half), r.cut(&later));
+        let whole = compute(&g, log);
+        assert_eq!(r.keyed_state, whole.keyed_state, "stopping on the way changes nothing at the end");
+        assert_eq!(r.sink_records, whole.sink_records);
+    }
+
+    #[test]
+    fn a_fingerprint_ignores_key_order_and_sees_any_changed_value_or_key() {
+        let of = |pairs: &[(u64, i64)]| Fingerprint::of(pairs.iter().map(|(k, v)| (k, v)));
+        assert_eq!(of(&[(1, 2), (3, 4)]), of(&[(3, 4), (1, 2)]));
+        assert_ne!(of(&[(1, 2), (3, 4)]), of(&[(1, 2), (3, 5)]));
+        assert_ne!(of(&[(1, 2), (3, 4)]), of(&[(1, 2)]));
+        assert_ne!(of(&[(1, 4), (3, 2)]), of(&[(1, 2), (3, 4)]), "values swapped between keys");
+        assert_ne!(of(&[]), of(&[(0, 0)]));
     }
 }

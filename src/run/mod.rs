@@ -253,7 +253,9 @@ fn judge(
     record.memory_budget = max_memory;
     let graph = crate::engine::job::graph(scenario, registry);
     let evidence = Evidence::gather(&record, scenario.storage.replicas);
-    let judgement = match reference::compute_until(&graph, LogData::new(seed), abandon) {
+    // One reference pass, stopping at every checkpoint's cut on its way.
+    let cuts = properties::consistent_cut::cuts(&graph, &evidence);
+    let judgement = match reference::compute_until(&graph, LogData::new(seed), &cuts, abandon) {
         Some(mut reference) => {
             reference::forget_unordered_finals(&mut reference, scenario, registry, &record.events);
             properties::check_all(scenario, registry, &graph, LogData::new(seed), &reference, &evidence, abandon)
