@@ -61,6 +61,21 @@ impl Packed<'_> {
         })
     }
 
+    /// The attempt of each record, in order, skipping over the other fields
+    /// without unpacking them (what fencing asks of every batch).
+    pub fn attempts(&self) -> impl Iterator<Item = u64> + '_ {
+        let mut at = 0;
+        let n = get(&self.0, &mut at).unwrap_or(0);
+        let mut attempt = 0u64;
+        (0..n).map_while(move |_| {
+            for _ in 0..FIELDS_BEFORE_ATTEMPT {
+                skip(&self.0, &mut at)?;
+            }
+            attempt = attempt.wrapping_add(unzigzag(get(&self.0, &mut at)?) as u64);
+            Some(attempt)
+        })
+    }
+
     /// Bytes it takes.
     #[cfg(test)]
     pub fn bytes(&self) -> usize {
@@ -105,6 +120,16 @@ fn put(out: &mut Vec<u8>, mut v: u64) {
         v >>= 7;
     }
     out.push(v as u8);
+}
+
+/// Key, value, source, partition and offset come before the attempt.
+const FIELDS_BEFORE_ATTEMPT: usize = 5;
+
+/// Steps over one varint.
+fn skip(bytes: &[u8], at: &mut usize) -> Option<()> {
+    let len = bytes.get(*at..)?.iter().position(|b| *b < 0x80)?;
+    *at += len + 1;
+    Some(())
 }
 
 fn get(bytes: &[u8], at: &mut usize) -> Option<u64> {
@@ -152,7 +177,8 @@ mod tests {
                 .collect();
             let packed = Packed::pack(&records);
             prop_assert_eq!(packed.count(), records.len());
-            prop_assert_eq!(packed.records().collect::<Vec<_>>(), records);
+            prop_assert_eq!(packed.records().collect::<Vec<_>>(), records.clone());
+            prop_assert_eq!(packed.attempts().collect::<Vec<_>>(), records.iter().map(|r| r.attempt).collect::<Vec<_>>());
         }
     }
 }

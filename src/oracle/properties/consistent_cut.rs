@@ -146,11 +146,7 @@ fn with_in_flight(
 }
 
 /// The checkpoint's source offsets, per (source, partition).
-fn source_offsets(
-    graph: &ExecutionGraph,
-    ev: &Evidence,
-    meta: &CheckpointMeta,
-) -> Result<Offsets, Unreadable> {
+fn source_offsets(graph: &ExecutionGraph, ev: &Evidence, meta: &CheckpointMeta) -> Result<Offsets, Unreadable> {
     let mut offsets = BTreeMap::new();
     // The checkpoint's own subtasks: a rescale changes how many there are.
     for task in meta.states.keys().filter(|t| graph.op(**t).kind == OperatorKind::Source) {

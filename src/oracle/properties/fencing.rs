@@ -13,6 +13,7 @@
 use super::{Case, Judgement, Property};
 use crate::engine::keys;
 use crate::engine::msg::{Attempt, TxnId};
+use crate::engine::services::packed::Packed;
 use crate::engine::services::sink::{for_each_entry, Entry};
 use crate::oracle::evidence::{Evidence, Unreadable};
 use crate::oracle::violation::{examples, Violation};
@@ -137,6 +138,16 @@ fn barriers(ev: &Evidence) -> Vec<Violation> {
     vec![v]
 }
 
+/// The first record of `records` emitted by another attempt than `txn`'s,
+/// described. Only the attempts are read unless one differs.
+fn of_another_attempt(txn: &TxnId, records: &Packed) -> Option<String> {
+    if records.attempts().all(|a| a == txn.attempt) {
+        return None;
+    }
+    let r = records.records().find(|r| r.attempt != txn.attempt)?;
+    Some(format!("{} of attempt {} in {txn}", r.origin, r.attempt))
+}
+
 /// The sink's WAL: nothing below a fence after it, no foreign records.
 fn sink(ev: &Evidence) -> Vec<Violation> {
     let mut fences: BTreeMap<(u16, u16), Attempt> = BTreeMap::new();
@@ -154,17 +165,13 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
             if below(&fences, &txn, txn.attempt) {
                 zombie.insert(format!("a write to {txn}"));
             }
-            if let Some(r) = records.records().find(|r| r.attempt != txn.attempt) {
-                foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
-            }
+            foreign.extend(of_another_attempt(&txn, &records));
         }
         Entry::Append { txn, records, .. } => {
             if below(&fences, &txn, txn.attempt) {
                 zombie.insert(format!("an append by {txn}"));
             }
-            if let Some(r) = records.records().find(|r| r.attempt != txn.attempt) {
-                foreign.push(format!("{} of attempt {} in {txn}", r.origin, r.attempt));
-            }
+            foreign.extend(of_another_attempt(&txn, &records));
         }
         Entry::PreCommit { txn, .. } if below(&fences, &txn, txn.attempt) => {
             zombie.insert(format!("the pre-commit of {txn}"));
@@ -192,4 +199,20 @@ fn sink(ev: &Evidence) -> Vec<Violation> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::msg::{Origin, Record};
+
+    #[test]
+    fn a_record_of_another_attempt_in_a_transaction_is_named() {
+        let txn = TxnId { sink: 2, subtask: 0, attempt: 2, seq: 1 };
+        let rec =
+            |offset, attempt| Record { key: 1, value: 1, origin: Origin { source: 0, partition: 1, offset }, attempt };
+        assert_eq!(of_another_attempt(&txn, &Packed::pack(&[rec(5, 2), rec(6, 2)])), None);
+        let found = of_another_attempt(&txn, &Packed::pack(&[rec(5, 2), rec(6, 3), rec(7, 1)]));
+        assert_eq!(found, Some(format!("{} of attempt 3 in {txn}", rec(6, 3).origin)));
+    }
 }
