@@ -183,10 +183,15 @@ impl Outputs {
     }
 
     fn flush_one(&mut self, e: usize, t: usize) {
-        let batch = std::mem::take(&mut self.channels[e][t].open);
-        if !batch.is_empty() {
-            self.send(e, t, |attempt, to, input, seq| DataMsg::Data { attempt, to, input, seq, batch, backlog: 0 });
+        let open = &mut self.channels[e][t].open;
+        if open.is_empty() {
+            return;
         }
+        // The next batch is likely as long as this one: one allocation
+        // instead of a doubling per power of two.
+        let next = Vec::with_capacity(open.len());
+        let batch = std::mem::replace(open, next);
+        self.send(e, t, |attempt, to, input, seq| DataMsg::Data { attempt, to, input, seq, batch, backlog: 0 });
     }
 
     /// Sends `make(attempt, to, input, seq)` on channel `t` of edge `e`, or

@@ -29,9 +29,11 @@ impl Packed<'_> {
             put(&mut out, zigzag(r.value));
             put(&mut out, u64::from(r.origin.source));
             put(&mut out, u64::from(r.origin.partition));
-            put(&mut out, zigzag(r.origin.offset.wrapping_sub(prev.offset(r.origin)) as i64));
+            let last = prev.offset(r.origin.source, r.origin.partition);
+            put(&mut out, zigzag(r.origin.offset.wrapping_sub(*last) as i64));
+            *last = r.origin.offset;
             put(&mut out, zigzag(r.attempt.wrapping_sub(prev.attempt) as i64));
-            prev.saw(r);
+            prev.attempt = r.attempt;
         }
         Packed(Cow::Owned(out))
     }
@@ -52,12 +54,11 @@ impl Packed<'_> {
             let value = unzigzag(get(&self.0, &mut at)?);
             let source = u16::try_from(get(&self.0, &mut at)?).ok()?;
             let partition = u32::try_from(get(&self.0, &mut at)?).ok()?;
-            let mut origin = Origin { source, partition, offset: 0 };
-            origin.offset = prev.offset(origin).wrapping_add(unzigzag(get(&self.0, &mut at)?) as u64);
-            let attempt = prev.attempt.wrapping_add(unzigzag(get(&self.0, &mut at)?) as u64);
-            let r = Record { key, value, origin, attempt };
-            prev.saw(&r);
-            Some(r)
+            let last = prev.offset(source, partition);
+            *last = last.wrapping_add(unzigzag(get(&self.0, &mut at)?) as u64);
+            let origin = Origin { source, partition, offset: *last };
+            prev.attempt = prev.attempt.wrapping_add(unzigzag(get(&self.0, &mut at)?) as u64);
+            Some(Record { key, value, origin, attempt: prev.attempt })
         })
     }
 
@@ -92,17 +93,18 @@ struct Prev {
 }
 
 impl Prev {
-    fn offset(&self, o: Origin) -> u64 {
-        self.offsets.iter().find(|(p, _)| *p == (o.source, o.partition)).map_or(0, |(_, off)| *off)
-    }
-
-    fn saw(&mut self, r: &Record) {
-        let p = (r.origin.source, r.origin.partition);
-        match self.offsets.iter_mut().find(|(q, _)| *q == p) {
-            Some((_, off)) => *off = r.origin.offset,
-            None => self.offsets.push((p, r.origin.offset)),
-        }
-        self.attempt = r.attempt;
+    /// The last offset seen of a partition (0 before its first record), to
+    /// read and then move on.
+    fn offset(&mut self, source: u16, partition: u32) -> &mut u64 {
+        let p = (source, partition);
+        let i = match self.offsets.iter().position(|(q, _)| *q == p) {
+            Some(i) => i,
+            None => {
+                self.offsets.push((p, 0));
+                self.offsets.len() - 1
+            }
+        };
+        &mut self.offsets[i].1
     }
 }
 
