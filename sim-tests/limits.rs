@@ -51,22 +51,20 @@ fn tolerable_failures_past_the_limit_fails_over_at_the_third() {
     }
 }
 
+/// At the limit (3 restarts allowed): three failures, and the job finishes;
+/// past it: a fourth, and the strategy gives up.
 #[test]
-fn restart_strategies_at_the_limit_use_every_allowed_restart_and_finish() {
-    for file in ["scenarios/restart-attempts-at-the-limit.toml", "scenarios/restart-rate-at-the-limit.toml"] {
+fn restart_strategies_use_every_allowed_restart_and_give_up_at_the_one_past_it() {
+    for (file, failures, end) in [
+        ("scenarios/restart-attempts-at-the-limit.toml", 3, "finished"),
+        ("scenarios/restart-rate-at-the-limit.toml", 3, "finished"),
+        ("scenarios/restart-attempts-past-the-limit.toml", 4, "failed"),
+        ("scenarios/restart-rate-past-the-limit.toml", 4, "failed"),
+    ] {
         for r in runs(file) {
-            assert_eq!(failovers(&r, |c| *c != FailoverKind::Rescale), 3, "{file} seed {}: three failures", r.seed);
-            assert_eq!(r.end, "finished", "{file} seed {}", r.seed);
-        }
-    }
-}
-
-#[test]
-fn restart_strategies_past_the_limit_give_up_at_the_failure_past_it() {
-    for file in ["scenarios/restart-attempts-past-the-limit.toml", "scenarios/restart-rate-past-the-limit.toml"] {
-        for r in runs(file) {
-            assert_eq!(failovers(&r, |c| *c != FailoverKind::Rescale), 4, "{file} seed {}: four failures", r.seed);
-            assert_eq!(r.end, "failed", "{file} seed {}: the strategy gave up", r.seed);
+            let seed = r.seed;
+            assert_eq!(failovers(&r, |c| *c != FailoverKind::Rescale), failures, "{file} seed {seed}: failures");
+            assert_eq!(r.end, end, "{file} seed {seed}");
         }
     }
 }

@@ -71,6 +71,12 @@ impl Gate {
         self.apply(actions)
     }
 
+    /// Time moves on to `now`, and the protocol's timer goes off.
+    fn timer_at(&mut self, now: Duration) -> Vec<Action> {
+        self.now = now;
+        self.timer()
+    }
+
     /// Does what the task does with `actions`: the snapshot is taken before
     /// anything buffered is processed.
     fn apply(&mut self, actions: Vec<Action>) -> Vec<Action> {
@@ -580,8 +586,7 @@ mod alternating_checkpoints_test {
     fn test_aligned_after_timed_out() {
         let mut g = timeout_gate(2, ms(50));
         assert_eq!(g.barrier(0, 1), vec![block(0, 0)]);
-        g.now = ms(51);
-        assert_eq!(g.timer(), vec![usnap(1)]);
+        assert_eq!(g.timer_at(ms(51)), vec![usnap(1)]);
         assert_eq!(g.barrier(1, 1), vec![Action::Complete(1)]);
         g.now = ms(100);
         assert_eq!(g.barrier(0, 2), vec![block(0, 0)]);
@@ -598,8 +603,7 @@ mod alternating_checkpoints_test {
         let mut g = timeout_gate(2, secs(365 * 24 * 3600));
         assert_eq!(g.barrier(0, 1), vec![block(0, 0)]);
         assert_eq!(g.data(1), (None, vec![]));
-        g.now = secs(3600);
-        assert_eq!(g.timer(), vec![]);
+        assert_eq!(g.timer_at(secs(3600)), vec![]);
         assert_eq!(g.barrier(1, 1), vec![snap(1)]);
     }
 
@@ -619,8 +623,7 @@ mod alternating_checkpoints_test {
         g.data(0);
         assert_eq!(g.barrier(0, 1), vec![block(0, 2)]);
         assert_eq!(g.p.next_timer(), Some(ms(60)));
-        g.now = ms(60);
-        assert_eq!(g.timer(), vec![usnap(1)]);
+        assert_eq!(g.timer_at(ms(60)), vec![usnap(1)]);
         assert_eq!(g.data(1), (Some(1), vec![]));
         assert_eq!(g.barrier(1, 1), vec![Action::Complete(1)]);
     }
@@ -637,10 +640,8 @@ mod alternating_checkpoints_test {
         g.data(0);
         g.data(0);
         assert_eq!(g.barrier(0, 1), vec![block(0, 2)]);
-        g.now = ms(49);
-        assert_eq!(g.timer(), vec![]);
-        g.now = ms(50);
-        assert_eq!(g.timer(), vec![usnap(1)]);
+        assert_eq!(g.timer_at(ms(49)), vec![]);
+        assert_eq!(g.timer_at(ms(50)), vec![usnap(1)]);
         assert_eq!(g.data(1), (Some(1), vec![]));
         assert_eq!(g.barrier(1, 1), vec![Action::Complete(1)]);
     }
@@ -654,8 +655,7 @@ mod alternating_checkpoints_test {
         let mut g = timeout_gate(2, ms(100));
         assert_eq!(g.barrier(0, 1), vec![block(0, 0)]);
         assert_eq!(g.p.next_timer(), Some(ms(100)));
-        g.now = ms(101);
-        assert_eq!(g.timer(), vec![usnap(1)]);
+        assert_eq!(g.timer_at(ms(101)), vec![usnap(1)]);
     }
 
     /// Flink: after an alignment times out, no channel stays blocked, and
@@ -666,8 +666,7 @@ mod alternating_checkpoints_test {
     fn test_all_channels_unblocked_after_alignment_timeout() {
         let mut g = timeout_gate(2, ms(100));
         assert_eq!(g.barrier(0, 1), vec![block(0, 0)]);
-        g.now = ms(101);
-        assert_eq!(g.timer(), vec![usnap(1)]);
+        assert_eq!(g.timer_at(ms(101)), vec![usnap(1)]);
         assert_eq!(g.blocked, vec![None, None]);
         assert_eq!(g.barrier(1, 1), vec![Action::Complete(1)]);
         assert_eq!(g.blocked, vec![None, None]);
@@ -682,8 +681,7 @@ mod alternating_checkpoints_test {
         assert_eq!(g.barrier(0, 1), vec![block(0, 0)]);
         assert_eq!(g.barrier(1, 1), vec![snap(1)]);
         assert_eq!(g.p.next_timer(), None);
-        g.now = ms(101);
-        assert_eq!(g.timer(), vec![]);
+        assert_eq!(g.timer_at(ms(101)), vec![]);
     }
 
     /// Flink: a checkpoint cancelled during alignment is not triggered when
@@ -697,8 +695,7 @@ mod alternating_checkpoints_test {
         assert_eq!(g.cancel(1), vec![Action::Abort(1)]);
         assert_eq!(g.cancel(1), vec![]);
         assert_eq!(g.p.next_timer(), None);
-        g.now = ms(101);
-        assert_eq!(g.timer(), vec![]);
+        assert_eq!(g.timer_at(ms(101)), vec![]);
     }
 
     /// Flink: an aligned barrier was processed on one channel; on another,
