@@ -9,6 +9,7 @@
 //! is the whole catalogue.
 
 use super::properties::exactly_once_state::KEYED_STATE_RESTORED;
+use super::properties::liveness::STILL_RETRYING;
 use super::properties::output::{guarantee, DUPLICATES_COMMITTED};
 use crate::engine::protocol::ProtocolKind;
 use crate::engine::registry::Registry;
@@ -191,7 +192,14 @@ pub const CATALOGUE: &[Path] = &[
         name: "restart_strategy_gave_up",
         description: "the restart strategy gave up and the job failed",
         taken: |ev| any(ev, |e| matches!(e, Event::JobFailed { .. })),
-        applies: always,
+        applies: |s, _| !outlasts_the_budget(s),
+    },
+    Path {
+        name: STILL_RETRYING,
+        description: "the drawn faults destroyed a checkpoint the job needed, and at the end of its budget the \
+                      restart strategy was still retrying it (not exhausted yet, as in Flink)",
+        taken: |_| false, // `liveness` observes it: it recounts the restart strategy
+        applies: may_outlast_the_budget,
     },
     Path {
         name: "channel_state_persisted",
@@ -450,6 +458,38 @@ fn at_least_once(s: &Scenario, r: &Registry) -> bool {
 fn rescales(s: &Scenario, _: &Registry) -> bool {
     let drawn = s.swarm.as_ref().is_some_and(|w| w.faults.iter().any(|k| k == "rescale" || k == "sink_scale_down"));
     s.faults.iter().any(|f| f.action == "rescale") || drawn
+}
+
+/// A swarm that may draw a fatal plan (bit rot of every copy of a
+/// checkpoint, then a crash), under a restart strategy that may still be
+/// retrying when the run's budget ends.
+fn may_outlast_the_budget(s: &Scenario, _: &Registry) -> bool {
+    let fatal = s.swarm.as_ref().is_some_and(|w| w.faults.iter().any(|k| k == "bit_rot"));
+    fatal && outlasts_the_budget(s)
+}
+
+/// Whether the restart strategy cannot give up within the run's budget
+/// (`finish_within`), failures coming no faster than one a restart delay:
+/// `fixed_delay` whose attempts take longer than that; `failure_rate` that
+/// cannot pass its limit in that time, or never within its window;
+/// `exponential_delay`, which never gives up.
+fn outlasts_the_budget(s: &Scenario) -> bool {
+    use crate::scenario::RestartKind;
+    use std::time::Duration;
+    let (r, budget) = (&s.restart, s.expect.finish_within);
+    match r.strategy {
+        RestartKind::None => false,
+        RestartKind::ExponentialDelay => true,
+        RestartKind::FixedDelay => {
+            r.delay.unwrap_or(Duration::from_millis(200)).saturating_mul(r.attempts.unwrap_or(10)) > budget
+        }
+        RestartKind::FailureRate => {
+            let delay = r.delay.unwrap_or(Duration::from_secs(1));
+            let max = r.max_failures.unwrap_or(1);
+            let window = r.failure_interval.unwrap_or(Duration::from_secs(60));
+            delay.saturating_mul(max + 1) > budget || delay.saturating_mul(max) >= window
+        }
+    }
 }
 
 fn committer_sink(s: &Scenario, r: &Registry) -> bool {

@@ -49,6 +49,31 @@ mod tests {
         }
     }
 
+    /// Still retrying an unrecoverable checkpoint is a path only where the
+    /// restart strategy may outlast the budget: 1,000 attempts 100 ms apart
+    /// do, the default 10 attempts 200 ms apart do not; giving up is one
+    /// only where it may not.
+    #[test]
+    fn retrying_and_giving_up_apply_by_whether_the_strategy_may_outlast_the_budget() {
+        let has = |file: &str, edit: &dyn Fn(String) -> String| {
+            let text = edit(std::fs::read_to_string(file).expect("stock scenario"));
+            let s = crate::run::testbed::parse(&text, "t.toml").expect("valid");
+            applicable(&s, &Testbed::new()).iter().any(|p| p.name == "still_retrying_unrecoverable_checkpoint")
+        };
+        assert!(has("scenarios/swarm-generous-restart.toml", &|t| t));
+        assert!(!has("scenarios/swarm-generous-restart.toml", &|t| t.replace("attempts = 1000", "attempts = 10")));
+        let gives_up = |file: &str| {
+            let s =
+                crate::run::testbed::parse(&std::fs::read_to_string(file).expect("stock"), "t.toml").expect("valid");
+            applicable(&s, &Testbed::new()).iter().any(|p| p.name == "restart_strategy_gave_up")
+        };
+        assert!(!gives_up("scenarios/swarm-generous-restart.toml"), "1,000 attempts outlast 60 s");
+        assert!(!gives_up("scenarios/restart-exponential.toml"), "exponential_delay never gives up");
+        assert!(gives_up("scenarios/swarm-all.toml") && gives_up("scenarios/restart-gives-up.toml"));
+        assert!(!has("scenarios/swarm-all.toml", &|t| t));
+        assert!(!has("scenarios/worker-crash.toml", &|t| t), "no swarm, no fatal plan");
+    }
+
     #[test]
     fn names_are_unique_across_the_engine_and_the_fault_kinds() {
         let all = catalogue();

@@ -18,9 +18,18 @@ impl Property for Liveness {
     }
 
     fn check(&self, j: &Case, out: &mut Judgement) {
-        out.violations.extend(liveness(j.scenario, j.ev));
+        let (violations, retrying) = liveness(j.scenario, j.ev);
+        out.violations.extend(violations);
+        if retrying {
+            out.observed.push(STILL_RETRYING);
+        }
     }
 }
+
+/// The coverage path of a run judged as still retrying an unrecoverable
+/// checkpoint when its budget ran out (a fatal plan under a restart
+/// strategy that had not given up yet).
+pub const STILL_RETRYING: &str = "still_retrying_unrecoverable_checkpoint";
 
 /// Whether the job is still retrying an unrecoverable checkpoint: some
 /// restore could not read its checkpoint (the coordinator its metadata, or
@@ -44,8 +53,9 @@ fn struck(r: &RunRecord, i: usize) -> bool {
 
 /// `liveness`: after the faults the job ends as expected within the budget:
 /// it finishes, or (`[expect] end = "failed"`, or a swarm plan that destroys
-/// a checkpoint) its restart strategy gives up.
-fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
+/// a checkpoint) its restart strategy gives up. Also answers whether the
+/// run was accepted as still retrying an unrecoverable checkpoint.
+fn liveness(scenario: &Scenario, ev: &Evidence) -> (Vec<Violation>, bool) {
     let r = ev.record;
     // A fatal swarm plan expects a failure only once its faults all struck
     // (a checkpoint that never completed cannot be destroyed).
@@ -54,6 +64,7 @@ fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
     let why_expected =
         if fatal { "the drawn faults destroy every copy of a checkpoint" } else { "[expect] end = \"failed\"" };
     let mut out = vec![];
+    let mut retrying = false;
     let failed = r.events.iter().rev().find(|e| matches!(e.event, Event::JobFailed { .. }));
     let finished = r.events.iter().rev().find(|e| matches!(e.event, Event::JobFinished { .. }));
     let failed_because = match failed.map(|e| &e.event) {
@@ -79,7 +90,7 @@ fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
         // failing to restore it, and the strategy is not exhausted yet. Flink
         // would still be retrying too; failing to give up on time is
         // `restart_strategy`'s to judge.
-        RunEnd::TimedOut if fatal && still_retrying(scenario, r) => {}
+        RunEnd::TimedOut if fatal && still_retrying(scenario, r) => retrying = true,
         RunEnd::TimedOut => out.push(
             Violation::new(
                 "liveness",
@@ -127,5 +138,5 @@ fn liveness(scenario: &Scenario, ev: &Evidence) -> Vec<Violation> {
             ),
         ));
     }
-    out
+    (out, retrying)
 }
