@@ -369,7 +369,9 @@ pub fn subtask_for_key(key: u64, parallelism: usize, max_parallelism: usize) -> 
     key_group(key, max_parallelism) * parallelism / max_parallelism
 }
 
-fn splitmix(mut x: u64) -> u64 {
+/// splitmix64's finaliser: a well-mixed 64-bit hash of `x` (key groups,
+/// the reference model's state fingerprints).
+pub(crate) fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

@@ -123,6 +123,18 @@ mod tests {
         Snapshot::of(TaskState::Keyed { values: values.iter().copied().collect() })
     }
 
+    /// A record of key `key` (its offset too).
+    fn rec(key: u64) -> Record {
+        Record { key, value: 1, origin: Origin { source: 0, partition: 0, offset: key }, attempt: 1 }
+    }
+
+    /// Old subtask `t` of operator `op`: `state`, with `keys` in flight on input 0.
+    fn in_flight(op: u16, t: u16, state: Snapshot, keys: impl Iterator<Item = u64>) -> (TaskId, Snapshot) {
+        let mut snapshot = state;
+        snapshot.channels.inputs.insert(0, keys.map(rec).collect());
+        (TaskId { op, subtask: t }, snapshot)
+    }
+
     #[test]
     fn keyed_state_moves_by_key_group_and_nothing_is_lost_or_doubled() {
         let g3 = graph(3);
@@ -191,7 +203,6 @@ mod tests {
     #[test]
     fn in_flight_records_follow_their_keys() {
         let g3 = graph(3);
-        let rec = |key| Record { key, value: 1, origin: Origin { source: 0, partition: 0, offset: key }, attempt: 1 };
         let mut snapshot = keyed(&[]);
         snapshot.channels.inputs.insert(0, (0..30).map(rec).collect());
         // Overtaken output records too: the key's new owner sends them again,
@@ -216,13 +227,8 @@ mod tests {
     #[test]
     fn non_keyed_in_flight_records_go_round_robin_by_old_subtask() {
         let g = graph(2);
-        let rec = |key| Record { key, value: 1, origin: Origin { source: 0, partition: 0, offset: key }, attempt: 1 };
         let old: Vec<_> = (0..3u16)
-            .map(|t| {
-                let mut snapshot = Snapshot::of(TaskState::Stateless);
-                snapshot.channels.inputs.insert(0, (0..10).map(|k| rec(t as u64 * 100 + k)).collect());
-                (TaskId { op: 2, subtask: t }, snapshot)
-            })
+            .map(|t| in_flight(2, t, Snapshot::of(TaskState::Stateless), (0..10).map(|k| t as u64 * 100 + k)))
             .collect();
         for s in 0..2u16 {
             let r = redistribute(&g, TaskId { op: 2, subtask: s }, old.clone(), RescaleBugs::default());
@@ -239,14 +245,7 @@ mod tests {
     #[test]
     fn the_drops_inflight_bug_keeps_only_the_same_index() {
         let g3 = graph(3);
-        let rec = |key| Record { key, value: 1, origin: Origin { source: 0, partition: 0, offset: key }, attempt: 1 };
-        let old: Vec<_> = (0..2u16)
-            .map(|t| {
-                let mut snapshot = keyed(&[]);
-                snapshot.channels.inputs.insert(0, (0..60).map(rec).collect());
-                (TaskId { op: 1, subtask: t }, snapshot)
-            })
-            .collect();
+        let old: Vec<_> = (0..2u16).map(|t| in_flight(1, t, keyed(&[]), 0..60)).collect();
         let bug = RescaleBugs { drops_inflight: true, ..Default::default() };
         let total = |bugs| {
             (0..3u16)

@@ -475,19 +475,14 @@ fn may_outlast_the_budget(s: &Scenario, _: &Registry) -> bool {
 /// `exponential_delay`, which never gives up.
 fn outlasts_the_budget(s: &Scenario) -> bool {
     use crate::scenario::RestartKind;
-    use std::time::Duration;
     let (r, budget) = (&s.restart, s.expect.finish_within);
     match r.strategy {
         RestartKind::None => false,
         RestartKind::ExponentialDelay => true,
-        RestartKind::FixedDelay => {
-            r.delay.unwrap_or(Duration::from_millis(200)).saturating_mul(r.attempts.unwrap_or(10)) > budget
-        }
+        RestartKind::FixedDelay => r.delay().saturating_mul(r.attempts()) > budget,
         RestartKind::FailureRate => {
-            let delay = r.delay.unwrap_or(Duration::from_secs(1));
-            let max = r.max_failures.unwrap_or(1);
-            let window = r.failure_interval.unwrap_or(Duration::from_secs(60));
-            delay.saturating_mul(max + 1) > budget || delay.saturating_mul(max) >= window
+            let max = r.max_failures();
+            r.delay().saturating_mul(max + 1) > budget || r.delay().saturating_mul(max) >= r.failure_interval()
         }
     }
 }

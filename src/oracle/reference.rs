@@ -9,7 +9,7 @@
 //! each (`Reference::cut`); `CutReference` re-runs to a cut only where a
 //! fingerprint is missing or does not match, to say exactly what differs.
 
-use crate::engine::graph::ExecutionGraph;
+use crate::engine::graph::{splitmix as mix, ExecutionGraph};
 use crate::engine::keyed::KeyedKind;
 use crate::engine::msg::Origin;
 use crate::engine::services::log::LogData;
@@ -43,13 +43,13 @@ pub struct Reference {
     pub keyed_state: KeyedState,
     /// The cuts the pass stopped at, with the fingerprint of each keyed
     /// operator's state there.
-    pub cuts: Vec<(Offsets, Vec<(u16, Fingerprint)>)>,
+    pub cuts: BTreeMap<Offsets, Vec<(u16, Fingerprint)>>,
 }
 
 impl Reference {
     /// The fingerprints of the keyed state at `offsets`, if the pass stopped there.
     pub fn cut(&self, offsets: &Offsets) -> Option<&[(u16, Fingerprint)]> {
-        self.cuts.iter().find(|(at, _)| at == offsets).map(|(_, f)| &f[..])
+        self.cuts.get(offsets).map(|f| &f[..])
     }
 }
 
@@ -79,14 +79,6 @@ impl Fingerprint {
         }
         f
     }
-}
-
-/// splitmix64's finaliser.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 /// A keyed operator's specification, resolved once per run.
@@ -271,10 +263,10 @@ pub fn compute_until(
 ) -> Option<Reference> {
     let mut run = ReferenceRun::new(graph);
     let mut cursors = Offsets::new();
-    let mut stopped = vec![];
+    let mut stopped = BTreeMap::new();
     for cut in cuts {
         let ahead = cursors.iter().all(|(part, at)| cut.get(part).copied().unwrap_or(0) >= *at);
-        if !ahead || stopped.iter().any(|(at, _)| at == cut) {
+        if !ahead || stopped.contains_key(cut) {
             continue;
         }
         for (&(source, partition), &to) in cut {
@@ -283,7 +275,7 @@ pub fn compute_until(
             feed_chunked(&mut run, log, source, partition, from, end, abandon)?;
             cursors.insert((source, partition), to);
         }
-        stopped.push((cut.clone(), run.values().map(|(op, v)| (op, Fingerprint::of(v))).collect()));
+        stopped.insert(cut.clone(), run.values().map(|(op, v)| (op, Fingerprint::of(v))).collect());
     }
     for op in graph.ops.iter().filter(|o| o.kind == OperatorKind::Source) {
         for p in 0..op.partitions as u32 {
