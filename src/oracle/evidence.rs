@@ -12,7 +12,9 @@ use crate::engine::state::{decode, Snapshot, TaskState};
 use crate::oracle::record::RunRecord;
 use crate::trace::fault_act::Effect;
 use crate::trace::Event;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::time::Duration;
 
 /// The facts the properties judge.
@@ -25,6 +27,33 @@ pub struct Evidence<'a> {
     pub finished_with: Option<CheckpointId>,
     /// Copies storage keeps of every blob.
     pub replicas: usize,
+    /// Metadata and snapshots already read and decoded (several properties
+    /// read each checkpoint), up to `CACHE_BYTES` of blobs.
+    cache: Cache,
+}
+
+/// Blob bytes the decoded-checkpoint cache may hold: a run with more
+/// checkpoint data reads the rest again when asked (memory stays bounded
+/// by this, not by the number of checkpoints).
+const CACHE_BYTES: usize = 64 << 20;
+
+#[derive(Default)]
+struct Cache {
+    metadata: RefCell<BTreeMap<CheckpointId, Rc<CheckpointMeta>>>,
+    snapshots: RefCell<HashMap<String, Rc<Snapshot>>>,
+    /// Blob bytes behind what the maps hold.
+    bytes: Cell<usize>,
+}
+
+impl Cache {
+    /// Whether `len` more bytes' worth may be kept (and counts them if so).
+    fn admit(&self, len: usize) -> bool {
+        let fits = self.bytes.get() + len <= CACHE_BYTES;
+        if fits {
+            self.bytes.set(self.bytes.get() + len);
+        }
+        fits
+    }
 }
 
 impl<'a> Evidence<'a> {
@@ -37,7 +66,7 @@ impl<'a> Evidence<'a> {
         }
         let committed = committed_output(&record.disks["sink"]);
         let finished_with = MetaStore::read_durable(&record.disks["coordinator"]).and_then(|m| m.finished);
-        Evidence { record, completed, committed, finished_with, replicas }
+        Evidence { record, completed, committed, finished_with, replicas, cache: Cache::default() }
     }
 
     /// Transactions committed more than once (only a planted bug does that):
@@ -77,23 +106,43 @@ impl<'a> Evidence<'a> {
     }
 
     /// The metadata of checkpoint `n` as durably stored.
-    pub fn metadata(&self, n: CheckpointId) -> Result<CheckpointMeta, Unreadable> {
+    pub fn metadata(&self, n: CheckpointId) -> Result<Rc<CheckpointMeta>, Unreadable> {
+        if let Some(meta) = self.cache.metadata.borrow().get(&n) {
+            return Ok(meta.clone());
+        }
         let key = keys::metadata(n);
         let bytes = self.readable(&key)?;
-        bincode::deserialize(&bytes).map_err(|e| Unreadable::Broken(format!("{key} undecodable: {e}")))
+        let meta: Rc<CheckpointMeta> = bincode::deserialize(&bytes)
+            .map(Rc::new)
+            .map_err(|e| Unreadable::Broken(format!("{key} undecodable: {e}")))?;
+        if self.cache.admit(bytes.len()) {
+            self.cache.metadata.borrow_mut().insert(n, meta.clone());
+        }
+        Ok(meta)
     }
 
     /// A task's state in a checkpoint, fetched and checked like a restore would.
     pub fn state(&self, meta: &CheckpointMeta, task: crate::engine::msg::TaskId) -> Result<TaskState, Unreadable> {
-        self.snapshot(meta, task).map(|s| s.state)
+        self.snapshot(meta, task).map(|s| s.state.clone())
     }
 
     /// A task's whole snapshot (state and channel state) in a checkpoint.
-    pub fn snapshot(&self, meta: &CheckpointMeta, task: crate::engine::msg::TaskId) -> Result<Snapshot, Unreadable> {
+    pub fn snapshot(
+        &self,
+        meta: &CheckpointMeta,
+        task: crate::engine::msg::TaskId,
+    ) -> Result<Rc<Snapshot>, Unreadable> {
         let handle =
             meta.states.get(&task).ok_or_else(|| Unreadable::Broken("no state handle in the metadata".to_string()))?;
+        if let Some(snapshot) = self.cache.snapshots.borrow().get(&handle.key) {
+            return Ok(snapshot.clone());
+        }
         let bytes = self.readable(&handle.key)?;
-        decode(&bytes, handle, true).map_err(|e| Unreadable::Broken(e.to_string()))
+        let snapshot = Rc::new(decode(&bytes, handle, true).map_err(|e| Unreadable::Broken(e.to_string()))?);
+        if self.cache.admit(bytes.len()) {
+            self.cache.snapshots.borrow_mut().insert(handle.key.clone(), snapshot.clone());
+        }
+        Ok(snapshot)
     }
 
     fn readable(&self, key: &str) -> Result<Vec<u8>, Unreadable> {

@@ -15,6 +15,7 @@ use crate::engine::msg::Origin;
 use crate::engine::services::log::LogData;
 use crate::scenario::{OperatorKind, Partitioning};
 use crate::trace::{Event, TraceEvent};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -107,6 +108,24 @@ pub struct ReferenceRun<'g> {
     sinks: Option<Vec<Option<Vec<Vec<u8>>>>>,
     /// Per source operator, the slot of its partition 0 (partitions follow).
     slots: Vec<usize>,
+    /// Per source operator, the one path its records take, where they take
+    /// one (`Step`); `None` where they fan out.
+    paths: Vec<Option<Arc<[Step]>>>,
+}
+
+/// What one operator on a source's single path does to a record: `feed`'s
+/// work with the operator's kind, input port and fold looked up once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Map(u16),
+    Filter(u16),
+    Keyed {
+        op: u16,
+        port: usize,
+    },
+    Sink(u16),
+    /// The record goes no further (a committer, or an operator with no downstream).
+    End,
 }
 
 /// One keyed operator's value per key, as the run keeps it.
@@ -132,7 +151,7 @@ impl<'g> ReferenceRun<'g> {
             .iter()
             .map(|o| (o.kind == OperatorKind::Sink).then(|| partitions.iter().map(|n| vec![0; *n]).collect()))
             .collect();
-        let folds = graph
+        let folds: Vec<Option<Fold>> = graph
             .ops
             .iter()
             .map(|o| {
@@ -143,7 +162,8 @@ impl<'g> ReferenceRun<'g> {
                 })
             })
             .collect();
-        ReferenceRun { graph, downstream, folds, state, sinks: Some(sinks), slots }
+        let paths = (0..graph.ops.len() as u16).map(|op| path_from(graph, &downstream, &folds, op)).collect();
+        ReferenceRun { graph, downstream, folds, state, sinks: Some(sinks), slots, paths }
     }
 
     /// A run that keeps only keyed state, for cuts and in-flight records.
@@ -186,13 +206,7 @@ impl<'g> ReferenceRun<'g> {
             }
             OperatorKind::Committer => return, // committables, not records
             OperatorKind::Sink => {
-                if let Some(sinks) = &mut self.sinks {
-                    let slot = self.slots[origin.source as usize] + origin.partition as usize;
-                    let copies = sinks[op as usize].as_mut().and_then(|s| s.get_mut(slot));
-                    if let Some(c) = copies.and_then(|c| c.get_mut(origin.offset as usize)) {
-                        *c = c.saturating_add(1);
-                    }
-                }
+                self.count_at_sink(op, origin);
                 return;
             }
         };
@@ -208,8 +222,47 @@ impl<'g> ReferenceRun<'g> {
     pub fn feed_partition(&mut self, log: LogData, source: u16, partition: u32, from: u64, to: u64) {
         let spec = &self.graph.ops[source as usize];
         let records = log.read(spec, partition, from, to.saturating_sub(from) as usize);
+        let path = self.paths[source as usize].clone();
         for (i, (key, value)) in records.into_iter().enumerate() {
-            self.feed(None, source, key, value, Origin { source, partition, offset: from + i as u64 });
+            let origin = Origin { source, partition, offset: from + i as u64 };
+            match &path {
+                Some(path) => self.walk(path, key, value, origin),
+                None => self.feed(None, source, key, value, origin),
+            }
+        }
+    }
+
+    /// `feed` of a source's record down its single path.
+    fn walk(&mut self, path: &[Step], key: u64, mut value: i64, origin: Origin) {
+        for step in path {
+            match *step {
+                Step::Map(op) => value = self.graph.ops[op as usize].func.map(value),
+                Step::Filter(op) if !self.graph.ops[op as usize].func.keeps(key, value) => return,
+                Step::Filter(_) => {}
+                Step::Keyed { op, port } => {
+                    let fold = self.folds[op as usize].as_ref().expect("a keyed operator's kind is resolved");
+                    let values = self.state[op as usize].as_mut().expect("keyed");
+                    let v = values.entry(key).or_insert(fold.initial);
+                    *v = fold.kind.fold(port, *v, value);
+                    value = *v;
+                }
+                Step::Sink(op) => {
+                    self.count_at_sink(op, origin);
+                    return;
+                }
+                Step::End => return,
+            }
+        }
+    }
+
+    /// One more copy of `origin` reached sink `op`.
+    fn count_at_sink(&mut self, op: u16, origin: Origin) {
+        if let Some(sinks) = &mut self.sinks {
+            let slot = self.slots[origin.source as usize] + origin.partition as usize;
+            let copies = sinks[op as usize].as_mut().and_then(|s| s.get_mut(slot));
+            if let Some(c) = copies.and_then(|c| c.get_mut(origin.offset as usize)) {
+                *c = c.saturating_add(1);
+            }
         }
     }
 
@@ -238,6 +291,51 @@ impl<'g> ReferenceRun<'g> {
             out.insert(op as u16, reached.collect());
         }
         out
+    }
+}
+
+/// The path a record of `source` takes when every operator on it has one
+/// downstream operator taking one copy; `None` where it forks (or a
+/// broadcast copies it), which `feed` walks instead.
+fn path_from(
+    graph: &ExecutionGraph,
+    downstream: &[Vec<(u16, u32)>],
+    folds: &[Option<Fold>],
+    source: u16,
+) -> Option<Arc<[Step]>> {
+    if graph.ops[source as usize].kind != OperatorKind::Source {
+        return None;
+    }
+    let mut path = vec![];
+    let (mut from, mut op) = (source, source);
+    loop {
+        if op != source {
+            let spec = &graph.ops[op as usize];
+            let step = match &spec.kind {
+                OperatorKind::Source => return None,
+                OperatorKind::Map => Step::Map(op),
+                OperatorKind::Filter => Step::Filter(op),
+                OperatorKind::Keyed(_) => {
+                    let union = folds[op as usize].as_ref().is_none_or(|f| f.union);
+                    let port = if union { 0 } else { spec.inputs.iter().position(|i| *i == from).unwrap_or(0) };
+                    Step::Keyed { op, port }
+                }
+                OperatorKind::Committer => Step::End,
+                OperatorKind::Sink => Step::Sink(op),
+            };
+            path.push(step);
+            if matches!(step, Step::End | Step::Sink(_)) {
+                return Some(path.into());
+            }
+        }
+        match downstream[op as usize][..] {
+            [] => {
+                path.push(Step::End);
+                return Some(path.into());
+            }
+            [(next, 1)] => (from, op) = (op, next),
+            _ => return None,
+        }
     }
 }
 
@@ -434,6 +532,39 @@ mod tests {
         assert_eq!(r.sink_final.len(), 1, "forward between equal parallelisms keeps key order");
         forget_unordered_finals(&mut r, &s, &Registry::builtin(), &[deployed("count[2]", 2), deployed("out[1]", 2)]);
         assert!(r.sink_final.is_empty());
+    }
+
+    /// Walking a source's single path does what `feed` does record by
+    /// record; a fork or a broadcast leaves the source without a path.
+    #[test]
+    fn a_single_path_walk_matches_feeding_record_by_record() {
+        let chain = r#"{ id = "src", kind = "source", partitions = 2, records = 500, keys = 7 },
+            { id = "m", kind = "map", fn = "double", input = ["src"] },
+            { id = "f", kind = "filter", fn = "even_keys", input = ["m"] },
+            { id = "sum", kind = "keyed_sum", input = ["f"] },
+            { id = "out", kind = "sink", input = ["sum"] },"#;
+        for ops in [COUNT, chain] {
+            let g = graph(ops);
+            let mut walked = ReferenceRun::new(&g);
+            assert!(walked.paths[0].is_some(), "one path from the source");
+            let mut fed = ReferenceRun::new(&g);
+            for p in 0..2 {
+                walked.feed_partition(LogData::new(5), 0, p, 0, 250);
+                let records = LogData::new(5).read(&g.ops[0], p, 0, 250);
+                for (i, (key, value)) in records.into_iter().enumerate() {
+                    fed.feed(None, 0, key, value, Origin { source: 0, partition: p, offset: i as u64 });
+                }
+            }
+            assert_eq!(walked.keyed_state(), fed.keyed_state());
+            assert_eq!(walked.sink_records(), fed.sink_records());
+        }
+        let fork = r#"{ id = "src", kind = "source", partitions = 2, records = 10, keys = 3 },
+            { id = "a", kind = "sink", input = ["src"] },
+            { id = "b", kind = "sink", input = ["src"] },"#;
+        assert_eq!(ReferenceRun::new(&graph(fork)).paths[0], None);
+        let broadcast = r#"{ id = "src", kind = "source", partitions = 2, records = 10, keys = 3 },
+            { id = "out", kind = "sink", input = ["src"], partition = "broadcast" },"#;
+        assert_eq!(ReferenceRun::new(&graph(broadcast)).paths[0], None);
     }
 
     #[test]

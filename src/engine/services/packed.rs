@@ -90,21 +90,27 @@ impl Packed<'_> {
 struct Prev {
     attempt: u64,
     offsets: Vec<((u16, u32), u64)>,
+    /// Where in `offsets` the last partition asked for is.
+    last: usize,
 }
 
 impl Prev {
     /// The last offset seen of a partition (0 before its first record), to
     /// read and then move on.
+    #[inline]
     fn offset(&mut self, source: u16, partition: u32) -> &mut u64 {
         let p = (source, partition);
-        let i = match self.offsets.iter().position(|(q, _)| *q == p) {
-            Some(i) => i,
-            None => {
-                self.offsets.push((p, 0));
-                self.offsets.len() - 1
-            }
-        };
-        &mut self.offsets[i].1
+        // Records of one partition mostly follow each other: try the last first.
+        if self.offsets.get(self.last).is_none_or(|(q, _)| *q != p) {
+            self.last = match self.offsets.iter().position(|(q, _)| *q == p) {
+                Some(i) => i,
+                None => {
+                    self.offsets.push((p, 0));
+                    self.offsets.len() - 1
+                }
+            };
+        }
+        &mut self.offsets[self.last].1
     }
 }
 
@@ -116,7 +122,12 @@ fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
+#[inline]
 fn put(out: &mut Vec<u8>, mut v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+        return;
+    }
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -128,13 +139,29 @@ fn put(out: &mut Vec<u8>, mut v: u64) {
 const FIELDS_BEFORE_ATTEMPT: usize = 5;
 
 /// Steps over one varint.
+#[inline]
 fn skip(bytes: &[u8], at: &mut usize) -> Option<()> {
+    if *bytes.get(*at)? < 0x80 {
+        *at += 1;
+        return Some(());
+    }
     let len = bytes.get(*at..)?.iter().position(|b| *b < 0x80)?;
     *at += len + 1;
     Some(())
 }
 
+#[inline]
 fn get(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    // Most fields fit one byte: read those without the loop.
+    let b = *bytes.get(*at)?;
+    if b < 0x80 {
+        *at += 1;
+        return Some(u64::from(b));
+    }
+    get_long(bytes, at)
+}
+
+fn get_long(bytes: &[u8], at: &mut usize) -> Option<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let b = *bytes.get(*at)?;

@@ -39,7 +39,7 @@ const PROPERTY: &str = "consistent_cut";
 /// the reference pass fingerprints on its way (`reference::compute_until`).
 /// Checkpoints whose offsets cannot be read are left out.
 pub fn cuts(graph: &ExecutionGraph, ev: &Evidence) -> Vec<Offsets> {
-    ev.completed.keys().filter_map(|n| source_offsets(graph, ev, &ev.metadata(*n).ok()?).ok()).collect()
+    ev.completed.keys().filter_map(|n| source_offsets(graph, ev, &*ev.metadata(*n).ok()?).ok()).collect()
 }
 
 /// The expected state at a cut: the reference pass's fingerprint where it
@@ -121,7 +121,8 @@ fn with_in_flight(
     }
     let mut run: Option<ReferenceRun> = None;
     for task in meta.states.keys() {
-        let channels = ev.snapshot(meta, *task).map_err(|e| e.context(&graph.name(*task)))?.channels;
+        let snapshot = ev.snapshot(meta, *task).map_err(|e| e.context(&graph.name(*task)))?;
+        let channels = &snapshot.channels;
         if channels.is_empty() {
             continue;
         }
@@ -150,8 +151,8 @@ fn source_offsets(graph: &ExecutionGraph, ev: &Evidence, meta: &CheckpointMeta) 
     let mut offsets = BTreeMap::new();
     // The checkpoint's own subtasks: a rescale changes how many there are.
     for task in meta.states.keys().filter(|t| graph.op(**t).kind == OperatorKind::Source) {
-        match ev.state(meta, *task).map_err(|e| e.context(&graph.name(*task)))? {
-            TaskState::Source { offsets: o } => offsets.extend(o.into_iter().map(|(p, off)| ((task.op, p), off))),
+        match &ev.snapshot(meta, *task).map_err(|e| e.context(&graph.name(*task)))?.state {
+            TaskState::Source { offsets: o } => offsets.extend(o.iter().map(|(p, off)| ((task.op, *p), *off))),
             other => return Err(Unreadable::Broken(format!("{} holds {other:?}", graph.name(*task)))),
         }
     }
@@ -167,8 +168,8 @@ fn keyed_state(
 ) -> Result<BTreeMap<u64, i64>, Unreadable> {
     let mut merged = BTreeMap::new();
     for task in meta.states.keys().copied().filter(|t| t.op == op) {
-        match ev.state(meta, task).map_err(|e| e.context(&graph.name(task)))? {
-            TaskState::Keyed { values } => merged.extend(values),
+        match &ev.snapshot(meta, task).map_err(|e| e.context(&graph.name(task)))?.state {
+            TaskState::Keyed { values } => merged.extend(values.iter().map(|(k, v)| (*k, *v))),
             other => return Err(Unreadable::Broken(format!("{} holds {other:?}", graph.name(task)))),
         }
     }
