@@ -8,6 +8,7 @@ use super::rpc::Rpc;
 use super::task;
 use super::task::context::{Bugs, Restore, TaskCtx, WorkerEnv};
 use crate::scenario::Cluster;
+use crate::sim::alarm::Ticker;
 use crate::sim::net::{Net, NetEvent};
 use crate::trace::{emit, Event};
 use futures::channel::mpsc::{unbounded, UnboundedSender};
@@ -85,7 +86,7 @@ pub async fn run(config: Arc<WorkerConfig>, boot: u64) {
         stale_reported: Default::default(),
     };
     emit(&config.name, Event::WorkerStarted { boot });
-    let mut ticks = madsim::time::interval(config.cluster.heartbeat_interval);
+    let mut ticks = Ticker::new(config.cluster.heartbeat_interval);
     loop {
         select_biased! {
             event = inbox.next() => match event {

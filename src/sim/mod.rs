@@ -1,5 +1,6 @@
 //! The simulated world the engine runs in, on madsim.
 //!
+//! - `alarm`  — timers that ask madsim once per deadline, not once per poll
 //! - `rng`    — one seed, an independent ChaCha stream per component
 //! - `disk`   — per-node disk: page cache vs durable bytes, fsync latency, crash loss
 //! - `net`    — reliable FIFO node-to-node messaging over madsim's network, and
@@ -7,6 +8,7 @@
 //! - `link_rules` — network faults as rules: pass, delay, drop or hold a message
 //! - `slow_tasks` — the per-record processing time a fault gives a task
 
+pub mod alarm;
 pub mod disk;
 pub mod link_rules;
 pub mod net;

@@ -6,7 +6,9 @@
 //! (partition) and retries, and drops it when the receiving node dies. A
 //! broken connection loses what was in it and surfaces as `NetEvent::Closed`;
 //! the next message opens a new one. Messages are typed (no serialization):
-//! the network is simulated, the payload need not be bytes.
+//! the network is simulated, the payload need not be bytes. A node's
+//! messages to itself never touch the network: they are in its inbox at once,
+//! in order, and no link rule applies to them.
 //!
 //! Before a message leaves, the run's `LinkRules` judge it: it passes, waits
 //! (a link delay; order is kept), is lost (a lossy link) or is held with
@@ -17,6 +19,7 @@
 //! peer, like Flink's priority events in an output queue; priority messages
 //! keep their order among themselves, and nothing sent after one overtakes it.
 
+use super::alarm::Alarm;
 use super::link_rules::{LinkRules, Verdict};
 use crate::scenario::MessageClass;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
@@ -121,6 +124,8 @@ enum Wire<M> {
 
 struct Shared<M> {
     me: String,
+    /// `me`, as messages to itself name their sender.
+    me_rc: Rc<str>,
     endpoint: Endpoint,
     events: UnboundedSender<NetEvent<M>>,
     /// Per peer: messages waiting to leave.
@@ -153,7 +158,8 @@ impl<M: Classify + Send + Sync + 'static> Net<M> {
     pub async fn bind(me: &str) -> (Net<M>, UnboundedReceiver<NetEvent<M>>) {
         let endpoint = Endpoint::bind(Addresses::current().addr_of(me)).await.expect("node address already bound");
         let (events, inbox) = unbounded();
-        let shared = Rc::new(Shared { me: me.to_string(), endpoint, events, writers: RefCell::default() });
+        let shared =
+            Rc::new(Shared { me: me.to_string(), me_rc: me.into(), endpoint, events, writers: RefCell::default() });
         madsim::task::spawn_local(accept_loop(shared.endpoint.clone(), shared.events.clone()));
         (Net { shared }, inbox)
     }
@@ -171,6 +177,14 @@ impl<M: Classify + Send + Sync + 'static> Net<M> {
     }
 
     fn enqueue(&self, to: &str, msg: M, priority: bool) {
+        if to == self.shared.me {
+            // To itself: handed over at once, never on the wire (loopback;
+            // Flink's local input channels). The node being alive is all it
+            // takes, and no link rule sits between a node and itself.
+            let from = self.shared.me_rc.clone();
+            let _ = self.shared.events.unbounded_send(NetEvent::Message { from, msg });
+            return;
+        }
         let mut writers = self.shared.writers.borrow_mut();
         if !writers.contains_key(to) {
             let (tx, rx) = unbounded();
@@ -222,6 +236,7 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
     let mut waiting: VecDeque<Outgoing<M>> = VecDeque::new();
     let mut closed = false;
     let mut last_write = Duration::ZERO;
+    let mut alarm = Alarm::default();
     loop {
         while let Ok(out) = queue.try_recv() {
             admit(&mut waiting, out);
@@ -259,11 +274,11 @@ async fn write_loop<M: Classify + Send + Sync + 'static>(
         // madsim hands a connection's writes over one per millisecond at
         // most, so writing more often only queues them there: wait for the
         // next slot and send everything that gathered meanwhile as one write.
-        let wait = release.max(last_write + WRITE_GAP).saturating_sub(super::now());
-        if !wait.is_zero() {
+        let at = release.max(last_write + WRITE_GAP);
+        if at > super::now() {
             // Wait for the release, but let a message that arrives meanwhile
             // in (a priority one goes ahead of this one).
-            let sleep = std::pin::pin!(madsim::time::sleep(wait));
+            let sleep = std::pin::pin!(alarm.until(at));
             if closed {
                 sleep.await;
             } else if let futures::future::Either::Right((next, _)) = futures::future::select(sleep, queue.next()).await

@@ -62,7 +62,8 @@ mod two_phase_commit_sink_function_test {
         for (n, r) in [(1, 42), (2, 43), (3, 44)] {
             s.on_records(vec![rec(r)]);
             let (out, _) = s.on_snapshot(n);
-            assert_eq!(out, vec![SinkOut::PreCommit { txn: txn(1, n - 1), checkpoint: n, records: 1 }]);
+            let write = SinkOut::Write { txn: txn(1, n - 1), records: vec![rec(r)] };
+            assert_eq!(out, vec![write, SinkOut::PreCommit { txn: txn(1, n - 1), checkpoint: n, records: 1 }]);
         }
         let out = s.on_notify_complete(3);
         assert_eq!(
@@ -78,7 +79,8 @@ mod two_phase_commit_sink_function_test {
         }
         assert!(s.committed_through(3));
         assert_eq!(s.on_notify_complete(2), vec![], "subsumed: nothing left to commit");
-        assert_eq!(s.on_records(vec![rec(45)]), vec![SinkOut::Write { txn: txn(1, 3), records: vec![rec(45)] }]);
+        assert_eq!(s.on_records(vec![rec(45)]), vec![], "batched");
+        assert_eq!(s.on_snapshot(4).0[0], SinkOut::Write { txn: txn(1, 3), records: vec![rec(45)] });
     }
 
     /// Flink: three checkpoints are snapshotted and only the second is
@@ -115,13 +117,15 @@ mod two_phase_commit_sink_function_test {
         s.on_snapshot(1);
         s.on_records(vec![rec(43)]);
         let (out, state) = s.on_snapshot(2);
-        assert_eq!(out, vec![SinkOut::PreCommit { txn: txn(1, 1), checkpoint: 2, records: 1 }]);
-        // 44 goes to the open transaction; the task fails before snapshot 3.
-        assert_eq!(s.on_records(vec![rec(44)]), vec![SinkOut::Write { txn: txn(1, 2), records: vec![rec(44)] }]);
+        let write = SinkOut::Write { txn: txn(1, 1), records: vec![rec(43)] };
+        assert_eq!(out, vec![write, SinkOut::PreCommit { txn: txn(1, 1), checkpoint: 2, records: 1 }]);
+        // 44 goes to the open transaction's batch; the task fails before snapshot 3.
+        assert_eq!(s.on_records(vec![rec(44)]), vec![]);
 
         let (mut restored, out) = TwoPhaseCommitSink::open(0, 0, 2, Some(state), TransactionBugs::default());
         assert_eq!(out, vec![SinkOut::Recover { commit: vec![txn(1, 0), txn(1, 1)] }]);
-        assert_eq!(restored.on_records(vec![rec(44)]), vec![SinkOut::Write { txn: txn(2, 0), records: vec![rec(44)] }]);
+        restored.on_records(vec![rec(44)]);
+        assert_eq!(restored.on_snapshot(3).0[0], SinkOut::Write { txn: txn(2, 0), records: vec![rec(44)] });
     }
 }
 

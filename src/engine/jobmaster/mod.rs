@@ -21,6 +21,7 @@ use super::registry::Registry;
 use super::restart::RestartStrategy;
 use super::rpc::Rpc;
 use crate::scenario::Scenario;
+use crate::sim::alarm::Ticker;
 use crate::sim::disk::SimDisk;
 use crate::sim::net::{Net, NetEvent};
 use crate::sim::now;
@@ -127,7 +128,7 @@ pub async fn run(env: Arc<CoordinatorEnv>, boot: u64) {
         "coordinator",
         Event::CoordinatorStarted { attempt: durable.attempt, latest: durable.completed.last().copied().unwrap_or(0) },
     );
-    let mut ticks = madsim::time::interval(TICK);
+    let mut ticks = Ticker::new(TICK);
     loop {
         select_biased! {
             event = internal_rx.next() => if let Some(event) = event { jm.on_internal(event).await },

@@ -6,8 +6,8 @@
 
 use crate::engine::msg::{Attempt, Record, TxnId};
 
-/// Rows a writer buffers before it sends them.
-const BUFFER: usize = 256;
+/// Rows a writer buffers before it sends them (a producer's batch).
+pub(crate) const BUFFER: usize = 256;
 
 /// Planted bugs of the appender (`bugs` says what each models).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

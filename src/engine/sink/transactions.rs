@@ -4,6 +4,7 @@
 //! to, what to pre-commit at a snapshot and what to commit on
 //! notify-complete; the task sends the resulting `SinkOut`s to the sink node.
 
+use super::append::BUFFER;
 use crate::engine::msg::{Attempt, CheckpointId, Record, TxnId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -45,6 +46,10 @@ pub struct TwoPhaseCommitSink {
     next_seq: u64,
     current: TxnId,
     current_records: u64,
+    /// Records of the open transaction not sent yet: like a producer's
+    /// batch, they leave once `BUFFER` gathered, and all before the
+    /// transaction is pre-committed.
+    buffer: Vec<Record>,
     state: SinkState,
     bugs: TransactionBugs,
     /// A committer sink's writer: a pre-committed transaction is a file
@@ -71,6 +76,7 @@ impl TwoPhaseCommitSink {
             next_seq: 1,
             current,
             current_records: 0,
+            buffer: vec![],
             state,
             bugs,
             hands_off: false,
@@ -78,13 +84,23 @@ impl TwoPhaseCommitSink {
         (sink, vec![SinkOut::Recover { commit }])
     }
 
-    /// Records for the open transaction.
+    /// Records for the open transaction: a write once a batch gathered.
     pub fn on_records(&mut self, records: Vec<Record>) -> Vec<SinkOut> {
-        if records.is_empty() {
+        self.current_records += records.len() as u64;
+        self.buffer.extend(records);
+        if self.buffer.len() < BUFFER {
             return vec![];
         }
-        self.current_records += records.len() as u64;
-        vec![SinkOut::Write { txn: self.current, records }]
+        self.take().into_iter().collect()
+    }
+
+    /// The buffered records, as a write to the open transaction.
+    fn take(&mut self) -> Option<SinkOut> {
+        if self.buffer.is_empty() {
+            return None;
+        }
+        let records = std::mem::take(&mut self.buffer);
+        Some(SinkOut::Write { txn: self.current, records })
     }
 
     /// T2: snapshot of `n`: pre-commit the open transaction, remember it as
@@ -92,7 +108,8 @@ impl TwoPhaseCommitSink {
     /// checkpoint.
     pub fn on_snapshot(&mut self, n: CheckpointId) -> (Vec<SinkOut>, SinkState) {
         let txn = self.current;
-        let out = vec![SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records }];
+        let mut out: Vec<SinkOut> = self.take().into_iter().collect();
+        out.push(SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records });
         if !self.hands_off {
             self.state.pending.insert(n, txn);
         }
@@ -141,7 +158,11 @@ mod tests {
         let (mut s, out) = TwoPhaseCommitSink::open(0, 1, 3, None, TransactionBugs::default());
         assert_eq!(out, vec![SinkOut::Recover { commit: vec![] }]);
         let txn = TxnId { sink: 0, subtask: 1, attempt: 3, seq: 0 };
-        assert_eq!(s.on_records(vec![rec(0)]), vec![SinkOut::Write { txn, records: vec![rec(0)] }]);
+        assert_eq!(s.on_records(vec![rec(0)]), vec![], "buffered until a batch gathers");
+        let rest: Vec<Record> = (1..BUFFER as u64).map(rec).collect();
+        let all: Vec<Record> = (0..BUFFER as u64).map(rec).collect();
+        assert_eq!(s.on_records(rest), vec![SinkOut::Write { txn, records: all }], "a full batch leaves");
+        assert_eq!(s.on_records(vec![rec(9)]), vec![], "the next batch starts");
     }
 
     #[test]
@@ -150,10 +171,18 @@ mod tests {
         s.on_records(vec![rec(0), rec(1)]);
         let (out, state) = s.on_snapshot(4);
         let t0 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 };
-        assert_eq!(out, vec![SinkOut::PreCommit { txn: t0, checkpoint: 4, records: 2 }]);
+        let write = SinkOut::Write { txn: t0, records: vec![rec(0), rec(1)] };
+        assert_eq!(out, vec![write, SinkOut::PreCommit { txn: t0, checkpoint: 4, records: 2 }], "buffer first");
         assert_eq!(state.pending.get(&4), Some(&t0));
         let t1 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 1 };
-        assert_eq!(s.on_records(vec![rec(2)]), vec![SinkOut::Write { txn: t1, records: vec![rec(2)] }]);
+        assert_eq!(s.on_records(vec![rec(2)]), vec![]);
+        assert_eq!(s.on_snapshot(5).0[0], SinkOut::Write { txn: t1, records: vec![rec(2)] });
+        let (out, _) = s.on_snapshot(6);
+        assert_eq!(
+            out,
+            vec![SinkOut::PreCommit { txn: TxnId { seq: 2, ..t1 }, checkpoint: 6, records: 0 }],
+            "nothing to write"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::engine::protocol::aligned::Aligned;
 use crate::engine::protocol::{Action, BarrierProtocol, ProtocolConfig};
 use crate::engine::sink::SinkKind;
 use crate::engine::state::Snapshot;
+use crate::sim::alarm::Alarm;
 use crate::trace::event::AlignmentAbortCause as Cause;
 use crate::trace::{emit, Event};
 use futures::channel::mpsc::UnboundedReceiver;
@@ -140,6 +141,7 @@ pub(super) async fn run(
         task.announce(input, task.credits.initial());
     }
     let overtakes = task.protocol.overtakes();
+    let mut alarm = Alarm::default();
     loop {
         let timer = [task.protocol.next_timer(), task.chain.next_timer()].into_iter().flatten().min();
         if task.slicing() && task.ready() {
@@ -165,13 +167,7 @@ pub(super) async fn run(
             task.on_message(msg).await?;
             continue;
         }
-        let sleep = async move {
-            match timer {
-                Some(at) => madsim::time::sleep(at.saturating_sub(crate::sim::now())).await,
-                None => futures::future::pending().await,
-            }
-        };
-        let mut sleep = std::pin::pin!(sleep.fuse());
+        let mut sleep = std::pin::pin!(alarm.until_maybe(timer).fuse());
         // A barrier that overtakes is taken before anything waiting in the inbox.
         let msg = futures::select_biased! {
             msg = priority.next() => msg,

@@ -11,6 +11,7 @@ use crate::engine::msg::{CheckpointMsg, DataMsg, LogMsg, Msg, Origin, Record, Ta
 use crate::engine::outputs::BarrierMode;
 use crate::engine::sink::SinkKind;
 use crate::engine::state::TaskState;
+use crate::sim::alarm::Alarm;
 use crate::trace::{emit, Event};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{FutureExt, StreamExt};
@@ -56,6 +57,7 @@ pub(super) async fn run(
     // Records an overtaking barrier left behind are sent again first (L10).
     chain.replay(channels).await?;
     let mut task = SourceTask { ctx, offsets, ends, chain, next_partition: 0, finished: false };
+    let mut alarm = Alarm::default();
     loop {
         // Control messages are handled between fetches, like Flink's mailbox.
         loop {
@@ -68,13 +70,7 @@ pub(super) async fn run(
         // Backpressured (an output queue is full), it reads nothing until
         // credit comes; with every partition read, it waits for the mailbox.
         if task.chain.blocked() || !task.fetch_next().await? {
-            let timer = task.chain.next_timer();
-            let sleep = async move {
-                match timer {
-                    Some(at) => madsim::time::sleep(at.saturating_sub(crate::sim::now())).await,
-                    None => futures::future::pending().await,
-                }
-            };
+            let sleep = alarm.until_maybe(task.chain.next_timer());
             futures::select_biased! {
                 msg = inbox.next() => match msg {
                     Some(msg) => task.on_control(msg).await?,
