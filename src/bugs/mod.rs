@@ -298,6 +298,20 @@ pub const ZOO: &[Planted] = &[
         plant: Plant::Switch(|b| b.transactions.commit_only_notified = true),
     },
     Planted {
+        name: "pre_commit_before_last_batch",
+        description: "a transactional writer pre-commits before sending its last batch, which joins the next \
+                      transaction (T2)",
+        models: "A transactional writer that batches records like a producer pre-commits the transaction at the \
+             snapshot without flushing the batch it still holds; the batch leaves later, inside the next \
+             transaction. The checkpoint's offsets cover records its transaction lacks: when a failure aborts \
+             the next transaction, they are lost (breaks T2: the pre-commit must hold everything before the \
+             barrier).",
+        incident: "a producer not flushed before the transaction's prepare (cf. Flink's Elasticsearch sink \
+                   with flushOnCheckpoint off, and FLINK-10455's Kafka producer)",
+        catches: &[at!("scenarios/worker-crash.toml", "exactly_once_output")],
+        plant: Plant::Switch(|b| b.transactions.pre_commit_before_last_batch = true),
+    },
+    Planted {
         name: "discard_before_complete",
         description: "the previous checkpoint is discarded at the next trigger, not completion (L14)",
         models: "The coordinator discards the previous completed checkpoint as soon as it triggers the next one, \

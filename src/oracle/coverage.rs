@@ -156,6 +156,13 @@ pub const CATALOGUE: &[Path] = &[
         applies: always,
     },
     Path {
+        name: "open_txn_aborted",
+        description: "a restore aborted a transaction still open at the failure; its records, written or still \
+                      batched in the writer, come again from the restored offsets (T1)",
+        taken: open_txn_aborted,
+        applies: |s, r| sinks(s, r).any(|k| k.output() == Output::Transactional),
+    },
+    Path {
         name: "failover_on_lost_messages",
         description: "a task noticed lost messages (a sequence gap) and failed",
         taken: |ev| any(ev, |e| matches!(e, Event::JobFailover { error: OrDash(Some(ErrorKind::LostMessages)), .. })),
@@ -338,6 +345,18 @@ fn sink_scaled_down(s: &Scenario, _: &Registry) -> bool {
 }
 
 /// The checkpoints that completed.
+/// A restore aborted a transaction that was never pre-committed.
+fn open_txn_aborted(ev: &[TraceEvent]) -> bool {
+    let pre_committed: BTreeSet<crate::scenario::ids::TxnId> = ev
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::TxnPreCommitted { txn, .. } => Some(*txn),
+            _ => None,
+        })
+        .collect();
+    any(ev, |e| matches!(e, Event::TxnAborted { txn } if !pre_committed.contains(txn)))
+}
+
 fn completed(ev: &[TraceEvent]) -> BTreeSet<CheckpointId> {
     ev.iter()
         .filter_map(|e| match e.event {
@@ -504,6 +523,19 @@ mod tests {
 
     fn completed(n: CheckpointId) -> TraceEvent {
         at(10, "coordinator", Event::CheckpointCompleted { checkpoint: n, attempt: 1, acks: 2, end_of_data: false })
+    }
+
+    #[test]
+    fn only_a_transaction_never_pre_committed_counts_as_open_when_aborted() {
+        let txn = |seq| crate::scenario::ids::TxnId { sink: 2, subtask: 0, attempt: 1, seq };
+        let pre = |seq| {
+            let event = Event::TxnPreCommitted { task: "out[0]".into(), txn: txn(seq), checkpoint: seq, records: 3 };
+            at(5, "worker-1", event)
+        };
+        let aborted = |seq| at(9, "sink", Event::TxnAborted { txn: txn(seq) });
+        assert!(!open_txn_aborted(&[pre(1), aborted(1)]), "a pre-committed one");
+        assert!(open_txn_aborted(&[pre(1), aborted(2)]), "the open one");
+        assert!(!open_txn_aborted(&[pre(1)]));
     }
 
     #[test]

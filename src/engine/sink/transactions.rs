@@ -35,6 +35,9 @@ pub enum SinkOut {
 pub struct TransactionBugs {
     /// `commit_only_notified`: notify(n) commits only n's transaction.
     pub commit_only_notified: bool,
+    /// `pre_commit_before_last_batch`: the snapshot pre-commits without
+    /// sending the batch still buffered; it leaves later, in the next transaction.
+    pub pre_commit_before_last_batch: bool,
 }
 
 /// One sink subtask's transactions.
@@ -108,14 +111,18 @@ impl TwoPhaseCommitSink {
     /// checkpoint.
     pub fn on_snapshot(&mut self, n: CheckpointId) -> (Vec<SinkOut>, SinkState) {
         let txn = self.current;
-        let mut out: Vec<SinkOut> = self.take().into_iter().collect();
-        out.push(SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records });
+        let (mut out, carried): (Vec<SinkOut>, u64) = match self.bugs.pre_commit_before_last_batch {
+            // The batch stays behind, counted in the next transaction.
+            true => (vec![], self.buffer.len() as u64),
+            false => (self.take().into_iter().collect(), 0),
+        };
+        out.push(SinkOut::PreCommit { txn, checkpoint: n, records: self.current_records - carried });
         if !self.hands_off {
             self.state.pending.insert(n, txn);
         }
         self.current = TxnId { sink: self.sink, subtask: self.subtask, attempt: self.attempt, seq: self.next_seq };
         self.next_seq += 1;
-        self.current_records = 0;
+        self.current_records = carried;
         (out, self.state.clone())
     }
 
@@ -186,6 +193,21 @@ mod tests {
     }
 
     #[test]
+    fn the_pre_commit_before_last_batch_bug_carries_the_batch_into_the_next_transaction() {
+        let bugs = TransactionBugs { pre_commit_before_last_batch: true, ..TransactionBugs::default() };
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, bugs);
+        s.on_records(vec![rec(0), rec(1)]);
+        let (out, _) = s.on_snapshot(4);
+        let t0 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 };
+        assert_eq!(out, vec![SinkOut::PreCommit { txn: t0, checkpoint: 4, records: 0 }], "no write before it");
+        let rest: Vec<Record> = (2..BUFFER as u64).map(rec).collect();
+        let t1 = TxnId { seq: 1, ..t0 };
+        let all: Vec<Record> = (0..BUFFER as u64).map(rec).collect();
+        assert_eq!(s.on_records(rest), vec![SinkOut::Write { txn: t1, records: all }], "4's records in 5's");
+        assert_eq!(s.on_snapshot(5).0, vec![SinkOut::PreCommit { txn: t1, checkpoint: 5, records: BUFFER as u64 }]);
+    }
+
+    #[test]
     fn notify_commits_every_pending_transaction_up_to_n_in_order_t3_t7() {
         let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, TransactionBugs::default());
         s.on_snapshot(1);
@@ -208,7 +230,7 @@ mod tests {
 
     #[test]
     fn the_commit_only_notified_bug_forgets_older_pending_transactions() {
-        let bugs = TransactionBugs { commit_only_notified: true };
+        let bugs = TransactionBugs { commit_only_notified: true, ..TransactionBugs::default() };
         let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, bugs);
         s.on_snapshot(1);
         s.on_snapshot(2);
