@@ -12,6 +12,7 @@ use super::task::context::TaskCtx;
 use crate::scenario::{Function, OperatorKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A non-source operator with its state.
 pub enum Operator {
@@ -66,6 +67,21 @@ impl Operator {
     /// Processes a batch of records that came in on the operator's input
     /// `port` (0 = the first it lists); what it emits goes to `outputs` (its
     /// channels, or the operators chained to it).
+    /// When a sink writer wants its timer (a lingering batch), if ever.
+    pub fn next_timer(&self) -> Option<Duration> {
+        match self {
+            Operator::Writer(writer) => writer.next_timer(),
+            _ => None,
+        }
+    }
+
+    /// A sink writer's timer came due.
+    pub fn on_timer(&mut self, ctx: &TaskCtx, now: Duration) {
+        if let Operator::Writer(writer) = self {
+            writer.on_timer(ctx, now);
+        }
+    }
+
     pub async fn process(
         &mut self,
         ctx: &TaskCtx,

@@ -48,6 +48,14 @@ impl SinkWriter for Eager {
         self.0.write(ctx, batch)
     }
 
+    fn next_timer(&self) -> Option<std::time::Duration> {
+        self.0.next_timer()
+    }
+
+    fn on_timer(&mut self, ctx: &TaskCtx, now: std::time::Duration) {
+        self.0.on_timer(ctx, now)
+    }
+
     fn snapshot<'a>(
         &'a mut self,
         ctx: &'a TaskCtx,

@@ -14,6 +14,7 @@
 use crate::engine::msg::{CheckpointId, Origin, Record, TxnId};
 use crate::engine::sink::committables::{Committable, Committer, CommitterBugs};
 use crate::engine::sink::transactions::{SinkOut, TransactionBugs, TwoPhaseCommitSink};
+use std::time::Duration;
 
 fn rec(offset: u64) -> Record {
     Record { key: 1, value: 1, origin: Origin { source: 0, partition: 0, offset }, attempt: 1 }
@@ -60,7 +61,7 @@ mod two_phase_commit_sink_function_test {
     fn test_subsumed_notification_of_previous_checkpoint() {
         let mut s = sink();
         for (n, r) in [(1, 42), (2, 43), (3, 44)] {
-            s.on_records(vec![rec(r)]);
+            s.on_records(vec![rec(r)], Duration::ZERO);
             let (out, _) = s.on_snapshot(n);
             let write = SinkOut::Write { txn: txn(1, n - 1), records: vec![rec(r)] };
             assert_eq!(out, vec![write, SinkOut::PreCommit { txn: txn(1, n - 1), checkpoint: n, records: 1 }]);
@@ -79,7 +80,7 @@ mod two_phase_commit_sink_function_test {
         }
         assert!(s.committed_through(3));
         assert_eq!(s.on_notify_complete(2), vec![], "subsumed: nothing left to commit");
-        assert_eq!(s.on_records(vec![rec(45)]), vec![], "batched");
+        assert_eq!(s.on_records(vec![rec(45)], Duration::ZERO), vec![], "batched");
         assert_eq!(s.on_snapshot(4).0[0], SinkOut::Write { txn: txn(1, 3), records: vec![rec(45)] });
     }
 
@@ -92,7 +93,7 @@ mod two_phase_commit_sink_function_test {
     fn test_notify_of_completed_checkpoint() {
         let mut s = sink();
         for (n, r) in [(1, 42), (2, 43), (3, 44)] {
-            s.on_records(vec![rec(r)]);
+            s.on_records(vec![rec(r)], Duration::ZERO);
             s.on_snapshot(n);
         }
         assert_eq!(commits(&s.on_notify_complete(2)), vec![1, 2]);
@@ -113,18 +114,18 @@ mod two_phase_commit_sink_function_test {
     #[test]
     fn test_fail_before_notify() {
         let mut s = sink();
-        s.on_records(vec![rec(42)]);
+        s.on_records(vec![rec(42)], Duration::ZERO);
         s.on_snapshot(1);
-        s.on_records(vec![rec(43)]);
+        s.on_records(vec![rec(43)], Duration::ZERO);
         let (out, state) = s.on_snapshot(2);
         let write = SinkOut::Write { txn: txn(1, 1), records: vec![rec(43)] };
         assert_eq!(out, vec![write, SinkOut::PreCommit { txn: txn(1, 1), checkpoint: 2, records: 1 }]);
         // 44 goes to the open transaction's batch; the task fails before snapshot 3.
-        assert_eq!(s.on_records(vec![rec(44)]), vec![]);
+        assert_eq!(s.on_records(vec![rec(44)], Duration::ZERO), vec![]);
 
         let (mut restored, out) = TwoPhaseCommitSink::open(0, 0, 2, Some(state), TransactionBugs::default());
         assert_eq!(out, vec![SinkOut::Recover { commit: vec![txn(1, 0), txn(1, 1)] }]);
-        restored.on_records(vec![rec(44)]);
+        restored.on_records(vec![rec(44)], Duration::ZERO);
         assert_eq!(restored.on_snapshot(3).0[0], SinkOut::Write { txn: txn(2, 0), records: vec![rec(44)] });
     }
 }

@@ -78,6 +78,14 @@ impl SinkWriter for FileWriter {
         super::two_phase_commit::write_open(&mut self.core, ctx, batch)
     }
 
+    fn next_timer(&self) -> Option<std::time::Duration> {
+        self.core.linger_until()
+    }
+
+    fn on_timer(&mut self, ctx: &TaskCtx, now: std::time::Duration) {
+        super::two_phase_commit::write_lingered(&mut self.core, ctx, now)
+    }
+
     /// Flushes the checkpoint's file and sends its committable downstream
     /// (before the barrier).
     fn snapshot<'a>(

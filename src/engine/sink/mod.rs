@@ -112,6 +112,15 @@ pub trait SinkWriter {
         ctx: &'a TaskCtx,
         n: CheckpointId,
     ) -> LocalBoxFuture<'a, Result<(), TaskError>>;
+
+    /// When the writer wants `on_timer` called (a batch that may not wait
+    /// longer), if ever. The default: never.
+    fn next_timer(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// The time `next_timer` asked for has come (simulated time `now`).
+    fn on_timer(&mut self, _ctx: &TaskCtx, _now: std::time::Duration) {}
 }
 
 /// A sink's committer (Sink V2's committing stage).

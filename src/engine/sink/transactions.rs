@@ -8,6 +8,12 @@ use super::append::BUFFER;
 use crate::engine::msg::{Attempt, CheckpointId, Record, TxnId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long a batch's first record may wait for more: a producer's
+/// `linger.ms` (Kafka's default is 5 ms since 4.0, 0 before; deployments
+/// raise it to batch more).
+pub const LINGER: Duration = Duration::from_millis(20);
 
 /// What the sink subtask checkpoints (T2: {pending}; the current transaction
 /// is aborted on restore, so it need not be kept).
@@ -50,9 +56,11 @@ pub struct TwoPhaseCommitSink {
     current: TxnId,
     current_records: u64,
     /// Records of the open transaction not sent yet: like a producer's
-    /// batch, they leave once `BUFFER` gathered, and all before the
-    /// transaction is pre-committed.
+    /// batch, they leave once `BUFFER` gathered or the first of them waited
+    /// `LINGER`, and all before the transaction is pre-committed.
     buffer: Vec<Record>,
+    /// When the batch's first record came.
+    first_at: Duration,
     state: SinkState,
     bugs: TransactionBugs,
     /// A committer sink's writer: a pre-committed transaction is a file
@@ -80,6 +88,7 @@ impl TwoPhaseCommitSink {
             current,
             current_records: 0,
             buffer: vec![],
+            first_at: Duration::ZERO,
             state,
             bugs,
             hands_off: false,
@@ -87,14 +96,32 @@ impl TwoPhaseCommitSink {
         (sink, vec![SinkOut::Recover { commit }])
     }
 
-    /// Records for the open transaction: a write once a batch gathered.
-    pub fn on_records(&mut self, records: Vec<Record>) -> Vec<SinkOut> {
+    /// Records for the open transaction, arriving at `now`: a write once a
+    /// batch gathered (else it waits, see `linger_until`).
+    pub fn on_records(&mut self, records: Vec<Record>, now: Duration) -> Vec<SinkOut> {
         self.current_records += records.len() as u64;
+        if self.buffer.is_empty() {
+            self.first_at = now;
+        }
         self.buffer.extend(records);
         if self.buffer.len() < BUFFER {
             return vec![];
         }
         self.take().into_iter().collect()
+    }
+
+    /// Until when the batch may wait for more records: `LINGER` after its
+    /// first one; `None` with nothing batched.
+    pub fn linger_until(&self) -> Option<Duration> {
+        (!self.buffer.is_empty()).then(|| self.first_at + LINGER)
+    }
+
+    /// At `now`: the batch as a write, if it has waited `LINGER`.
+    pub fn on_timer(&mut self, now: Duration) -> Option<SinkOut> {
+        if self.linger_until()? > now {
+            return None;
+        }
+        self.take()
     }
 
     /// The buffered records, as a write to the open transaction.
@@ -165,24 +192,42 @@ mod tests {
         let (mut s, out) = TwoPhaseCommitSink::open(0, 1, 3, None, TransactionBugs::default());
         assert_eq!(out, vec![SinkOut::Recover { commit: vec![] }]);
         let txn = TxnId { sink: 0, subtask: 1, attempt: 3, seq: 0 };
-        assert_eq!(s.on_records(vec![rec(0)]), vec![], "buffered until a batch gathers");
+        assert_eq!(s.on_records(vec![rec(0)], Duration::ZERO), vec![], "buffered until a batch gathers");
         let rest: Vec<Record> = (1..BUFFER as u64).map(rec).collect();
         let all: Vec<Record> = (0..BUFFER as u64).map(rec).collect();
-        assert_eq!(s.on_records(rest), vec![SinkOut::Write { txn, records: all }], "a full batch leaves");
-        assert_eq!(s.on_records(vec![rec(9)]), vec![], "the next batch starts");
+        assert_eq!(
+            s.on_records(rest, Duration::ZERO),
+            vec![SinkOut::Write { txn, records: all }],
+            "a full batch leaves"
+        );
+        assert_eq!(s.on_records(vec![rec(9)], Duration::ZERO), vec![], "the next batch starts");
+    }
+
+    #[test]
+    fn a_batch_leaves_once_its_first_record_lingered() {
+        let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, TransactionBugs::default());
+        assert_eq!(s.linger_until(), None, "nothing batched");
+        let ms = Duration::from_millis;
+        s.on_records(vec![rec(0)], ms(10));
+        s.on_records(vec![rec(1)], ms(12));
+        assert_eq!(s.linger_until(), Some(ms(10) + LINGER), "from the first record");
+        assert_eq!(s.on_timer(ms(9) + LINGER), None, "not yet");
+        let txn = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 };
+        assert_eq!(s.on_timer(ms(10) + LINGER), Some(SinkOut::Write { txn, records: vec![rec(0), rec(1)] }));
+        assert_eq!((s.linger_until(), s.on_timer(ms(99))), (None, None), "sent");
     }
 
     #[test]
     fn snapshot_pre_commits_and_opens_the_next_transaction_t2() {
         let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, TransactionBugs::default());
-        s.on_records(vec![rec(0), rec(1)]);
+        s.on_records(vec![rec(0), rec(1)], Duration::ZERO);
         let (out, state) = s.on_snapshot(4);
         let t0 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 };
         let write = SinkOut::Write { txn: t0, records: vec![rec(0), rec(1)] };
         assert_eq!(out, vec![write, SinkOut::PreCommit { txn: t0, checkpoint: 4, records: 2 }], "buffer first");
         assert_eq!(state.pending.get(&4), Some(&t0));
         let t1 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 1 };
-        assert_eq!(s.on_records(vec![rec(2)]), vec![]);
+        assert_eq!(s.on_records(vec![rec(2)], Duration::ZERO), vec![]);
         assert_eq!(s.on_snapshot(5).0[0], SinkOut::Write { txn: t1, records: vec![rec(2)] });
         let (out, _) = s.on_snapshot(6);
         assert_eq!(
@@ -196,14 +241,18 @@ mod tests {
     fn the_pre_commit_before_last_batch_bug_carries_the_batch_into_the_next_transaction() {
         let bugs = TransactionBugs { pre_commit_before_last_batch: true, ..TransactionBugs::default() };
         let (mut s, _) = TwoPhaseCommitSink::open(0, 0, 1, None, bugs);
-        s.on_records(vec![rec(0), rec(1)]);
+        s.on_records(vec![rec(0), rec(1)], Duration::ZERO);
         let (out, _) = s.on_snapshot(4);
         let t0 = TxnId { sink: 0, subtask: 0, attempt: 1, seq: 0 };
         assert_eq!(out, vec![SinkOut::PreCommit { txn: t0, checkpoint: 4, records: 0 }], "no write before it");
         let rest: Vec<Record> = (2..BUFFER as u64).map(rec).collect();
         let t1 = TxnId { seq: 1, ..t0 };
         let all: Vec<Record> = (0..BUFFER as u64).map(rec).collect();
-        assert_eq!(s.on_records(rest), vec![SinkOut::Write { txn: t1, records: all }], "4's records in 5's");
+        assert_eq!(
+            s.on_records(rest, Duration::ZERO),
+            vec![SinkOut::Write { txn: t1, records: all }],
+            "4's records in 5's"
+        );
         assert_eq!(s.on_snapshot(5).0, vec![SinkOut::PreCommit { txn: t1, checkpoint: 5, records: BUFFER as u64 }]);
     }
 

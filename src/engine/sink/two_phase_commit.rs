@@ -54,10 +54,17 @@ pub(super) async fn open_core(
 
 /// Writes a batch into the core's open transaction.
 pub(super) fn write_open(core: &mut TwoPhaseCommitSink, ctx: &TaskCtx, batch: Vec<Record>) {
-    for out in core.on_records(batch) {
+    for out in core.on_records(batch, crate::sim::now()) {
         if let SinkOut::Write { txn, records } = out {
             SinkClient::of(ctx).write(txn, records);
         }
+    }
+}
+
+/// Sends the core's batch if it lingered long enough.
+pub(super) fn write_lingered(core: &mut TwoPhaseCommitSink, ctx: &TaskCtx, now: std::time::Duration) {
+    if let Some(SinkOut::Write { txn, records }) = core.on_timer(now) {
+        SinkClient::of(ctx).write(txn, records);
     }
 }
 
@@ -73,6 +80,14 @@ struct Writer {
 impl SinkWriter for Writer {
     fn write(&mut self, ctx: &TaskCtx, batch: Vec<Record>) {
         write_open(&mut self.core, ctx, batch)
+    }
+
+    fn next_timer(&self) -> Option<std::time::Duration> {
+        self.core.linger_until()
+    }
+
+    fn on_timer(&mut self, ctx: &TaskCtx, now: std::time::Duration) {
+        write_lingered(&mut self.core, ctx, now)
     }
 
     fn snapshot<'a>(

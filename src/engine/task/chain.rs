@@ -312,14 +312,22 @@ impl Chain {
         }
     }
 
-    /// When a held snapshot's barriers stop waiting, if any is held.
+    /// When a held snapshot's barriers stop waiting, or a member's sink
+    /// writer wants its timer, whichever comes first.
     pub fn next_timer(&self) -> Option<Duration> {
-        self.held.values().map(|h| h.deadline).min()
+        let writers = self.members.iter().filter_map(|m| m.operator.as_ref()?.next_timer());
+        self.held.values().map(|h| h.deadline).chain(writers).min()
     }
 
-    /// Held snapshots past their deadline: their barriers overtake the
-    /// queued buffers, which join the snapshots as output channel state.
+    /// Sink writers' timers that came due fire; held snapshots past their
+    /// deadline: their barriers overtake the queued buffers, which join the
+    /// snapshots as output channel state.
     pub fn on_timer(&mut self, now: Duration) {
+        for member in &mut self.members {
+            if let Some(op) = member.operator.as_mut().filter(|op| op.next_timer().is_some_and(|at| at <= now)) {
+                op.on_timer(&member.ctx, now);
+            }
+        }
         let due: Vec<CheckpointId> = self.held.iter().filter(|(_, h)| h.deadline <= now).map(|(n, _)| *n).collect();
         for n in due {
             let mut held = self.held.remove(&n).expect("listed");

@@ -67,6 +67,12 @@ pub(super) async fn run(
                 Err(_) => break,
             }
         }
+        // Timers that came due while it was reading (a chained writer's
+        // lingering batch, a held snapshot's deadline).
+        let now = crate::sim::now();
+        if task.chain.next_timer().is_some_and(|at| at <= now) {
+            task.chain.on_timer(now);
+        }
         // Backpressured (an output queue is full), it reads nothing until
         // credit comes; with every partition read, it waits for the mailbox.
         if task.chain.blocked() || !task.fetch_next().await? {
